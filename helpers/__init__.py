@@ -1,0 +1,14 @@
+"""Shared code of the course "Why recurrent networks are hard to train".
+
+Modules:
+    course       environment detection (Colab, nbgrader autograding), seeding, device choice
+    tasks        synthetic long-range data sets (adding problem, copy task, first-token task)
+    models       small recurrent models that expose their hidden states
+    diagnostics  gradient norms through time from one backward pass
+    plots        one plotting style for every figure
+    checks       visible checks whose failures say what was tried, returned, expected, and why
+
+Nothing here implements an exercise: the notebooks' answers are the students' to write.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,22 @@
+"""Argument checks shared by the helpers: each raises a ValueError that says what to pass instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def positive_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return `value` as an int if it is an integer >= minimum, else raise a clear ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
+    """Return `value` if it is one of `allowed`, else raise a ValueError listing the choices."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value  # type: ignore[return-value]

@@ -1,0 +1,250 @@
+"""The framework behind every visible check.
+
+A failed check raises `CheckFailure` (an AssertionError, so nbgrader takes the points) whose
+message names the exercise, the input that was tried, what came back, what was expected and a
+hint, for example:
+
+    rnn_backward: dW_hh is wrong.
+      input:    T=3, B=2, D=4, H=5, seed 0 (see helpers.checks.small_rnn_case)
+      returned: dW_hh[0, :3] = [ 0.412 -0.118  0.037]
+      expected: dW_hh[0, :3] = [ 0.389 -0.121  0.040]   (max relative error 6.1e-02)
+      hint:     ...
+
+The expected values always come from an independent oracle in the notebook (torch.autograd,
+torch.nn): nothing here computes an exercise's answer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from helpers._validate import positive_int
+
+
+class CheckFailure(AssertionError):
+    """A visible or hidden check failed; the message says what, where, and what to try."""
+
+
+def preview(values: Any, max_items: int = 3) -> str:
+    """A short, readable rendering of an array's first few entries (or of any other value)."""
+    if isinstance(values, np.ndarray):
+        flat = values.reshape(-1)[:max_items] if values.ndim else values.reshape(1)
+        return np.array2string(flat, precision=3, suppress_small=False, floatmode="fixed")
+    text = repr(values)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fail(exercise: str, problem: str, *, inputs: str, returned: str, expected: str,
+         hint: str) -> None:
+    """Raise a CheckFailure with the course's five-part message."""
+    raise CheckFailure(
+        f"{exercise}: {problem}\n"
+        f"  input:    {inputs}\n"
+        f"  returned: {returned}\n"
+        f"  expected: {expected}\n"
+        f"  hint:     {hint}")
+
+
+def call(exercise: str, fn: Callable[..., Any], *args: Any, inputs: str,
+         **kwargs: Any) -> tuple[Any, list[warnings.WarningMessage]]:
+    """Call a student's function; return (result, warnings it raised).
+
+    Warnings are recorded, not printed (nbgrader zeroes a test cell that writes to stderr).
+    An exception becomes a CheckFailure that names the input; NotImplementedError says the
+    exercise is still to do.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fn(*args, **kwargs)
+    except NotImplementedError:
+        fail(exercise, "not implemented yet.", inputs=inputs, returned="NotImplementedError",
+             expected="your implementation",
+             hint="replace `raise NotImplementedError()` with your code, then run the cell that "
+                  "defines the function before this check.")
+    except CheckFailure:
+        raise
+    except Exception as error:  # a student's bug: report it as a failed check with its input
+        fail(exercise, f"raised {type(error).__name__}.", inputs=inputs,
+             returned=f"{type(error).__name__}: {error}", expected="a result, not an exception",
+             hint="read the error above; check the shapes of your intermediate arrays "
+                  "(the docstring lists them).")
+    return result, list(caught)
+
+
+def as_array(exercise: str, name: str, returned: Any, shape: tuple[int, ...], *,
+             inputs: str, hint: str = "") -> np.ndarray:
+    """Check `returned` is a finite float numpy array of `shape`; return it as np.ndarray."""
+    if shape == () and isinstance(returned, float | np.floating):
+        returned = np.asarray(returned, dtype=np.float64)
+    if not isinstance(returned, np.ndarray):
+        fail(exercise, f"{name} should be a numpy array.", inputs=inputs,
+             returned=f"{type(returned).__name__}", expected=f"np.ndarray of shape {shape}",
+             hint=hint or "return numpy arrays (np.float64), not lists, tensors or scalars.")
+    if returned.shape != tuple(shape):
+        fail(exercise, f"{name} has the wrong shape.", inputs=inputs,
+             returned=f"shape {returned.shape}", expected=f"shape {tuple(shape)}",
+             hint=hint or "compare with the shapes in the docstring; a transposed matrix or a "
+                          "missing/extra time step changes the shape.")
+    if not np.issubdtype(returned.dtype, np.floating):
+        fail(exercise, f"{name} should hold floats.", inputs=inputs,
+             returned=f"dtype {returned.dtype}", expected="dtype float64",
+             hint="integer arrays lose the fractional part; build results with float arrays.")
+    if not np.all(np.isfinite(returned)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(returned))[0])
+        fail(exercise, f"{name} contains inf or NaN.", inputs=inputs,
+             returned=f"{name}{list(bad)} = {returned[bad]}", expected="finite values",
+             hint=hint or "look for an overflow or a division by zero.")
+    return returned
+
+
+def max_relative_error(returned: np.ndarray, expected: np.ndarray) -> float:
+    """max |a - b| / max(1e-8, |a| + |b|), the course's gradient-check measure."""
+    a, b = np.asarray(returned, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
+
+
+def close(returned: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """True when every entry agrees: |a - b| <= atol + rtol * |b| (the shapes must match)."""
+    a, b = np.asarray(returned, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+
+
+def expect_close(exercise: str, name: str, returned: Any, expected: np.ndarray, *, inputs: str,
+                 hint: str, rtol: float = 1e-6, atol: float = 1e-9) -> np.ndarray:
+    """Check `returned` matches `expected` (shape, finiteness, values); return it as an array.
+
+    On failure the message shows the row holding the worst entry, returned against expected.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got = as_array(exercise, name, returned, expected.shape, inputs=inputs)
+    if close(got, expected, rtol=rtol, atol=atol):
+        return got
+    err = np.abs(got - expected) - rtol * np.abs(expected)
+    if expected.ndim == 0:
+        where, window = name, ()
+    else:
+        worst = np.unravel_index(int(np.argmax(err)), expected.shape)
+        start = max(0, min(int(worst[-1]) - 1, expected.shape[-1] - 3))
+        window = (*worst[:-1], slice(start, start + 3))
+        where = f"{name}[{''.join(f'{i}, ' for i in worst[:-1])}{start}:{start + 3}]"
+    fail(exercise, f"{name} is wrong.", inputs=inputs,
+         returned=f"{where} = {preview(np.asarray(got[window]))}",
+         expected=f"{where} = {preview(np.asarray(expected[window]))}   (max relative error "
+                  f"{max_relative_error(got, expected):.1e})",
+         hint=hint)
+    return got  # not reached
+
+
+def expect(exercise: str, condition: bool, problem: str, *, inputs: str, returned: str,
+           expected: str, hint: str) -> None:
+    """Fail with the five-part message unless `condition` holds."""
+    if not condition:
+        fail(exercise, problem, inputs=inputs, returned=returned, expected=expected, hint=hint)
+
+
+def first_bad_step(num_steps: int, agrees: Callable[[int], bool]) -> int | None:
+    """The smallest t in 1..num_steps for which agrees(t) is False, or None when all agree.
+
+    Used to localise a sequence-level error: agrees(t) compares a student's function with the
+    oracle on the first t time steps only.
+    """
+    num_steps = positive_int("num_steps", num_steps)
+    for t in range(1, num_steps + 1):
+        if not agrees(t):
+            return t
+    return None
+
+
+def referenced_names(fn: Callable[..., Any]) -> set[str]:
+    """Every global or attribute name a function's code (nested functions included) refers to,
+    plus the module names of the globals it uses (so `import torch as T` is still seen)."""
+    names: set[str] = set()
+    codes = [getattr(fn, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    glob = getattr(fn, "__globals__", {})
+    for name in list(names):
+        module = getattr(glob.get(name), "__name__", "") if name in glob else ""
+        names.add(str(module).split(".")[0])
+    return names
+
+
+def expect_from_scratch(exercise: str, fn: Callable[..., Any],
+                        forbidden: tuple[str, ...] = ("torch",)) -> None:
+    """Fail when a from-scratch exercise calls torch (or another forbidden name) instead of
+    computing its result with numpy."""
+    used = sorted(referenced_names(fn) & set(forbidden))
+    expect(exercise, not used, "must be written with numpy alone.", inputs="the function's code",
+           returned=f"it uses {', '.join(used)}", expected="numpy operations only",
+           hint="the point is to derive and write the computation yourself; PyTorch is the "
+                "checker's oracle, not part of the answer.")
+
+
+def passed(exercise: str, what: str = "all visible checks") -> None:
+    """Print a one-line success message (stdout only: test cells must stay silent on stderr)."""
+    print(f"\u2714 {exercise}: {what} passed.")
+
+
+@dataclass(frozen=True)
+class RNNCase:
+    """Random inputs for a vanilla RNN, in float64 and the contract's layouts.
+
+    xs (T, B, D), h0 (B, H), W_xh (H, D), W_hh (H, H), b_h (H,), dhs (T, B, H): dhs[t] plays the
+    loss's direct gradient with respect to h_{t+1}.
+    """
+
+    T: int
+    B: int
+    D: int
+    H: int
+    seed: int
+    xs: np.ndarray
+    h0: np.ndarray
+    W_xh: np.ndarray
+    W_hh: np.ndarray
+    b_h: np.ndarray
+    dhs: np.ndarray
+
+    @property
+    def params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(W_xh, W_hh, b_h), the order every exercise takes them in."""
+        return self.W_xh, self.W_hh, self.b_h
+
+    def describe(self) -> str:
+        """How to rebuild this case: shown in every failure message."""
+        return (f"T={self.T}, B={self.B}, D={self.D}, H={self.H}, seed {self.seed} "
+                f"(see helpers.checks.small_rnn_case)")
+
+    def prefix(self, t: int) -> RNNCase:
+        """The same case cut to its first t time steps."""
+        return RNNCase(t, self.B, self.D, self.H, self.seed, self.xs[:t], self.h0, self.W_xh,
+                       self.W_hh, self.b_h, self.dhs[:t])
+
+
+def small_rnn_case(T: int = 3, B: int = 2, D: int = 4, H: int = 5, seed: int = 0,
+                   scale: float = 0.5) -> RNNCase:
+    """A reproducible RNN problem: entries are Gaussian with standard deviation `scale`.
+
+    H and D differ by default so that a transposed weight matrix fails loudly on shapes too.
+    """
+    T, B, D, H = (positive_int(n, v) for n, v in (("T", T), ("B", B), ("D", D), ("H", H)))
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    rng = np.random.default_rng(seed)
+    xs = rng.normal(size=(T, B, D))
+    h0 = rng.normal(scale=scale, size=(B, H))
+    W_xh = rng.normal(scale=scale, size=(H, D))
+    W_hh = rng.normal(scale=scale, size=(H, H))
+    b_h = rng.normal(scale=scale, size=(H,))
+    dhs = rng.normal(size=(T, B, H))
+    return RNNCase(T, B, D, H, seed, xs, h0, W_xh, W_hh, b_h, dhs)

@@ -1,0 +1,71 @@
+"""Small recurrent models that expose every hidden state, for the course's experiments.
+
+Each model's forward takes time-major inputs (T, B, D) and returns (output, hiddens):
+`hiddens` is a list of the T hidden-state tensors h_1..h_T, each (B, H), still attached to the
+autograd graph, so `helpers.diagnostics` can ask for dL/dh_t at every step in one backward pass.
+The recurrence is unrolled in Python (one torch cell call per step) for exactly that reason.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from helpers._validate import one_of, positive_int
+
+CELLS = ("tanh", "sigmoid", "relu", "lstm", "gru")
+READOUTS = ("last", "all")
+
+
+class SequenceModel(nn.Module):
+    """A one-layer recurrent network with a linear readout.
+
+    cell: "tanh", "sigmoid" or "relu" (a vanilla RNN, PyTorch's weight layout), "lstm" or "gru".
+    readout: "last" maps h_T to output (B, O); "all" maps every h_t to output (T, B, O).
+    The vanilla cells keep PyTorch's names: `cell.weight_ih` (H, D), `cell.weight_hh` (H, H),
+    `cell.bias_ih`, `cell.bias_hh`.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 cell: str = "tanh", readout: str = "last") -> None:
+        super().__init__()
+        input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        output_size = positive_int("output_size", output_size)
+        self.cell_type = one_of("cell", cell, CELLS)
+        self.readout = one_of("readout", readout, READOUTS)
+        if cell == "lstm":
+            self.cell: nn.Module = nn.LSTMCell(input_size, hidden_size)
+        elif cell == "gru":
+            self.cell = nn.GRUCell(input_size, hidden_size)
+        else:
+            # nn.RNNCell offers tanh and relu; the sigmoid RNN reuses its parameters.
+            self.cell = nn.RNNCell(input_size, hidden_size,
+                                   nonlinearity="relu" if cell == "relu" else "tanh")
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def _step(self, x: torch.Tensor, state):
+        if self.cell_type == "sigmoid":
+            c = self.cell
+            h = torch.sigmoid(x @ c.weight_ih.T + c.bias_ih + state @ c.weight_hh.T + c.bias_hh)
+            return h, h
+        if self.cell_type == "lstm":
+            h, c = self.cell(x, state)
+            return h, (h, c)
+        h = self.cell(x, state)
+        return h, h
+
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """inputs (T, B, D) -> (output, [h_1, ..., h_T]) with each h_t of shape (B, H)."""
+        if inputs.dim() != 3:
+            raise ValueError(f"inputs must be time-major (T, B, D), got shape {tuple(inputs.shape)}")
+        _, batch, _ = inputs.shape
+        h0 = inputs.new_zeros(batch, self.hidden_size)
+        state = (h0, h0.clone()) if self.cell_type == "lstm" else h0
+        hiddens = []
+        for x in inputs:
+            h, state = self._step(x, state)
+            hiddens.append(h)
+        if self.readout == "last":
+            return self.head(hiddens[-1]), hiddens
+        return self.head(torch.stack(hiddens)), hiddens

@@ -1,0 +1,28 @@
+"""nbgrader configuration for the course (read by every `nbgrader` command run from this folder).
+
+solutions/<id>/<name>.ipynb is the source (model solutions and hidden tests);
+`nbgrader generate_assignment <id> --force` writes the student version to notebooks/<id>/.
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+# The gradebook lives beside this file and is ignored by git (.gitignore).
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+# Never copy the jupytext text twins of solution notebooks (they hold the answers) into a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+
+# Every cell of a submission gets at most this long; a hanging cell is interrupted, not the run.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+# Grade cells a student deleted are put back from the gradebook before grading.
+c.OverwriteCells.add_missing_cells = True
+# A student's huge print loop cannot blow up the gradebook or the feedback.
+c.LimitOutput.max_lines = 300
+c.LimitOutput.max_traceback = 100
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -1,0 +1,603 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Backpropagation through time, from scratch
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/01_bptt/01_bptt.ipynb)
+#
+# **Why are recurrent networks hard to train?** Every answer in this course starts from one
+# formula: the gradient of a recurrent network's loss is a *sum over time of products of
+# Jacobians*. In this notebook you derive that formula, implement it with numpy, and check it
+# against finite differences and against PyTorch's autograd.
+#
+# **You will be able to**
+# 1. draw an RNN unrolled in time and say which weights are shared;
+# 2. derive $\partial L/\partial W_{hh}$ step by step, keeping *partial* and *total* derivatives apart;
+# 3. implement the forward and backward pass of a tanh RNN and gradient-check them;
+# 4. measure how much each time step contributes to the gradient, and explain why truncated BPTT
+#    is biased toward short dependencies.
+#
+# **Time:** about 75 minutes (each section states its own estimate).
+# The exercises are graded: each has a visible check you can run now and hidden tests
+# (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
+
+# %%
+# Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
+# repository; locally, the README's set-up command already did.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from helpers import checks, course, plots
+
+rng = course.setup(seed=0)
+
+# %% [markdown]
+# ## 1. The unrolled graph (≈ 10 min)
+#
+# *What does an RNN compute, and which parameters does the gradient have to flow through?*
+#
+# A vanilla RNN reads inputs $x_1, \dots, x_T$ and updates a hidden state with the **same**
+# weights at every step:
+#
+# $$a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \qquad h_t = \tanh(a_t), \qquad t = 1, \dots, T.$$
+#
+# We process a batch of $B$ sequences at once, with vectors stored as rows, so in code the
+# update reads `h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)` with shapes `x_t` (B, D),
+# `h_prev` (B, H), `W_xh` (H, D), `W_hh` (H, H), `b_h` (H,). This is PyTorch's layout, which
+# lets us compare every result with `torch.nn.RNN` given the same weights. Sequences are
+# *time-major*: `xs` has shape (T, B, D).
+#
+# Unrolling the loop turns the network into a deep feed-forward graph with one layer per time
+# step, all layers sharing $W_{xh}$, $W_{hh}$ and $b_h$. A loss $L = \sum_t \ell_t(h_t)$ sits on
+# top of the states.
+
+# %%
+plots.draw_unrolled_rnn(4)
+plt.show()
+
+# %% [markdown]
+# ### Exercise 1: one step (≈ 5 min)
+# Implement one step of the recurrence.
+
+# %% nbgrader={"grade": false, "grade_id": "rnn_step_forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    """One step of a tanh RNN.
+
+    x_t (B, D), h_prev (B, H), W_xh (H, D), W_hh (H, H), b_h (H,)  ->  h_t (B, H), float64:
+    h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).
+    """
+    ### BEGIN SOLUTION
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### How your code is checked
+#
+# Every check compares your numpy code with an **independent oracle**: PyTorch's own
+# `torch.nn.RNN`, loaded with the same weights, and `torch.autograd` for gradients. The cell
+# below builds that oracle and the checks the test cells call. It is read-only; reading it is a
+# good way to learn PyTorch's weight layout (`weight_ih_l0` is our $W_{xh}$, `weight_hh_l0` is
+# $W_{hh}$, and PyTorch carries two biases whose sum plays our $b_h$). Your solutions must not
+# call it, nor torch: the graders check that.
+
+# %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Checking tools (read-only). PyTorch is the reference; your code never calls it.
+def _torch_rnn(xs, h0, W_xh, W_hh, b_h):
+    """torch.nn.RNN with our weights; returns (rnn, h0 as a leaf tensor, outputs (T, B, H))."""
+    rnn = torch.nn.RNN(W_xh.shape[1], W_xh.shape[0], nonlinearity="tanh", dtype=torch.float64)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(W_xh))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(W_hh))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(b_h))
+        rnn.bias_hh_l0.zero_()
+    h0_t = torch.tensor(h0, dtype=torch.float64, requires_grad=True)
+    out, _ = rnn(torch.from_numpy(np.asarray(xs, dtype=np.float64)), h0_t.unsqueeze(0))
+    return rnn, h0_t, out
+
+
+def reference_rnn_forward(xs, h0, W_xh, W_hh, b_h):
+    """The oracle's hidden states h_1..h_T, shape (T, B, H)."""
+    return _torch_rnn(xs, h0, W_xh, W_hh, b_h)[2].detach().numpy()
+
+
+def reference_rnn_backward(dhs, xs, h0, W_xh, W_hh, b_h):
+    """The oracle's gradients of L = sum_t <dhs[t], h_t> by torch.autograd."""
+    rnn, h0_t, out = _torch_rnn(xs, h0, W_xh, W_hh, b_h)
+    out.backward(torch.from_numpy(np.asarray(dhs, dtype=np.float64)))
+    return {"W_xh": rnn.weight_ih_l0.grad.numpy(), "W_hh": rnn.weight_hh_l0.grad.numpy(),
+            "b_h": rnn.bias_ih_l0.grad.numpy(), "h0": h0_t.grad.numpy()}
+
+
+def check_rnn_step_forward(fn, case):
+    inputs = f"x_t = xs[0], h_prev = h0 of {case.describe()}"
+    h_t, _ = checks.call("rnn_step_forward", fn, case.xs[0], case.h0, *case.params, inputs=inputs)
+    checks.expect_close(
+        "rnn_step_forward", "h_t", h_t, reference_rnn_forward(case.xs[:1], case.h0, *case.params)[0],
+        inputs=inputs, hint="h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h): check each "
+                            "transpose, the bias, and that tanh is applied to the whole sum.")
+
+
+def check_rnn_forward(fn, case):
+    inputs = case.describe()
+    hs, _ = checks.call("rnn_forward", fn, case.xs, case.h0, *case.params, inputs=inputs)
+    expected = reference_rnn_forward(case.xs, case.h0, *case.params)
+    checks.as_array("rnn_forward", "hs", hs, expected.shape, inputs=inputs,
+                    hint="hs holds h_1..h_T, one (B, H) state per input step, without h0.")
+    bad = checks.first_bad_step(case.T, lambda t: checks.close(hs[t - 1], expected[t - 1]))
+    checks.expect_close(
+        "rnn_forward", "hs", hs, expected, inputs=inputs,
+        hint=f"hs[{(bad or 1) - 1}] (the state h_{bad}) is the first wrong one: "
+             + ("check rnn_step_forward and that the first step starts from h0."
+                if bad == 1 else "each step must start from the state the previous step returned."))
+
+
+def check_rnn_backward(fn, case, hs=None):
+    """Compare every gradient with autograd; localise the first sequence length that fails."""
+    inputs = case.describe()
+    hs = reference_rnn_forward(case.xs, case.h0, *case.params) if hs is None else hs
+    args = [np.array(a) for a in (case.dhs, case.xs, hs, case.h0, *case.params)]
+    grads, _ = checks.call("rnn_backward", fn, *args, inputs=inputs)
+    keys = {"W_xh", "W_hh", "b_h", "h0"}
+    checks.expect("rnn_backward", isinstance(grads, dict) and set(grads) == keys,
+                  "should return a dict of four gradients.", inputs=inputs,
+                  returned=checks.preview(sorted(grads) if isinstance(grads, dict) else grads),
+                  expected=str(sorted(keys)), hint="return {'W_xh': ..., 'W_hh': ..., 'b_h': ..., "
+                                                   "'h0': ...}, each shaped like its parameter.")
+    originals = (case.dhs, case.xs, hs, case.h0, *case.params)
+    checks.expect("rnn_backward", all(np.array_equal(a, o) for a, o in zip(args, originals)),
+                  "changed one of its input arrays in place.", inputs=inputs,
+                  returned="an input array was modified", expected="inputs left as they were",
+                  hint="`dh = dhs[t]; dh += ...` modifies dhs; write `dh = dhs[t] + dh_next`.")
+    expected = reference_rnn_backward(case.dhs, case.xs, case.h0, *case.params)
+
+    def agrees(t):
+        cut = case.prefix(t)
+        got, _ = checks.call("rnn_backward", fn, cut.dhs, cut.xs, hs[:t], cut.h0, *cut.params,
+                             inputs=cut.describe())
+        ref = reference_rnn_backward(cut.dhs, cut.xs, cut.h0, *cut.params)
+        return all(checks.close(got[k], ref[k], rtol=1e-6, atol=1e-9) for k in keys)
+
+    bad = checks.first_bad_step(case.T, agrees)
+    where = ("wrong already for a sequence of length 1: check the derivative through tanh, "
+             "(1 - h_t**2), and the outer products." if bad == 1 else
+             f"right for sequences of length {(bad or 2) - 1} but wrong from length {bad}: the "
+             f"gradient carried from step t+1 back into h_t (dh_next = da_t @ W_hh) is the suspect.")
+    hints = {
+        "W_hh": "dW_hh sums da_t^T @ h_{t-1} over time: use the PREVIOUS hidden state, and let "
+                "da_t include the gradient arriving from step t+1.",
+        "W_xh": "dW_xh sums da_t^T @ x_t over time, with da_t = (1 - h_t**2) * dL/dh_t.",
+        "b_h": "db_h sums da_t over time AND over the batch.",
+        "h0": "dh0 is the gradient carried out of the first step: da_1 @ W_hh (no transpose).",
+    }
+    for key in ("W_xh", "W_hh", "b_h", "h0"):
+        checks.expect_close("rnn_backward", f"d{key}", grads[key], expected[key], inputs=inputs,
+                            hint=f"{hints[key]} This gradient is {where}")
+
+
+def check_numerical_gradient(fn, x, f, grad_f, eps=1e-5, rtol=1e-6, label="f"):
+    """Compare fn(f, x, eps) with an exact gradient; check that x is restored."""
+    x = np.array(x, dtype=np.float64)
+    before = x.copy()
+    inputs = f"{label} at x of shape {x.shape}, eps={eps}"
+    got, _ = checks.call("numerical_gradient", fn, f, x, eps=eps, inputs=inputs)
+    checks.expect("numerical_gradient", np.array_equal(x, before),
+                  "did not restore x.", inputs=inputs, returned=f"x[:3] = {checks.preview(x)}",
+                  expected=f"x[:3] = {checks.preview(before)}",
+                  hint="after evaluating f at x + eps and x - eps, put the original entry back.")
+    checks.expect_close("numerical_gradient", "grad", got, grad_f(before), inputs=inputs, rtol=rtol,
+                        atol=1e-8, hint="use the CENTRAL difference (f(x + eps) - f(x - eps)) / "
+                                        "(2 * eps), one entry at a time, with the eps passed in.")
+
+
+def check_relative_error(fn, a, b, label):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    inputs = f"{label}: a = {checks.preview(a)}, b = {checks.preview(b)}"
+    got, _ = checks.call("relative_error", fn, a, b, inputs=inputs)
+    expected = np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
+    checks.expect("relative_error", np.ndim(got) == 0, "should return one number.", inputs=inputs,
+                  returned=checks.preview(got), expected="a scalar",
+                  hint="take the MAXIMUM over all entries.")
+    checks.expect_close("relative_error", "relative error", np.float64(got), expected,
+                        inputs=inputs, rtol=1e-9, atol=1e-15,
+                        hint="max over entries of |a - b| / max(1e-8, |a| + |b|): the maximum, not "
+                             "the mean; |a| + |b| in the denominator; the 1e-8 floor avoids 0/0.")
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_step_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: run this cell after writing rnn_step_forward.
+check_rnn_step_forward(rnn_step_forward, checks.small_rnn_case())
+checks.passed("rnn_step_forward")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_rnn_step_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for rnn_step_forward run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("rnn_step_forward", rnn_step_forward)
+for _seed, (_B, _D, _H) in enumerate([(1, 1, 1), (3, 7, 2), (4, 2, 6), (2, 5, 5)], start=11):
+    check_rnn_step_forward(rnn_step_forward, checks.small_rnn_case(1, _B, _D, _H, seed=_seed,
+                                                                    scale=1.5))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: the whole sequence (≈ 5 min)
+# Run the step over a sequence. `hs[t - 1]` holds $h_t$ for $t = 1, \dots, T$; $h_0$ is given,
+# not returned. Call your `rnn_step_forward`.
+
+# %% nbgrader={"grade": false, "grade_id": "rnn_forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def rnn_forward(xs, h0, W_xh, W_hh, b_h):
+    """Run a tanh RNN over a sequence.
+
+    xs (T, B, D), h0 (B, H), weights as in rnn_step_forward  ->  hs (T, B, H), float64,
+    where hs[t - 1] is h_t (h0 itself is not included).
+    """
+    ### BEGIN SOLUTION
+    hs = np.empty((xs.shape[0],) + h0.shape)
+    h = h0
+    for t, x_t in enumerate(xs):
+        h = rnn_step_forward(x_t, h, W_xh, W_hh, b_h)
+        hs[t] = h
+    return hs
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: run this cell after writing rnn_forward.
+check_rnn_forward(rnn_forward, checks.small_rnn_case())
+checks.passed("rnn_forward")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_rnn_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for rnn_forward run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("rnn_forward", rnn_forward)
+for _seed, (_T, _B, _D, _H) in enumerate([(1, 2, 3, 4), (9, 1, 2, 3), (6, 4, 3, 3)], start=21):
+    check_rnn_forward(rnn_forward, checks.small_rnn_case(_T, _B, _D, _H, seed=_seed, scale=1.0))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. Deriving backpropagation through time (≈ 20 min)
+#
+# *How does a change of $W_{hh}$ at one step reach a loss many steps later?*
+#
+# Let the loss be $L = \sum_{t=1}^{T} \ell_t(h_t)$, and write $g_t = \partial \ell_t / \partial h_t$
+# for the gradient each loss term sends **directly** into $h_t$ (in code: `dhs[t - 1]`).
+#
+# **Step 1: partial versus total derivatives.** $h_t$ influences $L$ in two ways: directly through
+# $\ell_t$, and indirectly through $h_{t+1}$, which depends on $h_t$. The *total* derivative
+# $\delta_t = dL/dh_t$ adds both. By the chain rule, since $h_t$ reaches the later losses only
+# through $h_{t+1}$,
+#
+# $$\delta_t = g_t + \left(\frac{\partial h_{t+1}}{\partial h_t}\right)^{\!\top} \delta_{t+1},
+# \qquad \delta_{T+1} = 0 .$$
+#
+# **Step 2: one Jacobian.** From $h_{t+1} = \tanh(W_{xh} x_{t+1} + W_{hh} h_t + b_h)$ and
+# $\tanh'(a) = 1 - \tanh(a)^2$,
+#
+# $$J_{t+1} := \frac{\partial h_{t+1}}{\partial h_t} = \operatorname{diag}\!\left(1 - h_{t+1}^2\right) W_{hh}.$$
+#
+# **Step 3: through the nonlinearity.** With $\delta^a_t = dL/da_t$ and $h_t = \tanh(a_t)$
+# elementwise, $\delta^a_t = (1 - h_t^2) \odot \delta_t$. Then Step 1 becomes
+# $\delta_t = g_t + W_{hh}^\top \delta^a_{t+1}$: in row-vector code, `dh_next = da @ W_hh`.
+#
+# **Step 4: the weights.** $W_{hh}$ enters *every* step. Its **immediate** partial derivative at
+# step $t$, written $\partial^+ h_t / \partial W_{hh}$, treats $h_{t-1}$ as a constant; the
+# total derivative $dh_t/dW_{hh}$ would also follow $W_{hh}$'s effect on $h_{t-1}$, and adding
+# *that* on top of $\delta_t$ counts paths twice (the most reported slip in published BPTT
+# derivations). Summing the immediate contributions:
+#
+# $$\frac{dL}{dW_{hh}} = \sum_{t=1}^{T} \delta^a_t\, h_{t-1}^\top, \qquad
+# \frac{dL}{dW_{xh}} = \sum_{t=1}^{T} \delta^a_t\, x_t^\top, \qquad
+# \frac{dL}{db_h} = \sum_{t=1}^{T} \delta^a_t, \qquad
+# \frac{dL}{dh_0} = W_{hh}^\top \delta^a_1 .$$
+#
+# With a batch, each sum also runs over the $B$ rows: `da.T @ h_prev` has shape (H, H).
+#
+# **Step 5: the sum of products.** Unrolling Step 1 gives
+# $\delta_k = \sum_{t \ge k} \left(\partial h_t / \partial h_k\right)^\top g_t$ with
+# $\partial h_t / \partial h_k = J_t J_{t-1} \cdots J_{k+1}$ (the identity when $t = k$), so
+#
+# $$\frac{dL}{dW_{hh}} = \sum_{t=1}^{T} \sum_{k=1}^{t}
+# \frac{\partial \ell_t}{\partial h_t}\,
+# \underbrace{J_t J_{t-1} \cdots J_{k+1}}_{t-k \text{ Jacobians}}\,
+# \frac{\partial^+ h_k}{\partial W_{hh}}
+# \qquad \text{(Pascanu, Mikolov and Bengio 2013, eqs. 3-5).}$$
+#
+# The term linking a loss at time $t$ to what happened at time $k$ carries a product of $t - k$
+# Jacobians. If their norms are mostly below 1 the long-range terms **vanish**; above 1 they can
+# **explode**. The rest of the course is about that product.
+#
+# ### Exercise 3: `rnn_backward` (≈ 20 min)
+# Walk backwards from $t = T$ to $1$, carrying `dh_next` (the gradient arriving at $h_t$ from
+# step $t + 1$). `hs` are the states your forward pass returned.
+
+# %% nbgrader={"grade": false, "grade_id": "rnn_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def rnn_backward(dhs, xs, hs, h0, W_xh, W_hh, b_h):
+    """Backpropagation through time for a tanh RNN.
+
+    dhs (T, B, H): dhs[t - 1] is the loss's DIRECT gradient with respect to h_t.
+    xs (T, B, D), hs (T, B, H) from rnn_forward, h0 (B, H), weights as in rnn_step_forward.
+    Returns {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "h0": (B, H)}: the gradients of L.
+    Leaves every input array unchanged.
+    """
+    ### BEGIN SOLUTION
+    grads = {"W_xh": np.zeros_like(W_xh), "W_hh": np.zeros_like(W_hh), "b_h": np.zeros_like(b_h)}
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(xs.shape[0])):
+        h_prev = hs[t - 1] if t > 0 else h0
+        da = (dhs[t] + dh_next) * (1.0 - hs[t] ** 2)
+        grads["W_xh"] += da.T @ xs[t]
+        grads["W_hh"] += da.T @ h_prev
+        grads["b_h"] += da.sum(axis=0)
+        dh_next = da @ W_hh
+    grads["h0"] = dh_next
+    return grads
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Visible check: run this cell after writing rnn_backward.
+check_rnn_backward(rnn_backward, checks.small_rnn_case())
+checks.passed("rnn_backward")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_rnn_backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for rnn_backward run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("rnn_backward", rnn_backward)
+for _seed, (_T, _B, _D, _H) in enumerate([(1, 1, 2, 3), (7, 3, 4, 6), (5, 1, 6, 2), (12, 2, 3, 3)],
+                                          start=31):
+    check_rnn_backward(rnn_backward, checks.small_rnn_case(_T, _B, _D, _H, seed=_seed, scale=0.8))
+_case = checks.small_rnn_case(6, 2, 3, 4, seed=41)
+_case = checks.RNNCase(**{**_case.__dict__, "dhs": np.zeros_like(_case.dhs)})
+_case.dhs[-1] = 1.0  # a loss on the last state only: everything must flow back through time
+check_rnn_backward(rnn_backward, _case)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. Gradient checking (≈ 15 min)
+#
+# *How do we know a hand-written gradient is right?* Compare it with a **numerical** gradient:
+# for each entry $x_i$, the central difference
+# $\frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}$ has error $O(\epsilon^2)$
+# (the $\epsilon^2$ terms of the two Taylor expansions cancel), while the one-sided
+# $\frac{f(x + \epsilon e_i) - f(x)}{\epsilon}$ has error $O(\epsilon)$. The comparison uses the
+# relative error $\max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)$, which is scale-free: in
+# float64 a correct gradient typically scores below $10^{-7}$; a wrong one above $10^{-3}$.
+#
+# ### Exercise 4: `numerical_gradient` and Exercise 5: `relative_error` (≈ 10 min)
+
+# %% nbgrader={"grade": false, "grade_id": "numerical_gradient", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def numerical_gradient(f, x, eps=1e-5):
+    """Central-difference gradient of a scalar function f at the float64 array x (any shape).
+
+    Changes one entry of x at a time, calls f(x), and restores the entry afterwards, so x is
+    unchanged on return. Returns an array shaped like x.
+    """
+    ### BEGIN SOLUTION
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        f_plus = f(x)
+        x[idx] = old - eps
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * eps)
+    return grad
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "relative_error", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def relative_error(a, b):
+    """max over entries of |a - b| / max(1e-8, |a| + |b|), as a Python float."""
+    ### BEGIN SOLUTION
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_numerical_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: f(x) = sum(x**3) has gradient 3 x**2.
+check_numerical_gradient(numerical_gradient, np.linspace(-1.0, 2.0, 5),
+                         lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2, label="f(x) = sum(x**3)")
+checks.passed("numerical_gradient")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_numerical_gradient", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for numerical_gradient run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(51)
+_M = _rng.normal(size=(3, 4))
+# a matrix argument, with the exact gradient from torch.autograd
+def _f(x):
+    return float(np.sum(np.sin(3 * x) * x ** 2) + np.sum(_M * x) ** 2)
+def _grad_f(x):
+    xt = torch.tensor(x, requires_grad=True)
+    (torch.sum(torch.sin(3 * xt) * xt ** 2) + torch.sum(torch.from_numpy(_M) * xt) ** 2).backward()
+    return xt.grad.numpy()
+check_numerical_gradient(numerical_gradient, _rng.normal(size=(3, 4)), _f, _grad_f,
+                         label="f(x) = sum(sin(3x) x^2) + (sum(M x))^2")
+# a 3-D argument
+check_numerical_gradient(numerical_gradient, _rng.normal(size=(2, 2, 3)),
+                         lambda x: float(np.sum(np.exp(x))), np.exp, label="f(x) = sum(exp(x))")
+# the eps argument is used: for a cubic, the central difference is off by exactly eps**2
+check_numerical_gradient(numerical_gradient, np.array([0.5, -1.0, 2.0]),
+                         lambda x: float(np.sum(x ** 3)), lambda x: 3 * x ** 2 + 0.01, eps=0.1,
+                         rtol=1e-9, label="f(x) = sum(x**3) with eps = 0.1")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_relative_error", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check.
+check_relative_error(relative_error, [1.0, 2.0, 3.0], [1.0, 2.5, 3.0], "one differing entry")
+checks.passed("relative_error")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_relative_error", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for relative_error run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+check_relative_error(relative_error, np.zeros((2, 3)), np.zeros((2, 3)), "both zero (0/0)")
+check_relative_error(relative_error, [1e-12, 5.0], [0.0, 5.0], "tiny values (the 1e-8 floor)")
+check_relative_error(relative_error, [[1.0, -2.0], [3.0, 1e-3]], [[1.1, -2.0], [3.0, 2e-3]],
+                     "the worst entry is the smallest")
+check_relative_error(relative_error, [-1.0, 4.0], [1.0, 4.0], "opposite signs")
+_a = np.random.default_rng(61).normal(size=(4, 5))
+check_relative_error(relative_error, _a, _a + 1e-3 * np.arange(20).reshape(4, 5), "random")
+check_relative_error(relative_error, 2.0, 3.0, "two scalars")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your gradients against finite differences and against autograd
+#
+# A loss $L = \sum_t \langle g_t, h_t \rangle$ with random $g_t$ exercises every path of the
+# graph. We compare your `rnn_backward` with your `numerical_gradient` (through your
+# `rnn_forward`) and with PyTorch's autograd, in float64.
+
+# %%
+case = checks.small_rnn_case(T=6, B=3, D=4, H=5, seed=7)
+params = {"W_xh": case.W_xh.copy(), "W_hh": case.W_hh.copy(), "b_h": case.b_h.copy(),
+          "h0": case.h0.copy()}
+
+
+def loss_of(p):
+    """L = sum_t <dhs[t], h_t> for the parameters in p (a dict of arrays)."""
+    return float(np.sum(case.dhs * rnn_forward(case.xs, p["h0"], p["W_xh"], p["W_hh"], p["b_h"])))
+
+
+hs = rnn_forward(case.xs, case.h0, *case.params)
+ours = rnn_backward(case.dhs, case.xs, hs, case.h0, *case.params)
+autograd = reference_rnn_backward(case.dhs, case.xs, case.h0, *case.params)
+print(f"{'parameter':>10} {'vs numerical':>14} {'vs autograd':>13}")
+worst = 0.0
+for name in ("W_xh", "W_hh", "b_h", "h0"):
+    numerical = numerical_gradient(lambda _: loss_of(params), params[name])
+    errors = relative_error(ours[name], numerical), relative_error(ours[name], autograd[name])
+    worst = max(worst, *errors)
+    print(f"{name:>10} {errors[0]:14.1e} {errors[1]:13.1e}")
+print(f"largest relative error: {worst:.1e}")
+
+# %% [markdown]
+# The largest relative error printed is far below $10^{-7}$: the derivation of Section 2 is what
+# autograd computes. (Against finite differences the agreement is limited by rounding in
+# $f(x \pm \epsilon)$, about $10^{-16}/\epsilon^2$ relative, rather than by the derivation.)
+#
+# ## 4. Which time steps does the gradient come from? (≈ 10 min)
+#
+# *How much does each step $k$ contribute to $dL/dW_{hh}$ when the loss sits at the end?*
+#
+# Take a loss on the last state only ($g_T \ne 0$, $g_t = 0$ otherwise). Then
+# $dL/dW_{hh} = \sum_k C_k$ with $C_k = \delta^a_k h_{k-1}^\top$, and by Step 5 the term
+# $C_k$ carries $T - k$ Jacobians. Your `rnn_backward` gives us each $C_k$ without new code:
+# run it on the **last $K$ steps only**, starting from $h_{T-K}$ as if it were a constant
+# initial state. That returns $S_K = \sum_{k > T-K} C_k$, and $C_k = S_{T-k+1} - S_{T-k}$.
+# We try three recurrent matrices: a random one rescaled to largest singular value
+# $\sigma_{\max} \in \{0.5, 1, 2\}$.
+
+# %%
+def last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
+    """dL/dW_hh from the last K steps only, with h_{T-K} treated as a constant start state."""
+    T = xs.shape[0]
+    start = hs[T - K - 1] if K < T else h0
+    return rnn_backward(dhs[T - K:], xs[T - K:], hs[T - K:], start, W_xh, W_hh, b_h)["W_hh"]
+
+
+T, B, D, H = course.pick(full=(60, 16, 4, 32), smoke=(12, 4, 4, 8))
+xs = rng.normal(size=(T, B, D))
+W_xh = rng.normal(scale=1 / np.sqrt(D), size=(H, D))
+W_raw = rng.normal(size=(H, H))
+dhs = np.zeros((T, B, H))
+dhs[-1] = rng.normal(size=(B, H))          # a loss on h_T only
+h0, b_h = np.zeros((B, H)), np.zeros(H)
+
+contributions, partial_sums = {}, {}
+for sigma in tqdm((0.5, 1.0, 2.0), desc="sigma_max"):
+    W_hh = W_raw * sigma / np.linalg.norm(W_raw, 2)
+    hs = rnn_forward(xs, h0, W_xh, W_hh, b_h)
+    S = np.stack([np.zeros((H, H))] + [last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K)
+                                       for K in range(1, T + 1)])
+    partial_sums[sigma] = S                             # S[K] = sum of the last K terms
+    steps_back = np.arange(T)                           # T - k for k = T, ..., 1
+    contributions[sigma] = np.linalg.norm(S[1:] - S[:-1], axis=(1, 2))
+
+ax = plots.line_plot(steps_back, {f"$\\sigma_{{\\max}}(W_{{hh}})$ = {s}": c
+                                  for s, c in contributions.items()},
+                     title="Contribution of each time step to dL/dW_hh (loss at the last step)",
+                     xlabel="steps back from the loss, T - k", ylabel="$\\|C_k\\|_F$", logy=True)
+plt.show()
+for sigma, c in contributions.items():
+    usable = c > 1e-12 * c[0]                           # fit the decay before it underflows
+    rate = np.exp(np.polyfit(steps_back[usable][1:], np.log(c[usable][1:]), 1)[0])
+    print(f"sigma_max = {sigma}: each step back multiplies the contribution by about {rate:.2f}; "
+          f"the term 10 steps back is {c[min(10, T - 1)] / c[0]:.1e} of the last one")
+
+# %% [markdown]
+# The printed factors answer the question: each step back multiplies a contribution by a
+# roughly constant factor below 1, so the contribution of step $k$ shrinks **geometrically** in
+# $T - k$, and ten steps back it is orders of magnitude below the last step's. Larger weights slow
+# the decay, but tanh's derivative ($\le 1$, and small once units saturate) still pulls the
+# product down. Notebook 02 turns this observation into a bound; notebook 04 explains the role of
+# $\sigma_{\max}$.
+#
+# ## 5. Truncated BPTT and its bias (≈ 10 min)
+#
+# *What do we lose by back-propagating only $K$ steps?* Long sequences are often trained with
+# **truncated BPTT** (Williams and Peng 1990; Williams and Zipser 1995): the backward pass stops
+# $K$ steps back, which costs $O(K)$ instead of $O(T)$ per update. In the double sum of Step 5
+# that keeps exactly the terms with $t - k < K$ and sets all others to **zero**, whatever their
+# size. The gradient therefore carries *no* signal about dependencies longer than $K$ steps: the
+# estimate is biased toward short dependencies, and no amount of training with it can discover a
+# longer one. The function above already computes it: $S_K$ is the truncated gradient.
+
+# %%
+Ks = np.arange(1, T + 1)
+cosines = {}
+for sigma, S in partial_sums.items():
+    full = S[-1].ravel()
+    cosines[sigma] = [
+        float(S[K].ravel() @ full / (np.linalg.norm(S[K]) * np.linalg.norm(full))) for K in Ks]
+plots.line_plot(Ks, {f"$\\sigma_{{\\max}}$ = {s}": c for s, c in cosines.items()},
+                title="Truncated BPTT: how well K steps approximate the full gradient",
+                xlabel="truncation length K (steps back-propagated)",
+                ylabel="cosine(truncated, full dL/dW_hh)")
+plt.show()
+for sigma, cos in cosines.items():
+    K99 = int(Ks[np.argmax(np.asarray(cos) >= 0.99)])
+    print(f"sigma_max = {sigma}: cosine >= 0.99 from K = {K99}; K = 1 gives {cos[0]:.3f}")
+
+# %% [markdown]
+# Truncation looks harmless by this measure, and that is the trap: the terms it drops are the
+# ones that were already tiny, so the truncated gradient points almost the same way as the full
+# one (the printed $K$ at which the cosine reaches 0.99 is small). But a task whose answer depends
+# on an input $K$ or more steps back, like the first-token task of notebook 02, gets exactly zero
+# gradient from that input. Vanishing gradients and truncation fail long dependencies in the same
+# way: one shrinks their terms geometrically, the other cuts them off.
+#
+# ## What to remember
+# - An unrolled RNN is a deep network with shared weights; BPTT is backpropagation on it.
+# - Keep partial and total derivatives apart: $\delta_t = g_t + J_{t+1}^\top \delta_{t+1}$, and
+#   $dL/dW_{hh} = \sum_t \delta^a_t h_{t-1}^\top$ with the **previous** state.
+# - $dL/dW_{hh}$ is a sum over pairs $(k, t)$ of terms carrying $t - k$ Jacobians
+#   $\operatorname{diag}(\phi'(a))\, W_{hh}$; long-range terms are products of many of them.
+# - Check every hand-written gradient: central differences and a relative error, or autograd.
+# - Truncated BPTT sets the long-range terms to zero: it cannot learn dependencies longer than $K$.
+#
+# ## References
+# - P. J. Werbos, "Backpropagation through time: what it does and how to do it", *Proc. IEEE* 78(10), 1990.
+# - R. J. Williams and J. Peng, "An efficient gradient-based algorithm for on-line training of recurrent network trajectories", *Neural Computation* 2(4), 1990.
+# - R. J. Williams and D. Zipser, "Gradient-based learning algorithms for recurrent networks and their computational complexity", in *Backpropagation: Theory, Architectures and Applications*, 1995.
+# - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994.
+# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013.
+# - I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press 2016, chapter 10.

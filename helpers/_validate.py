@@ -1,4 +1,4 @@
-"""Argument checks shared by the helpers: each raises a ValueError that says what to pass instead."""
+"""Argument checks shared by the helpers: each raises a ValueError saying what to pass instead."""
 
 from __future__ import annotations
 

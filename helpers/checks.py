@@ -16,6 +16,7 @@ torch.nn): nothing here computes an exercise's answer.
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -173,9 +174,14 @@ def referenced_names(fn: Callable[..., Any]) -> set[str]:
         names.update(code.co_names)
         codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
     glob = getattr(fn, "__globals__", {})
-    for name in list(names):
-        module = getattr(glob.get(name), "__name__", "") if name in glob else ""
-        names.add(str(module).split(".")[0])
+    values = [glob[name] for name in names if name in glob]
+    values += [cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ())
+               if cell.cell_contents is not None]
+    for value in values:
+        module = getattr(value, "__name__", None) if isinstance(value, types.ModuleType) \
+            else getattr(value, "__module__", None)
+        if isinstance(module, str):
+            names.add(module.split(".")[0])
     return names
 
 

@@ -55,8 +55,8 @@ def describe() -> str:
     """One line that says where the notebook runs (shown by the set-up cell)."""
     where = "Colab" if in_colab() else "local"
     mode = "autograding (experiments at smoke scale)" if is_autograding() else "interactive"
-    return (f"{where}, {mode}; torch {torch.__version__} on {get_device()}, numpy {np.__version__}, "
-            f"{torch.get_num_threads()} CPU threads")
+    return (f"{where}, {mode}; torch {torch.__version__} on {get_device()}, "
+            f"numpy {np.__version__}, {torch.get_num_threads()} CPU threads")
 
 
 def setup(seed: int = 0) -> np.random.Generator:

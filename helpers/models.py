@@ -58,7 +58,8 @@ class SequenceModel(nn.Module):
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """inputs (T, B, D) -> (output, [h_1, ..., h_T]) with each h_t of shape (B, H)."""
         if inputs.dim() != 3:
-            raise ValueError(f"inputs must be time-major (T, B, D), got shape {tuple(inputs.shape)}")
+            raise ValueError("inputs must be time-major (T, B, D), "
+                             f"got shape {tuple(inputs.shape)}")
         _, batch, _ = inputs.shape
         h0 = inputs.new_zeros(batch, self.hidden_size)
         state = (h0, h0.clone()) if self.cell_type == "lstm" else h0

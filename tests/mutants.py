@@ -1,0 +1,152 @@
+"""Plausible wrong implementations, as students write them. Every one must lose points.
+
+Each mutant replaces one solution cell (by grade_id). `roundtrip=True` ones are also graded by
+real nbgrader in tests/test_nbgrader_roundtrip.py; all are run in-process by
+tests/test_exercise_mutants.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    assignment: str
+    cell: str
+    mistake: str
+    source: str
+    roundtrip: bool = False
+
+
+def _backward(body: str) -> str:
+    return ("def rnn_backward(dhs, xs, hs, h0, W_xh, W_hh, b_h):\n"
+            "    grads = {'W_xh': np.zeros_like(W_xh), 'W_hh': np.zeros_like(W_hh),"
+            " 'b_h': np.zeros_like(b_h)}\n"
+            "    dh_next = np.zeros_like(h0)\n"
+            "    for t in reversed(range(xs.shape[0])):\n"
+            "        h_prev = hs[t - 1] if t > 0 else h0\n"
+            + body +
+            "    grads['h0'] = dh_next\n"
+            "    return grads\n")
+
+
+_GOOD_LOOP = {
+    "da": "        da = (dhs[t] + dh_next) * (1.0 - hs[t] ** 2)\n",
+    "xh": "        grads['W_xh'] += da.T @ xs[t]\n",
+    "hh": "        grads['W_hh'] += da.T @ h_prev\n",
+    "b": "        grads['b_h'] += da.sum(axis=0)\n",
+    "next": "        dh_next = da @ W_hh\n",
+}
+
+
+def _loop(**changes: str) -> str:
+    return _backward("".join(changes.get(k, v) for k, v in _GOOD_LOOP.items()))
+
+
+def _numgrad(body: str) -> str:
+    return "def numerical_gradient(f, x, eps=1e-5):\n" + body
+
+
+MUTANTS = [
+    # ---- 01_bptt: rnn_step_forward
+    Mutant("01_bptt", "rnn_step_forward", "W_hh not transposed",
+           "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+           "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)\n"),
+    Mutant("01_bptt", "rnn_step_forward", "bias forgotten",
+           "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+           "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)\n"),
+    Mutant("01_bptt", "rnn_step_forward", "tanh applied to the input term only",
+           "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+           "    return np.tanh(x_t @ W_xh.T) + h_prev @ W_hh.T + b_h\n"),
+    Mutant("01_bptt", "rnn_step_forward", "right values, computed by torch instead of numpy",
+           "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+           "    t = torch.from_numpy\n"
+           "    return torch.tanh(t(x_t) @ t(W_xh).T + t(h_prev) @ t(W_hh).T + t(b_h)).numpy()\n"),
+    # ---- 01_bptt: rnn_forward
+    Mutant("01_bptt", "rnn_forward", "h0 included in the returned states",
+           "def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n"
+           "    hs = [h0]\n"
+           "    for x_t in xs:\n"
+           "        hs.append(rnn_step_forward(x_t, hs[-1], W_xh, W_hh, b_h))\n"
+           "    return np.stack(hs)\n"),
+    Mutant("01_bptt", "rnn_forward", "every step starts from h0",
+           "def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n"
+           "    return np.stack([rnn_step_forward(x_t, h0, W_xh, W_hh, b_h) for x_t in xs])\n"),
+    Mutant("01_bptt", "rnn_forward", "only the last state returned",
+           "def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n"
+           "    h = h0\n"
+           "    for x_t in xs:\n"
+           "        h = rnn_step_forward(x_t, h, W_xh, W_hh, b_h)\n"
+           "    return h\n"),
+    # ---- 01_bptt: rnn_backward
+    Mutant("01_bptt", "rnn_backward", "tanh derivative missed",
+           _loop(da="        da = dhs[t] + dh_next\n"), roundtrip=True),
+    Mutant("01_bptt", "rnn_backward", "gradient not carried to the previous step",
+           _loop(da="        da = dhs[t] * (1.0 - hs[t] ** 2)\n"), roundtrip=True),
+    Mutant("01_bptt", "rnn_backward", "W_hh transposed in the backward recurrence",
+           _loop(next="        dh_next = da @ W_hh.T\n"), roundtrip=True),
+    Mutant("01_bptt", "rnn_backward", "current state h_t used for dW_hh instead of h_{t-1}",
+           _loop(hh="        grads['W_hh'] += da.T @ hs[t]\n")),
+    Mutant("01_bptt", "rnn_backward", "bias gradient averaged over the batch",
+           _loop(b="        grads['b_h'] += da.mean(axis=0)\n")),
+    Mutant("01_bptt", "rnn_backward", "tanh derivative taken at the previous state",
+           _loop(da="        da = (dhs[t] + dh_next) * (1.0 - h_prev ** 2)\n")),
+    Mutant("01_bptt", "rnn_backward", "dhs modified in place",
+           _loop(da="        dh = dhs[t]\n        dh += dh_next\n"
+                    "        da = dh * (1.0 - hs[t] ** 2)\n")),
+    Mutant("01_bptt", "rnn_backward", "gradient of h0 left at zero",
+           _loop().replace("grads['h0'] = dh_next", "grads['h0'] = np.zeros_like(h0)")),
+    Mutant("01_bptt", "rnn_backward", "dW_xh from batch sums (outer product of the sums)",
+           _loop(xh="        grads['W_xh'] += np.outer(da.sum(axis=0), xs[t].sum(axis=0))\n")),
+    # ---- 01_bptt: numerical_gradient
+    Mutant("01_bptt", "numerical_gradient", "forward difference instead of central",
+           _numgrad("    grad = np.zeros_like(x)\n"
+                    "    f0 = f(x)\n"
+                    "    for i in np.ndindex(x.shape):\n"
+                    "        old = x[i]; x[i] = old + eps\n"
+                    "        grad[i] = (f(x) - f0) / eps; x[i] = old\n"
+                    "    return grad\n")),
+    Mutant("01_bptt", "numerical_gradient", "x not restored",
+           _numgrad("    grad = np.zeros_like(x)\n"
+                    "    for i in np.ndindex(x.shape):\n"
+                    "        old = x[i]; x[i] = old + eps; fp = f(x); x[i] = old - eps; fm = f(x)\n"
+                    "        grad[i] = (fp - fm) / (2 * eps)\n"
+                    "    return grad\n")),
+    Mutant("01_bptt", "numerical_gradient", "eps argument ignored",
+           _numgrad("    grad = np.zeros_like(x)\n"
+                    "    h = 1e-5\n"
+                    "    for i in np.ndindex(x.shape):\n"
+                    "        old = x[i]; x[i] = old + h; fp = f(x); x[i] = old - h; fm = f(x)\n"
+                    "        x[i] = old; grad[i] = (fp - fm) / (2 * h)\n"
+                    "    return grad\n")),
+    Mutant("01_bptt", "numerical_gradient", "indexes rows, only right for 1-D x",
+           _numgrad("    grad = np.zeros_like(x)\n"
+                    "    for i in range(x.shape[0]):\n"
+                    "        old = x[i].copy(); x[i] = old + eps; fp = f(x); x[i] = old - eps\n"
+                    "        fm = f(x); x[i] = old; grad[i] = (fp - fm) / (2 * eps)\n"
+                    "    return grad\n")),
+    # ---- 01_bptt: relative_error
+    Mutant("01_bptt", "relative_error", "mean instead of max",
+           "def relative_error(a, b):\n"
+           "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+           "    return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))\n"),
+    Mutant("01_bptt", "relative_error", "no 1e-8 floor (0/0 gives NaN)",
+           "def relative_error(a, b):\n"
+           "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+           "    with np.errstate(all='ignore'):\n"
+           "        return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))\n"),
+    Mutant("01_bptt", "relative_error", "divides by |a| alone",
+           "def relative_error(a, b):\n"
+           "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+           "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a))))\n"),
+    Mutant("01_bptt", "relative_error", "ratio of maxima instead of max of ratios",
+           "def relative_error(a, b):\n"
+           "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+           "    return float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b))))\n"),
+]
+
+
+def exercise_of(grade_id: str) -> str:
+    """The exercise a grade cell tests: test_<name> and hidden_<name> both test <name>."""
+    return grade_id.split("_", 1)[1]

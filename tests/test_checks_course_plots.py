@@ -1,0 +1,124 @@
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+from helpers import checks, course, plots
+
+matplotlib.use("Agg")
+
+
+def test_failure_message_has_all_five_parts():
+    case = checks.small_rnn_case()
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.expect_close("ex", "dW", np.zeros((2, 4)), np.ones((2, 4)), inputs=case.describe(),
+                            hint="look here")
+    text = str(info.value)
+    assert text.startswith("ex: dW is wrong.")
+    for part in ("input:    T=3, B=2, D=4, H=5, seed 0", "returned: dW[0, 0:3]",
+                 "expected: dW[0, 0:3] = [1.000 1.000 1.000]", "max relative error 1.0e+00",
+                 "hint:     look here"):
+        assert part in text
+
+
+@pytest.mark.parametrize("returned, problem", [
+    ([1.0, 2.0], "should be a numpy array"),
+    (np.ones(3), "wrong shape"),
+    (np.ones(2, dtype=int), "should hold floats"),
+    (np.array([1.0, np.nan]), "inf or NaN"),
+])
+def test_as_array_rejects_what_students_return(returned, problem):
+    with pytest.raises(checks.CheckFailure, match=problem):
+        checks.as_array("ex", "x", returned, (2,), inputs="i")
+
+
+def test_call_reports_not_implemented_and_exceptions_and_records_warnings():
+    def todo():
+        raise NotImplementedError()
+
+    with pytest.raises(checks.CheckFailure, match="not implemented yet"):
+        checks.call("ex", todo, inputs="i")
+    with pytest.raises(checks.CheckFailure, match="raised ValueError"):
+        checks.call("ex", lambda: np.ones(2) @ np.ones(3), inputs="i")
+
+    def noisy():
+        warnings.warn("overflow", RuntimeWarning, stacklevel=1)
+        return 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may escape to stderr
+        result, caught = checks.call("ex", noisy, inputs="i")
+    assert result == 1 and [str(w.message) for w in caught] == ["overflow"]
+
+
+def test_close_and_relative_error():
+    assert checks.close([1.0, 2.0], [1.0, 2.0 + 1e-12])
+    assert not checks.close([1.0, 2.0], [1.0, 2.1])
+    assert not checks.close(np.ones(2), np.ones(3))
+    assert checks.max_relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert checks.max_relative_error([1.0], [3.0]) == pytest.approx(0.5)
+
+
+def test_first_bad_step():
+    assert checks.first_bad_step(5, lambda t: t < 3) == 3
+    assert checks.first_bad_step(5, lambda t: True) is None
+    with pytest.raises(ValueError):
+        checks.first_bad_step(0, lambda t: True)
+
+
+def test_expect_from_scratch_spots_torch():
+    import torch as aliased
+
+    def uses_alias(x):
+        return aliased.tanh(x)
+
+    def plain(x):
+        return np.tanh(x)
+
+    checks.expect_from_scratch("ex", plain)
+    with pytest.raises(checks.CheckFailure, match="numpy alone"):
+        checks.expect_from_scratch("ex", uses_alias)
+
+
+def test_small_rnn_case_is_reproducible_and_prefixes():
+    a, b = checks.small_rnn_case(seed=3), checks.small_rnn_case(seed=3)
+    assert np.array_equal(a.W_hh, b.W_hh) and a.xs.shape == (3, 2, 4) and a.W_xh.shape == (5, 4)
+    assert a.prefix(2).xs.shape == (2, 2, 4) and a.prefix(2).T == 2
+    with pytest.raises(ValueError, match="scale"):
+        checks.small_rnn_case(scale=0)
+
+
+def test_course_modes(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert not course.is_autograding() and course.pick(10, 1) == 10
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert course.is_autograding() and course.pick(10, 1) == 1
+    assert not course.in_colab()
+    assert str(course.get_device(prefer_gpu=False)) == "cpu"
+    assert "autograding" in course.describe()
+
+
+def test_seed_everything_is_reproducible():
+    import torch
+
+    r1 = course.seed_everything(4)
+    t1 = torch.rand(2)
+    r2 = course.seed_everything(4)
+    assert torch.equal(t1, torch.rand(2)) and r1.random() == r2.random()
+    with pytest.raises(ValueError):
+        course.seed_everything(-1)
+
+
+def test_plots_are_labelled():
+    ax = plots.line_plot([1, 2, 3], {"a": [1, 10, 100]}, "t", "x", "y", logy=True,
+                         baseline=(5.0, "base"))
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("t", "x", "y")
+    assert ax.get_yscale() == "log" and len(ax.get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="title"):
+        plots.line_plot([1], {"a": [1]}, "", "x", "y")
+    with pytest.raises(ValueError, match="shape"):
+        plots.line_plot([1, 2], {"a": [1]}, "t", "x", "y")
+    with pytest.raises(ValueError, match="steps"):
+        plots.draw_unrolled_rnn(0)
+    assert plots.draw_unrolled_rnn(3).get_title()

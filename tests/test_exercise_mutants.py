@@ -1,0 +1,58 @@
+"""Every exercise's checks pass the model solution and take points from each plausible mistake.
+
+Runs the notebook's exercise and test cells in-process (fast); the real nbgrader round trip is
+in test_nbgrader_roundtrip.py.
+"""
+
+from __future__ import annotations
+
+import course_tools
+import matplotlib
+import pytest
+from mutants import MUTANTS, exercise_of
+
+from helpers.checks import CheckFailure
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def solution_notebooks():
+    return {a: course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", a))
+            for a in course_tools.assignments()}
+
+
+@pytest.mark.parametrize("assignment", course_tools.assignments())
+def test_model_solution_passes_every_check(assignment, solution_notebooks):
+    results = course_tools.run_exercises(solution_notebooks[assignment])
+    failed = {gid: r.output for gid, r in results.items() if not r.passed}
+    assert results and not failed, f"the model solution fails: {failed}"
+
+
+@pytest.mark.parametrize("assignment", course_tools.assignments())
+def test_every_exercise_has_visible_and_hidden_tests(assignment, solution_notebooks):
+    nb = solution_notebooks[assignment]
+    exercises = {course_tools.nbgrader_meta(c)["grade_id"] for c in nb.cells
+                 if course_tools.nbgrader_meta(c).get("solution")}
+    graded = set(course_tools.grade_cells(nb))
+    for name in exercises:
+        assert f"test_{name}" in graded, f"{name} has no visible test cell test_{name}"
+        assert f"hidden_{name}" in graded, f"{name} has no hidden test cell hidden_{name}"
+    hidden = [c.source for c in nb.cells
+              if course_tools.nbgrader_meta(c).get("grade_id", "").startswith("hidden_")]
+    assert all("### BEGIN HIDDEN TESTS" in src for src in hidden)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.cell}: {m.mistake}")
+def test_mistake_loses_points(mutant, solution_notebooks):
+    results = course_tools.run_exercises(solution_notebooks[mutant.assignment],
+                                         {mutant.cell: mutant.source})
+    own = {gid: r for gid, r in results.items() if exercise_of(gid) == mutant.cell}
+    assert own, f"no test cells found for {mutant.cell}"
+    failing = [r for r in own.values() if not r.passed]
+    assert failing, f"'{mutant.mistake}' passes every test of {mutant.cell}"
+    for r in failing:
+        # A student sees a five-part message, never a bare AssertionError or a NameError.
+        assert isinstance(r.error, CheckFailure), f"{r.grade_id} failed with {r.error!r}"
+        for part in ("input:", "returned:", "expected:", "hint:"):
+            assert part in str(r.error), f"{r.grade_id}'s message lacks '{part}': {r.error}"

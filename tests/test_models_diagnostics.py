@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+import torch
+
+from helpers import diagnostics, models, tasks
+
+
+@pytest.mark.parametrize("cell", models.CELLS)
+def test_models_expose_every_hidden_state(cell):
+    model = models.SequenceModel(2, 8, 1, cell=cell)
+    inputs, _ = tasks.adding_problem(3, 7, seed=0)
+    output, hiddens = model(inputs)
+    assert output.shape == (3, 1) and len(hiddens) == 7
+    assert all(h.shape == (3, 8) for h in hiddens)
+    torch.testing.assert_close(model.head(hiddens[-1]), output)
+
+
+def test_vanilla_model_matches_torch_rnn():
+    torch.manual_seed(0)
+    model = models.SequenceModel(3, 5, 2, cell="tanh", readout="all")
+    rnn = torch.nn.RNN(3, 5)
+    rnn.load_state_dict({f"{k}_l0": v for k, v in model.cell.state_dict().items()})
+    xs = torch.randn(6, 4, 3)
+    _, hiddens = model(xs)
+    torch.testing.assert_close(torch.stack(hiddens), rnn(xs)[0])
+
+
+def _norms_by_brute_force(model, inputs, targets, loss_fn):
+    """One backward pass per time step, through a perturbation of h_t: the slow O(T^2) oracle."""
+    original = model._step
+    norms = []
+    for target in range(inputs.shape[0]):
+        delta = torch.zeros(inputs.shape[1], model.hidden_size, dtype=inputs.dtype,
+                            requires_grad=True)
+        step_index = 0
+
+        def step(x, state, delta=delta, target=target):
+            nonlocal step_index
+            h, new_state = original(x, state)
+            if step_index == target:
+                h = h + delta
+                new_state = (h, new_state[1]) if isinstance(new_state, tuple) else h
+            step_index += 1
+            return h, new_state
+
+        model._step = step
+        try:
+            output, _ = model(inputs)
+        finally:
+            model._step = original
+        loss_fn(output, targets).backward()
+        norms.append(float(delta.grad.norm()))
+    return np.array(norms)
+
+
+@pytest.mark.parametrize("cell", ["tanh", "lstm"])
+def test_hidden_grad_norms_match_a_brute_force_oracle(cell):
+    torch.manual_seed(1)
+    model = models.SequenceModel(2, 6, 1, cell=cell).double()
+    inputs, targets = tasks.adding_problem(4, 9, seed=2)
+    inputs, targets = inputs.double(), targets.double()
+    loss_fn = torch.nn.functional.mse_loss
+    fast = diagnostics.hidden_grad_norms(model, inputs, targets, loss_fn)
+    assert all(p.grad is None for p in model.parameters())
+    slow = _norms_by_brute_force(model, inputs, targets, loss_fn)
+    assert fast.shape == (9,) and fast.dtype == np.float64
+    np.testing.assert_allclose(fast, slow, rtol=1e-10)
+
+
+def test_hidden_grad_norms_use_one_backward_pass():
+    model = models.SequenceModel(2, 4, 1)
+    inputs, targets = tasks.adding_problem(2, 30, seed=0)
+    calls = []
+    original = torch.autograd.grad
+    torch.autograd.grad = lambda *a, **k: calls.append(1) or original(*a, **k)
+    try:
+        diagnostics.hidden_grad_norms(model, inputs, targets, torch.nn.functional.mse_loss)
+    finally:
+        torch.autograd.grad = original
+    assert len(calls) == 1
+
+
+def test_tanh_gradients_vanish_through_time_at_small_weights():
+    torch.manual_seed(0)
+    model = models.SequenceModel(2, 16, 1, cell="tanh")
+    with torch.no_grad():
+        model.cell.weight_hh.mul_(0.3)
+    inputs, targets = tasks.adding_problem(8, 40, seed=0)
+    norms = diagnostics.hidden_grad_norms(model, inputs, targets, torch.nn.functional.mse_loss)
+    assert diagnostics.gradient_ratio(norms) < 1e-6
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="cell"):
+        models.SequenceModel(2, 4, 1, cell="elman")
+    with pytest.raises(ValueError, match="hidden_size"):
+        models.SequenceModel(2, 0, 1)
+    with pytest.raises(ValueError, match="time-major"):
+        models.SequenceModel(2, 4, 1)(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="scalar"):
+        diagnostics.hidden_grad_norms(models.SequenceModel(2, 4, 1), torch.zeros(3, 2, 2),
+                                      torch.zeros(2, 1), lambda o, t: (o - t) ** 2)
+    with pytest.raises(ValueError, match="hiddens"):
+        diagnostics.hidden_grad_norms(lambda x: (x.sum(), []), torch.zeros(3, 2, 2),
+                                      torch.zeros(2, 1), lambda o, t: o)
+    with pytest.raises(ValueError, match="1-D"):
+        diagnostics.gradient_ratio(np.ones(1))

@@ -6,12 +6,12 @@ in test_nbgrader_roundtrip.py.
 
 from __future__ import annotations
 
-import course_tools
 import matplotlib
 import pytest
-from mutants import MUTANTS, exercise_of
 
+import course_tools
 from helpers.checks import CheckFailure
+from mutants import MUTANTS, exercise_of
 
 matplotlib.use("Agg")
 

@@ -1,0 +1,33 @@
+"""Every solution notebook runs top to bottom in a real kernel with every test cell passing."""
+
+from __future__ import annotations
+
+import nbclient
+import pytest
+
+import course_tools
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("assignment", course_tools.assignments())
+def test_solution_notebook_executes_cleanly(assignment, tmp_path):
+    path = course_tools.notebook_path(course_tools.ROOT / "solutions", assignment)
+    nb = course_tools.read(path)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    problems, figures = [], 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = course_tools.nbgrader_meta(cell)
+        for out in cell.outputs:
+            figures += "image/png" in out.get("data", {})
+            if out.output_type == "error":
+                problems.append(f"{meta.get('grade_id', 'cell')}: {out.ename}: {out.evalue}")
+            # nbgrader zeroes a test cell that writes to stderr or ends with a value
+            if meta.get("grade") and (out.get("name") == "stderr"
+                                      or out.output_type == "execute_result"):
+                problems.append(f"{meta['grade_id']} is not silent: {out}")
+    assert not problems, "\n".join(problems)
+    assert figures >= 1, "the notebook shows no figure (is MPLBACKEND=Agg leaking in?)"

@@ -1,0 +1,98 @@
+"""notebooks/ is exactly what nbgrader generates from solutions/, and leaks nothing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import course_tools
+
+ROOT = course_tools.ROOT
+ASSIGNMENTS = course_tools.assignments()
+
+
+def test_there_is_at_least_one_assignment():
+    assert ASSIGNMENTS and all(re.fullmatch(r"\d\d_[a-z0-9_]+", a) for a in ASSIGNMENTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_release_matches_a_fresh_generation(assignment, generated_course):
+    fresh_path = course_tools.notebook_path(generated_course / "notebooks", assignment)
+    fresh = course_tools.read(fresh_path)
+    committed = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", assignment))
+    assert course_tools.dumps_cells(committed) == course_tools.dumps_cells(fresh), (
+        f"notebooks/{assignment} is stale: run `nbgrader generate_assignment {assignment} --force` "
+        "from the course root and commit the result")
+    released = {p.name for p in (ROOT / "notebooks" / assignment).iterdir()}
+    assert released == {p.name for p in (generated_course / "notebooks" / assignment).iterdir()}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_leaks_no_solution_or_hidden_test(assignment):
+    solution = course_tools.read(course_tools.notebook_path(ROOT / "solutions", assignment))
+    release_dir = ROOT / "notebooks" / assignment
+    release = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", assignment))
+    text = "\n".join(c.source for c in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    assert not list(release_dir.glob("*.py")), "a jupytext twin (with answers) was released"
+    secret, public = [], []
+    for cell in solution.cells:
+        source = cell.source
+        for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"),
+                           ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+            pattern = re.escape(begin) + r"(.*?)" + re.escape(end)
+            for block in re.findall(pattern, source, flags=re.S):
+                secret += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12]
+            source = re.sub(pattern, "", source, flags=re.S)
+        public.append(source)
+    # A line the solution notebook also states in the open (the derivation, the checking tools)
+    # is teaching material, not a leak.
+    public_text = "\n".join(public)
+    secret = [ln for ln in secret if ln not in public_text]
+    assert secret, "found no solution or hidden-test lines to look for"
+    leaked = [ln for ln in secret if ln in text]
+    assert not leaked, f"solution or hidden-test lines in notebooks/{assignment}: {leaked[:5]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_sources_have_no_outputs_and_their_text_twin_is_in_sync(assignment, tmp_path):
+    path = course_tools.notebook_path(ROOT / "solutions", assignment)
+    nb = course_tools.read(path)
+    assert all(not c.get("outputs") and not c.get("execution_count")
+               for c in nb.cells if c.cell_type == "code"), f"{path} has outputs: strip them"
+    twin = path.with_suffix(".py")
+    if twin.exists():
+        import jupytext
+
+        from_text = jupytext.read(twin)
+        assert course_tools.dumps_cells(from_text) == course_tools.dumps_cells(nb), (
+            f"{twin.name} and {path.name} differ: run `jupytext --sync {twin}`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_has_the_required_parts(assignment):
+    nb = course_tools.read(course_tools.notebook_path(ROOT / "solutions", assignment))
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    name = course_tools.notebook_path(ROOT / "notebooks", assignment).name
+    badge = (f"https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/"
+             f"blob/main/notebooks/{assignment}/{name}")
+    assert badge in markdown, "the Open-in-Colab badge must point at the released notebook"
+    for part in ("## What to remember", "## References", "**Time:**"):
+        assert part in markdown, f"{assignment} lacks '{part}'"
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert "google.colab" in setup and "git+https://github.com/rnn-gradients/" in setup
+
+
+def test_contract_check_passes_for_written_notebooks():
+    script = ROOT.parent / "shared" / "contract.py"
+    if not script.exists():
+        pytest.skip("../shared/contract.py is not beside this checkout")
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True)
+    for assignment in ASSIGNMENTS:
+        number = assignment[:2]
+        assert not [ln for ln in out.stdout.splitlines() if ln.startswith(f"{number}:")], out.stdout

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -38,7 +40,7 @@
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
+    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -532,10 +534,10 @@ for sigma in tqdm((0.5, 1.0, 2.0), desc="sigma_max"):
     steps_back = np.arange(T)                           # T - k for k = T, ..., 1
     contributions[sigma] = np.linalg.norm(S[1:] - S[:-1], axis=(1, 2))
 
-ax = plots.line_plot(steps_back, {f"$\\sigma_{{\\max}}(W_{{hh}})$ = {s}": c
-                                  for s, c in contributions.items()},
-                     title="Contribution of each time step to dL/dW_hh (loss at the last step)",
-                     xlabel="steps back from the loss, T - k", ylabel="$\\|C_k\\|_F$", logy=True)
+plots.line_plot(steps_back, {f"$\\sigma_{{\\max}}(W_{{hh}})$ = {s}": c
+                             for s, c in contributions.items()},
+                title="Contribution of each time step to dL/dW_hh (loss at the last step)",
+                xlabel="steps back from the loss, T - k", ylabel="$\\|C_k\\|_F$", logy=True)
 plt.show()
 for sigma, c in contributions.items():
     usable = c > 1e-12 * c[0]                           # fit the decay before it underflows

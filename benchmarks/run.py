@@ -18,8 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import nbclient  # noqa: E402
-
 import course_tools  # noqa: E402
 
 BUDGET_NOTEBOOK_S, BUDGET_SERIES_S, BUDGET_GRADING_OVERHEAD = 45.0, 240.0, 0.5
@@ -28,8 +26,7 @@ BUDGET_NOTEBOOK_S, BUDGET_SERIES_S, BUDGET_GRADING_OVERHEAD = 45.0, 240.0, 0.5
 def time_execution(path: Path, workdir: Path) -> float:
     nb = course_tools.read(path)
     start = time.perf_counter()
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}}).execute()
+    course_tools.execute(nb, workdir, timeout=300)
     return time.perf_counter() - start
 
 

@@ -53,15 +53,19 @@ def copy_course(dest: Path, root: Path = ROOT) -> Path:
     return dest
 
 
+def course_config(root: Path):
+    """The course's nbgrader_config.py at `root`; it derives its root and gradebook from there."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
 def course_api(root: Path):
     """An NbGraderAPI for the course at `root`, configured by its nbgrader_config.py."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config = course_config(root)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -116,7 +120,7 @@ def cell_scores(root: Path, assignment: str, student: str) -> dict[str, float]:
     """grade_id -> score of one autograded submission, read from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(course_config(root).CourseDirectory.db_url) as gb:
         submission = gb.find_submission(assignment, student)
         return {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
 
@@ -176,6 +180,15 @@ def run_exercises(nb, replace: dict[str, str] | None = None) -> dict[str, CellRe
             out.write(traceback.format_exc(limit=1))
         results[meta["grade_id"]] = CellResult(meta["grade_id"], error, out.getvalue())
     return results
+
+
+def execute(nb, workdir: Path, timeout: int = 120):
+    """Run nb top to bottom in a fresh python3 kernel started in workdir; nb gets the outputs."""
+    import nbclient
+
+    nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb
 
 
 def read(path: Path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import nbclient
 import pytest
 
 import course_tools
@@ -14,8 +13,7 @@ pytestmark = pytest.mark.slow
 def test_solution_notebook_executes_cleanly(assignment, tmp_path):
     path = course_tools.notebook_path(course_tools.ROOT / "solutions", assignment)
     nb = course_tools.read(path)
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    course_tools.execute(nb, tmp_path)
     problems, figures = [], 0
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -26,3 +26,29 @@ c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 100
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Grading that student code cannot game (instructor/grader.py): test cells never run in the
+# student's kernel; the instructor's tests run in the grader against the student's functions,
+# which run in a confined sandbox process. The kernel run only provides the feedback's outputs.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from instructor.grader import GradeExecute, HideHiddenTests, TrustedGrading  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    GradeExecute, TrustedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# Feedback shows results, never the hidden tests themselves (nbgrader issue 1363).
+c.GenerateFeedback.preprocessors = [
+    HideHiddenTests, "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.TrustedGrading.call_timeout = 30
+c.TrustedGrading.setup_timeout = 60

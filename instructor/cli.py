@@ -1,0 +1,137 @@
+"""`rnn-course`: one command per step of the instructor's workflow.
+
+    rnn-course release                       notebooks/ from solutions/ (and the gradebook)
+    rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
+    rnn-course autograde [-a ID] [-s NAME]   grade in parallel, resumable, tamper-proof
+    rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
+    rnn-course export [-o grades.csv]        grades as CSV
+    rnn-course publish DEST | --branch NAME  a student-only copy of the course
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from instructor import course
+
+
+def _release(args) -> int:
+    ids = course.generate_release(args.root, args.assignment or None)
+    print(f"regenerated notebooks/ for {', '.join(ids)}")
+    return 0
+
+
+def _collect(args) -> int:
+    from instructor.collect import collect
+
+    if len(args.assignment or []) != 1:
+        raise ValueError("collect needs exactly one --assignment")
+    report = collect(args.root, Path(args.source), args.assignment[0])
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _autograde(args) -> int:
+    from instructor.autograde import autograde
+
+    summary = autograde(args.root, args.assignment or None, args.student or None,
+                        workers=args.workers, force=args.force,
+                        student_timeout=args.student_timeout, progress=not args.quiet)
+    print("\n".join(summary.lines()))
+    print(f"logs: {args.root / '.grading' / 'logs'}")
+    return 0
+
+
+def _feedback(args) -> int:
+    from instructor.feedback import generate_feedback
+
+    written = generate_feedback(args.root, args.assignment or None, args.student or None)
+    print(f"wrote {len(written)} feedback file(s) under {args.root / 'feedback'}")
+    return 0
+
+
+def _export(args) -> int:
+    from instructor.feedback import export_grades
+
+    path = export_grades(args.root, Path(args.output))
+    print(f"wrote {path}")
+    return 0
+
+
+def _publish(args) -> int:
+    from instructor import publish
+
+    if bool(args.dest) == bool(args.branch):
+        raise ValueError("publish needs a destination folder or --branch, not both")
+    if args.branch:
+        commit = publish.to_branch(args.root, args.branch, args.github)
+        print(f"published the student edition to branch {args.branch} ({commit[:10]})")
+    else:
+        files = publish.build(args.root, Path(args.dest), args.github)
+        print(f"published the student edition ({len(files)} files) to {args.dest}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="rnn-course", description=__doc__.split("\n\n")[0],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter,
+                                  epilog=__doc__.split("\n\n", 1)[1])
+    top.add_argument("--root", type=Path, default=None,
+                     help="the course folder (default: found from the working directory)")
+    steps = top.add_subparsers(dest="step", required=True)
+
+    def step(name, func, help_):
+        sub = steps.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(func=func)
+        return sub
+
+    def selection(sub, students=True):
+        sub.add_argument("-a", "--assignment", action="append",
+                         help="assignment id, e.g. 01_bptt (repeatable; default: all)")
+        if students:
+            sub.add_argument("-s", "--student", action="append",
+                             help="student id (repeatable; default: all)")
+
+    selection(step("release", _release, "regenerate notebooks/ from solutions/"), False)
+    sub = step("collect", _collect, "lay out downloaded student files for grading")
+    sub.add_argument("source", help="a folder of notebooks, zips or folders, or a bulk zip")
+    selection(sub, False)
+    sub = step("autograde", _autograde, "autograde submissions in parallel")
+    selection(sub)
+    sub.add_argument("-j", "--workers", type=int, default=None,
+                     help="worker processes (default: the number of cores)")
+    sub.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    sub.add_argument("--student-timeout", type=float, default=600.0,
+                     help="seconds one submission may take in all (default 600)")
+    sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    selection(step("feedback", _feedback, "write HTML feedback (hidden tests removed)"))
+    sub = step("export", _export, "export grades as CSV")
+    sub.add_argument("-o", "--output", default="grades.csv")
+    sub = step("publish", _publish, "write a student-only copy of the course")
+    sub.add_argument("dest", nargs="?", help="folder to write (emptied first)")
+    sub.add_argument("--branch", help="commit the copy to this git branch instead")
+    sub.add_argument("--github", default="rnn-gradients/rnn-gradients-course",
+                     help="owner/name[@branch] the Colab badges should open")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    warnings.filterwarnings("ignore", module="sqlalchemy")
+    try:
+        args.root = course.find_root(args.root or Path(os.getcwd()))
+        return args.func(args)
+    except (ValueError, RuntimeError, FileNotFoundError) as error:
+        print(f"rnn-course {args.step}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

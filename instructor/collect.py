@@ -1,0 +1,205 @@
+"""Lay out student files the way nbgrader wants them: submitted/<student>/<assignment>/.
+
+Accepted, as instructors really receive them:
+- a folder of notebooks named by student (`alice.ipynb`, `alice_01_bptt.ipynb`, ...);
+- a folder of zips, one per student (`alice.zip`, holding the notebook anywhere inside);
+- a folder of per-student folders (Moodle's layout: `Alice Smith_123_assignsubmission_file_/`);
+- a zip of any of these: an LMS bulk download (Canvas names files
+  `smithalice_12345_67890_01_bptt.ipynb`, with `_late_` after the name when late).
+Zip members are read in memory (no extraction, so no path tricks), and each notebook is capped
+in size. Everything that cannot be placed is reported, with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from instructor.course import notebook_path
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+_CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9-]+)_(?:late_)?\d+_\d+_")
+_MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_")
+
+
+@dataclass
+class Found:
+    student: str
+    origin: str
+    data: bytes
+    modified: datetime
+
+
+@dataclass
+class CollectReport:
+    placed: list[tuple[str, str]] = field(default_factory=list)  # (student, origin)
+    replaced: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"placed {len(self.placed)} submission(s)"
+               + (f" ({len(self.replaced)} replaced an earlier one)" if self.replaced else "")]
+        out += [f"  not placed: {p}" for p in self.problems]
+        return out
+
+
+def normalise(name: str) -> str:
+    """A student id nbgrader accepts: lower case letters, digits and underscores."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def student_from_name(name: str, assignment: str, notebook: str) -> str:
+    """The student a file or folder name refers to (LMS patterns first)."""
+    stem = Path(name).name
+    for suffix in (".ipynb", ".zip"):
+        stem = stem.removesuffix(suffix)
+    for pattern in (_MOODLE, _CANVAS):
+        match = pattern.match(stem)
+        if match:
+            return normalise(match["student"])
+    cleaned = normalise(stem)
+    for token in sorted({normalise(assignment), normalise(notebook)}, key=len, reverse=True):
+        cleaned = cleaned.replace(token, "_")
+    return re.sub(r"_+", "_", cleaned).strip("_")
+
+
+def _pick_notebook(names: list[str], notebook: str) -> tuple[str | None, str]:
+    notebooks = [n for n in names if n.endswith(".ipynb") and "/." not in f"/{n}"
+                 and "__MACOSX" not in n and ".ipynb_checkpoints" not in n]
+    exact = [n for n in notebooks if Path(n).name == f"{notebook}.ipynb"]
+    if len(exact) == 1:
+        return exact[0], ""
+    if len(notebooks) == 1:
+        return notebooks[0], ""
+    if not notebooks:
+        return None, "holds no notebook"
+    return None, f"holds {len(notebooks)} notebooks ({', '.join(sorted(notebooks)[:4])})"
+
+
+def _from_zip(data: bytes, origin: str, student: str, notebook: str,
+              report: CollectReport) -> Found | None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        report.problems.append(f"{origin}: not a readable zip file")
+        return None
+    infos = {i.filename: i for i in archive.infolist() if not i.is_dir()}
+    chosen, why = _pick_notebook(list(infos), notebook)
+    if chosen is None:
+        report.problems.append(f"{origin}: {why}")
+        return None
+    info = infos[chosen]
+    if info.file_size > MAX_NOTEBOOK_BYTES:
+        report.problems.append(f"{origin}: {chosen} is larger than {MAX_NOTEBOOK_BYTES} bytes")
+        return None
+    return Found(student, f"{origin}:{chosen}", archive.read(info),
+                 datetime(*info.date_time, tzinfo=timezone.utc))
+
+
+def _entries(source: Path, assignment: str, notebook: str,
+             report: CollectReport) -> list[Found]:
+    """Every (student, notebook) the folder or bulk zip holds."""
+    found: list[Found] = []
+    if source.is_file() and source.suffix == ".zip":
+        archive = zipfile.ZipFile(source)
+        members = [i for i in archive.infolist() if not i.is_dir()
+                   and "__MACOSX" not in i.filename]
+        top_folders = {i.filename.split("/")[0] for i in members if "/" in i.filename}
+        if len(top_folders) == 1 and all("/" in i.filename for i in members):
+            prefix = top_folders.pop() + "/"  # a bulk download wrapped in one folder
+            members = [i for i in members if i.filename.startswith(prefix)]
+        else:
+            prefix = ""
+        groups: dict[str, list[zipfile.ZipInfo]] = {}
+        for info in members:
+            rest = info.filename[len(prefix):]
+            head = rest.split("/")[0]
+            groups.setdefault(head if "/" in rest else rest, []).append(info)
+        for head, infos in groups.items():
+            student = student_from_name(head, assignment, notebook)
+            if len(infos) == 1 and "/" not in infos[0].filename[len(prefix):]:
+                found += _one_file(head, archive.read(infos[0]), infos[0].file_size,
+                                   datetime(*infos[0].date_time, tzinfo=timezone.utc), student,
+                                   assignment, notebook, report)
+            else:  # a per-student folder inside the zip
+                names = [i.filename for i in infos]
+                chosen, why = _pick_notebook(names, notebook)
+                if chosen is None:
+                    report.problems.append(f"{source.name}:{head}/: {why}")
+                    continue
+                info = next(i for i in infos if i.filename == chosen)
+                found.append(Found(student, f"{source.name}:{chosen}", archive.read(info),
+                                   datetime(*info.date_time, tzinfo=timezone.utc)))
+        return found
+    if not source.is_dir():
+        raise ValueError(f"{source} is neither a folder nor a .zip file")
+    for path in sorted(source.iterdir()):
+        if path.name.startswith("."):
+            continue
+        student = student_from_name(path.name, assignment, notebook)
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        if path.is_dir():
+            names = [str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()]
+            chosen, why = _pick_notebook(names, notebook)
+            if chosen is None:
+                report.problems.append(f"{path.name}/: {why}")
+                continue
+            found.append(Found(student, f"{path.name}/{chosen}", (path / chosen).read_bytes(),
+                               modified))
+        else:
+            found += _one_file(path.name, path.read_bytes() if path.stat().st_size
+                               <= MAX_NOTEBOOK_BYTES * 4 else b"", path.stat().st_size,
+                               modified, student, assignment, notebook, report)
+    return found
+
+
+def _one_file(name: str, data: bytes, size: int, modified: datetime, student: str,
+              assignment: str, notebook: str, report: CollectReport) -> list[Found]:
+    if name.endswith(".zip"):
+        hit = _from_zip(data, name, student, notebook, report)
+        return [hit] if hit else []
+    if not name.endswith(".ipynb"):
+        report.problems.append(f"{name}: not a notebook or a zip")
+        return []
+    if size > MAX_NOTEBOOK_BYTES:
+        report.problems.append(f"{name}: larger than {MAX_NOTEBOOK_BYTES} bytes")
+        return []
+    return [Found(student, name, data, modified)]
+
+
+def collect(root: Path, source: Path, assignment: str) -> CollectReport:
+    """Place every notebook found in `source` as submitted/<student>/<assignment>/<name>.ipynb
+    with a timestamp.txt; report what could not be placed."""
+    notebook = notebook_path(root / "solutions", assignment).stem
+    report = CollectReport()
+    found = _entries(Path(source), assignment, notebook, report)
+    by_student: dict[str, list[Found]] = {}
+    for item in found:
+        if not item.student:
+            report.problems.append(f"{item.origin}: no student name in it")
+            continue
+        by_student.setdefault(item.student, []).append(item)
+    for student, items in sorted(by_student.items()):
+        items.sort(key=lambda f: f.modified)
+        if len(items) > 1:
+            report.problems.append(
+                f"{student}: {len(items)} notebooks ({', '.join(i.origin for i in items)}); "
+                f"kept the newest, {items[-1].origin}")
+        item = items[-1]
+        folder = root / "submitted" / student / assignment
+        target = folder / f"{notebook}.ipynb"
+        if target.exists():
+            if target.read_bytes() == item.data:
+                report.placed.append((student, item.origin))
+                continue
+            report.replaced.append(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(item.data)
+        (folder / "timestamp.txt").write_text(
+            item.modified.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        report.placed.append((student, item.origin))
+    return report

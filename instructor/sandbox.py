@@ -1,0 +1,461 @@
+"""Run a student's exercise cells in a separate, confined process and call their functions.
+
+The grader never runs student code in its own process. A `Sandbox` forks a child that executes
+the notebook's set-up cell and the student's exercise (solution) cells, and then answers calls:
+the grader sends the arguments (pickled: the child may trust the grader), the child calls the
+student's function and sends back what it returned as plain data (`instructor.codec`: never
+pickled, so the grader only ever holds real numpy arrays, numbers and containers). Arrays passed
+in are written back, so a check can see whether the student changed its inputs. A callable
+argument (the `f` of `numerical_gradient`) stays in the grader and is called over the pipe.
+
+`StudentFunction` is what the grader's test cells see under the exercise's name: calling it
+calls the sandbox; its `__code__` is compiled here from the student's source (never executed
+here) so that static checks such as `checks.expect_from_scratch` still work.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import pickle
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+import types
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from instructor import codec, confine
+
+_HEADER = struct.Struct(">IB")
+MAX_MESSAGE = 64 * 2**20
+
+
+class SandboxError(Exception):
+    """The student's code could not be called (it timed out, died, or sent garbage)."""
+
+
+class TimeLimitExceeded(SandboxError):
+    pass
+
+
+class ProcessDied(SandboxError):
+    pass
+
+
+@dataclass
+class Limits:
+    """How long student code may run, in seconds, and how much it may allocate."""
+
+    setup_seconds: float = 60.0
+    call_seconds: float = 30.0
+    memory_bytes: int = 4 * 2**30
+    max_restarts: int = 3
+
+
+# ------------------------------------------------------------------------------ framing
+
+
+def _send(sock: socket.socket, kind: bytes, payload: bytes) -> None:
+    sock.sendall(_HEADER.pack(len(payload), kind[0]) + payload)
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([sock], [], [], left)[0]:
+                raise TimeLimitExceeded()
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError()
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(sock: socket.socket, deadline: float | None = None) -> tuple[bytes, bytes]:
+    size, kind = _HEADER.unpack(_recv_exact(sock, _HEADER.size, deadline))
+    if size > MAX_MESSAGE:
+        raise SandboxError(f"a message of {size} bytes is over the {MAX_MESSAGE} byte limit")
+    return bytes([kind]), _recv_exact(sock, size, deadline)
+
+
+# ------------------------------------------------------------------------------ the child
+
+
+class _Callback:
+    """Placeholder for a grader-side callable inside pickled arguments."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+class _IPythonStub:
+    """`get_ipython()` for cells written with magics: line magics do nothing here."""
+
+    def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    run_cell_magic = system = run_line_magic
+
+
+def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], limits: Limits,
+                scratch: str | None) -> None:
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(devnull, "w", closefd=False))
+    if scratch is not None:
+        confine.confine_current_process(scratch, limits.memory_bytes)
+    namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _IPythonStub}
+    errors: dict[str, str] = {}
+    for label, source in [("set-up", setup), *cells]:
+        try:
+            exec(compile(source, f"<cell {label}>", "exec"), namespace)
+        except BaseException as error:  # noqa: B036 (a student's cell may raise anything)
+            errors[label] = _describe(error)
+    _send(sock, b"R", codec.encode(errors))
+    while True:
+        kind, payload = _recv(sock)
+        if kind == b"Q":
+            return
+        name, args, kwargs = pickle.loads(payload)
+        args, kwargs = _bind_callbacks(sock, (args, kwargs))
+        _send(sock, *_call(namespace, name, args, kwargs))
+
+
+def _bind_callbacks(sock: socket.socket, value: Any) -> Any:
+    if isinstance(value, _Callback):
+        index = value.index
+
+        def remote(*args: Any, **kwargs: Any) -> Any:
+            _send(sock, b"C", codec.encode([index, list(args), kwargs]))
+            kind, payload = _recv(sock)
+            result = pickle.loads(payload)
+            if kind == b"F":
+                raise RuntimeError(f"the checker's function raised {result}")
+            return result
+
+        return remote
+    if type(value) in (list, tuple):
+        return type(value)(_bind_callbacks(sock, v) for v in value)
+    if type(value) is dict:
+        return {k: _bind_callbacks(sock, v) for k, v in value.items()}
+    return value
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, SyntaxError):
+        text = f"SyntaxError: {error.msg} (line {error.lineno})"
+    return text[:2000]
+
+
+def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[bytes, bytes]:
+    fn = namespace.get(name)
+    if not callable(fn):
+        return b"E", codec.encode(["NameError", f"name {name!r} is not defined"])
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fn(*args, **kwargs)
+        warned = [[w.category.__name__, str(w.message)[:500]] for w in caught[:20]]
+        inputs = [a for a in (*args, *kwargs.values())]
+        return b"V", codec.encode([result, warned, [_state(a) for a in inputs]])
+    except BaseException as error:  # noqa: B036 (reported to the grader, never re-raised here)
+        message = _describe(error).split(": ", 1)[-1]
+        return b"E", codec.encode([type(error).__name__, message,
+                                   traceback.format_exc(limit=-3)[-2000:]])
+
+
+def _state(value: Any) -> Any:
+    """What the grader needs to mirror in-place changes of an argument (arrays, tensors,
+    modules); None for anything else."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return {"data": value, "grad": value.grad}
+    if torch is not None and isinstance(value, torch.nn.Module):
+        params = dict(value.named_parameters())
+        return {"state": value.state_dict(),
+                "grads": {k: p.grad for k, p in params.items() if p.grad is not None}}
+    return None
+
+
+# ------------------------------------------------------------------------------ the grader side
+
+
+def _is_callback(value: Any) -> bool:
+    return isinstance(value, types.FunctionType | types.BuiltinFunctionType | types.MethodType
+                      | __import__("functools").partial)
+
+
+def _apply_state(target: Any, state: Any) -> None:
+    """Copy the child's post-call state of an argument into the grader's object, in place."""
+    import numpy as np
+
+    if state is None:
+        return
+    if isinstance(target, np.ndarray) and isinstance(state, np.ndarray):
+        if state.shape == target.shape and target.flags.writeable:
+            np.copyto(target, state, casting="unsafe")
+        return
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(state, dict):
+        return
+    with torch.no_grad():
+        if isinstance(target, torch.Tensor) and isinstance(state.get("data"), torch.Tensor):
+            if state["data"].shape == target.shape:
+                target.copy_(state["data"])
+                grad = state.get("grad")
+                target.grad = grad.to(target.dtype) if isinstance(grad, torch.Tensor) else None
+        elif isinstance(target, torch.nn.Module) and isinstance(state.get("state"), dict):
+            own = target.state_dict()
+            for key, value in state["state"].items():
+                if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
+                    own[key].copy_(value)
+            params = dict(target.named_parameters())
+            grads = state.get("grads") or {}
+            for key, param in params.items():
+                grad = grads.get(key)
+                ok = isinstance(grad, torch.Tensor) and grad.shape == param.shape
+                param.grad = grad.to(param.dtype) if ok else None
+
+
+class Sandbox:
+    """A forked, confined child holding a student's exercise cells.
+
+    setup: the instructor's set-up cell (plain Python); cells: (label, plain Python source) of
+    the student's exercise cells, run in order. `scratch` is the child's private working folder;
+    None runs the child unconfined (see `instructor.confine`).
+    """
+
+    def __init__(self, setup: str, cells: list[tuple[str, str]], limits: Limits | None = None,
+                 scratch: str | None = None):
+        self.setup, self.cells = setup, cells
+        self.limits = limits or Limits()
+        self.scratch = scratch
+        self.pid: int | None = None
+        self.sock: socket.socket | None = None
+        self.cell_errors: dict[str, str] = {}
+        self.failure: str | None = None  # set once the child cannot be (re)started
+        self.restarts = 0
+
+    # lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        parent, child = socket.socketpair()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the grader's code
+            code = 0
+            try:
+                parent.close()
+                _child_main(child, self.setup, self.cells, self.limits, self.scratch)
+            except BaseException:  # noqa: B036
+                code = 1
+            finally:
+                os._exit(code)
+        child.close()
+        self.pid, self.sock = pid, parent
+        try:
+            kind, payload = _recv(parent, time.monotonic() + self.limits.setup_seconds)
+            if kind != b"R":
+                raise SandboxError("unexpected first message")
+            errors = codec.decode(payload)
+            self.cell_errors = {str(k): str(v) for k, v in dict(errors).items()}
+        except TimeLimitExceeded:
+            self.close()
+            self.failure = (f"your exercise cells did not finish running within "
+                            f"{self.limits.setup_seconds:.0f} s (an infinite loop at the top "
+                            f"level of a cell?)")
+        except (EOFError, SandboxError, codec.DecodeError, TypeError, ValueError) as error:
+            status = self.close()
+            self.failure = f"running your exercise cells ended the Python process ({status})"
+            if isinstance(error, SandboxError | codec.DecodeError):
+                self.failure = f"running your exercise cells failed: {error}"
+
+    def close(self) -> str:
+        """Stop the child; return how it ended."""
+        status = "already stopped"
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                _, raw = os.waitpid(self.pid, 0)
+                status = (f"signal {os.WTERMSIG(raw)}" if os.WIFSIGNALED(raw)
+                          else f"exit code {os.WEXITSTATUS(raw)}")
+            except ChildProcessError:
+                pass
+            self.pid = None
+        return status
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _ensure_running(self) -> None:
+        if self.failure is not None:
+            raise ProcessDied(self.failure)
+        if self.sock is None:
+            if self.restarts > self.limits.max_restarts:
+                raise ProcessDied("your code stopped the grader's Python process too many times")
+            self.restarts += 1
+            self.start()
+            if self.failure is not None:
+                raise ProcessDied(self.failure)
+
+    # calls -------------------------------------------------------------------
+    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """Call the student's `name` with (args, kwargs); return its result as plain data.
+
+        Warnings it raised are re-issued here; exceptions come back as an exception of the same
+        name; in-place changes to array, tensor and module arguments are mirrored.
+        """
+        self._ensure_running()
+        callbacks: list[Callable] = []
+
+        def swap(value: Any) -> Any:
+            if _is_callback(value):
+                callbacks.append(value)
+                return _Callback(len(callbacks) - 1)
+            if type(value) in (list, tuple):
+                return type(value)(swap(v) for v in value)
+            if type(value) is dict:
+                return {k: swap(v) for k, v in value.items()}
+            return value
+
+        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs))))
+        deadline = time.monotonic() + self.limits.call_seconds
+        try:
+            _send(self.sock, b"X", payload)
+            while True:
+                kind, data = _recv(self.sock, deadline)
+                if kind != b"C":
+                    break
+                self._answer_callback(callbacks, data)
+            body = codec.decode(data)
+        except TimeLimitExceeded:
+            self.close()
+            raise TimeLimitExceeded(f"{name} did not return within {self.limits.call_seconds:.0f}"
+                                    f" s: an infinite loop, or much too slow") from None
+        except (EOFError, OSError, codec.DecodeError, SandboxError) as error:
+            status = self.close()
+            raise ProcessDied(f"calling {name} ended the Python process running your code "
+                              f"({status}{': ' + str(error) if str(error) else ''})") from None
+        if kind == b"E":
+            raise _student_exception(name, body, self.cell_errors)
+        result, warned, states = body
+        for (category, message) in warned:
+            warnings.warn(str(message), _warning_class(str(category)), stacklevel=2)
+        for target, state in zip((*args, *kwargs.values()), states, strict=False):
+            _apply_state(target, state)
+        return result
+
+    def _answer_callback(self, callbacks: list[Callable], data: bytes) -> None:
+        index, args, kwargs = codec.decode(data)
+        try:
+            _send(self.sock, b"A", pickle.dumps(callbacks[int(index)](*args, **kwargs)))
+        except Exception as error:  # the checker's own function failed on the student's input
+            _send(self.sock, b"F", pickle.dumps(f"{type(error).__name__}: {error}"))
+
+
+def _warning_class(name: str) -> type[Warning]:
+    import builtins
+
+    found = getattr(builtins, name, None)
+    return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+
+
+def _student_exception(name: str, body: Any, cell_errors: dict[str, str]) -> Exception:
+    type_name, message = str(body[0]), str(body[1])
+    if type_name == "NameError" and message == f"name {name!r} is not defined":
+        broken = "; ".join(f"cell {k}: {v}" for k, v in cell_errors.items())
+        return NameError(f"{name} is not defined by your exercise cells"
+                         + (f" ({broken})" if broken else
+                            " (was its cell deleted, or the function renamed?)"))
+    if type_name == "NotImplementedError":
+        return NotImplementedError(message)
+    cls = type(type_name if type_name.isidentifier() else "StudentError", (Exception,), {})
+    return cls(message)
+
+
+# ------------------------------------------------------------------------------ static views
+
+
+class StudentFunction:
+    """The grader's handle on a student's function: calling it calls the sandbox.
+
+    `__code__` and `__globals__` are built statically from the student's source so that
+    `helpers.checks.referenced_names` can inspect the function without running it here.
+    """
+
+    __closure__ = None
+
+    def __init__(self, sandbox: Sandbox, name: str, code: types.CodeType | None = None,
+                 aliases: dict[str, Any] | None = None):
+        self.sandbox, self.__name__ = sandbox, name
+        self.__code__, self.__globals__ = code, dict(aliases or {})
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sandbox.call(self.__name__, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<your function {self.__name__}>"
+
+
+def function_codes(source: str) -> dict[str, types.CodeType]:
+    """name -> code object of each top-level function a cell defines (compiled, not run)."""
+    try:
+        module = compile(source, "<student>", "exec")
+    except (SyntaxError, ValueError):
+        return {}
+    return {c.co_name: c for c in module.co_consts if isinstance(c, types.CodeType)}
+
+
+def import_aliases(source: str) -> dict[str, Any]:
+    """name -> a stand-in carrying the module it was imported from, for every import in a cell:
+    `import torch as T` gives T -> module 'torch'; `from torch import tanh` gives tanh -> an
+    object whose __module__ is 'torch'."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, Any] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[alias.asname or alias.name.split(".")[0]] = types.ModuleType(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                found[alias.asname or alias.name] = types.SimpleNamespace(__module__=node.module)
+    return found
+
+
+def defined_functions(source: str) -> list[str]:
+    """Top-level function names a cell defines (by `def`)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]

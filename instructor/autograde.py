@@ -128,14 +128,30 @@ def is_current(root: Path, job: Job) -> bool:
 
 
 def _grade_one(root: Path, template_db: Path, job: Job) -> Result:
-    """Autograde one submission with nbgrader into a private gradebook; read the scores back."""
+    """Autograde one submission with nbgrader into a private gradebook; read the scores back.
+    Everything is logged to the student's log file."""
+    started = time.monotonic()
+    folder = root / "submitted" / job.student / job.assignment
+    result = Result(job.assignment, job.student, digest=submission_digest(folder))
+    log = log_path(root, job)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"grading {job.student}/{job.assignment}\n")
+    try:
+        _autograde_into(root, template_db, job, result, log)
+    finally:
+        result.seconds = time.monotonic() - started
+        with log.open("a") as out:
+            out.write("".join(f"PROBLEM: {p}\n" for p in result.problems)
+                      + f"score {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s\n")
+    return result
+
+
+def _autograde_into(root: Path, template_db: Path, job: Job, result: Result, log: Path) -> None:
     from nbgrader.api import Gradebook
 
     from instructor.course import course_api
 
-    started = time.monotonic()
     folder = root / "submitted" / job.student / job.assignment
-    result = Result(job.assignment, job.student, digest=submission_digest(folder))
     expected = notebook_path(root / "solutions", job.assignment).name
     present = sorted(p.name for p in folder.glob("*.ipynb"))
     if expected not in present:
@@ -144,9 +160,7 @@ def _grade_one(root: Path, template_db: Path, job: Job) -> Result:
     elif not _valid_json(folder / expected):
         result.problems.append(f"{expected} is not a valid notebook (broken JSON)")
         result.failed = True
-        return result
-    log = log_path(root, job)
-    log.parent.mkdir(parents=True, exist_ok=True)
+        return
     private = root / WORK / "work" / f"{job.assignment}--{job.student}.db"
     private.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template_db, private)
@@ -156,7 +170,7 @@ def _grade_one(root: Path, template_db: Path, job: Job) -> Result:
     staged = root / WORK / "staged" / job.student / job.assignment
     shutil.rmtree(staged, ignore_errors=True)
     api = course_api(root, config)
-    handler = logging.FileHandler(log, mode="w")
+    handler = logging.FileHandler(log, mode="a")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     api.log.addHandler(handler)
     try:
@@ -165,7 +179,7 @@ def _grade_one(root: Path, template_db: Path, job: Job) -> Result:
             result.failed = True
             result.problems.append("nbgrader could not grade it: "
                                    + _last_line(outcome.get("error") or outcome.get("log", "")))
-            return result
+            return
         with Gradebook(config.CourseDirectory.db_url) as gb:
             submission = gb.find_submission(job.assignment, job.student)
             result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
@@ -178,8 +192,6 @@ def _grade_one(root: Path, template_db: Path, job: Job) -> Result:
         api.log.removeHandler(handler)
         handler.close()
         private.unlink(missing_ok=True)
-        result.seconds = time.monotonic() - started
-    return result
 
 
 def _valid_json(path: Path) -> bool:
@@ -235,8 +247,12 @@ def _worker_main(conn: Connection, root: str, template_db: str) -> None:
 
     import helpers.checks  # noqa: F401
     import instructor.grader  # noqa: F401
+    from instructor import confine
 
     torch.set_num_threads(1)  # one core per worker; also keeps fork() of sandboxes safe
+    confine.make_undumpable()
+    confine.namespaces_available()  # probe once here, not in every sandbox
+    confine.kernel_confinement()
     while True:
         job = conn.recv()
         if job is None:
@@ -358,6 +374,34 @@ def autograde(root: Path, only_assignments: list[str] | None = None,
     return summary
 
 
+class ProtectedFiles:
+    """The course's own code and sources, as bytes: after each student, anything changed is
+    put back and reported. Confined student code cannot write these at all; this is the guard
+    for runs without root (see instructor.confine)."""
+
+    def __init__(self, root: Path):
+        import helpers
+        import instructor
+
+        folders = [Path(helpers.__file__).parent, Path(instructor.__file__).parent]
+        paths = [p for f in folders for p in f.glob("*.py")]
+        paths += [root / "nbgrader_config.py", *sorted((root / "solutions").rglob("*.ipynb"))]
+        self.saved = {p: p.read_bytes() for p in paths if p.is_file()}
+
+    def restore(self) -> list[str]:
+        """Put back every changed or deleted file; return their names."""
+        changed = []
+        for path, data in self.saved.items():
+            try:
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                path.write_bytes(data)
+                changed.append(path.name)
+        return changed
+
+
 def _failure(job: Job, problem: str) -> Result:
     return Result(job.assignment, job.student, failed=True, problems=[problem])
 
@@ -376,6 +420,7 @@ def _run_pool(root: Path, template: Path, jobs: list[Job], size: int, limit: flo
     pool = [_Worker(context, root, template) for _ in range(min(size, len(jobs)))]
     results: list[Result] = []
     bar = tqdm(total=len(jobs), desc="autograding", unit="submission", disable=not progress)
+    protected = ProtectedFiles(root)
     try:
         while queue or any(w.job for w in pool):
             for worker in pool:
@@ -402,6 +447,12 @@ def _run_pool(root: Path, template: Path, jobs: list[Job], size: int, limit: flo
                     pool[i] = _replace(worker, context, root, template)
                 else:
                     continue
+                changed = protected.restore()
+                if changed:
+                    others = [w.job.student for w in pool if w.job]
+                    result.problems.append(
+                        f"course files changed while grading it (restored: {', '.join(changed)})"
+                        + (f"; also being graded then: {', '.join(others)}" if others else ""))
                 if not result.digest:
                     result.digest = submission_digest(
                         root / "submitted" / result.student / result.assignment)

@@ -31,7 +31,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Float
+from traitlets import Bool, Float, Integer
 
 from instructor import confine
 from instructor.sandbox import (
@@ -113,7 +113,7 @@ def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
     expected: list[str] = []
     for cell in code:
         if nbgrader_meta(cell).get("solution"):
-            expected += defined_functions(python_source(_strip_markers(cell.source)))
+            expected += defined_functions(python_source(strip_markers(cell.source)))
     answers = [(nbgrader_meta(c)["grade_id"], python_source(c.source))
                for c in submission_nb.cells
                if c.cell_type == "code" and nbgrader_meta(c).get("solution")
@@ -155,7 +155,8 @@ def _run_test(cell: NotebookNode, namespace: dict) -> Outcome:
     return Outcome(gid, out.getvalue(), error)
 
 
-def _strip_markers(source: str) -> str:
+def strip_markers(source: str) -> str:
+    """A solution cell's source without the BEGIN/END SOLUTION marker lines."""
     return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
 
 
@@ -178,19 +179,39 @@ class GradeExecute(Execute):
     (`instructor.confine`); and a kernel that hangs or dies ends this notebook's run with a note
     in the feedback instead of failing the whole autograde."""
 
+    max_output_chars = Integer(1_000_000, help="characters of output kept per cell; the rest "
+                                               "is dropped as it arrives").tag(config=True)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", confine.ConfinedKernelManager)
         super().__init__(**kwargs)
 
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most max_output_chars of a cell's output (a print loop cannot fill the
+        grader's memory or the feedback)."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(
+            len(v) for v in content.get("data", {}).values() if isinstance(v, str))
+        used = self._output_used.get(cell_index, 0)
+        self._output_used[cell_index] = used + size
+        if used + size <= self.max_output_chars or msg.get("msg_type") == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= self.max_output_chars:
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"\n... output truncated: this cell printed more "
+                                              f"than {self.max_output_chars} characters\n"))
+        return None
+
     def preprocess(self, nb, resources=None, km=None):
         self._stopped: str | None = None
+        self._output_used: dict[int, int] = {}
         try:
             return super().preprocess(nb, resources, km)
         except Exception as error:  # the kernel never started, or died outside a cell
             self._stopped = f"{type(error).__name__}: {error}"[:500]
-            for cell in nb.cells:
-                if is_test_cell(cell):
-                    self._mark_not_graded(cell)
+            self.log.warning("notebook not executed: %s", self._stopped)
+            for index, cell in enumerate(nb.cells):
+                self.preprocess_cell(cell, resources, index)
             return nb, resources
         finally:
             scratch = getattr(self.km, "scratch", None)
@@ -208,8 +229,9 @@ class GradeExecute(Execute):
             self._mark_not_graded(cell)
             return cell, resources
         if self._stopped:
-            cell.outputs = [nbformat.v4.new_output(
-                "stream", name="stdout", text=f"(not run: {self._stopped})\n")]
+            if not any("(not run:" in o.get("text", "") for o in cell.outputs):
+                cell.outputs = [nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"(not run: {self._stopped})\n")]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)

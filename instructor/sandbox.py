@@ -57,7 +57,7 @@ class Limits:
     setup_seconds: float = 60.0
     call_seconds: float = 30.0
     memory_bytes: int = 4 * 2**30
-    max_restarts: int = 3
+    max_restarts: int = 5
 
 
 # ------------------------------------------------------------------------------ framing
@@ -120,6 +120,7 @@ def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], l
     namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _IPythonStub}
     errors: dict[str, str] = {}
     for label, source in [("set-up", setup), *cells]:
+        _send(sock, b"P", label.encode())  # so the grader knows which cell hung or crashed
         try:
             exec(compile(source, f"<cell {label}>", "exec"), namespace)
         except BaseException as error:  # noqa: B036 (a student's cell may raise anything)
@@ -252,41 +253,55 @@ class Sandbox:
         self.sock: socket.socket | None = None
         self.cell_errors: dict[str, str] = {}
         self.failure: str | None = None  # set once the child cannot be (re)started
+        self.skipped: set[str] = set()  # cells left out: they hung or ended the process
         self.restarts = 0
 
     # lifecycle ---------------------------------------------------------------
     def start(self) -> None:
+        """Fork the child and run the cells. A cell that hangs or ends the process is reported
+        in `cell_errors` and left out of a restart, so the other exercises can still be graded."""
         parent, child = socket.socketpair()
         sys.stdout.flush()
         sys.stderr.flush()
+        cells = [(label, source) for label, source in self.cells if label not in self.skipped]
         pid = os.fork()
         if pid == 0:  # the child: never returns into the grader's code
             code = 0
             try:
                 parent.close()
-                _child_main(child, self.setup, self.cells, self.limits, self.scratch)
+                _child_main(child, self.setup, cells, self.limits, self.scratch)
             except BaseException:  # noqa: B036
                 code = 1
             finally:
                 os._exit(code)
         child.close()
         self.pid, self.sock = pid, parent
+        deadline = time.monotonic() + self.limits.setup_seconds
+        running = "set-up"
         try:
-            kind, payload = _recv(parent, time.monotonic() + self.limits.setup_seconds)
-            if kind != b"R":
-                raise SandboxError("unexpected first message")
-            errors = codec.decode(payload)
-            self.cell_errors = {str(k): str(v) for k, v in dict(errors).items()}
+            while True:
+                kind, payload = _recv(parent, deadline)
+                if kind == b"P":
+                    running = payload.decode(errors="replace")
+                    continue
+                if kind != b"R":
+                    raise SandboxError("unexpected message")
+                errors = codec.decode(payload)
+                self.cell_errors.update({str(k): str(v) for k, v in dict(errors).items()})
+                return
         except TimeLimitExceeded:
             self.close()
-            self.failure = (f"your exercise cells did not finish running within "
-                            f"{self.limits.setup_seconds:.0f} s (an infinite loop at the top "
-                            f"level of a cell?)")
-        except (EOFError, SandboxError, codec.DecodeError, TypeError, ValueError) as error:
-            status = self.close()
-            self.failure = f"running your exercise cells ended the Python process ({status})"
-            if isinstance(error, SandboxError | codec.DecodeError):
-                self.failure = f"running your exercise cells failed: {error}"
+            problem = (f"did not finish within {self.limits.setup_seconds:.0f} s (an infinite "
+                       f"loop at the top level of the cell?)")
+        except (EOFError, OSError, SandboxError, codec.DecodeError, TypeError, ValueError):
+            problem = f"ended the Python process running it ({self.close()})"
+        if running == "set-up" or self.restarts >= self.limits.max_restarts:
+            self.failure = f"running your exercise cells failed: cell {running} {problem}"
+            return
+        self.cell_errors[running] = problem
+        self.skipped.add(running)
+        self.restarts += 1
+        self.start()
 
     def close(self) -> str:
         """Stop the child; return how it ended."""

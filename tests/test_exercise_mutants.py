@@ -1,7 +1,8 @@
 """Every exercise's checks pass the model solution and take points from each plausible mistake.
 
-Runs the notebook's exercise and test cells in-process (fast); the real nbgrader round trip is
-in test_nbgrader_roundtrip.py.
+Grades with the course's trusted grader (instructor.grader.grade_submission: the instructor's
+tests in this process, the student's functions in a sandbox process), without a kernel run; the
+real nbgrader round trip is in test_nbgrader_roundtrip.py.
 """
 
 from __future__ import annotations
@@ -10,10 +11,16 @@ import matplotlib
 import pytest
 
 import course_tools
-from helpers.checks import CheckFailure
+from instructor.grader import grade_submission
 from mutants import MUTANTS, exercise_of
 
 matplotlib.use("Agg")
+
+
+def grade(solution_nb, replace=None):
+    """grade_id -> Outcome for the model solution with some exercise cells replaced."""
+    release_like = course_tools.make_submission(solution_nb, solution_nb, replace)
+    return grade_submission(solution_nb, release_like)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +31,8 @@ def solution_notebooks():
 
 @pytest.mark.parametrize("assignment", course_tools.assignments())
 def test_model_solution_passes_every_check(assignment, solution_notebooks):
-    results = course_tools.run_exercises(solution_notebooks[assignment])
-    failed = {gid: r.output for gid, r in results.items() if not r.passed}
+    results = grade(solution_notebooks[assignment])
+    failed = {gid: r.error for gid, r in results.items() if not r.passed}
     assert results and not failed, f"the model solution fails: {failed}"
 
 
@@ -45,14 +52,14 @@ def test_every_exercise_has_visible_and_hidden_tests(assignment, solution_notebo
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.cell}: {m.mistake}")
 def test_mistake_loses_points(mutant, solution_notebooks):
-    results = course_tools.run_exercises(solution_notebooks[mutant.assignment],
-                                         {mutant.cell: mutant.source})
+    results = grade(solution_notebooks[mutant.assignment], {mutant.cell: mutant.source})
     own = {gid: r for gid, r in results.items() if exercise_of(gid) == mutant.cell}
     assert own, f"no test cells found for {mutant.cell}"
     failing = [r for r in own.values() if not r.passed]
     assert failing, f"'{mutant.mistake}' passes every test of {mutant.cell}"
     for r in failing:
         # A student sees a five-part message, never a bare AssertionError or a NameError.
-        assert isinstance(r.error, CheckFailure), f"{r.grade_id} failed with {r.error!r}"
+        name, message = r.error
+        assert name == "CheckFailure", f"{r.grade_id} failed with {name}: {message}"
         for part in ("input:", "returned:", "expected:", "hint:"):
-            assert part in str(r.error), f"{r.grade_id}'s message lacks '{part}': {r.error}"
+            assert part in message, f"{r.grade_id}'s message lacks '{part}': {message}"

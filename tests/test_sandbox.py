@@ -1,0 +1,157 @@
+"""The sandbox that runs student functions for the grader, and the wire format they answer in."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from instructor import codec, confine
+from instructor.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded
+
+STUDENT = '''
+import numpy as np
+
+def matmul(a, b):
+    return a @ b
+
+def restores(f, x):
+    old = x[0]
+    x[0] = old + 1
+    value = f(x)
+    x[0] = old
+    return value
+
+def scribbles(x):
+    x[...] = 7.0
+    return None
+
+class Anything(np.ndarray):
+    def __eq__(self, other):
+        return True
+    def __sub__(self, other):
+        return np.zeros(np.shape(other))
+
+def fake_array():
+    return np.ones(3).view(Anything)
+
+class Always:
+    def __eq__(self, other):
+        return True
+
+def fake_object():
+    return {"W": Always(), "ok": [1, 2.5, None, "s", (True,)]}
+
+def loops():
+    while True:
+        pass
+
+def exits():
+    import os
+    os._exit(3)
+
+def overflows():
+    return np.exp(np.array([1000.0]))
+
+def not_done():
+    raise NotImplementedError()
+
+def writes(path):
+    open(path, "w").write("tampered")
+'''
+
+
+@pytest.fixture()
+def sandbox():
+    scratch = confine.make_scratch()
+    box = Sandbox("import numpy as np", [("student", STUDENT)],
+                  Limits(setup_seconds=10, call_seconds=2), scratch)
+    yield box
+    box.close()
+    confine.remove_scratch(scratch)
+
+
+def test_codec_round_trips_plain_data_and_refuses_objects():
+    value = {"a": np.arange(6.0).reshape(2, 3), "b": [1, 2.5, float("nan"), None, "x", (True,)],
+             "c": np.float32(1.5), "d": 1 + 2j}
+    back = codec.decode(codec.encode(value))
+    assert np.array_equal(back["a"], value["a"]) and back["a"].dtype == np.float64
+    assert back["b"][:2] == [1, 2.5] and np.isnan(back["b"][2]) and back["b"][3:] == [None, "x",
+                                                                                       (True,)]
+    assert back["c"] == np.float32(1.5) and back["d"] == 1 + 2j
+    opaque = codec.decode(codec.encode(object()))
+    assert isinstance(opaque, codec.Opaque) and type(opaque).__name__ == "object"
+    for bad in (b"\x80", b"[1]", b'{"x": 1}', b'{"a": "AAAA", "dtype": "|O", "shape": [1]}',
+                b'{"a": "AAAA", "dtype": "<f8", "shape": [9]}'):
+        with pytest.raises(codec.DecodeError):
+            codec.decode(bad)
+
+
+def test_calls_return_real_arrays(sandbox):
+    got = sandbox.call("matmul", (np.eye(2), np.ones((2, 2))), {})
+    assert type(got) is np.ndarray and np.array_equal(got, np.ones((2, 2)))
+
+
+def test_fake_comparisons_do_not_survive_the_trip(sandbox):
+    got = sandbox.call("fake_array", (), {})
+    assert type(got) is np.ndarray and not np.array_equal(got, np.zeros(3))
+    found = sandbox.call("fake_object", (), {})
+    assert isinstance(found["W"], codec.Opaque) and found["W"] != 1
+    assert type(found["W"]).__name__ == "Always"
+
+
+def test_callbacks_run_in_the_grader_and_in_place_changes_come_back(sandbox):
+    seen = []
+    x = np.array([1.0, 2.0])
+    value = sandbox.call("restores", (lambda v: seen.append(v.copy()) or float(v.sum()), x), {})
+    assert value == 4.0 and np.array_equal(seen[0], [2.0, 2.0]) and np.array_equal(x, [1.0, 2.0])
+    sandbox.call("scribbles", (x,), {})
+    assert np.array_equal(x, [7.0, 7.0])
+
+
+def test_warnings_and_exceptions_come_back_by_name(sandbox):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sandbox.call("overflows", (), {})
+    assert [w.category for w in caught] == [RuntimeWarning]
+    with pytest.raises(NotImplementedError):
+        sandbox.call("not_done", (), {})
+    with pytest.raises(NameError, match="not defined by your exercise cells"):
+        sandbox.call("missing", (), {})
+    with pytest.raises(Exception) as error:
+        sandbox.call("matmul", (np.eye(2), np.eye(3)), {})
+    assert type(error.value).__name__ == "ValueError"
+
+
+def test_hangs_and_exits_cost_one_call_only(sandbox):
+    with pytest.raises(TimeLimitExceeded, match="did not return within 2 s"):
+        sandbox.call("loops", (), {})
+    with pytest.raises(ProcessDied, match="exit code 3"):
+        sandbox.call("exits", (), {})
+    assert np.array_equal(sandbox.call("matmul", (np.eye(2), np.eye(2)), {}), np.eye(2))
+
+
+@pytest.mark.skipif(not confine.namespaces_available() and confine.sandbox_ids() is None,
+                    reason="confinement needs user namespaces or root")
+def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
+    target = tmp_path / "gradebook.db"
+    target.write_text("original")
+    os.chmod(tmp_path, 0o755)
+    with pytest.raises(Exception) as error:
+        sandbox.call("writes", (str(target),), {})
+    assert type(error.value).__name__ in ("PermissionError", "OSError")  # EACCES or EROFS
+    assert target.read_text() == "original"
+
+
+def test_a_hanging_or_crashing_cell_is_left_out_and_the_others_still_graded():
+    cells = [("good", "def f():\n    return 1.0\n"),
+             ("hangs", "while True:\n    try:\n        pass\n    except BaseException:\n"
+                       "        pass\n"),
+             ("dies", "import os\nos._exit(5)\n"),
+             ("later", "def g():\n    return 2.0\n")]
+    with Sandbox("", cells, Limits(setup_seconds=2, call_seconds=2)) as box:
+        assert box.call("f", (), {}) == 1.0 and box.call("g", (), {}) == 2.0
+        assert "did not finish within 2 s" in box.cell_errors["hangs"]
+        assert "exit code 5" in box.cell_errors["dies"]

@@ -1,0 +1,145 @@
+"""`rnn-course collect` and `rnn-course publish`: student files in every shape an instructor
+receives them, and a student-only copy of the course."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+import course_tools
+from instructor.collect import collect, student_from_name
+from instructor.publish import build, to_branch
+
+NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def _zip(path, members: dict[str, str]):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.fixture()
+def course(tmp_path):
+    return course_tools.copy_course(tmp_path / "course")
+
+
+@pytest.mark.parametrize("name, student", [
+    ("alice.ipynb", "alice"),
+    ("Bob_01_bptt.ipynb", "bob"),
+    ("01_bptt-carol-2.ipynb", "carol_2"),
+    ("smithdana_12345_67890_01_bptt.ipynb", "smithdana"),
+    ("smithdana_late_12345_67890_01_bptt-1.ipynb", "smithdana"),
+    ("Erin Jones_4242_assignsubmission_file_", "erin_jones"),
+    ("frank.zip", "frank"),
+])
+def test_student_names_are_read_from_file_names(name, student):
+    assert student_from_name(name, "01_bptt", "01_bptt") == student
+
+
+def test_a_folder_of_notebooks_zips_and_folders(course, tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "alice.ipynb").write_text(NOTEBOOK)
+    (downloads / "bob_01_bptt.ipynb").write_text(NOTEBOOK)
+    _zip(downloads / "carol.zip", {"carol/work/01_bptt.ipynb": NOTEBOOK, "notes.txt": "hi"})
+    _zip(downloads / "dan.zip", {"readme.md": "no notebook"})
+    (downloads / "Erin Jones_4242_assignsubmission_file_").mkdir()
+    (downloads / "Erin Jones_4242_assignsubmission_file_" / "01_bptt (2).ipynb").write_text(
+        NOTEBOOK)
+    (downloads / "report.pdf").write_bytes(b"%PDF")
+    (downloads / "broken.zip").write_bytes(b"not a zip")
+    report = collect(course, downloads, "01_bptt")
+    placed = {student for student, _ in report.placed}
+    assert placed == {"alice", "bob", "carol", "erin_jones"}
+    for student in placed:
+        folder = course / "submitted" / student / "01_bptt"
+        assert (folder / "01_bptt.ipynb").read_text() == NOTEBOOK
+        assert (folder / "timestamp.txt").read_text().endswith("UTC")
+    problems = "\n".join(report.problems)
+    for expected in ("dan.zip: holds no notebook", "report.pdf: not a notebook or a zip",
+                     "broken.zip: not a readable zip file"):
+        assert expected in problems
+
+
+def test_a_canvas_bulk_download_and_a_resubmission(course, tmp_path):
+    bulk = _zip(tmp_path / "submissions.zip", {
+        "smithdana_12345_67890_01_bptt.ipynb": NOTEBOOK,
+        "leeeve_late_222_333_01_bptt-1.ipynb": NOTEBOOK,
+        "leeeve_222_334_01_bptt.ipynb": NOTEBOOK.replace("[]", "[ ]", 1),
+    })
+    report = collect(course, bulk, "01_bptt")
+    assert {s for s, _ in report.placed} == {"smithdana", "leeeve"}
+    assert any("leeeve: 2 notebooks" in p for p in report.problems)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "smithdana.ipynb").write_text(NOTEBOOK.replace("{}", '{"v": 2}'))
+    again = collect(course, tmp_path / "again", "01_bptt")
+    assert again.replaced == ["smithdana"]
+    assert '"v": 2' in (course / "submitted/smithdana/01_bptt/01_bptt.ipynb").read_text()
+
+
+def test_publish_writes_a_student_copy_without_answers(tmp_path):
+    dest = tmp_path / "student"
+    files = build(course_tools.ROOT, dest, github="someone/course@spring")
+    names = {str(p.relative_to(dest)) for p in files}
+    assert "README.md" in names and "pyproject.toml" in names
+    assert any(n.startswith("notebooks/01_bptt/") for n in names)
+    assert not any(n.startswith(("solutions", "instructor", "tests")) for n in names)
+    text = "\n".join(p.read_text(errors="ignore") for p in files)
+    for secret in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "nbgrader_config"):
+        assert secret not in text
+    notebook = (dest / "notebooks/01_bptt/01_bptt.ipynb").read_text()
+    assert "colab.research.google.com/github/someone/course/blob/spring/notebooks" in notebook
+    assert "git+https://github.com/someone/course@spring" in notebook
+    assert "rnn-gradients/rnn-gradients-course" not in notebook
+    assert 'packages = ["helpers"]' in (dest / "pyproject.toml").read_text()
+
+
+def test_publish_refuses_a_leaking_release(tmp_path):
+    root = course_tools.copy_course(tmp_path / "course")
+    for folder in ("notebooks", "helpers"):
+        subprocess.run(["cp", "-r", str(course_tools.ROOT / folder), str(root)], check=True)
+    subprocess.run(["cp", str(course_tools.ROOT / "pyproject.toml"), str(root)], check=True)
+    leaked = root / "notebooks/01_bptt/01_bptt.ipynb"
+    leaked.write_text(leaked.read_text().replace("# YOUR CODE HERE", "### BEGIN SOLUTION", 1))
+    with pytest.raises(RuntimeError, match="refusing to publish"):
+        build(root, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    for item in ("notebooks", "helpers", "pyproject.toml", "solutions", "nbgrader_config.py"):
+        subprocess.run(["cp", "-r", str(course_tools.ROOT / item), str(root)], check=True)
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
+                               *args], cwd=root, check=True, capture_output=True,
+                              text=True).stdout
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "course")
+    first = to_branch(root, "student")
+    second = to_branch(root, "student")
+    assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git("status", "--porcelain") == ""
+    tree = git("ls-tree", "-r", "--name-only", "student").split()
+    assert "notebooks/01_bptt/01_bptt.ipynb" in tree and not any("solutions" in t for t in tree)
+    assert git("rev-parse", "student~1").strip() == first != second
+
+
+def test_the_console_script_explains_itself_and_fails_clearly(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "instructor.cli", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    for step in ("release", "collect", "autograde", "feedback", "export", "publish"):
+        assert step in out
+    bad = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(tmp_path),
+                          "export"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no course found" in bad.stderr

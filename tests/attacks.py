@@ -1,4 +1,5 @@
-"""Attempts to earn points without doing the work, from inside a student's exercise cell.
+"""Attempts to earn points without doing the work, from inside a student's exercise cell,
+and submissions that break in other ways (BROKEN).
 
 Each replaces one exercise cell of notebook 01 with a wrong answer plus a trick that fools plain
 nbgrader (the test cells run in the student's kernel there). With the course's grader every one
@@ -9,6 +10,8 @@ must score zero on the exercises it attacks and change nothing for anyone else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from course_tools import solution_sources
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,27 @@ ATTACKS = [
            "    return np.zeros_like(x)\n",
            ("numerical_gradient",)),
 ]
+
+_SWALLOWING_LOOP = ("import time\n"
+                    "while True:\n"
+                    "    try:\n"
+                    "        time.sleep(0.2)\n"
+                    "    except BaseException:\n"
+                    "        pass\n")
+# Submissions that break, hang or flood rather than cheat: student -> {cell: source}; a
+# source starting with '+' is put in front of the model answer.
+BROKEN = {
+    "raises": {"rnn_step_forward": "+raise RuntimeError('oops')\n"},
+    "hangs_top_level": {"relative_error": _SWALLOWING_LOOP},
+    "hangs_in_call": {"rnn_backward": "def rnn_backward(*args):\n    while True:\n"
+                                      "        pass\n"},
+    "kills_kernel": {"numerical_gradient": "+import os\nos._exit(1)\n"},
+    "floods_output": {"rnn_step_forward": "+for _ in range(200):\n    print('x' * 100_000)\n"},
+}
+
+
+def broken_answers(solution, replace: dict[str, str]) -> dict[str, str]:
+    """The cell sources of a BROKEN submission: '+' prefixes the model answer."""
+    model = solution_sources(solution)
+    return {cell: source[1:] + model[cell] if source.startswith("+") else source
+            for cell, source in replace.items()}

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import course_tools
-from attacks import ATTACKS
+from attacks import ATTACKS, BROKEN, broken_answers
 from instructor.autograde import Job as GradingJob
 from instructor.autograde import autograde, log_path
 from mutants import MUTANTS, exercise_of
@@ -28,29 +28,6 @@ c.Execute.timeout = 10
 c.TrustedGrading.setup_timeout = 6
 c.TrustedGrading.call_timeout = 6
 """
-_SWALLOWING_LOOP = ("import time\n"
-                    "while True:\n"
-                    "    try:\n"
-                    "        time.sleep(0.2)\n"
-                    "    except BaseException:\n"
-                    "        pass\n")
-# student -> (cell replaced -> source prefix or full source). '+' prefixes the model answer.
-BROKEN = {
-    "raises": {"rnn_step_forward": "+raise RuntimeError('oops')\n"},
-    "hangs_top_level": {"relative_error": _SWALLOWING_LOOP},
-    "hangs_in_call": {"rnn_backward": "def rnn_backward(*args):\n    while True:\n"
-                                      "        pass\n"},
-    "kills_kernel": {"numerical_gradient": "+import os\nos._exit(1)\n"},
-    "floods_output": {"rnn_step_forward": "+for _ in range(200):\n    print('x' * 100_000)\n"},
-}
-
-
-def _answers(solution, replace):
-    model = course_tools.solution_sources(solution)
-    return {cell: source[1:] + model[cell] if source.startswith("+") else source
-            for cell, source in replace.items()}
-
-
 def build_class(root):
     """Write every kind of submission into submitted/; return the bytes of files that
     tampering must not change."""
@@ -72,7 +49,7 @@ def build_class(root):
             release, solution, {attack.cell: attack.source.replace("{root}", str(root))}))
     for student, replace in BROKEN.items():
         course_tools.submit(root, ASSIGNMENT, student, course_tools.make_submission(
-            release, solution, _answers(solution, replace)))
+            release, solution, broken_answers(solution, replace)))
     edited = course_tools.make_submission(release, solution, {
         "rnn_forward": "def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n    return np.zeros("
                        "(xs.shape[0],) + h0.shape)\n"})

@@ -328,7 +328,8 @@ def record(root: Path, result: Result) -> None:
     from nbgrader.api import Gradebook
 
     job = Job(result.assignment, result.student)
-    with Gradebook(db_url(root)) as gb:
+    with Gradebook(db_url(root)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
         gb.update_or_create_student(job.student)
         stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
         submission = gb.update_or_create_submission(job.assignment, job.student,

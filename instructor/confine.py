@@ -33,8 +33,6 @@ import struct
 import sys
 import tempfile
 
-from jupyter_client.manager import AsyncKernelManager
-
 SANDBOX_USER = "nobody"
 FILE_SIZE_LIMIT = 256 * 2**20
 PROCESS_LIMIT = 4096
@@ -216,20 +214,6 @@ def kernel_confinement() -> str | None:
         return None
     return (f"the '{SANDBOX_USER}' user cannot read {', '.join(needed)} (make the course and "
             f"its Python world-readable, or enable user namespaces)")
-
-
-class ConfinedKernelManager(AsyncKernelManager):
-    """Starts the kernel through `python -m instructor.confine`, which drops privileges first."""
-
-    scratch: str | None = None
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        cmd = super().format_kernel_cmd(extra_arguments)
-        if kernel_confinement() is not None:
-            raise RuntimeError(f"cannot confine the kernel: {kernel_confinement()}")
-        self.scratch = make_scratch()
-        return [sys.executable, "-m", "instructor.confine", "--scratch", self.scratch, "--", *cmd]
-
 
 
 def main(argv: list[str] | None = None) -> None:

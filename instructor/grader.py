@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -173,6 +175,20 @@ def source_notebook(config, resources: dict) -> Path:
 # ------------------------------------------------------------------------------ nbgrader
 
 
+class ConfinedKernelManager(AsyncKernelManager):
+    """Starts the kernel through `python -m instructor.confine`, which drops privileges first."""
+
+    scratch: str | None = None
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if confine.kernel_confinement() is not None:
+            raise RuntimeError(f"cannot confine the kernel: {confine.kernel_confinement()}")
+        self.scratch = confine.make_scratch()
+        return [sys.executable, "-m", "instructor.confine", "--scratch", self.scratch, "--", *cmd]
+
+
+
 class GradeExecute(Execute):
     """nbgrader's Execute with three changes: test cells are not run in the student's kernel
     (each is marked "not graded" for `TrustedGrading` to fill in); the kernel runs confined
@@ -183,7 +199,7 @@ class GradeExecute(Execute):
                                                "is dropped as it arrives").tag(config=True)
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("kernel_manager_class", confine.ConfinedKernelManager)
+        kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
         super().__init__(**kwargs)
 
     def output(self, outs, msg, display_id, cell_index):

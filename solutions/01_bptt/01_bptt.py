@@ -33,6 +33,8 @@
 # **Time:** about 75 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
 # (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
+# Only the code inside the exercise cells (the ones that say `# YOUR CODE HERE`) is graded, so
+# put any helper function you write in one of those cells.
 
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course

@@ -226,6 +226,9 @@ def _notes(staged: Path) -> list[str]:
             notes.add("an exercise ended the Python process running it")
         if NOT_GRADED in text:
             notes.add("some tests could not run")
+        if "cannot confine the kernel" in text:
+            notes.add("the notebook was not executed (its kernel could not be confined); "
+                      "grading is unaffected")
         if "output truncated" in text or "Output truncated" in text:
             notes.add("very long output was truncated")
     return sorted(notes)

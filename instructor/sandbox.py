@@ -409,8 +409,15 @@ def _student_exception(name: str, body: Any, cell_errors: dict[str, str]) -> Exc
         return NameError(f"{name} is not defined by your exercise cells"
                          + (f" ({broken})" if broken else
                             " (was its cell deleted, or the function renamed?)"))
-    if type_name == "NotImplementedError":
-        return NotImplementedError(message)
+    import builtins
+
+    known = getattr(builtins, type_name, None)
+    if isinstance(known, type) and issubclass(known, Exception) and \
+            not issubclass(known, Warning):
+        try:
+            return known(message)  # a built-in error stays itself: `except ValueError` works
+        except TypeError:  # an exception class with a different constructor
+            pass
     cls = type(type_name if type_name.isidentifier() else "StudentError", (Exception,), {})
     return cls(message)
 

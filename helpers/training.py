@@ -1,0 +1,98 @@
+"""Training loops for the notebooks' experiments.
+
+The training step an exercise asks for (with gradient clipping, in notebook 05) is not here:
+`train` takes an optional `step` function, so a notebook can pass its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from helpers._validate import one_of, positive_int
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class History:
+    """What a training run recorded, one entry per step.
+
+    losses: the loss before the update; grad_norms: the global gradient norm before the update
+    (inf or nan once the run has blown up); records: whatever `record` returned, when called.
+    """
+
+    losses: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    records: list = field(default_factory=list)
+
+    @property
+    def first_nonfinite_step(self) -> int | None:
+        """The first step whose loss or gradient norm was inf or NaN, or None."""
+        for step, (loss, norm) in enumerate(zip(self.losses, self.grad_norms, strict=True)):
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                return step
+        return None
+
+
+def _default_step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                  loss_fn: Callable, optimizer: torch.optim.Optimizer) -> tuple[float, float]:
+    optimizer.zero_grad()
+    output, _ = model(inputs)
+    loss = loss_fn(output, targets)
+    loss.backward()
+    norm = float(torch.nn.utils.get_total_norm(
+        [p.grad for p in model.parameters() if p.grad is not None]))
+    optimizer.step()
+    return float(loss.detach()), norm
+
+
+def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callable,
+          steps: int, lr: float = 1e-2, optimizer: str = "adam",
+          step: Callable | None = None, record: Callable[[int, nn.Module], object] | None = None,
+          record_every: int = 10, progress: bool = True, desc: str = "training") -> History:
+    """Train `model` for `steps` updates and return its History.
+
+    make_batch(i) -> (inputs (T, B, D), targets) for step i; loss_fn(output, targets) -> scalar.
+    step(model, inputs, targets, loss_fn, optimizer) -> (loss, grad norm) replaces the plain
+    zero-grad/backward/update step. record(i, model) is called every `record_every` steps (and
+    after the last one); its results go to History.records. A run whose loss turns non-finite
+    stops there (later steps would only repeat NaN).
+    """
+    from tqdm.auto import tqdm
+
+    steps = positive_int("steps", steps)
+    record_every = positive_int("record_every", record_every)
+    if not (isinstance(lr, int | float) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    kind = one_of("optimizer", optimizer, OPTIMIZERS)
+    opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    step = step or _default_step
+    history = History()
+    for i in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
+        if record is not None and i % record_every == 0:
+            history.records.append(record(i, model))
+        inputs, targets = make_batch(i)
+        loss, norm = step(model, inputs, targets, loss_fn, opt)
+        history.losses.append(float(loss))
+        history.grad_norms.append(float(norm))
+        if not math.isfinite(loss):
+            break
+    if record is not None and len(history.losses) == steps:
+        history.records.append(record(steps, model))
+    return history
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of sequences whose predicted class (argmax of the output) equals the label."""
+    output, _ = model(inputs)
+    if output.dim() != 2 or output.shape[0] != labels.shape[0]:
+        raise ValueError(f"expected output (B, C) for labels ({labels.shape[0]},), got "
+                         f"{tuple(output.shape)}")
+    return float((output.argmax(dim=1) == labels).float().mean())

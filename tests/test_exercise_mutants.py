@@ -45,8 +45,8 @@ def test_every_exercise_has_visible_and_hidden_tests(assignment, solution_notebo
     for name in exercises:
         assert f"test_{name}" in graded, f"{name} has no visible test cell test_{name}"
         assert f"hidden_{name}" in graded, f"{name} has no hidden test cell hidden_{name}"
-    hidden = [c.source for c in nb.cells
-              if course_tools.nbgrader_meta(c).get("grade_id", "").startswith("hidden_")]
+    hidden = [c.source for c in nb.cells if course_tools.nbgrader_meta(c).get("grade")
+              and course_tools.nbgrader_meta(c)["grade_id"].startswith("hidden_")]
     assert all("### BEGIN HIDDEN TESTS" in src for src in hidden)
 
 

@@ -1,8 +1,9 @@
 """Plausible wrong implementations, as students write them. Every one must lose points.
 
-Each mutant replaces one solution cell (by grade_id). `roundtrip=True` ones are also graded by
-real nbgrader in tests/test_nbgrader_roundtrip.py; all are run in-process by
-tests/test_exercise_mutants.py.
+Each mutant replaces one solution cell (by grade_id). All are graded by the course's grader in
+tests/test_exercise_mutants.py; `roundtrip=True` ones are also graded through nbgrader as part
+of a class in tests/test_grading.py, where they must lose points on their own exercise ONLY, so
+pick mistakes whose effect does not reach the exercises that call the function.
 """
 
 from __future__ import annotations
@@ -46,6 +47,32 @@ def _loop(**changes: str) -> str:
 
 def _numgrad(body: str) -> str:
     return "def numerical_gradient(f, x, eps=1e-5):\n" + body
+
+
+def _jacobian(expression: str, relu: str = "(a_t > 0).astype(float)",
+              other: str = "None") -> str:
+    """A hidden_jacobian whose result is `expression` (of slope, W_hh)."""
+    return ("def hidden_jacobian(W_hh, a_t, activation):\n"
+            "    a_t = np.asarray(a_t, float)\n"
+            "    slopes = {'sigmoid': sigmoid_grad(a_t), 'tanh': tanh_grad(a_t),\n"
+            f"              'relu': {relu}, 'linear': np.ones_like(a_t)}}\n"
+            f"    slope = slopes.get(activation, {other})\n"
+            "    if slope is None:\n"
+            "        raise ValueError(activation)\n"
+            f"    return {expression}\n")
+
+
+def _products(step: str, norm: str = "2", reverse: bool = False) -> str:
+    """A jacobian_product_norms whose loop body computes `step`."""
+    return ("def jacobian_product_norms(W_hh, pre_activations, activation):\n"
+            "    pre = np.asarray(pre_activations, float)\n"
+            "    T = pre.shape[0]\n"
+            "    norms = np.ones(T + 1)\n"
+            "    product = np.eye(pre.shape[1])\n"
+            "    for k in range(T - 1, -1, -1):\n"
+            f"        product = {step}\n"
+            f"        norms[k] = np.linalg.norm(product, {norm})\n"
+            f"    return norms{'[::-1]' if reverse else ''}\n")
 
 
 MUTANTS = [
@@ -144,6 +171,54 @@ MUTANTS = [
            "def relative_error(a, b):\n"
            "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
            "    return float(np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b))))\n"),
+    # ---- 02_vanishing: sigmoid, sigmoid_grad, tanh_grad
+    Mutant("02_vanishing", "sigmoid", "textbook formula, overflows at x = -1000",
+           "def sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"),
+    Mutant("02_vanishing", "sigmoid", "np.where evaluates both overflowing branches",
+           "def sigmoid(x):\n"
+           "    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))\n"),
+    Mutant("02_vanishing", "sigmoid", "tanh(x) instead of tanh(x / 2) in the tanh identity",
+           "def sigmoid(x):\n    return 0.5 * (np.tanh(x) + 1.0)\n"),
+    Mutant("02_vanishing", "sigmoid_grad", "x (1 - x): the output formula applied to the input",
+           "def sigmoid_grad(x):\n    return x * (1.0 - x)\n"),
+    Mutant("02_vanishing", "sigmoid_grad", "returns sigmoid itself",
+           "def sigmoid_grad(x):\n    return sigmoid(x)\n"),
+    Mutant("02_vanishing", "sigmoid_grad", "exp(-x) / (1 + exp(-x))**2 overflows",
+           "def sigmoid_grad(x):\n    e = np.exp(-x)\n    return e / (1.0 + e) ** 2\n"),
+    Mutant("02_vanishing", "tanh_grad", "1 - x**2: squares the input, not tanh(x)",
+           "def tanh_grad(x):\n    return 1.0 - x ** 2\n"),
+    Mutant("02_vanishing", "tanh_grad", "forgets the square",
+           "def tanh_grad(x):\n    return 1.0 - np.tanh(x)\n"),
+    Mutant("02_vanishing", "tanh_grad", "1 / cosh(x)**2 overflows at |x| = 1000",
+           "def tanh_grad(x):\n    return 1.0 / np.cosh(x) ** 2\n"),
+    # ---- 02_vanishing: hidden_jacobian
+    Mutant("02_vanishing", "hidden_jacobian", "scales columns: W_hh @ diag(phi')",
+           _jacobian("slope[None, :] * W_hh")),
+    Mutant("02_vanishing", "hidden_jacobian", "transposed W_hh",
+           _jacobian("slope[:, None] * W_hh.T")),
+    Mutant("02_vanishing", "hidden_jacobian", "relu derivative 1 at a = 0",
+           _jacobian("slope[:, None] * W_hh", relu="(a_t >= 0).astype(float)"),
+           roundtrip=True),
+    Mutant("02_vanishing", "hidden_jacobian", "unknown activation treated as linear",
+           _jacobian("slope[:, None] * W_hh", other="np.ones_like(a_t)")),
+    # ---- 02_vanishing: jacobian_product_norms
+    Mutant("02_vanishing", "jacobian_product_norms", "multiplies J_(k+1) on the left",
+           _products("hidden_jacobian(W_hh, pre[k], activation) @ product"), roundtrip=True),
+    Mutant("02_vanishing", "jacobian_product_norms", "Frobenius norm instead of spectral",
+           _products("product @ hidden_jacobian(W_hh, pre[k], activation)", norm="'fro'"),
+           roundtrip=True),
+    Mutant("02_vanishing", "jacobian_product_norms", "uses a_k instead of a_(k+1)",
+           _products("product @ hidden_jacobian(W_hh, pre[k - 1], activation)")),
+    Mutant("02_vanishing", "jacobian_product_norms", "indexed by steps back (reversed)",
+           _products("product @ hidden_jacobian(W_hh, pre[k], activation)", reverse=True)),
+    Mutant("02_vanishing", "jacobian_product_norms", "leaves out k = T (the identity)",
+           "def jacobian_product_norms(W_hh, pre_activations, activation):\n"
+           "    pre = np.asarray(pre_activations, float)\n"
+           "    product, norms = np.eye(pre.shape[1]), []\n"
+           "    for k in range(pre.shape[0] - 1, -1, -1):\n"
+           "        product = product @ hidden_jacobian(W_hh, pre[k], activation)\n"
+           "        norms.insert(0, np.linalg.norm(product, 2))\n"
+           "    return np.array(norms)\n"),
 ]
 
 

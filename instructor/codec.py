@@ -42,7 +42,7 @@ def _opaque(type_name: str) -> Opaque:
 
 
 def _array_to_json(array: np.ndarray) -> dict:
-    base = np.ascontiguousarray(np.asarray(array).view(np.ndarray))
+    base = np.array(np.asarray(array).view(np.ndarray), order="C")  # keeps 0-d arrays 0-d
     if base.dtype.kind not in NUMERIC_KINDS or base.dtype.fields is not None:
         return {"o": f"ndarray[{base.dtype.str}]"}
     return {"a": base64.b64encode(base.tobytes()).decode(), "dtype": base.dtype.str,

@@ -75,8 +75,10 @@ def sandbox():
 
 def test_codec_round_trips_plain_data_and_refuses_objects():
     value = {"a": np.arange(6.0).reshape(2, 3), "b": [1, 2.5, float("nan"), None, "x", (True,)],
-             "c": np.float32(1.5), "d": 1 + 2j}
+             "c": np.float32(1.5), "d": 1 + 2j, "e": np.array(2.5), "f": np.ones((2, 3)).T}
     back = codec.decode(codec.encode(value))
+    assert back["e"].shape == () and back["e"] == 2.5
+    assert np.array_equal(back["f"], np.ones((3, 2)))
     assert np.array_equal(back["a"], value["a"]) and back["a"].dtype == np.float64
     assert back["b"][:2] == [1, 2.5] and np.isnan(back["b"][2]) and back["b"][3:] == [None, "x",
                                                                                        (True,)]

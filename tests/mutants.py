@@ -219,6 +219,55 @@ MUTANTS = [
            "        product = product @ hidden_jacobian(W_hh, pre[k], activation)\n"
            "        norms.insert(0, np.linalg.norm(product, 2))\n"
            "    return np.array(norms)\n"),
+    # ---- 03_exploding: relu, relu_grad
+    Mutant("03_exploding", "relu", "absolute value instead of max(x, 0)",
+           "def relu(x):\n    return np.abs(x)\n"),
+    Mutant("03_exploding", "relu", "clips x in place",
+           "def relu(x):\n    x[x < 0] = 0.0\n    return x\n"),
+    Mutant("03_exploding", "relu", "returns the mask, not the values",
+           "def relu(x):\n    return (x > 0).astype(float)\n"),
+    Mutant("03_exploding", "relu_grad", "derivative 1 at x = 0",
+           "def relu_grad(x):\n    return (x >= 0).astype(float)\n", roundtrip=True),
+    Mutant("03_exploding", "relu_grad", "booleans instead of floats",
+           "def relu_grad(x):\n    return x > 0\n"),
+    Mutant("03_exploding", "relu_grad", "returns relu(x)",
+           "def relu_grad(x):\n    return np.maximum(x, 0.0)\n"),
+    # ---- 03_exploding: global_grad_norm
+    Mutant("03_exploding", "global_grad_norm", "sum of the arrays' norms",
+           "def global_grad_norm(grads):\n"
+           "    return float(sum(np.linalg.norm(g) for g in grads))\n", roundtrip=True),
+    Mutant("03_exploding", "global_grad_norm", "largest array norm",
+           "def global_grad_norm(grads):\n"
+           "    return float(max(np.linalg.norm(g) for g in grads))\n"),
+    Mutant("03_exploding", "global_grad_norm", "forgets the square root",
+           "def global_grad_norm(grads):\n"
+           "    return float(sum(np.sum(g ** 2) for g in grads))\n"),
+    Mutant("03_exploding", "global_grad_norm", "spectral norm of each matrix",
+           "def global_grad_norm(grads):\n"
+           "    return float(np.sqrt(sum(np.linalg.norm(g, 2) ** 2 if np.ndim(g) == 2 else\n"
+           "                             np.sum(g ** 2) for g in grads)))\n"),
+    # ---- 03_exploding: single_unit_rnn
+    Mutant("03_exploding", "single_unit_rnn", "textbook sigmoid overflows for huge weights",
+           "def single_unit_rnn(w, b, x0, T):\n"
+           "    x = np.asarray(x0, float) + 0.0 * np.asarray(w) * np.asarray(b)\n"
+           "    for _ in range(T):\n"
+           "        x = w / (1.0 + np.exp(-x)) + b\n"
+           "    return x\n"),
+    Mutant("03_exploding", "single_unit_rnn", "sigmoid applied after the update",
+           "def single_unit_rnn(w, b, x0, T):\n"
+           "    x = np.asarray(x0, float) + 0.0 * np.asarray(w) * np.asarray(b)\n"
+           "    for _ in range(T):\n"
+           "        z = w * x + b\n"
+           "        e = np.exp(-np.abs(z))\n"
+           "        x = np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
+           "    return x\n"),
+    Mutant("03_exploding", "single_unit_rnn", "one step too many",
+           "def single_unit_rnn(w, b, x0, T):\n"
+           "    x = np.asarray(x0, float) + 0.0 * np.asarray(w) * np.asarray(b)\n"
+           "    for _ in range(T + 1):\n"
+           "        e = np.exp(-np.abs(x))\n"
+           "        x = w * np.where(x >= 0, 1 / (1 + e), e / (1 + e)) + b\n"
+           "    return x\n", roundtrip=True),
 ]
 
 

@@ -313,13 +313,14 @@ else:
     for i in range(max(0, bad - 4), bad + 1):
         print(f"step {i}: loss = {history.losses[i]:.3g}, gradient norm = "
               f"{history.grad_norms[i]:.3g}")
+print(f"(float32, the training precision, overflows to inf above {np.finfo(np.float32).max:.2e})")
 
 # %% [markdown]
 # Read the printout from the top: an update scaled by a large gradient makes the weights much
 # larger; larger weights make the next forward pass and gradient larger still, a feedback loop
-# that multiplies the numbers by an enormous factor within a step or two. In float32 anything above about
-# $3.4 \times 10^{38}$ becomes `inf`, and the first `inf - inf` or `0 * inf` turns into `NaN`,
-# after which every later number is `NaN` too. The run is lost at the step printed; detecting it
+# that multiplies the numbers by an enormous factor within a step or two. In float32 anything
+# above the printed limit becomes `inf`, and the first `inf - inf` or `0 * inf` turns into
+# `NaN`, after which every later number is `NaN` too. The run is lost at the step printed; detecting it
 # (and stopping, or skipping the update) is the least a training loop should do.
 #
 # ## 4. The cliff of a one-unit network (≈ 15 min)

@@ -1,8 +1,6 @@
-"""Tools the tests and the benchmark share: find assignments, drive nbgrader in one process,
-build submissions, and run a notebook's exercise and test cells in-process.
-
-Every nbgrader step goes through `nbgrader.apps.NbGraderAPI` in the calling process: each
-`nbgrader` command would pay ~5 s of start-up imports.
+"""Tools the tests and the benchmarks share: scratch copies of the course, submissions built
+from the release and the model solution (or a mistake), scores read from the gradebook, and a
+headless notebook runner. Course paths and nbgrader access come from `instructor.course`.
 """
 
 from __future__ import annotations

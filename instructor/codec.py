@@ -13,6 +13,7 @@ import base64
 import json
 import math
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,7 @@ def _to_json(value: Any, depth: int = 0) -> Any:
         return _array_to_json(value)
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
         return {"s": _array_to_json(np.asarray(value).reshape(1))}
-    torch = __import__("sys").modules.get("torch")
+    torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         data = value.detach().cpu().resolve_conj().resolve_neg()
         if data.dtype in (torch.bfloat16, torch.float16):

@@ -132,6 +132,13 @@ def _switch_users() -> tuple[int, int] | None:
     return None if namespaces_available() else sandbox_ids()
 
 
+def _become(ids: tuple[int, int]) -> None:
+    """Switch this process to (uid, gid) for good, with no supplementary groups."""
+    os.setgroups([])
+    os.setgid(ids[1])
+    os.setuid(ids[0])
+
+
 def make_scratch() -> str:
     """A fresh private folder for one piece of student code (owned by the sandbox user)."""
     path = tempfile.mkdtemp(prefix="rnn-course-sandbox-")
@@ -178,9 +185,7 @@ def confine_current_process(scratch: str, memory_bytes: int) -> None:
     else:
         ids = sandbox_ids()
         if ids is not None:
-            os.setgroups([])
-            os.setgid(ids[1])
-            os.setuid(ids[0])
+            _become(ids)
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program gives privileges back
 
 
@@ -203,9 +208,7 @@ def kernel_confinement() -> str | None:
     if pid == 0:
         ok = False
         try:
-            os.setgroups([])
-            os.setgid(ids[1])
-            os.setuid(ids[0])
+            _become(ids)
             ok = all(os.access(p, os.R_OK | os.X_OK) for p in needed)
         finally:
             os._exit(0 if ok else 1)

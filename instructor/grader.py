@@ -91,13 +91,13 @@ class Outcome:
         return outs + ([error_output(*self.error)] if self.error else [])
 
 
-def _exec_quietly(source: str, label: str, namespace: dict) -> str:
-    out = io.StringIO()
+def _exec_quietly(source: str, label: str, namespace: dict, out: io.StringIO) -> None:
+    """Run trusted cell source in `namespace`; its stdout goes to `out`, stderr and warnings
+    nowhere (nbgrader would read them as a failure)."""
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         exec(compile(python_source(source), f"<{label}>", "exec"), namespace)
-    return out.getvalue()
 
 
 def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
@@ -124,9 +124,10 @@ def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
     sandbox = Sandbox(python_source(setup), answers, limits, scratch)
     try:
         namespace: dict = {"__name__": "__main__"}
-        _exec_quietly(setup, "set-up", namespace)
+        _exec_quietly(setup, "set-up", namespace, io.StringIO())
         for cell in tools:
-            _exec_quietly(cell.source, nbgrader_meta(cell).get("grade_id", "tools"), namespace)
+            _exec_quietly(cell.source, nbgrader_meta(cell).get("grade_id", "tools"), namespace,
+                          io.StringIO())
         codes: dict = {}
         aliases: dict = {}
         for _, source in answers:
@@ -146,10 +147,7 @@ def _run_test(cell: NotebookNode, namespace: dict) -> Outcome:
     out = io.StringIO()
     error = None
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
-                warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            exec(compile(python_source(cell.source), f"<{gid}>", "exec"), dict(namespace))
+        _exec_quietly(cell.source, gid, dict(namespace), out)
     except AssertionError as failure:  # helpers.checks.CheckFailure and plain asserts
         error = (type(failure).__name__, str(failure) or "a check failed")
     except Exception as failure:  # the student's result broke the check: report, don't leak

@@ -16,6 +16,8 @@ here) so that static checks such as `checks.expect_from_scratch` still work.
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 import io
 import os
 import pickle
@@ -201,7 +203,7 @@ def _state(value: Any) -> Any:
 
 def _is_callback(value: Any) -> bool:
     return isinstance(value, types.FunctionType | types.BuiltinFunctionType | types.MethodType
-                      | __import__("functools").partial)
+                      | functools.partial)
 
 
 def _apply_state(target: Any, state: Any) -> None:
@@ -395,11 +397,14 @@ class Sandbox:
             _send(self.sock, b"F", pickle.dumps(f"{type(error).__name__}: {error}"))
 
 
-def _warning_class(name: str) -> type[Warning]:
-    import builtins
-
+def _builtin_class(name: str, base: type) -> type | None:
+    """The built-in class called `name` if it is a subclass of `base`, else None."""
     found = getattr(builtins, name, None)
-    return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+    return found if isinstance(found, type) and issubclass(found, base) else None
+
+
+def _warning_class(name: str) -> type[Warning]:
+    return _builtin_class(name, Warning) or UserWarning
 
 
 def _student_exception(name: str, body: Any, cell_errors: dict[str, str]) -> Exception:
@@ -409,11 +414,8 @@ def _student_exception(name: str, body: Any, cell_errors: dict[str, str]) -> Exc
         return NameError(f"{name} is not defined by your exercise cells"
                          + (f" ({broken})" if broken else
                             " (was its cell deleted, or the function renamed?)"))
-    import builtins
-
-    known = getattr(builtins, type_name, None)
-    if isinstance(known, type) and issubclass(known, Exception) and \
-            not issubclass(known, Warning):
+    known = _builtin_class(type_name, Exception)
+    if known is not None and not issubclass(known, Warning):
         try:
             return known(message)  # a built-in error stays itself: `except ValueError` works
         except TypeError:  # an exception class with a different constructor

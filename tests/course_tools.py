@@ -94,6 +94,31 @@ def execute(nb, workdir: Path, timeout: int = 120):
     return nb
 
 
+EXPLORER_SWEEP = """
+import json as _json
+from helpers.widgets import Explorer as _Explorer
+_found = {}
+for _name, _value in list(globals().items()):   # IPython's _, _12, ... name the same objects
+    if isinstance(_value, _Explorer) and not _name.startswith("_"):
+        _found[_name] = {"timings": _value.sweep(points=%d), "errors": _value.errors}
+print("EXPLORERS " + _json.dumps(_found))
+"""
+
+
+def add_explorer_sweep(nb, points: int) -> None:
+    """Append a cell that moves every control of every explorer the notebook made
+    (`helpers.widgets.Explorer.sweep`); read the outcome with `explorer_report`."""
+    nb.cells.append(nbformat.v4.new_code_cell(EXPLORER_SWEEP % points))
+
+
+def explorer_report(nb) -> dict:
+    """{explorer name: {"timings": [...], "errors": [...]}} from an executed sweep cell."""
+    for output in nb.cells[-1].get("outputs", []):
+        if output.get("name") == "stdout" and "EXPLORERS " in output.text:
+            return json.loads(output.text.split("EXPLORERS ", 1)[1])
+    raise AssertionError(f"the explorer sweep printed nothing: {nb.cells[-1].get('outputs')}")
+
+
 def dumps_cells(nb) -> str:
     """Cell sources and nbgrader metadata only: what the sync test compares."""
     return json.dumps([{"type": c.cell_type, "source": c.source, "nbgrader": nbgrader_meta(c)}

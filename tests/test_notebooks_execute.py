@@ -13,7 +13,16 @@ pytestmark = pytest.mark.slow
 def test_solution_notebook_executes_cleanly(assignment, tmp_path):
     path = course_tools.notebook_path(course_tools.ROOT / "solutions", assignment)
     nb = course_tools.read(path)
+    explorers = "widgets.Explorer(" in path.read_text()
+    if explorers:  # move every slider once: no setting may fail to draw
+        course_tools.add_explorer_sweep(nb, points=2)
     course_tools.execute(nb, tmp_path)
+    if explorers:
+        report = course_tools.explorer_report(nb)
+        assert report, "the notebook builds an explorer but none was found after running it"
+        for name, found in report.items():
+            assert found["timings"] and not found["errors"], f"explorer {name}: {found}"
+        nb.cells.pop()
     problems, figures = [], 0
     for cell in nb.cells:
         if cell.cell_type != "code":

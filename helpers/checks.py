@@ -16,6 +16,7 @@ torch.nn): nothing here computes an exercise's answer.
 
 from __future__ import annotations
 
+import itertools
 import types
 import warnings
 from collections.abc import Callable
@@ -147,6 +148,41 @@ def expect(exercise: str, condition: bool, problem: str, *, inputs: str, returne
     """Fail with the five-part message unless `condition` holds."""
     if not condition:
         fail(exercise, problem, inputs=inputs, returned=returned, expected=expected, hint=hint)
+
+
+def as_number(exercise: str, name: str, returned: Any, *, inputs: str, hint: str) -> float:
+    """Check `returned` is one real, finite number (a Python or numpy float or int, or a 0-d
+    float array); return it as a float."""
+    ok = isinstance(returned, int | float | np.integer | np.floating | np.ndarray) \
+        and not isinstance(returned, bool | np.bool_) and np.ndim(returned) == 0 \
+        and np.isrealobj(returned)
+    expect(exercise, ok, f"{name} should be one real number.", inputs=inputs,
+           returned=f"{type(returned).__name__}: {preview(returned)}", expected="a float",
+           hint=hint)
+    value = float(returned)
+    expect(exercise, bool(np.isfinite(value)), f"{name} is inf or NaN.", inputs=inputs,
+           returned=repr(value), expected="a finite number",
+           hint="look for an overflow or a division by zero.")
+    return value
+
+
+def expect_unchanged(exercise: str, name: str, before: Any, after: Any, *, inputs: str) -> None:
+    """Fail when a student's function changed its argument `name` in place.
+
+    before: a copy taken before the call; after: the argument itself after the call (an array,
+    or a list of arrays).
+    """
+    many = isinstance(before, list)
+    befores, afters = (before, after) if many else ([before], [after])
+    for i, (old, new) in enumerate(itertools.zip_longest(befores, afters)):
+        if old is None or new is None or np.shape(old) != np.shape(new) \
+                or not np.array_equal(old, new, equal_nan=True):
+            where = f"{name}[{i}]" if many else name
+            fail(exercise, f"changed its input {name} in place.", inputs=inputs,
+                 returned=f"{where} after the call: {preview(np.asarray(new))}",
+                 expected=f"{where} unchanged: {preview(np.asarray(old))}",
+                 hint="work on a copy (x * c or np.array(x, dtype=float) makes a new array); "
+                      "never assign into an argument (x[...] = ..., x *= ...).")
 
 
 def first_bad_step(num_steps: int, agrees: Callable[[int], bool]) -> int | None:

@@ -122,3 +122,34 @@ def test_plots_are_labelled():
     with pytest.raises(ValueError, match="steps"):
         plots.draw_unrolled_rnn(0)
     assert plots.draw_unrolled_rnn(3).get_title()
+
+
+@pytest.mark.parametrize("returned, problem", [
+    (np.array([1.0, 2.0]), "should be one real number"),
+    (1 + 2j, "should be one real number"),
+    (True, "should be one real number"),
+    ("0.5", "should be one real number"),
+    (float("nan"), "inf or NaN"),
+])
+def test_as_number_rejects_what_is_not_one_real_number(returned, problem):
+    with pytest.raises(checks.CheckFailure, match=problem):
+        checks.as_number("ex", "rho", returned, inputs="i", hint="h")
+
+
+def test_as_number_accepts_python_numpy_and_0d_numbers():
+    for value in (0.5, np.float64(0.5), np.array(0.5), np.float32(0.5)):
+        assert checks.as_number("ex", "rho", value, inputs="i", hint="h") == 0.5
+    assert checks.as_number("ex", "n", 3, inputs="i", hint="h") == 3.0
+
+
+def test_expect_unchanged_names_the_changed_argument():
+    before = [np.ones(3), np.zeros(2)]
+    checks.expect_unchanged("ex", "grads", before, [np.ones(3), np.zeros(2)], inputs="i")
+    with pytest.raises(checks.CheckFailure, match=r"changed its input grads in place") as info:
+        checks.expect_unchanged("ex", "grads", before, [np.ones(3), np.array([0.0, 5.0])],
+                                inputs="i")
+    assert "grads[1] after the call" in str(info.value)
+    with pytest.raises(checks.CheckFailure, match="changed its input W"):
+        checks.expect_unchanged("ex", "W", np.eye(2), 2 * np.eye(2), inputs="i")
+    with pytest.raises(checks.CheckFailure):
+        checks.expect_unchanged("ex", "grads", before, before[:1], inputs="i")

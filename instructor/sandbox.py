@@ -2,11 +2,13 @@
 
 The grader never runs student code in its own process. A `Sandbox` forks a child that executes
 the notebook's set-up cell and the student's exercise (solution) cells, and then answers calls:
-the grader sends the arguments (pickled: the child may trust the grader), the child calls the
-student's function and sends back what it returned as plain data (`instructor.codec`: never
-pickled, so the grader only ever holds real numpy arrays, numbers and containers). Arrays passed
-in are written back, so a check can see whether the student changed its inputs. A callable
-argument (the `f` of `numerical_gradient`) stays in the grader and is called over the pipe.
+the grader sends the arguments (pickled: the child may trust the grader; the gradients of tensor
+and module arguments travel beside them), the child calls the student's function and sends back
+what it returned as plain data (`instructor.codec`: never pickled, so the grader only ever holds
+real numpy arrays, numbers and containers). Arrays, tensors and modules passed in are written
+back (a module's parameters and gradients), so a check can see what the student changed. A
+callable argument (the `f` of `numerical_gradient`) stays in the grader and is called over the
+pipe.
 
 `StudentFunction` is what the grader's test cells see under the exercise's name: calling it
 calls the sandbox; its `__code__` is compiled here from the student's source (never executed
@@ -132,8 +134,10 @@ def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], l
         kind, payload = _recv(sock)
         if kind == b"Q":
             return
-        name, args, kwargs = pickle.loads(payload)
+        name, args, kwargs, grads = pickle.loads(payload)
         args, kwargs = _bind_callbacks(sock, (args, kwargs))
+        for target, grad in zip((*args, *kwargs.values()), grads, strict=False):
+            _restore_grads(target, grad)
         _send(sock, *_call(namespace, name, args, kwargs))
 
 
@@ -181,6 +185,30 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[bytes,
                                    traceback.format_exc(limit=-3)[-2000:]])
 
 
+def _grads(value: Any) -> Any:
+    """The .grad of a tensor argument, or {parameter name: .grad} of a module argument: pickling
+    drops them, so they travel beside the arguments (a training step may depend on them)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.grad
+    if torch is not None and isinstance(value, torch.nn.Module):
+        return {k: p.grad for k, p in value.named_parameters() if p.grad is not None}
+    return None
+
+
+def _restore_grads(target: Any, grads: Any) -> None:
+    """Give an unpickled tensor or module argument back the gradients `_grads` recorded."""
+    torch = sys.modules.get("torch")
+    if torch is None or grads is None:
+        return
+    if isinstance(target, torch.Tensor) and isinstance(grads, torch.Tensor):
+        target.grad = grads
+    elif isinstance(target, torch.nn.Module) and isinstance(grads, dict):
+        for key, param in target.named_parameters():
+            if key in grads:
+                param.grad = grads[key]
+
+
 def _state(value: Any) -> Any:
     """What the grader needs to mirror in-place changes of an argument (arrays, tensors,
     modules); None for anything else."""
@@ -193,7 +221,7 @@ def _state(value: Any) -> Any:
         return {"data": value, "grad": value.grad}
     if torch is not None and isinstance(value, torch.nn.Module):
         params = dict(value.named_parameters())
-        return {"state": value.state_dict(),
+        return {"state": dict(value.state_dict()),  # an OrderedDict would arrive opaque
                 "grads": {k: p.grad for k, p in params.items() if p.grad is not None}}
     return None
 
@@ -362,7 +390,8 @@ class Sandbox:
                 return {k: swap(v) for k, v in value.items()}
             return value
 
-        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs))))
+        grads = [_grads(a) for a in (*args, *kwargs.values())]
+        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), grads))
         deadline = time.monotonic() + self.limits.call_seconds
         try:
             _send(self.sock, b"X", payload)

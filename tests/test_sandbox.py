@@ -60,6 +60,14 @@ def not_done():
 
 def writes(path):
     open(path, "w").write("tampered")
+
+
+def sgd_step(model, inputs, targets, loss_fn, optimizer):
+    seen = [p.grad.clone() for p in model.parameters()]   # gradients as they arrived
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()                                       # adds to them: no zero_grad
+    optimizer.step()
+    return float(loss), [g.sum().item() for g in seen]
 '''
 
 
@@ -156,3 +164,29 @@ def test_a_hanging_or_crashing_cell_is_left_out_and_the_others_still_graded():
         assert box.call("f", (), {}) == 1.0 and box.call("g", (), {}) == 2.0
         assert "did not finish within 2 s" in box.cell_errors["hangs"]
         assert "exit code 5" in box.cell_errors["dies"]
+
+
+def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(sandbox):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2).double()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 0.25)
+    before = [p.detach().clone() for p in model.parameters()]
+    inputs, targets = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+    loss, seen = sandbox.call("sgd_step", (model, inputs, targets, torch.nn.MSELoss(),
+                                           optimizer), {})
+    assert seen == [0.25 * p.numel() for p in before]          # pickling drops .grad; it came
+    reference = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        for r, b in zip(reference.parameters(), before):
+            r.copy_(b)
+    expected_loss = torch.nn.functional.mse_loss(reference(inputs), targets)
+    expected_loss.backward()
+    assert loss == pytest.approx(float(expected_loss))
+    for p, b, r in zip(model.parameters(), before, reference.parameters()):
+        total = r.grad + 0.25                                  # accumulated onto the old .grad
+        assert torch.allclose(p.grad, total)
+        assert torch.allclose(p.detach(), b - 0.5 * total)     # the child's update, mirrored

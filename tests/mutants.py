@@ -268,6 +268,95 @@ MUTANTS = [
            "        e = np.exp(-np.abs(x))\n"
            "        x = w * np.where(x >= 0, 1 / (1 + e), e / (1 + e)) + b\n"
            "    return x\n", roundtrip=True),
+    # ---- 04_eigenvalues: spectral_radius, largest_singular_value
+    Mutant("04_eigenvalues", "spectral_radius", "largest real part, not modulus",
+           "def spectral_radius(W):\n    return float(np.max(np.linalg.eigvals(W).real))\n"),
+    Mutant("04_eigenvalues", "spectral_radius", "modulus of the real parts only",
+           "def spectral_radius(W):\n"
+           "    return float(np.max(np.abs(np.linalg.eigvals(W).real)))\n"),
+    Mutant("04_eigenvalues", "spectral_radius", "largest singular value instead",
+           "def spectral_radius(W):\n    return float(np.linalg.norm(W, 2))\n"),
+    Mutant("04_eigenvalues", "spectral_radius", "eigvalsh: assumes W symmetric",
+           "def spectral_radius(W):\n"
+           "    return float(np.max(np.abs(np.linalg.eigvalsh(W))))\n"),
+    Mutant("04_eigenvalues", "spectral_radius", "largest entry in absolute value",
+           "def spectral_radius(W):\n    return float(np.max(np.abs(W)))\n"),
+    Mutant("04_eigenvalues", "spectral_radius", "returns the eigenvalue, not its modulus",
+           "def spectral_radius(W):\n"
+           "    values = np.linalg.eigvals(W)\n"
+           "    return values[np.argmax(np.abs(values))]\n"),
+    Mutant("04_eigenvalues", "largest_singular_value", "Frobenius norm",
+           "def largest_singular_value(W):\n    return float(np.linalg.norm(W))\n"),
+    Mutant("04_eigenvalues", "largest_singular_value", "spectral radius instead",
+           "def largest_singular_value(W):\n"
+           "    return float(np.max(np.abs(np.linalg.eigvals(W))))\n"),
+    Mutant("04_eigenvalues", "largest_singular_value", "smallest singular value",
+           "def largest_singular_value(W):\n"
+           "    return float(np.linalg.svd(W, compute_uv=False)[-1])\n"),
+    Mutant("04_eigenvalues", "largest_singular_value", "largest row norm",
+           "def largest_singular_value(W):\n"
+           "    return float(np.max(np.linalg.norm(W, axis=1)))\n"),
+    Mutant("04_eigenvalues", "largest_singular_value", "sqrt of an eigenvalue of W, not W^T W",
+           "def largest_singular_value(W):\n"
+           "    return float(np.sqrt(np.max(np.abs(np.linalg.eigvals(W)))))\n"),
+    # ---- 04_eigenvalues: scale_to_spectral_radius
+    Mutant("04_eigenvalues", "scale_to_spectral_radius", "divides by sigma_max, not rho",
+           "def scale_to_spectral_radius(W, rho):\n"
+           "    return W * (rho / np.linalg.norm(W, 2))\n", roundtrip=True),
+    Mutant("04_eigenvalues", "scale_to_spectral_radius", "scales W in place",
+           "def scale_to_spectral_radius(W, rho):\n"
+           "    W *= rho / spectral_radius(W)\n"
+           "    return W\n"),
+    Mutant("04_eigenvalues", "scale_to_spectral_radius", "divides by zero for a nilpotent W",
+           "def scale_to_spectral_radius(W, rho):\n"
+           "    return W * (rho / spectral_radius(W))\n"),
+    Mutant("04_eigenvalues", "scale_to_spectral_radius", "forgets to divide by rho(W)",
+           "def scale_to_spectral_radius(W, rho):\n    return rho * np.asarray(W, float)\n"),
+    Mutant("04_eigenvalues", "scale_to_spectral_radius", "divides by the largest real eigenvalue",
+           "def scale_to_spectral_radius(W, rho):\n"
+           "    return W * (rho / np.max(np.linalg.eigvals(W).real))\n"),
+    # ---- 04_eigenvalues: gradient_bound
+    Mutant("04_eigenvalues", "gradient_bound", "gamma outside the power",
+           "def gradient_bound(W_hh, gamma, steps):\n"
+           "    return gamma * largest_singular_value(W_hh) ** np.asarray(steps, float)\n",
+           roundtrip=True),
+    Mutant("04_eigenvalues", "gradient_bound", "spectral radius instead of sigma_max",
+           "def gradient_bound(W_hh, gamma, steps):\n"
+           "    return (gamma * spectral_radius(W_hh)) ** np.asarray(steps, float)\n"),
+    Mutant("04_eigenvalues", "gradient_bound", "one step too few",
+           "def gradient_bound(W_hh, gamma, steps):\n"
+           "    return (gamma * largest_singular_value(W_hh)) ** (np.asarray(steps, float) - 1)\n"),
+    Mutant("04_eigenvalues", "gradient_bound", "Frobenius norm instead of sigma_max",
+           "def gradient_bound(W_hh, gamma, steps):\n"
+           "    return (gamma * np.linalg.norm(W_hh)) ** np.asarray(steps, float)\n"),
+    Mutant("04_eigenvalues", "gradient_bound", "a list for an array of steps",
+           "def gradient_bound(W_hh, gamma, steps):\n"
+           "    base = gamma * largest_singular_value(W_hh)\n"
+           "    return [base ** k for k in steps] if np.ndim(steps) else base ** steps\n"),
+    # ---- 04_eigenvalues: guaranteed_to_vanish
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "spectral radius instead of sigma_max",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
+           "    return bool(gamma * spectral_radius(W_hh) < 1)\n", roundtrip=True),
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "<= instead of <",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
+           "    return bool(gamma * largest_singular_value(W_hh) <= 1)\n"),
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "gamma = 1/4 for tanh too",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    gamma = {'sigmoid': 0.25, 'tanh': 0.25, 'relu': 1.0, 'linear': 1.0}[activation]\n"
+           "    return bool(gamma * largest_singular_value(W_hh) < 1)\n"),
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "ignores the activation (gamma = 1)",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    return bool(largest_singular_value(W_hh) < 1)\n"),
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "unknown activation gets gamma = 1",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    gamma = 0.25 if activation == 'sigmoid' else 1.0\n"
+           "    return bool(gamma * largest_singular_value(W_hh) < 1)\n"),
+    Mutant("04_eigenvalues", "guaranteed_to_vanish", "returns gamma * sigma_max, not a bool",
+           "def guaranteed_to_vanish(W_hh, activation):\n"
+           "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
+           "    return gamma * largest_singular_value(W_hh)\n"),
 ]
 
 

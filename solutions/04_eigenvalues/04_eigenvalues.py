@@ -1,0 +1,724 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Eigenvalues and singular values
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/04_eigenvalues/04_eigenvalues.ipynb)
+#
+# Notebooks 02 and 03 watched gradients shrink and grow. **Can we tell from $W_{hh}$ alone
+# which will happen?** Partly. For a linear network the eigenvalues decide the long run; with an
+# activation, the largest singular value gives a bound that guarantees vanishing, and the gap
+# between the two, which is large for non-normal matrices, is where intuition built on
+# eigenvalues goes wrong.
+#
+# **You will be able to**
+# 1. compute the spectral radius $\rho(W)$ and the largest singular value $\sigma_{\max}(W)$,
+#    and say why $\rho(W) \le \sigma_{\max}(W)$;
+# 2. derive $\|\partial h_t/\partial h_k\| \le (\gamma\,\sigma_{\max})^{t-k}$ and say which
+#    condition on it is **sufficient** for vanishing and which is **necessary** for exploding;
+# 3. show with a non-normal matrix that eigenvalues inside the unit circle do not stop
+#    gradients from growing for many steps;
+# 4. explore all of this with sliders, and read off the spectrum of a trained network.
+#
+# **Time:** about 60 minutes (each section states its own estimate).
+# The exercises are graded: each has a visible check you can run now and hidden tests
+# (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
+# Only the code inside the exercise cells (the ones that say `# YOUR CODE HERE`) is graded, so
+# put any helper function you write in one of those cells.
+
+# %%
+# Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
+# repository; locally, the README's set-up command already did.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
+
+import ipywidgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
+from helpers import checks, course, models, plots, tasks, training, widgets
+
+rng = course.setup(seed=0)
+
+# %% [markdown]
+# ## 1. A linear RNN: the eigenvalues decide the long run (≈ 20 min)
+#
+# *How fast does the gradient of a linear RNN grow or shrink?* Take
+# $h_t = W_{hh} h_{t-1} + W_{xh} x_t + b$ with no activation. Each step's Jacobian is
+# $\partial h_t/\partial h_{t-1} = W_{hh}$, the same at every step, so by the chain rule
+#
+# $$\frac{\partial h_T}{\partial h_0} = W_{hh}^{\,T}.$$
+#
+# If $W_{hh} = V\Lambda V^{-1}$ with the eigenvalues $\lambda_i$ on the diagonal of $\Lambda$,
+# then $W_{hh}^T = V\Lambda^T V^{-1}$: along eigenvector $i$ the gradient is multiplied by
+# $\lambda_i^T$. The **spectral radius** $\rho(W) = \max_i |\lambda_i|$ therefore sets the long-run
+# rate: $\|W^T\|$ is at least $\rho^T$ (the spectral norm of any matrix is at least the modulus
+# of each of its eigenvalues, and $W^T$ has eigenvalue $\lambda_i^T$) and at most
+# $\|V\|\,\|V^{-1}\|\,\rho^T = \kappa(V)\rho^T$. Gradients vanish when $\rho < 1$ and explode
+# when $\rho > 1$, **eventually**.
+#
+# For a **normal** matrix ($W W^\top = W^\top W$; symmetric and orthogonal matrices are normal)
+# $V$ can be chosen orthogonal, $\kappa(V) = 1$, and $\|W^T\| = \rho^T$ exactly. Its singular
+# values are then the $|\lambda_i|$, so the **largest singular value**
+# $\sigma_{\max}(W) = \max_{\|v\| = 1}\|Wv\| = \|W\|_2$, the most $W$ can stretch a vector,
+# equals $\rho(W)$. In general only $\rho(W) \le \sigma_{\max}(W)$ holds: if $Wv = \lambda v$
+# then $|\lambda|\,\|v\| = \|Wv\| \le \sigma_{\max}\|v\|$.
+#
+# ### Exercises 1–2: `spectral_radius` and `largest_singular_value` (≈ 5 min)
+# Use `np.linalg`. A real matrix can have complex eigenvalues (a rotation has $e^{\pm i\theta}$):
+# their modulus counts, not their real part.
+
+# %% nbgrader={"grade": false, "grade_id": "spectral_radius", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def spectral_radius(W):
+    """rho(W) = max |lambda| over the eigenvalues of a square float64 matrix W (H, H): a float."""
+    ### BEGIN SOLUTION
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(W, dtype=np.float64)))))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "largest_singular_value", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def largest_singular_value(W):
+    """sigma_max(W) = ||W||_2, the largest singular value of a float64 matrix W (M, N): a float."""
+    ### BEGIN SOLUTION
+    return float(np.linalg.svd(np.asarray(W, dtype=np.float64), compute_uv=False)[0])
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### How your code is checked
+#
+# The read-only cell below holds the oracle (`torch.linalg.eigvals` and `torch.linalg.svdvals`)
+# and the checks the test cells call.
+
+# %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Checking tools (read-only). PyTorch is the reference; your code never calls it.
+ROTATION = np.array([[0.0, -1.2], [1.2, 0.0]])           # eigenvalues +-1.2i
+SHEAR = np.array([[0.5, 2.0], [0.0, 0.5]])               # rho = 0.5, sigma_max = 2.27
+GAMMAS = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
+
+
+def true_radius(W):
+    return float(torch.linalg.eigvals(torch.as_tensor(W, dtype=torch.float64)).abs().max())
+
+
+def true_sigma(W):
+    return float(torch.linalg.svdvals(torch.as_tensor(W, dtype=torch.float64))[0])
+
+
+def describe(W, label):
+    W = np.asarray(W)
+    return f"{label}: W of shape {W.shape}, W[0, :3] = {checks.preview(W[0])}"
+
+
+def call_on_matrix(name, fn, W, label, *args):
+    """Call fn(W, *args) on a copy of W; fail if W was changed. Returns (result, input text)."""
+    W = np.array(W, dtype=np.float64)
+    before, inputs = W.copy(), describe(W, label) + "".join(f", {a!r}" for a in args)
+    got, _ = checks.call(name, fn, W, *args, inputs=inputs)
+    checks.expect_unchanged(name, "W", before, W, inputs=inputs)
+    return got, inputs
+
+
+def check_matrix_number(name, fn, W, label, expected, hint):
+    got, inputs = call_on_matrix(name, fn, W, label)
+    got = checks.as_number(name, name, got, inputs=inputs, hint=hint)
+    checks.expect_close(name, name, np.float64(got), expected, inputs=inputs, rtol=1e-8,
+                        atol=1e-12, hint=hint)
+
+
+def check_spectral_radius(fn, W, label):
+    check_matrix_number("spectral_radius", fn, W, label, true_radius(W),
+                        "the largest MODULUS |lambda| of np.linalg.eigvals(W): complex "
+                        "eigenvalues count with their modulus, negative ones with their absolute "
+                        "value; not a singular value, not the largest entry.")
+
+
+def check_largest_singular_value(fn, W, label):
+    check_matrix_number("largest_singular_value", fn, W, label, true_sigma(W),
+                        "the largest singular value: np.linalg.svd(W, compute_uv=False)[0] or "
+                        "np.linalg.norm(W, 2); not an eigenvalue (they differ unless W is normal) "
+                        "and not the Frobenius norm.")
+
+
+def check_scale_to_spectral_radius(fn, W, rho, label):
+    got, inputs = call_on_matrix("scale_to_spectral_radius", fn, W, label, rho)
+    W = np.asarray(W, dtype=np.float64)
+    expected = (rho / true_radius(W)) * W
+    got = checks.expect_close("scale_to_spectral_radius", "scaled W", got, expected,
+                              inputs=inputs, rtol=1e-8, atol=1e-12,
+                              hint="multiply W by rho / spectral_radius(W): a positive number, "
+                                   "so eigenvectors stay and every |lambda| scales alike "
+                                   "(dividing by sigma_max gives the wrong radius).")
+    checks.expect_close("scale_to_spectral_radius", "spectral radius of the result",
+                        np.float64(true_radius(got)), rho, inputs=inputs, rtol=1e-8, atol=1e-12,
+                        hint="the result's eigenvalues must have largest modulus rho.")
+
+
+def check_scale_rejects_zero_radius(fn, W, label):
+    W = np.array(W, dtype=np.float64)
+    inputs = describe(W, label) + ", rho = 0.9"
+    try:
+        got, _ = checks.call("scale_to_spectral_radius", fn, W, 0.9, inputs=inputs)
+    except checks.CheckFailure as failure:
+        if "raised ValueError" in str(failure):
+            return
+        raise
+    checks.fail("scale_to_spectral_radius", "accepted a matrix whose spectral radius is 0.",
+                inputs=inputs, returned=checks.preview(np.asarray(got)),
+                expected="ValueError: no multiple of W has spectral radius 0.9",
+                hint="check spectral_radius(W) == 0 first and raise ValueError with a message.")
+
+
+def reference_bound(W, gamma, steps):
+    base = torch.tensor(gamma * true_sigma(W), dtype=torch.float64)
+    return torch.pow(base, torch.as_tensor(steps, dtype=torch.float64)).numpy()
+
+
+def check_gradient_bound(fn, W, gamma, steps, label):
+    got, inputs = call_on_matrix("gradient_bound", fn, W, label, gamma, steps)
+    expected = reference_bound(W, gamma, steps)
+    if np.ndim(steps) == 0:
+        got = checks.as_number("gradient_bound", "the bound", got, inputs=inputs,
+                               hint="for an int `steps` return one number.")
+    checks.expect_close("gradient_bound", "bound", np.float64(got) if np.ndim(steps) == 0
+                        else got, expected, inputs=inputs, rtol=1e-8, atol=1e-300,
+                        hint="(gamma * sigma_max(W_hh)) ** steps: gamma multiplies sigma_max "
+                             "INSIDE the power (each step contributes one gamma and one "
+                             "sigma_max), and it is the largest singular value, not rho.")
+
+
+def check_guaranteed_to_vanish(fn, W, activation, label):
+    got, inputs = call_on_matrix("guaranteed_to_vanish", fn, W, label, activation)
+    expected = GAMMAS[activation] * true_sigma(W) < 1
+    checks.expect("guaranteed_to_vanish", isinstance(got, bool | np.bool_),
+                  "should return True or False.", inputs=inputs,
+                  returned=f"{type(got).__name__}: {checks.preview(got)}",
+                  expected=f"{expected}", hint="return the comparison itself: gamma * sigma < 1.")
+    checks.expect("guaranteed_to_vanish", bool(got) == expected, "gave the wrong answer.",
+                  inputs=inputs, returned=f"{bool(got)}",
+                  expected=f"{expected} (gamma = {GAMMAS[activation]}, sigma_max = "
+                           f"{true_sigma(W):.4g}, rho = {true_radius(W):.4g})",
+                  hint="the guarantee needs gamma * sigma_max(W_hh) < 1 (strictly), with the "
+                       "LARGEST SINGULAR VALUE, not the spectral radius; gamma = 1/4 for sigmoid "
+                       "and 1 for tanh, relu and linear.")
+
+
+def check_rejects_unknown_activation(fn):
+    inputs = "W = 0.5 * identity (2x2), activation = 'softplus'"
+    try:
+        got, _ = checks.call("guaranteed_to_vanish", fn, 0.5 * np.eye(2), "softplus",
+                             inputs=inputs)
+    except checks.CheckFailure as failure:
+        if "raised ValueError" in str(failure):
+            return
+        raise
+    checks.fail("guaranteed_to_vanish", "accepted an activation it does not know.",
+                inputs=inputs, returned=repr(got), expected="ValueError",
+                hint="raise ValueError for any activation other than 'sigmoid', 'tanh', 'relu' "
+                     "and 'linear': its gamma is unknown.")
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: a diagonal matrix with a negative entry, a rotation, a shear.
+check_spectral_radius(spectral_radius, np.diag([0.5, -0.9, 0.3]), "diagonal")
+check_spectral_radius(spectral_radius, ROTATION, "rotation by 90 degrees, scaled by 1.2")
+check_spectral_radius(spectral_radius, SHEAR, "shear")
+checks.passed("spectral_radius")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for spectral_radius run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("spectral_radius", spectral_radius)
+_rng = np.random.default_rng(401)
+for _H in (1, 3, 16):
+    check_spectral_radius(spectral_radius, _rng.normal(size=(_H, _H)), f"random {_H}x{_H}")
+check_spectral_radius(spectral_radius, np.triu(_rng.normal(size=(6, 6))) - 3 * np.eye(6),
+                      "triangular, eigenvalues on the diagonal")
+check_spectral_radius(spectral_radius, np.zeros((3, 3)), "zero matrix")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_largest_singular_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: for the shear sigma_max (2.27) is far above rho (0.5).
+check_largest_singular_value(largest_singular_value, np.diag([0.5, -0.9, 0.3]), "diagonal")
+check_largest_singular_value(largest_singular_value, SHEAR, "shear")
+checks.passed("largest_singular_value")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_largest_singular_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for largest_singular_value run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("largest_singular_value", largest_singular_value)
+_rng = np.random.default_rng(402)
+check_largest_singular_value(largest_singular_value, _rng.normal(size=(8, 8)), "random 8x8")
+check_largest_singular_value(largest_singular_value, _rng.normal(size=(3, 7)), "wide 3x7")
+check_largest_singular_value(largest_singular_value, _rng.normal(size=(9, 2)), "tall 9x2")
+check_largest_singular_value(largest_singular_value, ROTATION, "rotation, scaled by 1.2")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: `scale_to_spectral_radius` (≈ 5 min)
+# Experiments need matrices with a chosen $\rho$. Multiplying $W$ by $c > 0$ multiplies every
+# eigenvalue by $c$ (from $Wv = \lambda v$, $(cW)v = c\lambda v$), so $c = \rho/\rho(W)$ does it.
+# No multiple of $W$ works when $\rho(W) = 0$ (a nilpotent matrix such as
+# $\begin{psmallmatrix}0 & 1\\ 0 & 0\end{psmallmatrix}$): raise a `ValueError` then.
+
+# %% nbgrader={"grade": false, "grade_id": "scale_to_spectral_radius", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def scale_to_spectral_radius(W, rho):
+    """A new float64 array c * W (c > 0) with spectral radius rho; W (H, H) is not changed.
+
+    Raises ValueError when the spectral radius of W is 0.
+    """
+    ### BEGIN SOLUTION
+    W = np.asarray(W, dtype=np.float64)
+    radius = spectral_radius(W)
+    if radius == 0:
+        raise ValueError("W has spectral radius 0: no multiple of it has spectral radius rho")
+    return W * (rho / radius)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_scale_to_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: the shear to rho = 0.9, a diagonal matrix to rho = 1.5.
+check_scale_to_spectral_radius(scale_to_spectral_radius, SHEAR, 0.9, "shear")
+check_scale_to_spectral_radius(scale_to_spectral_radius, np.diag([0.5, -2.0, 1.0]), 1.5,
+                               "diagonal")
+checks.passed("scale_to_spectral_radius")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_scale_to_spectral_radius", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for scale_to_spectral_radius run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("scale_to_spectral_radius", scale_to_spectral_radius)
+_rng = np.random.default_rng(403)
+check_scale_to_spectral_radius(scale_to_spectral_radius, _rng.normal(size=(10, 10)), 0.95,
+                               "random 10x10")
+check_scale_to_spectral_radius(scale_to_spectral_radius, ROTATION, 1.0, "rotation")
+check_scale_to_spectral_radius(scale_to_spectral_radius, np.array([[4.0]]), 0.25, "1x1")
+check_scale_rejects_zero_radius(scale_to_spectral_radius, np.zeros((3, 3)), "zero matrix")
+check_scale_rejects_zero_radius(scale_to_spectral_radius, np.array([[0.0, 1.0], [0.0, 0.0]]),
+                                "nilpotent 2x2")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The rate is $\log\rho$
+#
+# We measure $\|\partial h_T/\partial h_k\|_2$ by **autograd**, not by multiplying matrices
+# ourselves: the network runs forward, then one batched backward pass from $h_T$ (one
+# backward per unit of $h_T$, vectorised by `is_grads_batched`) returns every
+# $\partial h_T/\partial h_k$ at once. The inputs $x_t$ are random (they enter
+# $h_t = \phi(W_{hh}h_{t-1} + x_t)$ directly, as if $W_{xh} = I$). For a symmetric $W_{hh}$ scaled
+# to $\rho$ and no activation, the prediction is a straight line of slope $\log\rho$ on a log
+# scale.
+
+# %%
+ACTIVATIONS = {"linear": lambda a: a, "tanh": torch.tanh, "relu": torch.relu,
+               "sigmoid": torch.sigmoid}
+
+
+def state_jacobian_norms(W_hh, activation, T, seed=0):
+    """||dh_T/dh_k||_2 for k = 0..T (array of length T + 1) of h_t = phi(W_hh h_{t-1} + x_t),
+    with x_t and h_0 random (seeded); by autograd, in one batched backward pass."""
+    W = torch.as_tensor(W_hh, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(seed)
+    xs = torch.randn(T, W.shape[0], generator=generator, dtype=torch.float64)
+    hs = [(0.5 * torch.randn(W.shape[0], generator=generator, dtype=torch.float64))
+          .requires_grad_()]
+    for x in xs:
+        hs.append(ACTIVATIONS[activation](W @ hs[-1] + x))
+    rows = torch.eye(W.shape[0], dtype=torch.float64)    # d h_T[i] / d h_k for every unit i
+    jacobians = torch.autograd.grad(hs[-1], hs, grad_outputs=rows, is_grads_batched=True)
+    return torch.linalg.matrix_norm(torch.stack(jacobians), ord=2).numpy()
+
+
+def symmetric_matrix(H, seed):
+    A = np.random.default_rng(seed).normal(size=(H, H))
+    return (A + A.T) / 2
+
+
+H, T = 32, course.pick(full=60, smoke=30)
+distance = T - np.arange(T + 1)                          # t - k for k = 0..T
+measured, predicted = {}, {}
+for rho in (0.9, 1.0, 1.1):
+    W = scale_to_spectral_radius(symmetric_matrix(H, seed=1), rho)
+    measured[f"measured, rho = {rho}"] = state_jacobian_norms(W, "linear", T)
+    predicted[rho] = rho ** distance.astype(float)
+fig, ax = plt.subplots()
+for (label, norms), (rho, line) in zip(measured.items(), predicted.items()):
+    ax.plot(distance, norms, "o", markersize=5, markerfacecolor="none", markevery=2,
+            label=label)
+    ax.plot(distance, line, "--", color=ax.lines[-1].get_color(), linewidth=1,
+            label=f"$\\rho^{{t-k}}$, rho = {rho}")
+plots.labelled(ax, "Linear RNN, symmetric $W_{hh}$: gradient norm against distance",
+               "distance in time t - k", "$\\|\\partial h_T / \\partial h_k\\|_2$", logy=True)
+ax.legend(ncol=2)
+plt.show()
+for (label, norms), rho in zip(measured.items(), predicted):
+    slope = np.polyfit(distance, np.log(norms), 1)[0]
+    print(f"{label}: fitted slope {slope:+.4f} per step, log(rho) = {np.log(rho):+.4f}; "
+          f"largest gap to rho^(t-k): {np.max(np.abs(norms / predicted[rho] - 1)):.1e} "
+          "(relative)")
+
+# %% [markdown]
+# The markers sit on the dashed lines, and the printed slopes equal $\log\rho$: for a normal
+# matrix $\|W^{t-k}\| = \rho^{t-k}$ exactly (the printed relative gaps are rounding errors).
+# A radius 10% below 1 loses a factor $0.9^{60} \approx 2\cdot10^{-3}$ over 60 steps; 10% above
+# gains $1.1^{60} \approx 300$.
+#
+# ## 2. With an activation: a bound from the largest singular value (≈ 15 min)
+#
+# *What changes with a nonlinearity?* Now $h_t = \phi(a_t)$ with
+# $a_t = W_{hh}h_{t-1} + W_{xh}x_t + b$, and (notebook 02)
+# $J_t = \partial h_t/\partial h_{t-1} = \operatorname{diag}(\phi'(a_t))\,W_{hh}$: a different
+# matrix at every step, so eigenvalues of one of them say little about the product. Norms do
+# better. The spectral norm is submultiplicative, $\|AB\| \le \|A\|\,\|B\|$, and
+# $\|\operatorname{diag}(d)\| = \max_i |d_i| \le \gamma$ where $\gamma$ bounds $|\phi'|$
+# ($\gamma = 1/4$ for sigmoid, $1$ for tanh and ReLU). Hence
+#
+# $$\Bigl\|\frac{\partial h_t}{\partial h_k}\Bigr\| = \|J_t J_{t-1}\cdots J_{k+1}\|
+#   \le \prod_{s=k+1}^{t}\|\operatorname{diag}(\phi'(a_s))\|\,\|W_{hh}\|
+#   \le \bigl(\gamma\,\sigma_{\max}(W_{hh})\bigr)^{t-k}.$$
+#
+# Pascanu, Mikolov and Bengio (2013) read two conditions off this bound:
+# - $\gamma\,\sigma_{\max} < 1$ is **sufficient** for vanishing: the right-hand side then goes to
+#   0 geometrically, whatever the inputs;
+# - $\sigma_{\max} > 1/\gamma$ is **necessary** for exploding: if $\gamma\sigma_{\max} \le 1$ the
+#   norm stays below 1 and cannot explode.
+#
+# Neither converse holds. $\gamma\sigma_{\max} \ge 1$ does **not** mean gradients survive
+# (saturated units give $\phi' \ll \gamma$, and the direction $W_{hh}$ stretches most need not
+# be the one the gradient travels), and $\sigma_{\max} > 1/\gamma$ does not mean they explode.
+# And $\rho$ is not the quantity in the bound: $\rho \le \sigma_{\max}$, so a condition
+# written with $\rho$ would claim a guarantee the bound does not give.
+#
+# ### Exercises 4–5: `gradient_bound` and `guaranteed_to_vanish` (≈ 5 min)
+
+# %% nbgrader={"grade": false, "grade_id": "gradient_bound", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def gradient_bound(W_hh, gamma, steps):
+    """(gamma * sigma_max(W_hh)) ** steps, the bound on ||dh_t/dh_k|| for t - k = steps.
+
+    W_hh (H, H); gamma > 0; steps an int (returns a float) or an array of ints (returns a
+    float64 array of the same shape).
+    """
+    ### BEGIN SOLUTION
+    base = gamma * largest_singular_value(W_hh)
+    return base ** np.asarray(steps, dtype=np.float64) if np.ndim(steps) else float(base ** steps)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "guaranteed_to_vanish", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def guaranteed_to_vanish(W_hh, activation):
+    """True when gamma * sigma_max(W_hh) < 1, the sufficient condition for vanishing gradients.
+
+    activation: "sigmoid" (gamma = 1/4), "tanh", "relu" or "linear" (gamma = 1); any other
+    activation raises ValueError.
+    """
+    ### BEGIN SOLUTION
+    gammas = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
+    if activation not in gammas:
+        raise ValueError(f"unknown activation {activation!r}; use one of {sorted(gammas)}")
+    return bool(gammas[activation] * largest_singular_value(W_hh) < 1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: the shear with tanh, for one distance and for several.
+check_gradient_bound(gradient_bound, SHEAR, 1.0, 3, "shear")
+check_gradient_bound(gradient_bound, SHEAR, 0.25, np.array([0, 1, 5, 10]), "shear")
+checks.passed("gradient_bound")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_gradient_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for gradient_bound run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("gradient_bound", gradient_bound)
+_rng = np.random.default_rng(404)
+check_gradient_bound(gradient_bound, _rng.normal(size=(12, 12)) / 4, 0.25,
+                     np.arange(0, 40, 3).reshape(2, 7), "random 12x12, a 2x7 array of steps")
+check_gradient_bound(gradient_bound, ROTATION, 1.0, 0, "rotation, steps = 0")
+check_gradient_bound(gradient_bound, np.diag([0.3, -0.8]), 1.0, 25, "diagonal")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_guaranteed_to_vanish", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: the shear has rho = 0.5 but sigma_max = 2.27.
+check_guaranteed_to_vanish(guaranteed_to_vanish, 0.5 * np.eye(3), "tanh", "0.5 * identity")
+check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "tanh", "shear")
+check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "sigmoid", "shear")
+checks.passed("guaranteed_to_vanish")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_guaranteed_to_vanish", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for guaranteed_to_vanish run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("guaranteed_to_vanish", guaranteed_to_vanish)
+_rng = np.random.default_rng(405)
+_Q = np.linalg.qr(_rng.normal(size=(6, 6)))[0]
+for _activation in ("sigmoid", "tanh", "relu", "linear"):
+    check_guaranteed_to_vanish(guaranteed_to_vanish, 3.0 * _Q, _activation, "3 * orthogonal")
+    check_guaranteed_to_vanish(guaranteed_to_vanish, 0.9 * _Q, _activation, "0.9 * orthogonal")
+check_guaranteed_to_vanish(guaranteed_to_vanish, np.diag([4.0, 1.0, 0.5]), "sigmoid",
+                           "diagonal, gamma * sigma_max exactly 1")
+check_guaranteed_to_vanish(guaranteed_to_vanish, np.diag([1.0, 0.3]), "tanh",
+                           "diagonal, gamma * sigma_max exactly 1")
+check_guaranteed_to_vanish(guaranteed_to_vanish, np.array([[0.3, 1.5], [0.0, 0.3]]), "relu",
+                           "rho = 0.3 but sigma_max > 1")
+check_rejects_unknown_activation(guaranteed_to_vanish)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### PyTorch's default initialisation: the guarantee fails, gradients still vanish
+#
+# `torch.nn.RNN` draws every weight uniformly from $[-1/\sqrt H, 1/\sqrt H]$, variance
+# $1/(3H)$. For such a random matrix the eigenvalues fill a disc of radius about
+# $\sqrt{H\cdot 1/(3H)} = 0.58$ (the circular law) while $\sigma_{\max}$ is about twice that
+# (Marchenko–Pastur): $\rho < 1 < \sigma_{\max}$. What does that mean for a tanh RNN?
+
+# %%
+torch.manual_seed(0)
+H_default, T = 128, course.pick(full=60, smoke=30)
+W_default = torch.nn.RNN(1, H_default).weight_hh_l0.detach().double().numpy()
+norms = state_jacobian_norms(W_default, "tanh", T)
+distance = T - np.arange(T + 1)
+rate = np.exp(np.polyfit(distance, np.log(norms), 1)[0])
+print(f"nn.RNN default, H = {H_default}: rho = {spectral_radius(W_default):.3f}, "
+      f"sigma_max = {largest_singular_value(W_default):.3f}, guaranteed to vanish with tanh: "
+      f"{guaranteed_to_vanish(W_default, 'tanh')}")
+print(f"measured: ||dh_T/dh_k|| shrinks by a factor {rate:.3f} per step; over {T} steps "
+      f"it is {norms[0]:.1e}, while the bound allows {gradient_bound(W_default, 1.0, T):.1e}")
+plots.line_plot(distance, {"measured (tanh)": norms,
+                           "$(\\gamma\\sigma_{\\max})^{t-k}$, the bound":
+                               gradient_bound(W_default, 1.0, distance),
+                           "$\\rho^{t-k}$": spectral_radius(W_default) ** distance.astype(float)},
+                title=f"tanh RNN with PyTorch's default $W_{{hh}}$ (H = {H_default})",
+                xlabel="distance in time t - k", ylabel="$\\|\\partial h_T/\\partial h_k\\|_2$",
+                logy=True)
+plt.show()
+
+# %% [markdown]
+# The printout shows the guarantee failing ($\gamma\sigma_{\max} > 1$, so the bound grows with
+# the distance) while the measured norm shrinks geometrically, even faster than $\rho^{t-k}$:
+# a sufficient condition that fails tells us nothing. On top of $W_{hh}$, each step multiplies
+# by $\tanh'(a_t) < 1$ wherever a unit's pre-activation is not exactly 0.
+#
+# ## 3. Why eigenvalues can mislead: non-normal matrices (≈ 10 min)
+#
+# *If all eigenvalues are inside the unit circle, can gradients grow?* For a while, yes. Take
+# $W = Q(D + U)Q^\top$ with $D$ diagonal, $U$ strictly upper triangular and $Q$ orthogonal: its
+# eigenvalues are the diagonal of $D$ (triangular matrices keep theirs on the diagonal, and
+# $Q\cdot Q^\top$ is a similarity), but $U$ makes it far from normal. Powers of $D + U$ mix
+# terms like $\binom{t}{j}\,d^{t-j}u^j$, polynomial in $t$ times $\rho^t$: the polynomial wins
+# for a while, then $\rho^t$. The bound $\kappa(V)\rho^t$ of Section 1 is useless here:
+# $\kappa(V)$ is huge.
+
+# %%
+def non_normal_matrix(H, seed, coupling=2.0):
+    """Q (D + U) Q^T: eigenvalues d_i uniform in (-1, 1), U strictly upper triangular with
+    entries of standard deviation coupling / sqrt(H)."""
+    generator = np.random.default_rng(seed)
+    D = np.diag(generator.uniform(-1, 1, size=H))
+    U = np.triu(generator.normal(size=(H, H)), 1) * coupling / np.sqrt(H)
+    Q = np.linalg.qr(generator.normal(size=(H, H)))[0]
+    return Q @ (D + U) @ Q.T
+
+
+T = 100
+W_nn = scale_to_spectral_radius(non_normal_matrix(H, seed=1), 0.9)
+distance = T - np.arange(T + 1)
+linear_norms = state_jacobian_norms(W_nn, "linear", T)
+peak = int(np.argmax(linear_norms[::-1]))                 # the distance of the largest norm
+eigenvalues = np.linalg.eigvals(W_nn)
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+plots.line_plot(distance, {"measured $\\|W^{t-k}\\|$ (linear)": linear_norms,
+                           "$\\rho^{t-k}$, rho = 0.9": 0.9 ** distance.astype(float),
+                           "1 (no change)": np.ones(T + 1)},
+                title="Non-normal $W_{hh}$: growth before decay", ax=left,
+                xlabel="distance in time t - k", ylabel="$\\|\\partial h_T/\\partial h_k\\|_2$",
+                logy=True)
+right.scatter(eigenvalues.real, eigenvalues.imag, s=12, label="eigenvalues")
+right.add_patch(plt.Circle((0, 0), 1, fill=False, color="gray", linestyle="--",
+                           label="unit circle"))
+right.set_aspect("equal")
+plots.labelled(right, "Its eigenvalues: all inside the unit circle", "real part",
+               "imaginary part")
+right.legend(loc="upper right")
+plt.show()
+print(f"rho = {spectral_radius(W_nn):.2f}, sigma_max = {largest_singular_value(W_nn):.2f}; "
+      f"||W^d|| peaks at {linear_norms[::-1][peak]:.1f} for d = {peak} steps, is still "
+      f"{linear_norms[::-1][50]:.2f} at d = 50 and {linear_norms[0]:.1e} at d = {T}")
+
+# %% [markdown]
+# Every eigenvalue has modulus at most 0.9, yet the printout shows the gradient multiplied by
+# tens for dozens of steps before the decay promised by $\rho$ takes over: what a network sees
+# over a few dozen steps is decided by $\sigma_{\max}$ and the non-normal structure, not by
+# $\rho$. Non-normal matrices are the rule, not the exception: a trained $W_{hh}$ is not
+# symmetric.
+#
+# ## 4. How training moves the spectrum (≈ 5 min)
+#
+# *What does learning do to the eigenvalues?* We train a tanh RNN ($H = 32$) on the adding
+# problem and draw the eigenvalues of $W_{hh}$ before and after.
+
+# %%
+T, steps = course.pick(full=(20, 300), smoke=(10, 30))
+torch.manual_seed(0)
+net = models.SequenceModel(2, 32, 1, cell="tanh")
+before = net.cell.weight_hh.detach().double().numpy().copy()
+history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=100 + i),
+                         torch.nn.functional.mse_loss, steps=steps, lr=1e-2,
+                         desc="tanh RNN, adding problem")
+after = net.cell.weight_hh.detach().double().numpy()
+fig, ax = plt.subplots(figsize=(5.5, 5.5))
+for label, W, marker in (("before training", before, "o"), ("after training", after, "x")):
+    values = np.linalg.eigvals(W)
+    ax.scatter(values.real, values.imag, marker=marker, s=25,
+               label=f"{label}: rho = {spectral_radius(W):.2f}")
+ax.add_patch(plt.Circle((0, 0), 1, fill=False, color="gray", linestyle="--", label="unit circle"))
+ax.set_aspect("equal")
+plots.labelled(ax, f"Eigenvalues of $W_{{hh}}$, adding problem (T = {T})", "real part",
+               "imaginary part")
+ax.legend(loc="lower left")
+plt.show()
+for label, W in (("before", before), ("after", after)):
+    print(f"{label} training: rho = {spectral_radius(W):.3f}, "
+          f"sigma_max = {largest_singular_value(W):.3f}")
+print(f"loss: {np.mean(history.losses[:10]):.3f} over the first 10 steps, "
+      f"{np.mean(history.losses[-10:]):.3f} over the last 10 (always answering 1: {1 / 6:.3f})")
+
+# %% [markdown]
+# Training pushes the outermost eigenvalues outward, toward the unit circle: to carry a
+# number from the marked step to the end, the network needs directions along which the state
+# (and the gradient) is neither crushed nor amplified, and $|\lambda| \approx 1$ provides them.
+# The printout gives the radius before and after; $\sigma_{\max}$ grows too.
+#
+# ## 5. Explore (≈ 10 min)
+#
+# *How do radius, length, activation and matrix kind interact?* Move the sliders: the left
+# plot shows $\|\partial h_T/\partial h_k\|_2$ measured by autograd (markers), $\rho^{t-k}$ and the
+# bound $(\gamma\sigma_{\max})^{t-k}$; the right plot the eigenvalues, the unit circle and
+# the circle of radius $\sigma_{\max}$. The kinds are a symmetric (normal) matrix, the
+# non-normal matrix of Section 3 and an orthogonal matrix, each scaled to the chosen $\rho$ with
+# your `scale_to_spectral_radius`. Each redraw prints how long it took.
+#
+# Things to try: the orthogonal kind with the linear activation at $\rho = 1$ (nothing
+# changes, at any distance); tanh at $\rho = 1.2$ (saturation keeps the norm down); the
+# non-normal kind at $\rho = 0.9$ with each activation; sigmoid at $\rho = 3.9$ (still
+# vanishing: $\gamma = 1/4$).
+
+# %%
+KINDS = {"normal": lambda: symmetric_matrix(32, seed=1),
+         "non-normal": lambda: non_normal_matrix(32, seed=1),
+         "orthogonal": lambda: np.linalg.qr(np.random.default_rng(1).normal(size=(32, 32)))[0]}
+
+
+class GradientFlowView:
+    """Gradient norms through time (flow_ax) and the spectrum (spectrum_ax) of one setting.
+
+    The lines and points are made once; update() only changes their data, and the texts that
+    are plain Unicode (no LaTeX to typeset on every redraw), which is what lets the explorer redraw quickly.
+    """
+
+    def __init__(self, flow_ax, spectrum_ax):
+        self.flow_ax, self.spectrum_ax = flow_ax, spectrum_ax
+        self.measured, = flow_ax.plot([], [], "o", markersize=3, label="measured")
+        self.radius_line, = flow_ax.plot([], [], "--", label="ρ^(t−k)")
+        self.bound_line, = flow_ax.plot([], [], ":", label="(γ·σ_max)^(t−k), the bound")
+        plots.labelled(flow_ax, "gradient flow", "distance in time t − k", "‖∂h_T/∂h_k‖₂",
+                       logy=True)
+        flow_ax.yaxis.set_major_locator(LogLocator(numticks=6))   # few ticks, plain labels:
+        flow_ax.yaxis.set_minor_locator(NullLocator())            # text is most of the time
+        flow_ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0e}"))
+        for axis in (flow_ax.xaxis, spectrum_ax.xaxis, spectrum_ax.yaxis):
+            axis.set_major_locator(MaxNLocator(5))
+        flow_ax.legend(loc="lower left")
+        self.eigenvalues = spectrum_ax.scatter([], [], s=10, label="eigenvalues")
+        spectrum_ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, linestyle="--", color="gray",
+                                         label="unit circle"))
+        self.sigma_circle = plt.Circle((0, 0), 1.0, fill=False, linestyle=":", color="black",
+                                       label="radius σ_max")
+        spectrum_ax.add_patch(self.sigma_circle)
+        spectrum_ax.set_aspect("equal")
+        plots.labelled(spectrum_ax, "spectrum", "real part", "imaginary part")
+        spectrum_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+    def update(self, rho, T, activation, kind):
+        W = scale_to_spectral_radius(KINDS[kind](), rho)
+        norms = state_jacobian_norms(W, activation, T)
+        distance = T - np.arange(T + 1)
+        sigma = largest_singular_value(W)
+        base = GAMMAS[activation] * sigma
+        self.measured.set_data(distance, norms)
+        self.radius_line.set_data(distance, rho ** distance.astype(float))
+        self.bound_line.set_data(distance, gradient_bound(W, GAMMAS[activation], distance))
+        shown = norms[norms > 0]
+        self.flow_ax.set_xlim(-1, T + 1)
+        self.flow_ax.set_ylim(max(1e-30, shown.min() / 10), max(10.0, shown.max() * 10))
+        self.flow_ax.set_title(f"{kind} W_hh, {activation}, T = {T}")   # plain text: fast
+        values = np.linalg.eigvals(W)
+        self.eigenvalues.set_offsets(np.column_stack([values.real, values.imag]))
+        self.sigma_circle.set_radius(sigma)
+        limit = 1.1 * max(1.0, sigma)
+        self.spectrum_ax.set_xlim(-limit, limit)
+        self.spectrum_ax.set_ylim(-limit, limit)
+        verdict = "vanishing guaranteed" if base < 1 - 1e-9 else "no guarantee"
+        self.spectrum_ax.set_title(f"ρ = {rho:.2f}, γ·σ_max = {base:.2f}: {verdict}")
+
+
+def explorer_view(figure):
+    figure.subplots_adjust(left=0.08, right=0.8, bottom=0.14, top=0.88, wspace=0.3)
+    return GradientFlowView(*figure.subplots(1, 2))
+
+
+explorer = widgets.Explorer(explorer_view, {
+    "rho": ipywidgets.FloatSlider(value=0.95, min=0.5, max=4.0, step=0.05,
+                                  description="rho", continuous_update=False),
+    "T": ipywidgets.IntSlider(value=60, min=5, max=120, step=5, description="T",
+                              continuous_update=False),
+    "activation": ipywidgets.Dropdown(options=list(GAMMAS), value="tanh",
+                                      description="activation"),
+    "kind": ipywidgets.Dropdown(options=list(KINDS), value="non-normal", description="matrix"),
+}, title="Gradient flow through time and the spectrum of W_hh")
+explorer
+
+# %% [markdown]
+# The same plots for three settings, drawn without widgets (so that they also show in a static
+# view of this notebook, where no slider renders):
+
+# %%
+settings = [(0.95, "tanh", "normal"), (0.95, "tanh", "non-normal"), (1.0, "linear", "orthogonal")]
+fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+for column, (rho, activation, kind) in enumerate(settings):
+    GradientFlowView(axes[0, column], axes[1, column]).update(rho, 60, activation, kind)
+fig.subplots_adjust(hspace=0.35, wspace=0.45, right=0.88)
+plt.show()
+
+# %% [markdown]
+# ## What to remember
+# - Linear RNN: $\partial h_T/\partial h_0 = W_{hh}^T$; in the long run it grows or shrinks like
+#   $\rho(W_{hh})^T$, exactly so for normal matrices.
+# - With an activation, $\|\partial h_t/\partial h_k\| \le (\gamma\sigma_{\max})^{t-k}$:
+#   $\gamma\sigma_{\max} < 1$ is **sufficient** for vanishing, $\sigma_{\max} > 1/\gamma$
+#   **necessary** for exploding; neither is both.
+# - $\rho \le \sigma_{\max}$, with a large gap for non-normal matrices, whose gradients can grow
+#   for many steps although every eigenvalue is inside the unit circle. Use $\sigma_{\max}$ for
+#   guarantees, measure for the rest.
+# - Training tends to move the top eigenvalues toward the unit circle, where information (and
+#   gradient) can travel far.
+#
+# ## References
+# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound, Section 3.2: sufficient and necessary conditions).
+# - L. N. Trefethen and M. Embree, *Spectra and Pseudospectra: The Behavior of Nonnormal Matrices and Operators*, Princeton University Press, 2005 (transient growth of non-normal matrices).
+# - R. A. Horn and C. R. Johnson, *Matrix Analysis*, 2nd ed., Cambridge University Press, 2013 (spectral radius, singular values, $\rho(A) \le \|A\|$).
+# - T. Tao and V. Vu, "Random matrices: universality of ESDs and the circular law", *Annals of Probability* 38(5), 2010; V. A. Marchenko and L. A. Pastur, "Distribution of eigenvalues for some sets of random matrices", *Math. USSR-Sbornik* 1(4), 1967.
+# - PyTorch documentation, `torch.nn.RNN` (weights initialised from $\mathcal U(-1/\sqrt H, 1/\sqrt H)$).

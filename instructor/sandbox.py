@@ -115,6 +115,7 @@ class _IPythonStub:
 def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], limits: Limits,
                 scratch: str | None) -> None:
     os.setsid()
+    _one_thread()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -139,6 +140,21 @@ def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], l
         for target, grad in zip((*args, *kwargs.values()), grads, strict=False):
             _restore_grads(target, grad)
         _send(sock, *_call(namespace, name, args, kwargs))
+
+
+def _one_thread() -> None:
+    """Run the child's numerical libraries on one thread.
+
+    A process forked from a grader whose torch has already run an OpenMP parallel region hangs
+    at the child's first parallel region (the pool's threads do not survive a fork), so a
+    student's LSTM would time out through no fault of theirs. One thread avoids that, and keeps
+    parallel graders from oversubscribing the cores.
+    """
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _bind_callbacks(sock: socket.socket, value: Any) -> Any:

@@ -62,6 +62,12 @@ def writes(path):
     open(path, "w").write("tampered")
 
 
+def parallel_work():
+    import torch
+    x = torch.randn(1500, 1500)
+    return float((x @ x).sum() + torch.randn(10**6).exp().sum())
+
+
 def sgd_step(model, inputs, targets, loss_fn, optimizer):
     seen = [p.grad.clone() for p in model.parameters()]   # gradients as they arrived
     loss = loss_fn(model(inputs), targets)
@@ -181,12 +187,25 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(sand
     assert seen == [0.25 * p.numel() for p in before]          # pickling drops .grad; it came
     reference = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
-        for r, b in zip(reference.parameters(), before):
+        for r, b in zip(reference.parameters(), before, strict=True):
             r.copy_(b)
     expected_loss = torch.nn.functional.mse_loss(reference(inputs), targets)
     expected_loss.backward()
     assert loss == pytest.approx(float(expected_loss))
-    for p, b, r in zip(model.parameters(), before, reference.parameters()):
+    for p, b, r in zip(model.parameters(), before, reference.parameters(), strict=True):
         total = r.grad + 0.25                                  # accumulated onto the old .grad
         assert torch.allclose(p.grad, total)
         assert torch.allclose(p.detach(), b - 0.5 * total)     # the child's update, mirrored
+
+
+def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(tmp_path):
+    # The pool of OpenMP threads does not survive a fork: without care, the child's first
+    # parallel region waits forever and a correct answer times out.
+    import torch
+
+    x = torch.randn(1500, 1500)
+    float((x @ x).sum() + torch.randn(10**6).exp().sum())    # the grader's own oracle work
+    with Sandbox("import numpy as np", [("student", STUDENT)],
+                 Limits(setup_seconds=10, call_seconds=20), None) as box:
+        box.start()
+        assert np.isfinite(box.call("parallel_work", (), {}))

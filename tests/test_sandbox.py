@@ -28,6 +28,11 @@ def scribbles(x):
     x[...] = 7.0
     return None
 
+
+def scribbles_in_a_list(xs):
+    xs[1] *= 2.0
+    return len(xs)
+
 class Anything(np.ndarray):
     def __eq__(self, other):
         return True
@@ -209,3 +214,9 @@ def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(t
                  Limits(setup_seconds=10, call_seconds=20), None) as box:
         box.start()
         assert np.isfinite(box.call("parallel_work", (), {}))
+
+
+def test_in_place_changes_to_arrays_inside_a_list_come_back(sandbox):
+    grads = [np.ones(2), np.arange(3.0)]
+    assert sandbox.call("scribbles_in_a_list", (grads,), {}) == 2
+    assert np.array_equal(grads[0], np.ones(2)) and np.array_equal(grads[1], [0.0, 2.0, 4.0])

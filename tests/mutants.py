@@ -45,6 +45,26 @@ def _loop(**changes: str) -> str:
     return _backward("".join(changes.get(k, v) for k, v in _GOOD_LOOP.items()))
 
 
+def _train_step(zero: str = "    optimizer.zero_grad()\n", before_backward: str = "",
+                after_backward: str = "", clip: str = "    norm = clip(params, limit)\n",
+                limit: str = "float('inf') if max_norm is None else max_norm",
+                clip_before_step: bool = True, returned: str = "float(norm)",
+                loss_returned: str = "float(loss.detach())") -> str:
+    """A train_step with one part changed (the model solution when nothing is)."""
+    step = "    optimizer.step()\n"
+    return ("def train_step(model, inputs, targets, loss_fn, optimizer, max_norm=None):\n"
+            "    clip = torch.nn.utils.clip_grad_norm_\n"
+            f"    limit = {limit}\n"
+            + zero + before_backward +
+            "    output, _ = model(inputs)\n"
+            "    loss = loss_fn(output, targets)\n"
+            "    loss.backward()\n"
+            + after_backward +
+            "    params = [p for p in model.parameters() if p.grad is not None]\n"
+            + (clip + step if clip_before_step else step + clip) +
+            f"    return {loss_returned}, {returned}\n")
+
+
 def _numgrad(body: str) -> str:
     return "def numerical_gradient(f, x, eps=1e-5):\n" + body
 
@@ -357,6 +377,94 @@ MUTANTS = [
            "def guaranteed_to_vanish(W_hh, activation):\n"
            "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
            "    return gamma * largest_singular_value(W_hh)\n"),
+    # ---- 05_clipping: clip_grad_norm, clip_grad_value
+    Mutant("05_clipping", "clip_grad_norm", "clips each array by its own norm",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    return [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6))\n"
+           "            for g in grads], total\n", roundtrip=True),
+    Mutant("05_clipping", "clip_grad_norm", "no epsilon: max_norm / total",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    return [g * min(1.0, max_norm / total) for g in grads], total\n"),
+    Mutant("05_clipping", "clip_grad_norm", "clips only when total > max_norm",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    if total <= max_norm:\n"
+           "        return [np.array(g, float) for g in grads], total\n"
+           "    return [g * (max_norm / (total + 1e-6)) for g in grads], total\n"),
+    Mutant("05_clipping", "clip_grad_norm", "returns the norm after clipping",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    factor = min(1.0, max_norm / (total + 1e-6))\n"
+           "    return [g * factor for g in grads], total * factor\n"),
+    Mutant("05_clipping", "clip_grad_norm", "also scales short gradients up",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    return [g * (max_norm / (total + 1e-6)) for g in grads], total\n"),
+    Mutant("05_clipping", "clip_grad_norm", "scales the arrays in place",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+           "    for g in grads:\n"
+           "        g *= min(1.0, max_norm / (total + 1e-6))\n"
+           "    return grads, total\n"),
+    Mutant("05_clipping", "clip_grad_norm", "largest entry instead of the norm",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(max(np.max(np.abs(g)) for g in grads))\n"
+           "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n"),
+    Mutant("05_clipping", "clip_grad_norm", "sum of the arrays' norms",
+           "def clip_grad_norm(grads, max_norm):\n"
+           "    total = float(sum(np.linalg.norm(g) for g in grads))\n"
+           "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n"),
+    Mutant("05_clipping", "clip_grad_value", "clips only from above",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    return [np.minimum(g, clip_value) for g in grads]\n", roundtrip=True),
+    Mutant("05_clipping", "clip_grad_value", "clips to [0, clip_value]",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    return [np.clip(g, 0.0, clip_value) for g in grads]\n"),
+    Mutant("05_clipping", "clip_grad_value", "clips in place",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    for g in grads:\n"
+           "        np.clip(g, -clip_value, clip_value, out=g)\n"
+           "    return grads\n"),
+    Mutant("05_clipping", "clip_grad_value", "every entry becomes +-clip_value",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    return [np.sign(g) * clip_value for g in grads]\n"),
+    Mutant("05_clipping", "clip_grad_value", "clips by norm instead",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    return [g * min(1.0, clip_value / (np.linalg.norm(g) + 1e-6)) for g in grads]\n"),
+    Mutant("05_clipping", "clip_grad_value", "one concatenated array",
+           "def clip_grad_value(grads, clip_value):\n"
+           "    return np.clip(np.concatenate([np.ravel(g) for g in grads]), -clip_value,\n"
+           "                   clip_value)\n"),
+    # ---- 05_clipping: train_step
+    Mutant("05_clipping", "train_step", "clips after optimizer.step()",
+           _train_step(clip_before_step=False), roundtrip=True),
+    Mutant("05_clipping", "train_step", "never calls zero_grad",
+           _train_step(zero="")),
+    Mutant("05_clipping", "train_step", "zero_grad between backward and step",
+           _train_step(zero="", after_backward="    optimizer.zero_grad()\n")),
+    Mutant("05_clipping", "train_step", "clips before backward",
+           _train_step(before_backward="    norm = clip(model.parameters(), limit)\n",
+                       clip="")),
+    Mutant("05_clipping", "train_step", "returns the norm after clipping",
+           _train_step(returned="float(torch.nn.utils.get_total_norm("
+                                "[p.grad for p in model.parameters()]))")),
+    Mutant("05_clipping", "train_step", "clips each parameter on its own",
+           _train_step(clip="    norm = torch.nn.utils.get_total_norm([p.grad for p in params])\n"
+                            "    for p in params:\n"
+                            "        clip([p], limit)\n")),
+    Mutant("05_clipping", "train_step", "clips by value",
+           _train_step(clip="    norm = torch.nn.utils.get_total_norm([p.grad for p in params])\n"
+                            "    torch.nn.utils.clip_grad_value_(params, limit)\n")),
+    Mutant("05_clipping", "train_step", "returns tensors",
+           _train_step(returned="norm", loss_returned="loss")),
+    Mutant("05_clipping", "train_step", "ignores max_norm",
+           _train_step(limit="float('inf')")),
+    Mutant("05_clipping", "train_step", "passes max_norm=None to clip_grad_norm_",
+           _train_step(limit="max_norm")),
+    Mutant("05_clipping", "train_step", "reports the loss after the update",
+           _train_step(loss_returned="loss_fn(model(inputs)[0], targets).item()")),
 ]
 
 

@@ -519,15 +519,14 @@ fig, ax = plt.subplots(figsize=(8, 3.2))
 image = ax.imshow(reached, cmap="viridis", aspect="auto", vmin=0)
 for (r, c), text in np.ndenumerate(labels):
     ax.text(c, r, text, ha="center", va="center", fontsize=9,
-            color="red" if text.startswith("NaN") else "white" if np.isfinite(reached[r, c])
-            else "black")
-ax.set_xticks(range(len(multiples)), [("no clipping" if m is None else f"{m:g} × average")
-                                      for m in multiples])
+            color="red" if text.startswith("NaN") else "black",
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
+ax.set_xticks(range(len(multiples)), [("none" if m is None else f"{m:g}×") for m in multiples])
 ax.set_yticks(range(len(learning_rates)), [str(lr) for lr in learning_rates])
 ax.grid(False)
 fig.colorbar(image, ax=ax, label=f"steps until loss < {good_enough}")
-plots.labelled(ax, "Steps to a loss of 0.25, by learning rate and threshold", "max_norm",
-               "learning rate")
+plots.labelled(ax, "Steps to a loss of 0.25, by learning rate and threshold",
+               "max_norm, as a multiple of the average observed norm", "learning rate")
 plt.show()
 print("\n".join(f"lr = {lr}: " + ", ".join(f"{('none' if m is None else f'{m:g}x')} -> {text}"
                                             for m, text in zip(multiples, labels[r]))

@@ -135,10 +135,10 @@ def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], l
         kind, payload = _recv(sock)
         if kind == b"Q":
             return
-        name, args, kwargs, grads = pickle.loads(payload)
+        name, args, kwargs, states = pickle.loads(payload)
         args, kwargs = _bind_callbacks(sock, (args, kwargs))
-        for target, grad in zip((*args, *kwargs.values()), grads, strict=False):
-            _restore_grads(target, grad)
+        for target, state in zip((*args, *kwargs.values()), states, strict=False):
+            _apply_state(target, state)  # pickling drops .grad: the state carries it
         _send(sock, *_call(namespace, name, args, kwargs))
 
 
@@ -201,33 +201,10 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[bytes,
                                    traceback.format_exc(limit=-3)[-2000:]])
 
 
-def _grads(value: Any) -> Any:
-    """The .grad of a tensor argument, or {parameter name: .grad} of a module argument: pickling
-    drops them, so they travel beside the arguments (a training step may depend on them)."""
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return value.grad
-    if torch is not None and isinstance(value, torch.nn.Module):
-        return {k: p.grad for k, p in value.named_parameters() if p.grad is not None}
-    return None
-
-
-def _restore_grads(target: Any, grads: Any) -> None:
-    """Give an unpickled tensor or module argument back the gradients `_grads` recorded."""
-    torch = sys.modules.get("torch")
-    if torch is None or grads is None:
-        return
-    if isinstance(target, torch.Tensor) and isinstance(grads, torch.Tensor):
-        target.grad = grads
-    elif isinstance(target, torch.nn.Module) and isinstance(grads, dict):
-        for key, param in target.named_parameters():
-            if key in grads:
-                param.grad = grads[key]
-
-
 def _state(value: Any, depth: int = 0) -> Any:
-    """What the grader needs to mirror in-place changes of an argument (arrays, tensors,
-    modules, and lists or tuples of them); None for anything else."""
+    """What it takes to mirror an argument between the processes (arrays, tensors and modules
+    with their gradients, and lists or tuples of them); None for anything else. Used both ways:
+    the child gets the gradients pickling drops, the grader gets the child's in-place changes."""
     import numpy as np
 
     if isinstance(value, np.ndarray):
@@ -253,7 +230,7 @@ def _is_callback(value: Any) -> bool:
 
 
 def _apply_state(target: Any, state: Any) -> None:
-    """Copy the child's post-call state of an argument into the grader's object, in place."""
+    """Copy a `_state` of an argument into the other process's copy of it, in place."""
     import numpy as np
 
     if state is None:
@@ -413,8 +390,8 @@ class Sandbox:
                 return {k: swap(v) for k, v in value.items()}
             return value
 
-        grads = [_grads(a) for a in (*args, *kwargs.values())]
-        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), grads))
+        states = [_state(a) for a in (*args, *kwargs.values())]
+        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), states))
         deadline = time.monotonic() + self.limits.call_seconds
         try:
             _send(self.sock, b"X", payload)

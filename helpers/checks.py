@@ -79,6 +79,21 @@ def call(exercise: str, fn: Callable[..., Any], *args: Any, inputs: str,
     return result, list(caught)
 
 
+def expect_raises(exercise: str, error: type[Exception], fn: Callable[..., Any], *args: Any,
+                  inputs: str, problem: str, expected: str, hint: str) -> None:
+    """Fail unless fn(*args) raises `error` (a bad input the exercise must refuse).
+
+    Any other exception, and NotImplementedError, fails as it does in `call`.
+    """
+    try:
+        got, _ = call(exercise, fn, *args, inputs=inputs)
+    except CheckFailure as failure:
+        if isinstance(failure.__context__, error):  # `call` reported the student's exception
+            return
+        raise
+    fail(exercise, problem, inputs=inputs, returned=preview(got), expected=expected, hint=hint)
+
+
 def as_array(exercise: str, name: str, returned: Any, shape: tuple[int, ...], *,
              inputs: str, hint: str = "") -> np.ndarray:
     """Check `returned` is a finite float numpy array of `shape`; return it as np.ndarray."""

@@ -153,3 +153,28 @@ def test_expect_unchanged_names_the_changed_argument():
         checks.expect_unchanged("ex", "W", np.eye(2), 2 * np.eye(2), inputs="i")
     with pytest.raises(checks.CheckFailure):
         checks.expect_unchanged("ex", "grads", before, before[:1], inputs="i")
+
+
+def test_expect_raises_passes_only_on_the_named_error():
+    def refuses(x):
+        raise ValueError("no")
+
+    def accepts(x):
+        return x * 2
+
+    def breaks(x):
+        raise ZeroDivisionError("oops")
+
+    def todo(x):
+        raise NotImplementedError()
+
+    parts = {"inputs": "x = 1", "problem": "accepted a bad x.", "expected": "ValueError",
+             "hint": "refuse it"}
+    checks.expect_raises("ex", ValueError, refuses, 1, **parts)
+    with pytest.raises(checks.CheckFailure, match="accepted a bad x") as info:
+        checks.expect_raises("ex", ValueError, accepts, 1, **parts)
+    assert "returned: 2" in str(info.value)
+    with pytest.raises(checks.CheckFailure, match="raised ZeroDivisionError"):
+        checks.expect_raises("ex", ValueError, breaks, 1, **parts)
+    with pytest.raises(checks.CheckFailure, match="not implemented yet"):
+        checks.expect_raises("ex", ValueError, todo, 1, **parts)

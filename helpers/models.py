@@ -70,3 +70,23 @@ class SequenceModel(nn.Module):
         if self.readout == "last":
             return self.head(hiddens[-1]), hiddens
         return self.head(torch.stack(hiddens)), hiddens
+
+
+def orthogonal_rnn(scale: float, cell: str = "relu", input_size: int = 2, hidden_size: int = 32,
+                   output_size: int = 1, seed: int = 0) -> SequenceModel:
+    """A SequenceModel whose W_hh is `scale` times a random orthogonal matrix, so that every
+    singular value of W_hh equals `scale`: the exploding-regime networks of notebooks 03 and 05.
+
+    Seeded with torch.manual_seed(seed) before the model is built, so runs are reproducible.
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if cell not in ("tanh", "sigmoid", "relu"):
+        raise ValueError(f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), "
+                         f"got {cell!r}")
+    torch.manual_seed(seed)
+    net = SequenceModel(input_size, hidden_size, output_size, cell=cell)
+    with torch.no_grad():
+        nn.init.orthogonal_(net.cell.weight_hh)
+        net.cell.weight_hh.mul_(scale)
+    return net

@@ -105,3 +105,16 @@ def test_bad_arguments():
                                       torch.zeros(2, 1), lambda o, t: o)
     with pytest.raises(ValueError, match="1-D"):
         diagnostics.gradient_ratio(np.ones(1))
+
+
+def test_orthogonal_rnn_has_every_singular_value_equal_to_the_scale():
+    net = models.orthogonal_rnn(1.3, seed=4)
+    singular = torch.linalg.svdvals(net.cell.weight_hh.detach().double())
+    assert torch.allclose(singular, torch.full_like(singular, 1.3), atol=1e-5)
+    again = models.orthogonal_rnn(1.3, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters(),
+                                                 strict=True))
+    assert net.cell_type == "relu" and net.hidden_size == 32
+    for scale, cell in ((0.0, "relu"), (-1.0, "relu"), (True, "relu"), (1.0, "lstm")):
+        with pytest.raises(ValueError):
+            models.orthogonal_rnn(scale, cell=cell)

@@ -239,16 +239,6 @@ check_global_grad_norm(global_grad_norm, [], "no arrays")
 # straight line of slope $\log \rho$.
 
 # %%
-def relu_rnn(scale, hidden=32, seed=0):
-    """A ReLU SequenceModel whose W_hh is `scale` times a random orthogonal matrix."""
-    torch.manual_seed(seed)
-    net = models.SequenceModel(2, hidden, 1, cell="relu")
-    with torch.no_grad():
-        torch.nn.init.orthogonal_(net.cell.weight_hh)
-        net.cell.weight_hh.mul_(scale)
-    return net
-
-
 def gradient_norms(net, inputs, targets):
     """(||dL/dh_1||, global norm of dL/dparameters by your global_grad_norm), MSE loss."""
     loss_fn = torch.nn.functional.mse_loss
@@ -262,7 +252,7 @@ lengths = np.arange(5, course.pick(full=61, smoke=21), 5)
 scales = (1.0, 1.5, 2.0)
 to_first, overall = {}, {}
 for s in tqdm(scales, desc="weight scale"):
-    net = relu_rnn(s).double()                        # float64: room to grow before overflow
+    net = models.orthogonal_rnn(s).double()           # float64: room to grow before overflow
     pairs = [gradient_norms(net, inputs.double(), targets.double())
              for inputs, targets in (tasks.adding_problem(32, int(T), seed=5) for T in lengths)]
     to_first[f"s = {s}"], overall[f"s = {s}"] = map(np.array, zip(*pairs))
@@ -293,7 +283,7 @@ for label in to_first:
 
 # %%
 T, steps = course.pick(full=(50, 200), smoke=(20, 40))
-net = relu_rnn(1.2, seed=1)
+net = models.orthogonal_rnn(1.2, seed=1)
 history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=10 + i),
                          torch.nn.functional.mse_loss, steps=steps, lr=0.1, optimizer="sgd",
                          desc="ReLU RNN, SGD")
@@ -460,7 +450,7 @@ print(f"the clipped step moves by {np.linalg.norm(clipped - start):.2f}, to L = 
 T, steps = course.pick(full=(40, 300), smoke=(15, 40))
 curves, spikes = {}, {}
 for s in (1.0, 1.15):
-    net = relu_rnn(s, seed=2)
+    net = models.orthogonal_rnn(s, seed=2)
     history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=500 + i),
                              torch.nn.functional.mse_loss, steps=steps, lr=0.01,
                              optimizer="sgd", desc=f"s = {s}")

@@ -327,23 +327,13 @@ check_clip_grad_value(clip_grad_value, [np.zeros((2, 2))], 0.5, "all zeros")
 # $\tilde g$ points the same way.
 
 # %%
-def relu_rnn(scale, hidden=32, seed=0):
-    """A ReLU SequenceModel whose W_hh is `scale` times a random orthogonal matrix."""
-    torch.manual_seed(seed)
-    net = models.SequenceModel(2, hidden, 1, cell="relu")
-    with torch.no_grad():
-        torch.nn.init.orthogonal_(net.cell.weight_hh)
-        net.cell.weight_hh.mul_(scale)
-    return net
-
-
 def cosine(a, b):
     """Cosine similarity of two lists of arrays, read as two long vectors."""
     a, b = np.concatenate([x.ravel() for x in a]), np.concatenate([x.ravel() for x in b])
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-net = relu_rnn(1.3)
+net = models.orthogonal_rnn(1.3)
 inputs, targets = tasks.adding_problem(64, 30, seed=1)
 torch.nn.functional.mse_loss(net(inputs)[0], targets).backward()
 grads = [p.grad.double().numpy() for p in net.parameters()]
@@ -434,7 +424,8 @@ runs = {None: [], 1.0: []}
 for max_norm in runs:
     for seed in tqdm(seeds, desc=f"max_norm = {max_norm}"):
         runs[max_norm].append(training.train(
-            relu_rnn(1.3, seed=seed), lambda i, seed=seed: tasks.adding_problem(64, T, seed=1000 * seed + i),
+            models.orthogonal_rnn(1.3, seed=seed),
+            lambda i, seed=seed: tasks.adding_problem(64, T, seed=1000 * seed + i),
             torch.nn.functional.mse_loss, steps=steps, lr=0.05, optimizer="sgd",
             step=functools.partial(train_step, max_norm=max_norm), progress=False))
 fig, ax = plt.subplots()
@@ -504,7 +495,7 @@ labels = np.empty(reached.shape, dtype=object)
 for r, lr in enumerate(tqdm(learning_rates, desc="learning rates")):
     for c, multiple in enumerate(multiples):
         history = training.train(
-            relu_rnn(1.3, seed=0), lambda i: tasks.adding_problem(64, T, seed=7000 + i),
+            models.orthogonal_rnn(1.3, seed=0), lambda i: tasks.adding_problem(64, T, seed=7000 + i),
             torch.nn.functional.mse_loss, steps=steps_grid, lr=lr, optimizer="sgd",
             step=functools.partial(train_step, max_norm=None if multiple is None
                                    else multiple * average), progress=False)

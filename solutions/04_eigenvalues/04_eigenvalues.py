@@ -628,8 +628,9 @@ class GradientFlowView:
         flow_ax.yaxis.set_major_locator(LogLocator(numticks=6))   # few ticks, plain labels:
         flow_ax.yaxis.set_minor_locator(NullLocator())            # text is most of the time
         flow_ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0e}"))
-        for axis in (flow_ax.xaxis, spectrum_ax.xaxis, spectrum_ax.yaxis):
-            axis.set_major_locator(MaxNLocator(5))
+        flow_ax.xaxis.set_major_locator(MaxNLocator(5))
+        for axis in (spectrum_ax.xaxis, spectrum_ax.yaxis):
+            axis.set_major_locator(MaxNLocator(3, symmetric=True))
         flow_ax.legend(loc="lower left")
         self.eigenvalues = spectrum_ax.scatter([], [], s=10, label="eigenvalues")
         spectrum_ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, linestyle="--", color="gray",
@@ -653,7 +654,8 @@ class GradientFlowView:
         shown = norms[norms > 0]
         self.flow_ax.set_xlim(-1, T + 1)
         self.flow_ax.set_ylim(max(1e-30, shown.min() / 10), max(10.0, shown.max() * 10))
-        self.flow_ax.set_title(f"{kind} W_hh, {activation}, T = {T}")   # plain text: fast
+        # Plain text at a fixed height: no LaTeX to typeset, no tick labels to measure first.
+        self.flow_ax.set_title(f"{kind} W_hh, {activation}, T = {T}", y=1.02)
         values = np.linalg.eigvals(W)
         self.eigenvalues.set_offsets(np.column_stack([values.real, values.imag]))
         self.sigma_circle.set_radius(sigma)
@@ -661,7 +663,7 @@ class GradientFlowView:
         self.spectrum_ax.set_xlim(-limit, limit)
         self.spectrum_ax.set_ylim(-limit, limit)
         verdict = "vanishing guaranteed" if base < 1 - 1e-9 else "no guarantee"
-        self.spectrum_ax.set_title(f"ρ = {rho:.2f}, γ·σ_max = {base:.2f}: {verdict}")
+        self.spectrum_ax.set_title(f"ρ = {rho:.2f}, γ·σ_max = {base:.2f}: {verdict}", y=1.02)
 
 
 def explorer_view(figure):

@@ -21,7 +21,8 @@ def hidden_grad_norms(model: nn.Module, inputs: torch.Tensor, targets: torch.Ten
     output, hiddens = model(inputs)
     if not isinstance(hiddens, list | tuple) or len(hiddens) == 0:
         raise ValueError("model must return (output, hiddens) with hiddens a non-empty list of "
-                         "(B, H) tensors; use a model from helpers.models")
+                         "(B, H) tensors: use a helpers.models.SequenceModel (a "
+                         "FusedSequenceModel's .unrolled() copy has the same weights)")
     loss = loss_fn(output, targets)
     if loss.dim() != 0:
         raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")

@@ -13,14 +13,19 @@ from torch import nn
 
 from helpers._validate import one_of, positive_int
 
-CELLS = ("tanh", "sigmoid", "relu", "lstm", "gru")
+CELLS = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "lstm", "gru")
+FUSED_CELLS = ("tanh", "relu", "lstm", "gru")
+# Vanilla cells that nn.RNNCell does not offer: same parameters, this activation instead.
+_ACTIVATIONS = {"sigmoid": torch.sigmoid, "leaky_relu": nn.functional.leaky_relu,
+                "elu": nn.functional.elu}
 READOUTS = ("last", "all")
 
 
 class SequenceModel(nn.Module):
     """A one-layer recurrent network with a linear readout.
 
-    cell: "tanh", "sigmoid" or "relu" (a vanilla RNN, PyTorch's weight layout), "lstm" or "gru".
+    cell: "tanh", "sigmoid", "relu", "leaky_relu" (slope 0.01) or "elu" (alpha 1): a vanilla RNN
+    h_t = phi(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh) in PyTorch's weight layout; or "lstm", "gru".
     readout: "last" maps h_T to output (B, O); "all" maps every h_t to output (T, B, O).
     The vanilla cells keep PyTorch's names: `cell.weight_ih` (H, D), `cell.weight_hh` (H, H),
     `cell.bias_ih`, `cell.bias_hh`.
@@ -39,15 +44,16 @@ class SequenceModel(nn.Module):
         elif cell == "gru":
             self.cell = nn.GRUCell(input_size, hidden_size)
         else:
-            # nn.RNNCell offers tanh and relu; the sigmoid RNN reuses its parameters.
+            # nn.RNNCell offers tanh and relu; the other vanilla cells reuse its parameters.
             self.cell = nn.RNNCell(input_size, hidden_size,
                                    nonlinearity="relu" if cell == "relu" else "tanh")
         self.head = nn.Linear(hidden_size, output_size)
 
     def _step(self, x: torch.Tensor, state):
-        if self.cell_type == "sigmoid":
+        if self.cell_type in _ACTIVATIONS:
             c = self.cell
-            h = torch.sigmoid(x @ c.weight_ih.T + c.bias_ih + state @ c.weight_hh.T + c.bias_hh)
+            h = _ACTIVATIONS[self.cell_type](x @ c.weight_ih.T + c.bias_ih + state @ c.weight_hh.T
+                                             + c.bias_hh)
             return h, h
         if self.cell_type == "lstm":
             h, c = self.cell(x, state)
@@ -90,3 +96,47 @@ def orthogonal_rnn(scale: float, cell: str = "relu", input_size: int = 2, hidden
         nn.init.orthogonal_(net.cell.weight_hh)
         net.cell.weight_hh.mul_(scale)
     return net
+
+
+class FusedSequenceModel(nn.Module):
+    """The network of SequenceModel(readout="last") on PyTorch's fused nn.RNN / nn.LSTM / nn.GRU.
+
+    The whole sequence runs in one call, which trains several times faster on a CPU (about 4x
+    for the LSTM), but no hidden state h_t is part of the graph on its own, so the gradient
+    diagnostics cannot see them: for those, `unrolled()` gives a SequenceModel with the same
+    weights. cell: "tanh", "relu", "lstm" or "gru". forward(inputs (T, B, D)) returns
+    (output (B, O), hidden states (T, B, H)); `rnn` is the fused module (`rnn.weight_hh_l0`, ...).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 cell: str = "tanh") -> None:
+        super().__init__()
+        input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        output_size = positive_int("output_size", output_size)
+        self.cell_type = one_of("cell", cell, FUSED_CELLS)
+        if cell == "lstm":
+            self.rnn: nn.Module = nn.LSTM(input_size, hidden_size)
+        elif cell == "gru":
+            self.rnn = nn.GRU(input_size, hidden_size)
+        else:
+            self.rnn = nn.RNN(input_size, hidden_size, nonlinearity=cell)
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """inputs (T, B, D) -> (output (B, O), hidden states (T, B, H))."""
+        if inputs.dim() != 3:
+            raise ValueError("inputs must be time-major (T, B, D), "
+                             f"got shape {tuple(inputs.shape)}")
+        states, _ = self.rnn(inputs)
+        return self.head(states[-1]), states
+
+    def unrolled(self) -> SequenceModel:
+        """A SequenceModel (one cell call per step) holding copies of these weights."""
+        copy = SequenceModel(self.rnn.input_size, self.hidden_size, self.head.out_features,
+                             cell=self.cell_type).to(self.head.weight)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(copy.cell, name).copy_(getattr(self.rnn, f"{name}_l0"))
+            copy.head.load_state_dict(self.head.state_dict())
+        return copy

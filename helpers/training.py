@@ -24,12 +24,14 @@ class History:
     """What a training run recorded, one entry per step.
 
     losses: the loss before the update; grad_norms: the global gradient norm before the update
-    (inf or nan once the run has blown up); records: whatever `record` returned, when called.
+    (inf or nan once the run has blown up); records: whatever `record` returned, when called;
+    stopped_early: True when `train(stop_below=...)` ended the run because the loss got there.
     """
 
     losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
     records: list = field(default_factory=list)
+    stopped_early: bool = False
 
     @property
     def first_nonfinite_step(self) -> int | None:
@@ -55,14 +57,16 @@ def _default_step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
 def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callable,
           steps: int, lr: float = 1e-2, optimizer: str = "adam",
           step: Callable | None = None, record: Callable[[int, nn.Module], object] | None = None,
-          record_every: int = 10, progress: bool = True, desc: str = "training") -> History:
+          record_every: int = 10, progress: bool = True, desc: str = "training",
+          stop_below: float | None = None, window: int = 10) -> History:
     """Train `model` for `steps` updates and return its History.
 
     make_batch(i) -> (inputs (T, B, D), targets) for step i; loss_fn(output, targets) -> scalar.
     step(model, inputs, targets, loss_fn, optimizer) -> (loss, grad norm) replaces the plain
     zero-grad/backward/update step. record(i, model) is called every `record_every` steps (and
     after the last one); its results go to History.records. A run whose loss turns non-finite
-    stops there (later steps would only repeat NaN).
+    stops there (later steps would only repeat NaN). With `stop_below`, the run also stops as
+    soon as the mean loss over the last `window` steps is <= stop_below (History.stopped_early).
     """
     from tqdm.auto import tqdm
 
@@ -71,6 +75,10 @@ def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callabl
     if not (isinstance(lr, int | float) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     kind = one_of("optimizer", optimizer, OPTIMIZERS)
+    window = positive_int("window", window)
+    if stop_below is not None and not (isinstance(stop_below, int | float)
+                                       and not isinstance(stop_below, bool)):
+        raise ValueError(f"stop_below must be None or a number, got {stop_below!r}")
     opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     step = step or _default_step
     history = History()
@@ -83,7 +91,11 @@ def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callabl
         history.grad_norms.append(float(norm))
         if not math.isfinite(loss):
             break
-    if record is not None and len(history.losses) == steps:
+        recent = history.losses[-window:]
+        if stop_below is not None and len(recent) == window and sum(recent) / window <= stop_below:
+            history.stopped_early = True
+            break
+    if record is not None and (len(history.losses) == steps or history.stopped_early):
         history.records.append(record(steps, model))
     return history
 

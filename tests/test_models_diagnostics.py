@@ -25,6 +25,41 @@ def test_vanilla_model_matches_torch_rnn():
     torch.testing.assert_close(torch.stack(hiddens), rnn(xs)[0])
 
 
+@pytest.mark.parametrize("cell, activation", [
+    ("sigmoid", torch.sigmoid), ("leaky_relu", torch.nn.functional.leaky_relu),
+    ("elu", torch.nn.functional.elu)])
+def test_other_vanilla_cells_apply_their_activation(cell, activation):
+    torch.manual_seed(0)
+    model = models.SequenceModel(3, 5, 1, cell=cell)
+    xs = torch.randn(4, 2, 3)
+    _, hiddens = model(xs)
+    c, h = model.cell, torch.zeros(2, 5)
+    for x, got in zip(xs, hiddens, strict=True):
+        h = activation(x @ c.weight_ih.T + c.bias_ih + h @ c.weight_hh.T + c.bias_hh)
+        torch.testing.assert_close(got, h)
+
+
+@pytest.mark.parametrize("cell", models.FUSED_CELLS)
+def test_fused_model_and_its_unrolled_copy_agree(cell):
+    torch.manual_seed(0)
+    fused = models.FusedSequenceModel(2, 6, 1, cell=cell).double()
+    inputs, targets = tasks.adding_problem(3, 9, seed=1)
+    inputs, targets = inputs.double(), targets.double()
+    output, states = fused(inputs)
+    unrolled = fused.unrolled()
+    again, hiddens = unrolled(inputs)
+    assert states.shape == (9, 3, 6) and unrolled.cell_type == cell
+    torch.testing.assert_close(again, output)
+    torch.testing.assert_close(torch.stack(hiddens), states)
+    assert next(unrolled.parameters()).dtype == torch.float64
+    with pytest.raises(ValueError, match="unrolled"):
+        diagnostics.hidden_grad_norms(fused, inputs, targets, torch.nn.functional.mse_loss)
+    with pytest.raises(ValueError, match="cell"):
+        models.FusedSequenceModel(2, 6, 1, cell="sigmoid")
+    with pytest.raises(ValueError, match="time-major"):
+        fused(inputs[0])
+
+
 def _norms_by_brute_force(model, inputs, targets, loss_fn):
     """One backward pass per time step, through a perturbation of h_t: the slow O(T^2) oracle."""
     original = model._step

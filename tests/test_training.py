@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -40,9 +41,28 @@ def test_a_run_that_blows_up_stops_at_the_first_non_finite_step():
     assert math.isnan(history.losses[-1])
 
 
+def test_stop_below_ends_the_run_once_the_recent_mean_gets_there():
+    losses = iter([0.9, 0.5, 0.3, 0.2, 0.1, 0.05, 0.01, 0.01])
+
+    def step(model, inputs, targets, loss_fn, optimizer):
+        return next(losses), 1.0
+
+    net = models.SequenceModel(2, 4, 2)
+    run = functools.partial(training.train, net, lambda i: tasks.first_token_task(4, 2, seed=i),
+                            torch.nn.functional.cross_entropy, steps=8, step=step,
+                            progress=False, record=lambda i, m: i, record_every=100)
+    history = run(stop_below=0.1, window=3)     # means 0.567, 0.333, 0.2, 0.117, 0.0533: stop
+    assert history.losses == [0.9, 0.5, 0.3, 0.2, 0.1, 0.05, 0.01] and history.stopped_early
+    assert history.records == [0, 7]
+    losses = iter([0.9] * 8)
+    history = run(stop_below=0.1, window=3)
+    assert len(history.losses) == 8 and not history.stopped_early
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"), ({"optimizer": "rmsprop"}, "optimizer"),
-    ({"record_every": 0}, "record_every")])
+    ({"record_every": 0}, "record_every"), ({"window": 0}, "window"),
+    ({"stop_below": "0.1"}, "stop_below")])
 def test_bad_arguments_say_what_is_wrong(kwargs, message):
     net = models.SequenceModel(2, 4, 2)
     args = {"steps": 2, **kwargs}

@@ -96,7 +96,7 @@ def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callabl
             history.stopped_early = True
             break
     if record is not None and (len(history.losses) == steps or history.stopped_early):
-        history.records.append(record(steps, model))
+        history.records.append(record(len(history.losses), model))
     return history
 
 

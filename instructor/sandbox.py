@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import io
 import os
@@ -202,13 +203,16 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[bytes,
 
 
 def _state(value: Any, depth: int = 0) -> Any:
-    """What it takes to mirror an argument between the processes (arrays, tensors and modules
-    with their gradients, and lists or tuples of them); None for anything else. Used both ways:
+    """What it takes to mirror an argument between the processes (arrays, random generators,
+    tensors and modules with their gradients, and lists or tuples of them); None for anything
+    else. Used both ways:
     the child gets the gradients pickling drops, the grader gets the child's in-place changes."""
     import numpy as np
 
     if isinstance(value, np.ndarray):
         return value
+    if isinstance(value, np.random.Generator):  # the exercises of notebook 06 draw from it
+        return {"rng": value.bit_generator.state}
     if type(value) in (list, tuple) and depth < 4:  # a list of gradient arrays, say
         return {"items": [_state(v, depth + 1) for v in value]}
     torch = sys.modules.get("torch")
@@ -238,6 +242,10 @@ def _apply_state(target: Any, state: Any) -> None:
     if isinstance(target, np.ndarray) and isinstance(state, np.ndarray):
         if state.shape == target.shape and target.flags.writeable:
             np.copyto(target, state, casting="unsafe")
+        return
+    if isinstance(target, np.random.Generator) and isinstance(state, dict):
+        with contextlib.suppress(TypeError, ValueError, KeyError):  # a state it cannot take
+            target.bit_generator.state = state.get("rng")
         return
     if type(target) in (list, tuple) and isinstance(state, dict) \
             and isinstance(state.get("items"), list):

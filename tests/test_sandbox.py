@@ -33,6 +33,9 @@ def scribbles_in_a_list(xs):
     xs[1] *= 2.0
     return len(xs)
 
+def draws(rng, n):
+    return rng.normal(size=n)
+
 class Anything(np.ndarray):
     def __eq__(self, other):
         return True
@@ -220,3 +223,12 @@ def test_in_place_changes_to_arrays_inside_a_list_come_back(sandbox):
     grads = [np.ones(2), np.arange(3.0)]
     assert sandbox.call("scribbles_in_a_list", (grads,), {}) == 2
     assert np.array_equal(grads[0], np.ones(2)) and np.array_equal(grads[1], [0.0, 2.0, 4.0])
+
+
+def test_a_random_generator_argument_advances_as_in_a_kernel(sandbox):
+    rng = np.random.default_rng(3)
+    first, second = sandbox.call("draws", (rng, 4), {}), sandbox.call("draws", (rng, 2), {})
+    again = np.random.default_rng(3)
+    assert np.array_equal(first, again.normal(size=4))      # the grader's generator was used
+    assert np.array_equal(second, again.normal(size=2))     # and it moved on, as in a kernel
+    assert rng.bit_generator.state == again.bit_generator.state

@@ -200,6 +200,23 @@ def expect_unchanged(exercise: str, name: str, before: Any, after: Any, *, input
                       "never assign into an argument (x[...] = ..., x *= ...).")
 
 
+def expect_elementwise(exercise: str, fn: Callable[..., Any], x: Any, expected: Any, *args: Any,
+                       hint: str, warning_hint: str) -> None:
+    """Check an elementwise function: fn(x, *args) must equal `expected` (same shape, relative
+    error <= 1e-9), raise no warning (an overflow in exp, say) and leave x unchanged."""
+    x = np.array(x, dtype=np.float64)
+    before = x.copy()
+    extra = "".join(f", {a!r}" for a in args)
+    inputs = f"x of shape {x.shape}: {preview(x, 4)}{extra}"
+    got, caught = call(exercise, fn, x, *args, inputs=inputs)
+    warned = [f"{w.category.__name__}: {w.message}" for w in caught]
+    expect(exercise, not warned, "raised a warning.", inputs=inputs,
+           returned=warned[0] if warned else "", expected="no warning", hint=warning_hint)
+    expect_unchanged(exercise, "x", before, x, inputs=inputs)
+    expect_close(exercise, f"{exercise}(x{extra})", got, expected, inputs=inputs, rtol=1e-9,
+                 atol=1e-300, hint=hint)
+
+
 def first_bad_step(num_steps: int, agrees: Callable[[int], bool]) -> int | None:
     """The smallest t in 1..num_steps for which agrees(t) is False, or None when all agree.
 

@@ -142,6 +142,25 @@ def test_as_number_accepts_python_numpy_and_0d_numbers():
     assert checks.as_number("ex", "n", 3, inputs="i", hint="h") == 3.0
 
 
+def test_expect_elementwise_catches_warnings_changes_in_place_and_wrong_values():
+    x = np.array([-1000.0, 0.0, 2.0])
+    checks.expect_elementwise("ex", lambda v, c: c * v, x, 3 * x, 3.0, hint="h", warning_hint="w")
+
+    def noisy(v):
+        with np.errstate(over="warn"):
+            return np.exp(-v) * 0 + v
+    with pytest.raises(checks.CheckFailure, match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
+        checks.expect_elementwise("ex", noisy, x, x, hint="h", warning_hint="w")
+
+    def in_place(v):
+        v *= 2
+        return v
+    with pytest.raises(checks.CheckFailure, match="changed its input x in place"):
+        checks.expect_elementwise("ex", in_place, x, 2 * x, hint="h", warning_hint="w")
+    with pytest.raises(checks.CheckFailure, match=r"(?s)ex\(x, 3.0\) is wrong.*input:.*, 3.0"):
+        checks.expect_elementwise("ex", lambda v, c: v, x, 3 * x, 3.0, hint="h", warning_hint="w")
+
+
 def test_expect_unchanged_names_the_changed_argument():
     before = [np.ones(3), np.zeros(2)]
     checks.expect_unchanged("ex", "grads", before, [np.ones(3), np.zeros(2)], inputs="i")

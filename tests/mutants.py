@@ -95,6 +95,20 @@ def _products(step: str, norm: str = "2", reverse: bool = False) -> str:
             f"    return norms{'[::-1]' if reverse else ''}\n")
 
 
+def _init(name: str, draw: str, bound: str = "np.sqrt(6.0 / (fan_in + fan_out))") -> str:
+    """An initialiser `name` that returns `draw` (of fan_in, fan_out, rng and a = bound)."""
+    return (f"def {name}(fan_in, fan_out, rng):\n"
+            f"    a = {bound}\n"
+            f"    return {draw}\n")
+
+
+def _orthogonal(result: str, draw: str = "rng.standard_normal((n, n))") -> str:
+    """An orthogonal() that factors `draw` and returns `result` (of q, r and gain)."""
+    return ("def orthogonal(n, rng, gain=1.0):\n"
+            f"    q, r = np.linalg.qr({draw})\n"
+            f"    return {result}\n")
+
+
 MUTANTS = [
     # ---- 01_bptt: rnn_step_forward
     Mutant("01_bptt", "rnn_step_forward", "W_hh not transposed",
@@ -465,6 +479,126 @@ MUTANTS = [
            _train_step(limit="max_norm")),
     Mutant("05_clipping", "train_step", "reports the loss after the update",
            _train_step(loss_returned="loss_fn(model(inputs)[0], targets).item()")),
+    # ---- 06_initialization: xavier_uniform, xavier_normal, he_normal
+    Mutant("06_initialization", "xavier_uniform", "shape (fan_in, fan_out)",
+           _init("xavier_uniform", "rng.uniform(-a, a, size=(fan_in, fan_out))")),
+    Mutant("06_initialization", "xavier_uniform", "the standard deviation used as the bound",
+           _init("xavier_uniform", "rng.uniform(-a, a, size=(fan_out, fan_in))",
+                 "np.sqrt(2.0 / (fan_in + fan_out))")),
+    Mutant("06_initialization", "xavier_uniform", "bound from fan_in alone",
+           _init("xavier_uniform", "rng.uniform(-a, a, size=(fan_out, fan_in))",
+                 "np.sqrt(6.0 / fan_in)")),
+    Mutant("06_initialization", "xavier_uniform", "a normal with the right variance",
+           _init("xavier_uniform", "rng.normal(0, a / np.sqrt(3), size=(fan_out, fan_in))")),
+    Mutant("06_initialization", "xavier_uniform", "np.random instead of the rng",
+           _init("xavier_uniform", "np.random.uniform(-a, a, size=(fan_out, fan_in))")),
+    Mutant("06_initialization", "xavier_uniform", "U(0, a)",
+           _init("xavier_uniform", "rng.uniform(0, a, size=(fan_out, fan_in))")),
+    Mutant("06_initialization", "xavier_normal", "the variance passed as the scale",
+           _init("xavier_normal", "rng.normal(0, a, size=(fan_out, fan_in))",
+                 "2.0 / (fan_in + fan_out)")),
+    Mutant("06_initialization", "xavier_normal", "a uniform with the right variance",
+           _init("xavier_normal", "rng.uniform(-a * np.sqrt(3), a * np.sqrt(3), "
+                 "size=(fan_out, fan_in))", "np.sqrt(2.0 / (fan_in + fan_out))")),
+    Mutant("06_initialization", "xavier_normal", "variance 1 / fan_in (LeCun)",
+           _init("xavier_normal", "rng.normal(0, a, size=(fan_out, fan_in))",
+                 "np.sqrt(1.0 / fan_in)")),
+    Mutant("06_initialization", "xavier_normal", "a generator of its own",
+           _init("xavier_normal", "np.random.default_rng(0).normal(0, a, size=(fan_out, fan_in))",
+                 "np.sqrt(2.0 / (fan_in + fan_out))")),
+    Mutant("06_initialization", "he_normal", "factor 2 missing",
+           _init("he_normal", "rng.normal(0, a, size=(fan_out, fan_in))", "np.sqrt(1.0 / fan_in)"),
+           roundtrip=True),
+    Mutant("06_initialization", "he_normal", "fan_out instead of fan_in",
+           _init("he_normal", "rng.normal(0, a, size=(fan_out, fan_in))",
+                 "np.sqrt(2.0 / fan_out)")),
+    Mutant("06_initialization", "he_normal", "the variance passed as the scale",
+           _init("he_normal", "rng.normal(0, a, size=(fan_out, fan_in))", "2.0 / fan_in")),
+    Mutant("06_initialization", "he_normal", "He uniform instead of normal",
+           _init("he_normal", "rng.uniform(-a, a, size=(fan_out, fan_in))",
+                 "np.sqrt(6.0 / fan_in)")),
+    Mutant("06_initialization", "he_normal", "shape (fan_in, fan_out)",
+           _init("he_normal", "rng.normal(0, a, size=(fan_in, fan_out))",
+                 "np.sqrt(2.0 / fan_in)")),
+    # ---- 06_initialization: orthogonal, identity_init
+    Mutant("06_initialization", "orthogonal", "no sign fix", _orthogonal("gain * q"),
+           roundtrip=True),
+    Mutant("06_initialization", "orthogonal", "signs taken from Q's diagonal instead of R's",
+           _orthogonal("gain * q * np.sign(np.diag(q))")),
+    Mutant("06_initialization", "orthogonal", "QR of a uniform matrix",
+           _orthogonal("gain * q * np.sign(np.diag(r))", draw="rng.random((n, n))")),
+    Mutant("06_initialization", "orthogonal", "gain ignored",
+           _orthogonal("q * np.sign(np.diag(r))")),
+    Mutant("06_initialization", "orthogonal", "square root of the gain",
+           _orthogonal("np.sqrt(gain) * q * np.sign(np.diag(r))")),
+    Mutant("06_initialization", "orthogonal", "columns normalised, not orthogonalised",
+           "def orthogonal(n, rng, gain=1.0):\n"
+           "    a = rng.standard_normal((n, n))\n"
+           "    return gain * a / np.linalg.norm(a, axis=0)\n"),
+    Mutant("06_initialization", "orthogonal", "always the identity",
+           "def orthogonal(n, rng, gain=1.0):\n"
+           "    return gain * np.eye(n)\n"),
+    Mutant("06_initialization", "orthogonal", "np.random instead of the rng",
+           _orthogonal("gain * q * np.sign(np.diag(r))", draw="np.random.randn(n, n)")),
+    Mutant("06_initialization", "identity_init", "scale ignored",
+           "def identity_init(n, scale=1.0):\n"
+           "    return np.eye(n)\n"),
+    Mutant("06_initialization", "identity_init", "scale squared",
+           "def identity_init(n, scale=1.0):\n"
+           "    return scale ** 2 * np.eye(n)\n"),
+    Mutant("06_initialization", "identity_init", "a matrix of ones",
+           "def identity_init(n, scale=1.0):\n"
+           "    return scale * np.ones((n, n))\n"),
+    # ---- 06_initialization: leaky_relu, leaky_relu_grad, elu, elu_grad
+    Mutant("06_initialization", "leaky_relu", "max(x, slope)",
+           "def leaky_relu(x, slope=0.01):\n"
+           "    return np.maximum(x, slope)\n"),
+    Mutant("06_initialization", "leaky_relu", "slope fixed at 0.01",
+           "def leaky_relu(x, slope=0.01):\n"
+           "    return np.where(x > 0, x, 0.01 * x)\n"),
+    Mutant("06_initialization", "leaky_relu", "changes x in place",
+           "def leaky_relu(x, slope=0.01):\n"
+           "    x[x < 0] *= slope\n"
+           "    return x\n"),
+    Mutant("06_initialization", "leaky_relu", "plain ReLU",
+           "def leaky_relu(x, slope=0.01):\n"
+           "    return np.maximum(x, 0.0)\n"),
+    Mutant("06_initialization", "leaky_relu_grad", "1 at x = 0",
+           "def leaky_relu_grad(x, slope=0.01):\n"
+           "    return np.where(x >= 0, 1.0, slope)\n"),
+    Mutant("06_initialization", "leaky_relu_grad", "ReLU's derivative",
+           "def leaky_relu_grad(x, slope=0.01):\n"
+           "    return np.where(x > 0, 1.0, 0.0)\n"),
+    Mutant("06_initialization", "leaky_relu_grad", "slope * x for negative x",
+           "def leaky_relu_grad(x, slope=0.01):\n"
+           "    return np.where(x > 0, 1.0, slope * x)\n"),
+    Mutant("06_initialization", "leaky_relu_grad", "leaky_relu(x) / x",
+           "def leaky_relu_grad(x, slope=0.01):\n"
+           "    return leaky_relu(x, slope) / x\n"),
+    Mutant("06_initialization", "elu", "exp of every entry (overflows)",
+           "def elu(x, alpha=1.0):\n"
+           "    return np.where(x > 0, x, alpha * (np.exp(x) - 1))\n", roundtrip=True),
+    Mutant("06_initialization", "elu", "alpha forgotten",
+           "def elu(x, alpha=1.0):\n"
+           "    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))\n"),
+    Mutant("06_initialization", "elu", "the -1 forgotten",
+           "def elu(x, alpha=1.0):\n"
+           "    return np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)))\n"),
+    Mutant("06_initialization", "elu", "expm1 of every entry (overflows)",
+           "def elu(x, alpha=1.0):\n"
+           "    return np.where(x > 0, x, alpha * np.expm1(x))\n"),
+    Mutant("06_initialization", "elu_grad", "exp of every entry (overflows)",
+           "def elu_grad(x, alpha=1.0):\n"
+           "    return np.where(x > 0, 1.0, alpha * np.exp(x))\n"),
+    Mutant("06_initialization", "elu_grad", "alpha forgotten",
+           "def elu_grad(x, alpha=1.0):\n"
+           "    return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))\n"),
+    Mutant("06_initialization", "elu_grad", "elu(x) for negative x (the +alpha forgotten)",
+           "def elu_grad(x, alpha=1.0):\n"
+           "    return np.where(x > 0, 1.0, elu(x, alpha))\n"),
+    Mutant("06_initialization", "elu_grad", "1 at x = 0",
+           "def elu_grad(x, alpha=1.0):\n"
+           "    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0)))\n"),
 ]
 
 

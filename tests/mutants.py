@@ -109,6 +109,39 @@ def _orthogonal(result: str, draw: str = "rng.standard_normal((n, n))") -> str:
             f"    return {result}\n")
 
 
+def _lstm(gates: str = "i, f, g, o = s(z[:, :H]), s(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), "
+                       "s(z[:, 3*H:])",
+          h: str = "o * np.tanh(c)", z: str = "x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh",
+          sigmoid: str = "0.5 * (1 + np.tanh(0.5 * a))") -> str:
+    """An lstm_cell_forward with one part changed (the model solution when nothing is)."""
+    return ("def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):\n"
+            "    H = h_prev.shape[1]\n"
+            f"    s = lambda a: {sigmoid}\n"
+            f"    z = {z}\n"
+            f"    {gates}\n"
+            "    c = f * c_prev + i * g\n"
+            f"    return {h}, c\n")
+
+
+def _gru(h: str = "(1 - z) * n + z * h_prev", n: str = "np.tanh(gi[:, 2*H:] + r * gh[:, 2*H:])",
+         rz: str = "r, z = s(gi[:, :H] + gh[:, :H]), s(gi[:, H:2*H] + gh[:, H:2*H])",
+         sigmoid: str = "0.5 * (1 + np.tanh(0.5 * a))") -> str:
+    """A gru_cell_forward with one part changed (the model solution when nothing is)."""
+    return ("def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):\n"
+            "    H = h_prev.shape[1]\n"
+            f"    s = lambda a: {sigmoid}\n"
+            "    gi, gh = x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh\n"
+            f"    {rz}\n"
+            f"    n = {n}\n"
+            f"    return {h}\n")
+
+
+def _cell_path(body: str) -> str:
+    return ("def cell_state_gradient(forget_gates):\n"
+            "    f = np.asarray(forget_gates, dtype=float)\n"
+            "    ones = np.ones((1, f.shape[1]))\n" + body)
+
+
 MUTANTS = [
     # ---- 01_bptt: rnn_step_forward
     Mutant("01_bptt", "rnn_step_forward", "W_hh not transposed",
@@ -599,6 +632,58 @@ MUTANTS = [
     Mutant("06_initialization", "elu_grad", "1 at x = 0",
            "def elu_grad(x, alpha=1.0):\n"
            "    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0)))\n"),
+    # ---- 07_lstm_gru: lstm_cell_forward
+    Mutant("07_lstm_gru", "lstm_cell_forward", "no tanh on the cell output",
+           _lstm(h="o * c"), roundtrip=True),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "gates read as i, f, o, g",
+           _lstm(gates="i, f, o, g = s(z[:, :H]), s(z[:, H:2*H]), s(z[:, 2*H:3*H]), "
+                       "np.tanh(z[:, 3*H:])")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "input and forget gates swapped",
+           _lstm(gates="f, i, g, o = s(z[:, :H]), s(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), "
+                       "s(z[:, 3*H:])")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "sigmoid instead of tanh on the candidate g",
+           _lstm(gates="i, f, g, o = s(z[:, :H]), s(z[:, H:2*H]), s(z[:, 2*H:3*H]), "
+                       "s(z[:, 3*H:])")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "b_hh forgotten",
+           _lstm(z="x @ W_ih.T + b_ih + h_prev @ W_hh.T")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "h from the previous cell state",
+           _lstm(h="o * np.tanh(c_prev)")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "weights not transposed",
+           _lstm(z="x @ W_ih + b_ih + h_prev @ W_hh + b_hh")),
+    Mutant("07_lstm_gru", "lstm_cell_forward", "sigmoid that overflows",
+           _lstm(sigmoid="1 / (1 + np.exp(-a))")),
+    # ---- 07_lstm_gru: gru_cell_forward
+    Mutant("07_lstm_gru", "gru_cell_forward", "update written the other way round",
+           _gru(h="z * n + (1 - z) * h_prev"), roundtrip=True),
+    Mutant("07_lstm_gru", "gru_cell_forward", "reset gate outside b_hn",
+           _gru(n="np.tanh(gi[:, 2*H:] + r * (h_prev @ W_hh[2*H:].T) + b_hh[2*H:])")),
+    Mutant("07_lstm_gru", "gru_cell_forward", "gates read as z, r, n",
+           _gru(rz="z, r = s(gi[:, :H] + gh[:, :H]), s(gi[:, H:2*H] + gh[:, H:2*H])")),
+    Mutant("07_lstm_gru", "gru_cell_forward", "no tanh on the candidate",
+           _gru(n="gi[:, 2*H:] + r * gh[:, 2*H:]")),
+    Mutant("07_lstm_gru", "gru_cell_forward", "reset applied before the matrix (the 2014 paper)",
+           _gru(n="np.tanh(gi[:, 2*H:] + (r * h_prev) @ W_hh[2*H:].T + b_hh[2*H:])")),
+    Mutant("07_lstm_gru", "gru_cell_forward", "sigmoid that overflows",
+           _gru(sigmoid="1 / (1 + np.exp(-a))")),
+    # ---- 07_lstm_gru: cell_state_gradient
+    Mutant("07_lstm_gru", "cell_state_gradient", "products from the start instead of the end",
+           _cell_path("    return np.concatenate([ones, np.cumprod(f, axis=0)])\n"),
+           roundtrip=True),
+    Mutant("07_lstm_gru", "cell_state_gradient", "the row of ones at the start (off by one)",
+           _cell_path("    return np.concatenate([ones, np.cumprod(f[::-1], axis=0)[::-1]])\n")),
+    Mutant("07_lstm_gru", "cell_state_gradient", "rows k = 0..T-1 only",
+           _cell_path("    return np.cumprod(f[::-1], axis=0)[::-1]\n")),
+    Mutant("07_lstm_gru", "cell_state_gradient", "sums instead of products",
+           _cell_path("    return np.concatenate([np.cumsum(f[::-1], axis=0)[::-1], ones])\n")),
+    Mutant("07_lstm_gru", "cell_state_gradient", "overwrites the forget gates",
+           "def cell_state_gradient(forget_gates):\n"
+           "    f = forget_gates\n"
+           "    for t in range(f.shape[0] - 2, -1, -1):\n"
+           "        f[t] *= f[t + 1]\n"
+           "    return np.concatenate([f, np.ones((1, f.shape[1]))])\n"),
+    Mutant("07_lstm_gru", "cell_state_gradient", "averaged over the units",
+           _cell_path("    p = np.concatenate([np.cumprod(f[::-1], axis=0)[::-1], ones])\n"
+                      "    return p.mean(axis=1)\n")),
 ]
 
 

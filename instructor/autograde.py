@@ -234,9 +234,16 @@ def _notes(staged: Path) -> list[str]:
     return sorted(notes)
 
 
-def _worker_main(conn: Connection, root: str, template_db: str) -> None:
-    """A pool process: import the heavy modules once, then grade the jobs it is sent."""
+def _worker_main(conn: Connection, root: str, template_db: str, threads: int = 1) -> None:
+    """A pool process: import the heavy modules once, then grade the jobs it is sent.
+
+    threads: how many threads the kernels it starts may give torch and BLAS (the cores divided
+    among the workers: two workers' kernels that each spin two OpenMP threads on two cores run
+    several times slower than one thread each).
+    """
     os.setpgrp()
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     # nbgrader's and the kernels' chatter goes to a log, not over the progress bar
     chatter = Path(root) / WORK / "logs" / f"worker-{os.getpid()}.log"
@@ -272,10 +279,11 @@ def _worker_main(conn: Connection, root: str, template_db: str) -> None:
 
 
 class _Worker:
-    def __init__(self, context, root: Path, template_db: Path):
+    def __init__(self, context, root: Path, template_db: Path, threads: int = 1):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, str(root),
-                                                                  str(template_db)), daemon=True)
+        self.threads = threads
+        self.process = context.Process(target=_worker_main, args=(
+            child, str(root), str(template_db), threads), daemon=True)
         self.process.start()
         child.close()
         self.job: Job | None = None
@@ -412,7 +420,7 @@ def _failure(job: Job, problem: str) -> Result:
 
 def _replace(worker: _Worker, context, root: Path, template: Path) -> _Worker:
     worker.kill()
-    return _Worker(context, root, template)
+    return _Worker(context, root, template, worker.threads)
 
 
 def _run_pool(root: Path, template: Path, jobs: list[Job], size: int, limit: float,
@@ -421,7 +429,9 @@ def _run_pool(root: Path, template: Path, jobs: list[Job], size: int, limit: flo
 
     context = multiprocessing.get_context("spawn")
     queue = list(jobs)
-    pool = [_Worker(context, root, template) for _ in range(min(size, len(jobs)))]
+    size = min(size, len(jobs))
+    threads = max(1, (os.cpu_count() or 1) // max(1, size))   # the cores, shared out
+    pool = [_Worker(context, root, template, threads) for _ in range(size)]
     results: list[Result] = []
     bar = tqdm(total=len(jobs), desc="autograding", unit="submission", disable=not progress)
     protected = ProtectedFiles(root)

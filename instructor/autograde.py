@@ -242,8 +242,9 @@ def _worker_main(conn: Connection, root: str, template_db: str, threads: int = 1
     several times slower than one thread each).
     """
     os.setpgrp()
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(threads)
+    from instructor.sandbox import limit_thread_env
+
+    limit_thread_env(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
     # nbgrader's and the kernels' chatter goes to a log, not over the progress bar
     chatter = Path(root) / WORK / "logs" / f"worker-{os.getpid()}.log"

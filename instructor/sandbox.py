@@ -143,6 +143,16 @@ def _child_main(sock: socket.socket, setup: str, cells: list[tuple[str, str]], l
         _send(sock, *_call(namespace, name, args, kwargs))
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def limit_thread_env(threads: int) -> None:
+    """Cap the threads that torch and BLAS in this process's future children (and in this
+    process, if they are not imported yet) may use."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+
+
 def _one_thread() -> None:
     """Run the child's numerical libraries on one thread.
 
@@ -151,8 +161,7 @@ def _one_thread() -> None:
     student's LSTM would time out through no fault of theirs. One thread avoids that, and keeps
     parallel graders from oversubscribing the cores.
     """
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = "1"
+    limit_thread_env(1)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
@@ -205,8 +214,8 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[bytes,
 def _state(value: Any, depth: int = 0) -> Any:
     """What it takes to mirror an argument between the processes (arrays, random generators,
     tensors and modules with their gradients, and lists or tuples of them); None for anything
-    else. Used both ways:
-    the child gets the gradients pickling drops, the grader gets the child's in-place changes."""
+    else. Used both ways: the child gets the gradients pickling drops, the grader gets the
+    child's in-place changes."""
     import numpy as np
 
     if isinstance(value, np.ndarray):

@@ -364,9 +364,15 @@ check_initializer("he_normal", he_normal, 256, 256, seed=66)
 
 # %%
 WIDTH, DEPTH = 256, 30
-INITS = {"small N(0, 0.01²)": lambda fan_in, fan_out, rng: 0.01 * rng.standard_normal(
-             (fan_out, fan_in)),
-         "Xavier normal": xavier_normal, "He normal": he_normal}
+
+
+def small_normal(fan_in, fan_out, rng):
+    """N(0, 0.01²) weights of shape (fan_out, fan_in): the "small random" start."""
+    return 0.01 * rng.standard_normal((fan_out, fan_in))
+
+
+INITS = {"small N(0, 0.01²)": small_normal, "Xavier normal": xavier_normal,
+         "He normal": he_normal}
 PHIS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
 
 
@@ -496,7 +502,7 @@ check_identity_init(identity_init, 6, -2.0)
 # %%
 H_SPECTRUM = 128
 schemes = {
-    "small N(0, 0.01²)": lambda n, rng: 0.01 * rng.standard_normal((n, n)),
+    "small N(0, 0.01²)": lambda n, rng: small_normal(n, n, rng),
     "Xavier normal": lambda n, rng: xavier_normal(n, n, rng),
     "He normal": lambda n, rng: he_normal(n, n, rng),
     "orthogonal": lambda n, rng: orthogonal(n, rng),
@@ -738,10 +744,10 @@ for i, scheme in enumerate(schemes):
 H_TRAIN, T_TRAIN = 32, course.pick(full=50, smoke=10)
 STEPS = course.pick(full=500, smoke=20)
 candidates = {
-    "tanh, small N(0, 0.01²)": ("tanh", lambda rng: 0.01 * rng.standard_normal((H_TRAIN, H_TRAIN))),
-    "tanh, orthogonal": ("tanh", lambda rng: orthogonal(H_TRAIN, rng)),
-    "relu, orthogonal": ("relu", lambda rng: orthogonal(H_TRAIN, rng)),
-    "IRNN (relu, identity)": ("relu", lambda rng: identity_init(H_TRAIN)),
+    "tanh, small N(0, 0.01²)": ("tanh", schemes["small N(0, 0.01²)"]),
+    "tanh, orthogonal": ("tanh", schemes["orthogonal"]),
+    "relu, orthogonal": ("relu", schemes["orthogonal"]),
+    "IRNN (relu, identity)": ("relu", schemes["identity"]),
 }
 
 
@@ -756,12 +762,13 @@ def clipped_step(model, inputs, targets, loss_fn, optimizer, max_norm=1.0):
 
 
 def fresh_model(cell, make_W_hh, seed=0):
-    """A FusedSequenceModel with W_hh from make_W_hh(rng), W_xh Xavier uniform, zero biases."""
+    """A FusedSequenceModel with W_hh from make_W_hh(H_TRAIN, rng) (a `schemes` entry), W_xh
+    Xavier uniform, zero biases."""
     torch.manual_seed(seed)
     local = np.random.default_rng(seed)
     net = models.FusedSequenceModel(2, H_TRAIN, 1, cell=cell)
     with torch.no_grad():
-        net.rnn.weight_hh_l0.copy_(torch.from_numpy(make_W_hh(local)))
+        net.rnn.weight_hh_l0.copy_(torch.from_numpy(make_W_hh(H_TRAIN, local)))
         net.rnn.weight_ih_l0.copy_(torch.from_numpy(xavier_uniform(2, H_TRAIN, local)))
         net.rnn.bias_hh_l0.zero_()
         net.rnn.bias_ih_l0.zero_()

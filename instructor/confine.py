@@ -352,6 +352,21 @@ def _virtual_memory() -> int:
 
 STUDENT_ENVIRONMENT = ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR",
                        "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME")
+# What student code's environment keeps of the grader's: search paths, locale, thread caps and
+# the autograding flag. Nothing else: a grader's variable can hold a secret, or a path into the
+# grader's own folders (torch's TORCHINDUCTOR_CACHE_DIR, once the grader's torch has set it).
+KEPT_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH",
+                    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "NBGRADER_EXECUTION")
+
+
+def clean_environment(scratch: str) -> dict[str, str]:
+    """The environment student code gets: the kept variables of this one, and its home,
+    temporary and cache folders in `scratch`."""
+    env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+    env.update({var: scratch for var in STUDENT_ENVIRONMENT})
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def confine_current_process(view: View, memory_bytes: int) -> Mode:
@@ -361,8 +376,9 @@ def confine_current_process(view: View, memory_bytes: int) -> Mode:
     memory_bytes: how much more virtual memory the process may map than it holds now.
     """
     os.chdir(view.scratch)
-    for var in STUDENT_ENVIRONMENT:
-        os.environ[var] = view.scratch
+    kept = clean_environment(view.scratch)
+    os.environ.clear()
+    os.environ.update(kept)
     tempfile.tempdir = view.scratch
     limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
               (resource.RLIMIT_NPROC, PROCESS_LIMIT)]

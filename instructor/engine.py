@@ -86,9 +86,10 @@ def run(jobs: Iterator[Job], count: int, on_result: Callable[[Result, list[str]]
     import dask
     from distributed import Client, KilledWorker, as_completed
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": MAX_TRIES - 1,
-                          "distributed.worker.daemon": False,
-                          "distributed.admin.system-monitor.gil.enabled": False}):
+    settings = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1}
+    if tmpdir and not scheduler:  # the local cluster's own files go with the run's folder
+        settings["temporary-directory"] = tmpdir
+    with dask.config.set(settings):
         cluster, threads = (None, 1) if scheduler else _cluster(max(1, min(workers, count)),
                                                                  tmpdir)
         client = Client(scheduler or cluster, set_as_default=False)

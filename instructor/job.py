@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import problems
+from instructor import phases, problems
 from instructor.problems import Kind, Problem
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -69,6 +69,7 @@ class Result:
     autograded: dict[str, bytes] = field(default_factory=dict)
     timestamp: str | None = None
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # see instructor.phases
     log: str = ""
     digest: str = ""
 
@@ -156,7 +157,10 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         if path.is_file():
             result.autograded[str(path.relative_to(graded))] = path.read_bytes()
             if path.suffix == ".ipynb":
-                result.problems += problems.recorded(nbformat.read(path, as_version=4))
+                nb = nbformat.read(path, as_version=4)
+                result.problems += problems.recorded(nb)
+                for phase, seconds in phases.recorded(nb).items():
+                    result.phases[phase] = result.phases.get(phase, 0.0) + seconds
 
 
 def _children() -> list[int]:

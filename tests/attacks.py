@@ -31,10 +31,11 @@ class Attack:
 
 # Planted in the course folder by the class test; no student's output may ever contain it.
 CANARY = "CANARY-7f3a9c-never-show-this"
-# Lines only the instructor's files hold (a hidden test of notebook 01, a model answer, the
-# gradebook's table names): none may reach a student's feedback.
-SECRETS = (CANARY, "_case.dhs[-1] = 1.0", "np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)",
-           "submitted_assignment", "mistake0")
+# What only the instructor's files and other students' folders hold (a hidden test of notebook
+# 01, the gradebook's table names, another student's id): none may reach what a student's code
+# printed or returned, nor their feedback.
+SECRETS = (CANARY, "_case.dhs[-1] = 1.0", "BEGIN HIDDEN TESTS", "submitted_assignment",
+           "mistake0")
 
 # Everything an attacker would try to read, from the top of a cell or inside a function.
 _LOOT = (

@@ -21,7 +21,7 @@ import pytest
 import course_tools
 from attacks import ATTACKS, BROKEN, CANARY, SECRETS, broken_answers
 from instructor import confine
-from instructor.autograde import autograde
+from instructor.autograde import autograde, find_submissions
 from instructor.submission import Submission
 from mutants import MUTANTS, exercise_of
 
@@ -95,7 +95,8 @@ CELL_CHANGES = {
                                 "deleted cell checking_tools, test_rnn_forward, "
                                 "hidden_rnn_forward was put back"),
     "duplicates_cells": (_duplicate("rnn_forward", "test_relative_error"), set(),
-                         "cell rnn_forward appears 2 times: the last copy is graded"),
+                         "cell rnn_forward, test_relative_error appears 2 times: the last copy "
+                         "is graded"),
     "last_copy_wrong": (_last_copy_wrong, {"rnn_forward"},
                         "cell rnn_forward appears 2 times: the last copy is graded"),
     "retypes_a_test": (_retype("test_rnn_backward"), set(),
@@ -206,6 +207,10 @@ def test_solved_submission_gets_full_marks(graded, assignment):
     root, summary, *_ = graded
     assert scores(root, "solved", assignment) == points(root, assignment)
     assert not summary_line(summary, "solved")
+    graded_nb = course_tools.read(root / "autograded" / "solved" / assignment /
+                                  f"{assignment}.ipynb")
+    set_up = next(c for c in graded_nb.cells if c.cell_type == "code")
+    assert "autograding (experiments at smoke scale)" in str(set_up.outputs), set_up.outputs
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -295,15 +300,26 @@ def test_changed_cells_cost_nothing_and_are_reported(graded, student):
     assert reported in summary_line(summary, student), summary.lines()
 
 
+def shown_to(root, attack) -> str:
+    """Everything the attacker's notebook produced: the outputs of its graded notebook (what
+    its code printed in the kernel, and the checks' messages quoting what its functions
+    returned) and its feedback page."""
+    path = root / "autograded" / attack.student / attack.assignment / f"{attack.assignment}.ipynb"
+    outputs = [str(out) for cell in course_tools.read(path).cells
+               for out in cell.get("outputs", [])]
+    _rnn_course(root, "feedback", "-a", attack.assignment, "-s", attack.student)
+    html = root / "feedback" / attack.student / attack.assignment / f"{attack.assignment}.html"
+    return "\n".join(outputs) + html.read_text()
+
+
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.leaks], ids=lambda a: a.student)
 def test_student_code_reads_nothing_of_the_course_or_other_students(graded, attack):
     """Neither its kernel run (what it printed) nor its functions (what they returned, shown in
     the failure messages) could read a secret."""
     root, *_ = graded
-    graded_nb = (root / "autograded" / attack.student / attack.assignment /
-                 f"{attack.assignment}.ipynb").read_text()
+    shown = shown_to(root, attack)
     for secret in SECRETS:
-        assert secret not in graded_nb, f"{attack.student}'s graded notebook shows {secret!r}"
+        assert secret not in shown, f"{attack.student}'s outputs or feedback show {secret!r}"
     assert CANARY in (root / "canary.txt").read_text()
 
 
@@ -329,9 +345,8 @@ def test_plain_nbgrader_autograde_uses_the_same_protection(graded, student):
     assert result["success"], result["log"]
     assert not any(s for g, s in scores(root, attack.student, attack.assignment).items()
                    if exercise_of(g) in attack.attacked)
-    graded_nb = (root / "autograded" / attack.student / attack.assignment /
-                 f"{attack.assignment}.ipynb").read_text()
-    assert not [secret for secret in SECRETS if secret in graded_nb]
+    shown = shown_to(root, attack)
+    assert not [secret for secret in SECRETS if secret in shown]
 
 
 def _rnn_course(root, *args):
@@ -367,10 +382,10 @@ def _submissions(root):
 
 def test_rerun_resumes_and_regrades_only_what_changed(graded):
     """Runs last in this module: it changes the class."""
-    root, summary, *_ = graded
+    root, *_ = graded
     before = _submissions(root)
     again = autograde(root, workers=2, progress=False)
-    assert not again.graded and len(again.skipped) == len(summary.graded) + len(summary.skipped)
+    assert not again.graded and len(again.skipped) == len(find_submissions(root))
     # a resubmission, and a run interrupted after one student's grades were committed
     solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
     release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))

@@ -289,6 +289,9 @@ def connects(port):
     except OSError as error:
         return type(error).__name__
 
+def environment():
+    return dict(os.environ)
+
 def finds(marker):
     return [type(o).__name__ for o in gc.get_objects()
             if isinstance(o, (str, bytes, dict, list)) and marker in str(o)[:100000]][:5]
@@ -363,6 +366,17 @@ def test_the_child_holds_nothing_the_grader_read(snooper):
     secret = GRADER_SECRET * 2  # built at run time, so the test's own code does not hold it
     assert snooper.call("finds", (secret[:20] + "X",), {}) == []   # the search works on misses
     assert snooper.call("finds", (GRADER_SECRET,), {}) == []
+
+
+def test_student_code_inherits_no_variable_of_the_grader(snooper, monkeypatch):
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/somewhere/of/the/graders")
+    monkeypatch.setenv("GRADER_TOKEN", "s3cret")
+    snooper.close()  # a fresh child, forked after the grader's environment changed
+    env = snooper.call("environment", (), {})
+    allowed = {*confine.KEPT_ENVIRONMENT, *confine.STUDENT_ENVIRONMENT, "PYTHONDONTWRITEBYTECODE"}
+    assert set(env) <= allowed, set(env) - allowed
+    assert env["HOME"] == env["TMPDIR"] == snooper.scratch
+    assert env["OMP_NUM_THREADS"] == "1" and "PATH" in env  # what it needs, it keeps
 
 
 def test_a_torch_exercise_still_gets_torch(torch_sandbox):

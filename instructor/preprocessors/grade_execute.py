@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -20,7 +21,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from instructor import confine, problems
+from instructor import confine, phases, problems
 from instructor.cells import grade_id, is_test_cell
 from instructor.problems import Kind, Problem
 from instructor.trusted_run import error_output
@@ -98,6 +99,7 @@ class GradeExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._nb, self._stopped, self._output_used, self._scratches = nb, None, {}, []
+        started = time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
         except Exception as error:  # the kernel never started, or died outside a cell
@@ -112,6 +114,7 @@ class GradeExecute(Execute):
         finally:  # nbclient has already dropped self.km: the folders are ours to remember
             for scratch in self._scratches:
                 confine.remove_scratch(scratch)
+            phases.record(nb, phases.KERNEL_RUN, time.monotonic() - started)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

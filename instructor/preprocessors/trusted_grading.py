@@ -7,11 +7,13 @@ met are recorded in the notebook.
 
 from __future__ import annotations
 
+import time
+
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
-from instructor import confine, problems
+from instructor import confine, phases, problems
 from instructor.cells import grade_id, is_test_cell
 from instructor.course import source_notebook
 from instructor.preprocessors.grade_execute import NOT_GRADED
@@ -33,12 +35,14 @@ class TrustedGrading(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         source = nbformat.read(source_notebook(self.config, resources), as_version=4)
         limits = Limits(setup_seconds=self.setup_timeout, call_seconds=self.call_timeout)
+        started = time.monotonic()
         try:
             run = run_tests(source, nb, limits, confined=self.confined)
         except Exception as error:  # a grader fault: every test scores zero, loudly
             self.log.error("trusted grading failed: %s", error)
             run = TrustedRun(problems=[Problem(Kind.GRADER_FAULT,
                                                detail=f"{type(error).__name__}: {error}"[:300])])
+        phases.record(nb, phases.TESTS, time.monotonic() - started)
         if self.confined and not confine.mode().private:
             run.problems.append(Problem(Kind.UNCONFINED, detail=confine.mode().value))
         for problem in run.problems:

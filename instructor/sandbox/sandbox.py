@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import instructor
-from instructor import codec
+from instructor import codec, confine
 from instructor.problems import Kind, Problem
 from instructor.sandbox.errors import (
     ProcessDied,
@@ -48,8 +48,6 @@ from instructor.sandbox.zygote import Zygote, zygote
 # Seconds the child may take to start, import what it needs, confine itself and run the
 # instructor's set-up cell: the grader's own work, not counted against the student's cells.
 STARTUP_SECONDS = 120.0
-# What the child's environment keeps of the grader's (nothing that could carry a secret).
-KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "SYSTEMROOT")
 
 
 @dataclass
@@ -67,17 +65,15 @@ def _is_callback(value: Any) -> bool:
                       | functools.partial)
 
 
-def child_environment(scratch: str | None = None) -> dict[str, str]:
-    """A clean environment for the zygote and its children: the search paths, one thread per
-    numerical library, home and temporary files in the scratch folder (the children move them
-    into their own scratch folders when they confine themselves)."""
-    env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+def child_environment() -> dict[str, str]:
+    """A clean environment for the zygote and its children (`confine.clean_environment`, with
+    this package on the search path and one thread per numerical library); each child moves
+    home and temporary files into its own scratch folder when it confines itself."""
+    env = confine.clean_environment(tempfile.gettempdir())
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(instructor.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[name] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["HOME"] = env["TMPDIR"] = scratch or tempfile.gettempdir()
     return env
 
 

@@ -106,17 +106,20 @@ def _write_course(root: Path, job: Job) -> Path:
 
 
 def _check_notebooks(job: Job, result: Result) -> bool:
-    """Problems with the submitted notebooks themselves; False when nothing can be graded."""
+    """Problems with the submitted notebooks themselves; False when nothing can be graded (no
+    expected notebook is there, or one is not a notebook at all)."""
     present = sorted(n for n in job.files if n.endswith(".ipynb") and "/" not in n)
-    for expected in sorted(job.sources):
-        if expected not in present:
-            result.problems.append(Problem(Kind.MISSING_NOTEBOOK, ", ".join(present), expected))
-            continue
+    missing = [name for name in sorted(job.sources) if name not in present]
+    for expected in missing:
+        result.problems.append(Problem(Kind.MISSING_NOTEBOOK, ", ".join(present), expected))
+    for expected in sorted(set(job.sources) - set(missing)):
         try:
             nbformat.reads(job.files[expected].decode(), as_version=4)
         except Exception:  # any decoding, parse or schema error
             result.problems.append(Problem(Kind.BROKEN_NOTEBOOK, detail=expected))
             result.failed = True
+    if len(missing) == len(job.sources):
+        result.failed = True
     return not result.failed
 
 

@@ -221,3 +221,34 @@ class FusedSequenceModel(nn.Module):
                 getattr(copy.cell, name).copy_(getattr(self.rnn, f"{name}_l0"))
             copy.head.load_state_dict(self.head.state_dict())
         return copy
+
+
+class CharLanguageModel(nn.Module):
+    """A character-level language model: an embedding, one fused recurrent layer and a linear
+    readout at every step, for truncated BPTT on real text (`helpers.text`).
+
+    cell: "tanh" (nn.RNN), "lstm" or "gru". forward(ids (K, B) int64, state=None) returns
+    (logits (K, B, V), state), where `state` is the recurrent state after the last step (h, or
+    (h, c) for the LSTM), to pass to the next chunk (detached: the truncation). The hidden
+    states are not exposed one by one: use the gradient-norm log of the training loop.
+    """
+
+    def __init__(self, vocab_size: int, hidden_size: int, cell: str = "tanh",
+                 embedding_size: int = 16) -> None:
+        super().__init__()
+        vocab_size = positive_int("vocab_size", vocab_size, minimum=2)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        embedding_size = positive_int("embedding_size", embedding_size)
+        self.cell_type = one_of("cell", cell, ("tanh", "lstm", "gru"))
+        self.embed = nn.Embedding(vocab_size, embedding_size)
+        recurrent = {"tanh": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = recurrent(embedding_size, hidden_size)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, ids: torch.Tensor, state=None):
+        """ids (K, B) -> (logits (K, B, V), state after step K)."""
+        if ids.dim() != 2 or ids.dtype != torch.long:
+            raise ValueError(f"ids must be an int64 tensor (K, B) of character ids, got "
+                             f"{ids.dtype} of shape {tuple(ids.shape)}")
+        states, state = self.rnn(self.embed(ids), state)
+        return self.head(states), state

@@ -15,9 +15,10 @@ to float tolerance).
     net = ens.model(2)           # seed 2 as a plain SequenceModel, for helpers.diagnostics
 
 Two ways to batch, chosen per model type (`Ensemble(..., batching=...)`):
-- "explicit": helpers.models.SequenceModel (every cell) and FusedSequenceModel run through
-  batched cells written here (torch.baddbmm, einsum). PyTorch's fused cells have no batching
-  rule for vmap, so this is the fast path for the course's models.
+- "explicit": helpers.models.SequenceModel (every cell), its SkipRNN and AttentionRNN, and
+  FusedSequenceModel run through batched cells written here (torch.baddbmm, einsum); an
+  AttentionRNN's attention function sees the seeds folded into the batch. PyTorch's fused
+  cells have no batching rule for vmap, so this is the fast path for the course's models.
 - "vmap": any other module whose forward(inputs (T, B, D)) returns (output, hiddens) and uses
   plain tensor operations runs under torch.func.vmap over torch.func.functional_call.
 """
@@ -180,9 +181,13 @@ def _explicit_forward(template: nn.Module, params: dict, inputs: torch.Tensor):
     h = projected.new_zeros(S, batch, H)
     c = h
     W_hh_t = W_hh.transpose(1, 2)                                       # (S, H, G)
+    skip = template.skip if isinstance(template, models.SkipRNN) else 0
+    W_skip_t = p["weight_skip"].transpose(1, 2) if skip else None       # (S, H, H)
     hiddens = []
-    for x in projected:                                                 # x: (S, B, G)
+    for t, x in enumerate(projected):                                   # x: (S, B, G)
         recurrent = torch.baddbmm(b_hh[:, None, :], h, W_hh_t)           # (S, B, G)
+        if skip and t >= skip:                  # SkipRNN: h_(t+1) also receives h_(t+1-k)
+            recurrent = torch.baddbmm(recurrent, hiddens[t - skip], W_skip_t)
         if cell == "lstm":                      # gates i, f, g, o in PyTorch's order
             gates = x + recurrent
             i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)   # one call for three gates
@@ -195,10 +200,24 @@ def _explicit_forward(template: nn.Module, params: dict, inputs: torch.Tensor):
             h = _VANILLA[cell](x + recurrent)
         hiddens.append(h)
     W_out, b_out = p["head.weight"], p["head.bias"]
+    if isinstance(template, models.AttentionRNN):
+        h = torch.cat([_batched_attention(template, p, h, hiddens), h], dim=-1)
     if readout == "last":
         return torch.baddbmm(b_out[:, None, :], h, W_out.transpose(1, 2)), hiddens
     states = torch.stack(hiddens, dim=1)                                # (S, T, B, H)
     return torch.einsum("stbh,soh->stbo", states, W_out) + b_out[:, None, None, :], hiddens
+
+
+def _batched_attention(template: models.AttentionRNN, p: dict, h: torch.Tensor,
+                       hiddens: list[torch.Tensor]) -> torch.Tensor:
+    """AttentionRNN's context for S seeds: (S, B, H). The seeds are folded into the batch, so
+    the model's own attention function sees (S * B, H) queries and (T, S * B, H) states."""
+    S, B, H = h.shape
+    query = torch.baddbmm(p["query.bias"][:, None, :], h, p["query.weight"].transpose(1, 2))
+    states = torch.stack(hiddens).reshape(len(hiddens), S * B, H)
+    found = template.attention(query.reshape(S * B, H), states, states)
+    context = found[0] if isinstance(found, tuple | list) else found
+    return context.reshape(S, B, H)
 
 
 @dataclass
@@ -255,7 +274,8 @@ def _number(name: str, value: object, positive: bool = True) -> float:
 
 def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: int,
           lr: float = 1e-2, optimizer: str = "adam", max_norm: float | None = None,
-          data: str = "shared", stop_below: float | None = None, window: int = 10,
+          weight_decay: float = 0.0, data: str = "shared", stop_below: float | None = None,
+          window: int = 10,
           record: Callable[[int, Ensemble], object] | None = None, record_every: int = 10,
           progress: bool = True, desc: str = "training seeds") -> EnsembleHistory:
     """Train every seed of `ensemble` for up to `steps` updates, as one batched computation.
@@ -263,9 +283,11 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
     make_batch(i) -> (inputs (T, B, D), targets), the same batch for every seed (data="shared"),
     or make_batch(i, seed) -> one batch per seed (data="per_seed"). loss_fn(output, targets) ->
     scalar, applied to each seed's output. max_norm: clip each seed's gradient to this global
-    norm (torch.nn.utils.clip_grad_norm_'s rule, per seed). A seed stops, its parameters frozen,
-    after its first non-finite loss, or (with stop_below) once the mean of its last `window`
-    losses is <= stop_below: the same rules as helpers.training.train for a single model.
+    norm (torch.nn.utils.clip_grad_norm_'s rule, per seed). weight_decay: the optimizer's L2
+    term (weight_decay * w added to every gradient after clipping). A seed stops, its
+    parameters frozen, after its first non-finite loss, or (with stop_below) once the mean of
+    its last `window` losses is <= stop_below: the same rules as helpers.training.train for a
+    single model.
     record(i, ensemble) is called every `record_every` steps and at the end.
     """
     from tqdm.auto import tqdm
@@ -282,7 +304,11 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
     max_norm = None if max_norm is None else _number("max_norm", max_norm)
     stop_below = None if stop_below is None else _number("stop_below", stop_below, positive=False)
     params = list(ensemble.params.values())
-    opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(params, lr=lr)
+    weight_decay = _number("weight_decay", weight_decay, positive=False)
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(
+        params, lr=lr, weight_decay=weight_decay)
     size = ensemble.size
     runs = [History() for _ in range(size)]
     history = EnsembleHistory(seeds=list(ensemble.seeds), runs=runs)

@@ -14,9 +14,8 @@ the load average printed with them.
 
 times notebook 08's nine recipes instead (helpers.comparison's seeds, batch, hidden size and
 learning rate, at one length): one seed after another on each recipe's own model (unrolled
-cells; PyTorch's fused kernels for the LSTM and the GRU, as the study uses) against the batched
-ensemble (explicit batched cells), and for the LSTM and the GRU also one after another on
-unrolled cells.
+cells; PyTorch's fused kernel for the LSTM, as the study uses) against the batched ensemble
+(explicit batched cells), and for the LSTM also one after another on unrolled cells.
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ def comparison_main(length: int, steps: int, repeats: int) -> None:
     print(f"{'recipe':>17} {'one by one':>11} {'batched':>9} {'speed-up':>9}")
     for recipe in comparison.RECIPES.values():
         r = bench_recipe(recipe, length, steps, repeats)
-        note = (f"   (fused kernels; one by one on unrolled cells {r['unrolled']:.1f} ms)"
+        note = (f"   (fused kernel; one by one on unrolled cells {r['unrolled']:.1f} ms)"
                 if recipe.fused else "")
         print(f"{recipe.name:>17} {r['sequential']:11.1f} {r['explicit']:9.1f} "
               f"{r['sequential'] / r['explicit']:8.2f}x{note}")

@@ -4,7 +4,8 @@ Every recipe is trained the same way (Adam, the same learning rate, batch and st
 fresh batch at every step, the same batches for every seed, each seed stopped once the mean of
 its last `window` losses reaches the task's threshold) and differs only in what its name says.
 The seeds of a recipe train together as one batched computation (`helpers.ensembles`), except
-the LSTM and the GRU, which train faster one seed after another on PyTorch's fused kernels.
+the LSTM's, which train faster one after another on PyTorch's fused kernel
+(`python benchmarks/ensembles.py --comparison` times both ways).
 
     results = comparison.run(attention=my_torch_attention)      # minutes: all configurations
     comparison.save(results, path); comparison.load(path)
@@ -77,7 +78,7 @@ class Recipe:
     build: Callable[[int, int, int, Callable | None], nn.Module]   # (D, H, O, attention)
     max_norm: float | None = None      # clip each seed's gradient to this global norm
     weight_decay: float = 0.0          # L2: Adam adds weight_decay * w to every gradient
-    fused: bool = False                # LSTM/GRU: seeds one after another, fused kernels
+    fused: bool = False                # LSTM: seeds one after another on the fused kernel
 
 
 def _irnn(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
@@ -125,7 +126,7 @@ RECIPES = {r.name: r for r in (
     Recipe("orthogonal", "tanh RNN, orthogonal W_hh", _orthogonal),
     Recipe("LSTM", "LSTM, forget-gate bias 1 (Jozefowicz et al. 2015)", _lstm, fused=True),
     Recipe("GRU", "GRU, PyTorch's initialisation",
-           lambda d, h, o, a: models.FusedSequenceModel(d, h, o, cell="gru"), fused=True),
+           lambda d, h, o, a: models.SequenceModel(d, h, o, cell="gru")),
     Recipe("tanh + skip", f"tanh RNN whose state also receives h_(t-{SKIP})",
            lambda d, h, o, a: models.SkipRNN(d, h, o, skip=SKIP)),
     Recipe("tanh + attention", "tanh RNN read out through attention over all its states",

@@ -3,10 +3,14 @@
     python scripts/compare_mitigations.py                   # every task, recipe and length
     python scripts/compare_mitigations.py --tasks adding --out /tmp/adding.npz
     python scripts/compare_mitigations.py --merge /tmp/adding.npz /tmp/first.npz
+    python scripts/compare_mitigations.py --recipes GRU --out /tmp/gru.npz   # one row again,
+    python scripts/compare_mitigations.py --merge helpers/data/mitigations_comparison.npz \
+        /tmp/gru.npz                                                        # later files win
 
 Runs helpers.comparison.run with its default Settings on one torch thread (the results are
 deterministic on one machine; tests/test_comparison.py re-runs one configuration and compares).
-Two processes, one per task, halve the time on two cores; --merge joins their files. The
+Two processes, one per task, halve the time on two cores; --merge joins their files (a
+configuration in a later file replaces the same one in an earlier file). The
 attention function is PyTorch's scaled_dot_product_attention, as in the notebook.
 """
 
@@ -30,6 +34,8 @@ def torch_attention(query, keys, values):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=list(comparison.TASKS))
+    parser.add_argument("--recipes", nargs="*", default=list(comparison.RECIPES),
+                        help="only these recipes (merge the file into the stored one after)")
     parser.add_argument("--out", default=str(comparison.STORED))
     parser.add_argument("--merge", nargs="*", help="join these result files into --out")
     args = parser.parse_args()
@@ -43,7 +49,7 @@ def main() -> None:
         comparison.save(merged, args.out)
         print(f"{len(merged.outcomes)} configurations -> {args.out}")
         return
-    settings = comparison.Settings(tasks=tuple(args.tasks))
+    settings = comparison.Settings(tasks=tuple(args.tasks), recipes=tuple(args.recipes))
     start = time.perf_counter()
     results = comparison.run(settings, attention=torch_attention)
     results.settings = comparison.Settings()

@@ -72,7 +72,8 @@ def test_every_recipe_runs_and_results_survive_save_and_load(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", [("adding", "tanh + attention", 20), ("first token", "LSTM", 20)])
+@pytest.mark.parametrize("key", [("adding", "tanh + attention", 20), ("first token", "LSTM", 20),
+                                 ("adding", "GRU", 20)])
 def test_stored_results_come_back_exactly(key):
     stored = comparison.load()
     assert len(stored.outcomes) == (len(stored.settings.tasks) * len(stored.settings.recipes)

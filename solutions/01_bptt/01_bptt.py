@@ -713,8 +713,8 @@ Ks = np.arange(1, T + 1)
 cosines = {}
 for key, sums in S.items():
     full = sums[-1].ravel()
-    cosines[key] = np.array([sums[K].ravel() @ full / (np.linalg.norm(sums[K]) * np.linalg.norm(full))
-                             for K in Ks])
+    cosines[key] = np.array([sums[K].ravel() @ full
+                             / (np.linalg.norm(sums[K]) * np.linalg.norm(full)) for K in Ks])
 plots.line_plot(Ks, {f"$\\sigma_{{\\max}}$ = {s}": cosines[0, s] for s in sigmas},
                 title="Truncated BPTT: how well K steps approximate the full gradient",
                 xlabel="truncation length K (steps back-propagated)",

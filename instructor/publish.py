@@ -14,9 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from instructor.cells import INSTRUCTOR_MARKERS
+
 DEFAULT_GITHUB = "rnn-gradients/rnn-gradients-course"
-FORBIDDEN = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
-             "### END HIDDEN TESTS")
 
 STUDENT_README = """# {title}: student edition
 
@@ -92,7 +92,7 @@ def build(root: Path, dest: Path, github: str = DEFAULT_GITHUB) -> list[Path]:
                             f"git+https://github.com/{repo}@{branch}")
         notebook.write_text(text)
     files = sorted(p for p in dest.rglob("*") if p.is_file())
-    leaks = [f"{p.relative_to(dest)}: {m}" for p in files for m in FORBIDDEN
+    leaks = [f"{p.relative_to(dest)}: {m}" for p in files for m in INSTRUCTOR_MARKERS
              if m in p.read_text(errors="ignore")]
     if leaks:
         shutil.rmtree(dest)

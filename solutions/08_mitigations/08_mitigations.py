@@ -62,7 +62,6 @@ from helpers import (checks, claims, comparison, course, diagnostics, models, pl
                      text, training)
 
 rng = course.setup(seed=0)
-torch.set_num_threads(1)   # the models here are small: one thread beats two that wait on each other
 
 # %% [markdown]
 # ## 1. Weight penalties (≈ 20 min)

@@ -234,6 +234,7 @@ def _enter_namespaces(view: View, as_nobody: bool) -> None:
     _build_view(view)
     if as_nobody:
         _become(_nobody())
+        die_with_parent()  # a change of user clears the parent-death signal: set it again
     else:  # a second user namespace locks every mount flag: no remount can undo it from inside
         _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "lock mounts")
     os.chdir(view.scratch)
@@ -393,6 +394,7 @@ def confine_current_process(view: View, memory_bytes: int) -> Mode:
         _enter_namespaces(view, as_nobody=used is Mode.ROOT_NAMESPACES)
     elif used is Mode.NOBODY:
         _become(_nobody())
+        die_with_parent()
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program gives privileges back
     return used
 

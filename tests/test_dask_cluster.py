@@ -29,6 +29,7 @@ class Cluster:
     def __init__(self, folder: Path):
         self.file = folder / "scheduler.json"
         env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+               "DASK_TEMPORARY_DIRECTORY": str(folder),
                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE),
                                                            os.environ.get("PYTHONPATH")]))}
         dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
@@ -58,7 +59,7 @@ class Cluster:
         while time.monotonic() < deadline:
             busy = [w for w, keys in self.client.processing().items() if keys]
             if busy:
-                return self.client.scheduler_info()["workers"][busy[0]]["pid"]
+                return self.client.run(os.getpid, workers=busy[:1])[busy[0]]
             time.sleep(0.2)
         raise AssertionError("no worker started grading")
 

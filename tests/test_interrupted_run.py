@@ -46,6 +46,13 @@ def _descendants(root_pid: int) -> set[tuple[int, str]]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
+
+
 def _alive(processes: set[tuple[int, str]]) -> set[tuple[int, str]]:
     table = _process_table()
     return {(pid, start) for pid, start in processes if table.get(pid, (0, ""))[1] == start}
@@ -86,7 +93,9 @@ def test_a_killed_coordinator_leaves_nothing_behind_and_the_resumed_run_grades_o
     resumed = subprocess.run(_autograde(root), capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     time.sleep(1)
-    assert not _alive(started), "processes of the killed run are still running"
+    survivors = _alive(started)
+    assert not survivors, "still running after the run was killed: " + "; ".join(
+        f"{pid}: {_cmdline(pid)}" for pid, _ in survivors)
     with sqlite3.connect(root / "gradebook.db") as db:
         rows = db.execute("select student_id, count(*) from submitted_assignment "
                           "group by student_id").fetchall()

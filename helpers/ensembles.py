@@ -103,7 +103,8 @@ class Ensemble(nn.Module):
                     (n, p.shape) for n, p in first.named_parameters()]:
                 raise ValueError(f"model {i} differs from model 0 in type or parameter shapes: "
                                  "every seed must build the same architecture")
-        explicit_ok = isinstance(first, models.SequenceModel | models.FusedSequenceModel)
+        # exact types: a subclass may add parameters the batched cells would silently ignore
+        explicit_ok = type(first) in (models.SequenceModel, models.FusedSequenceModel)
         if kind == "auto":
             kind = "explicit" if explicit_ok else "vmap"
         if kind == "explicit" and not explicit_ok:

@@ -21,6 +21,13 @@ Two ways to batch, chosen per model type (`Ensemble(..., batching=...)`):
   cells have no batching rule for vmap, so this is the fast path for the course's models.
 - "vmap": any other module whose forward(inputs (T, B, D)) returns (output, hiddens) and uses
   plain tensor operations runs under torch.func.vmap over torch.func.functional_call.
+
+Speed (benchmarks/ensembles.py, one thread, 5 seeds, B = 64): at H = 32, T = 50 the batched
+cells train 1.6-2.4x faster than the seeds one after another (tanh, sigmoid, GRU), about
+1.1-1.3x at H = 64, T = 200, where the arithmetic itself dominates; vmap is 0.7-1.3x (PyTorch's
+tanh cell falls back to a loop under vmap). An LSTM is the exception: PyTorch's fused nn.LSTM
+(models.FusedSequenceModel with training.train), one seed after another, is about 2x faster
+than the batched LSTM cell here.
 """
 
 from __future__ import annotations
@@ -104,7 +111,8 @@ class Ensemble(nn.Module):
                     (n, p.shape) for n, p in first.named_parameters()]:
                 raise ValueError(f"model {i} differs from model 0 in type or parameter shapes: "
                                  "every seed must build the same architecture")
-        explicit_ok = isinstance(first, models.SequenceModel | models.FusedSequenceModel)
+        # exact types: a subclass may add parameters the batched cells would silently ignore
+        explicit_ok = type(first) in (models.SequenceModel, models.FusedSequenceModel)
         if kind == "auto":
             kind = "explicit" if explicit_ok else "vmap"
         if kind == "explicit" and not explicit_ok:

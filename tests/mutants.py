@@ -45,6 +45,17 @@ def _loop(**changes: str) -> str:
     return _backward("".join(changes.get(k, v) for k, v in _GOOD_LOOP.items()))
 
 
+def _latch(step: str = "np.tanh(w * x)", start: str = "1.0",
+           guard: str = "    if not w > 1:\n        raise ValueError('w')\n",
+           loop: str | None = None) -> str:
+    """A latch_fixed_point with one part changed (the model solution when nothing is)."""
+    loop = loop or ("    while True:\n"
+                    f"        new = float({step})\n"
+                    "        if abs(new - x) < tol:\n            return new\n"
+                    "        x = new\n")
+    return f"def latch_fixed_point(w, tol=1e-12):\n{guard}    x = {start}\n{loop}"
+
+
 def _train_step(zero: str = "    optimizer.zero_grad()\n", before_backward: str = "",
                 after_backward: str = "", clip: str = "    norm = clip(params, limit)\n",
                 limit: str = "float('inf') if max_norm is None else max_norm",
@@ -313,25 +324,17 @@ MUTANTS = [
            "    return np.array(norms)\n"),
     # ---- 02_vanishing: latch_fixed_point, latch_gain (the tanh latch of Bengio et al. 1994)
     Mutant("02_vanishing", "latch_fixed_point", "a fixed number of iterations, not a tolerance",
-           "def latch_fixed_point(w, tol=1e-12):\n"
-           "    if not w > 1:\n        raise ValueError('w')\n"
-           "    x = 1.0\n    for _ in range(20):\n        x = float(np.tanh(w * x))\n"
-           "    return x\n", roundtrip=True),
+           _latch(loop="    for _ in range(20):\n        x = float(np.tanh(w * x))\n"
+                       "    return x\n"), roundtrip=True),
     Mutant("02_vanishing", "latch_fixed_point", "w outside the tanh: x = w tanh(x)",
-           "def latch_fixed_point(w, tol=1e-12):\n"
-           "    if not w > 1:\n        raise ValueError('w')\n"
-           "    x = 1.0\n    while True:\n        new = float(w * np.tanh(x))\n"
-           "        if abs(new - x) < tol:\n            return new\n        x = new\n"),
+           _latch(step="w * np.tanh(x)")),
     Mutant("02_vanishing", "latch_fixed_point", "starts at 0, the unstable fixed point",
-           "def latch_fixed_point(w, tol=1e-12):\n"
-           "    if not w > 1:\n        raise ValueError('w')\n"
-           "    x = 0.0\n    while True:\n        new = float(np.tanh(w * x))\n"
-           "        if abs(new - x) < tol:\n            return new\n        x = new\n"),
+           _latch(start="0.0")),
     Mutant("02_vanishing", "latch_fixed_point", "no ValueError for w <= 1",
-           "def latch_fixed_point(w, tol=1e-12):\n"
-           "    x = 1.0\n    for _ in range(100000):\n        new = float(np.tanh(w * x))\n"
-           "        if abs(new - x) < tol:\n            return new\n        x = new\n"
-           "    return x\n"),
+           _latch(guard="", loop="    for _ in range(100000):\n"
+                                 "        new = float(np.tanh(w * x))\n"
+                                 "        if abs(new - x) < tol:\n            return new\n"
+                                 "        x = new\n    return x\n")),
     Mutant("02_vanishing", "latch_gain", "forgets the self-weight w",
            "def latch_gain(x, w):\n    return 1.0 - np.asarray(x, float) ** 2\n", roundtrip=True),
     Mutant("02_vanishing", "latch_gain", "applies tanh again to the new state",

@@ -186,6 +186,24 @@ def test_vmap_and_explicit_agree_on_a_sequence_model():
     torch.testing.assert_close(explicit, vmapped, rtol=1e-12, atol=1e-12)
 
 
+def test_subclasses_go_through_vmap_and_built_models_can_be_stacked():
+    class WithSkip(models.SequenceModel):   # an extra parameter the batched cells do not know
+        def __init__(self):
+            super().__init__(2, 4, 1)
+            self.gate = nn.Parameter(torch.tensor(0.5))
+
+        def forward(self, inputs):
+            output, hiddens = super().forward(inputs)
+            return self.gate * output, hiddens
+
+    assert ensembles.Ensemble(lambda s: WithSkip(), SEEDS).batching == "vmap"
+    nets = [models.SequenceModel(2, 4, 1).double() for _ in range(3)]
+    ens = ensembles.Ensemble.from_models(nets)
+    inputs = adding_batch(0)[0]
+    for s, net in enumerate(nets):
+        torch.testing.assert_close(ens(inputs)[0][s], net(inputs)[0])
+
+
 def test_fused_models_are_batched_and_unrolled():
     def make(seed):
         return models.FusedSequenceModel(2, 5, 1, cell="lstm").double()

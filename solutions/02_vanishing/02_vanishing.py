@@ -396,7 +396,7 @@ checks.expect("hidden_jacobian", _raised == "ValueError", "accepted an unknown a
 # again by submultiplicativity. When $\gamma\,\sigma_{\max} < 1$ the gradient that reaches step
 # $k$ from a loss at step $T$ vanishes **at least geometrically** in $T - k$ (Bengio, Simard and
 # Frasconi 1994; Pascanu, Mikolov and Bengio 2013). For sigmoid, $\gamma = 1/4$ makes this likely:
-# it needs $\sigma_{\max}(W_{hh}) \ge 4$ just to avoid it.
+# the guarantee holds unless $\sigma_{\max}(W_{hh}) \ge 4$.
 #
 # ### Exercise 5: `jacobian_product_norms` (≈ 10 min)
 # Given the pre-activations $a_1, \dots, a_T$ of one sequence (row $t - 1$ holds $a_t$), return
@@ -813,10 +813,10 @@ claims.claim_seeds("as w grows, more bits are kept and less gradient gets back",
 # *At which distance does each network stop learning?* In the first-token task the label is
 # the first of $T$ random tokens; the other $T - 1$ are noise. We train sigmoid and tanh RNNs
 # ($H = 32$, five seeds each, the recipe of Section 4: Adam, learning rate $10^{-2}$, 300 steps
-# of 64 sequences, stopping a seed early once its loss is below 0.01) at several distances
-# $T$ and measure accuracy on 1000 fresh sequences (chance: 0.5). The tanh runs at $T = 32$ are
-# those of Section 4; the sigmoid, which already fails at $T = 16$, is not run at $T = 32$. For the
-# sigmoid we also try a learning rate three times larger.
+# of 64 sequences, stopping a seed early once its loss, averaged over 10 steps, is below 0.01)
+# at several distances and measure accuracy on 1000 fresh sequences (chance: 0.5). The tanh
+# runs at $T = 32$ are those of Section 4; the sigmoid, which already fails at $T = 16$, is not
+# run at $T = 32$. For the sigmoid we also try a learning rate three times larger.
 
 # %%
 distances = course.pick(full={"sigmoid": [2, 4, 8, 16], "tanh": [2, 4, 8, 16, 32]},
@@ -872,7 +872,7 @@ claims.claim_seeds("a larger learning rate rescues the sigmoid at T = 8 but not 
 # at $T = 8$ and $16$, in every seed. A three times larger learning rate rescues $T = 8$ but not
 # $T = 16$: each step of distance multiplies the gradient reaching the first token by another
 # factor well below 1 (at initialisation, the sigmoid rate printed in Section 3), so a better
-# step size buys a step or two of distance, not many. The tanh RNN, whose slope can reach 1,
+# step size moves the limit by a few steps, not many. The tanh RNN, whose slope can reach 1,
 # learns up to $T = 16$ in every seed, and at $T = 32$ only in some, as Section 4 found. Nothing
 # about the task changed except the number of steps the gradient has to cross: this is the
 # vanishing gradient as a learning failure. It is a statement about what was tried here, not a

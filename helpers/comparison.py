@@ -50,16 +50,15 @@ class Task:
     name: str
     input_size: int
     output_size: int
-    baseline: float          # the loss of the best answer that ignores the long-range input
+    baseline: float  # the loss of the best answer that ignores the long-range input
     baseline_label: str
-    threshold: float         # a run succeeds when its running-mean loss gets to this
+    threshold: float  # a run succeeds when its running-mean loss gets to this
     loss_label: str
 
     def batch(self, batch_size: int, seq_len: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self.name == "adding":
             return tasks.adding_problem(batch_size, seq_len, seed=seed)
-        return tasks.first_token_task(batch_size, seq_len, num_classes=self.output_size,
-                                      seed=seed)
+        return tasks.first_token_task(batch_size, seq_len, num_classes=self.output_size, seed=seed)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         if self.name == "adding":
@@ -70,8 +69,15 @@ class Task:
 CLASSES = 4
 TASKS = {
     "adding": Task("adding", 2, 1, 1 / 6, "always answer 1: MSE 1/6", 0.01, "MSE"),
-    "first token": Task("first token", CLASSES, CLASSES, math.log(CLASSES),
-                        f"chance: cross-entropy ln {CLASSES}", 0.05, "cross-entropy"),
+    "first token": Task(
+        "first token",
+        CLASSES,
+        CLASSES,
+        math.log(CLASSES),
+        f"chance: cross-entropy ln {CLASSES}",
+        0.05,
+        "cross-entropy",
+    ),
 }
 
 
@@ -81,14 +87,14 @@ class Recipe:
 
     name: str
     description: str
-    build: Callable[[int, int, int, Callable | None], nn.Module]   # (D, H, O, attention)
+    build: Callable[[int, int, int, Callable | None], nn.Module]  # (D, H, O, attention)
     # decoupled weight decay on W_hh alone (AdamW): W_hh <- (1 - lr * decay) W_hh every step
     decay: float = 0.0
 
 
 def _irnn(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
     net = models.SequenceModel(d, h, o, cell="relu")
-    with torch.no_grad():        # Le, Jaitly and Hinton (2015): W_hh = I, biases 0, small W_ih
+    with torch.no_grad():  # Le, Jaitly and Hinton (2015): W_hh = I, biases 0, small W_ih
         net.cell.weight_hh.copy_(torch.eye(h))
         net.cell.bias_hh.zero_()
         net.cell.bias_ih.zero_()
@@ -108,17 +114,19 @@ FORGET_BIAS = 2.0
 
 def _lstm(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
     net = models.SequenceModel(d, h, o, cell="lstm")
-    with torch.no_grad():        # as notebook 07: the forget slice of both biases at 1, b_f = 2
-        net.cell.bias_ih[h:2 * h] = FORGET_BIAS / 2
-        net.cell.bias_hh[h:2 * h] = FORGET_BIAS / 2
+    with torch.no_grad():  # as notebook 07: the forget slice of both biases at 1, b_f = 2
+        net.cell.bias_ih[h : 2 * h] = FORGET_BIAS / 2
+        net.cell.bias_hh[h : 2 * h] = FORGET_BIAS / 2
     return net
 
 
 def _attention(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
     if attention is None:
-        raise ValueError("the 'tanh + attention' recipe needs an attention function: "
-                         "run(..., attention=f) with f(query (B, H), keys (T, B, H), values "
-                         "(T, B, H)) -> context (B, H) in torch")
+        raise ValueError(
+            "the 'tanh + attention' recipe needs an attention function: "
+            "run(..., attention=f) with f(query (B, H), keys (T, B, H), values "
+            "(T, B, H)) -> context (B, H) in torch"
+        )
     return models.AttentionRNN(d, h, o, attention=attention)
 
 
@@ -126,26 +134,50 @@ SKIP = 10
 # Section 1's penalty: lam * sum(W_hh**2) multiplies W_hh by 1 - 2 * lr * lam per step; AdamW's
 # decoupled decay multiplies it by 1 - lr * decay, so decay = 2 * lam matches it.
 LAM = 0.03
-RECIPES = {r.name: r for r in (
-    Recipe("tanh", "tanh RNN, PyTorch's initialisation",
-           lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh")),
-    Recipe("ReLU", "ReLU RNN, PyTorch's initialisation",
-           lambda d, h, o, a: models.SequenceModel(d, h, o, cell="relu")),
-    Recipe("IRNN", "ReLU RNN, W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (Le et al. 2015)",
-           _irnn),
-    Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
-    Recipe("LSTM", "LSTM, forget bias 2: the forget slice of both biases at 1 (notebook 07)",
-           _lstm),
-    Recipe("GRU", "GRU, PyTorch's initialisation",
-           lambda d, h, o, a: models.SequenceModel(d, h, o, cell="gru")),
-    Recipe("tanh + skip", f"tanh RNN whose state also receives h_(t-{SKIP})",
-           lambda d, h, o, a: models.SkipRNN(d, h, o, skip=SKIP)),
-    Recipe("tanh + attention", "tanh RNN read out through attention over all its states",
-           _attention),
-    Recipe("tanh + decay", f"tanh RNN, W_hh decayed as by Section 1's L2 penalty, lambda = "
-           f"{LAM:g} (AdamW, decoupled)",
-           lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh"), decay=2 * LAM),
-)}
+RECIPES = {
+    r.name: r
+    for r in (
+        Recipe(
+            "tanh",
+            "tanh RNN, PyTorch's initialisation",
+            lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh"),
+        ),
+        Recipe(
+            "ReLU",
+            "ReLU RNN, PyTorch's initialisation",
+            lambda d, h, o, a: models.SequenceModel(d, h, o, cell="relu"),
+        ),
+        Recipe(
+            "IRNN", "ReLU RNN, W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (Le et al. 2015)", _irnn
+        ),
+        Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
+        Recipe(
+            "LSTM", "LSTM, forget bias 2: the forget slice of both biases at 1 (notebook 07)", _lstm
+        ),
+        Recipe(
+            "GRU",
+            "GRU, PyTorch's initialisation",
+            lambda d, h, o, a: models.SequenceModel(d, h, o, cell="gru"),
+        ),
+        Recipe(
+            "tanh + skip",
+            f"tanh RNN whose state also receives h_(t-{SKIP})",
+            lambda d, h, o, a: models.SkipRNN(d, h, o, skip=SKIP),
+        ),
+        Recipe(
+            "tanh + attention",
+            "tanh RNN read out through attention over all its states",
+            _attention,
+        ),
+        Recipe(
+            "tanh + decay",
+            f"tanh RNN, W_hh decayed as by Section 1's L2 penalty, lambda = "
+            f"{LAM:g} (AdamW, decoupled)",
+            lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh"),
+            decay=2 * LAM,
+        ),
+    )
+}
 
 
 def parameter_count(recipe_name: str, task_name: str, hidden_size: int = 32) -> int:
@@ -187,11 +219,11 @@ class Outcome:
     at initialisation and after training (float64), and the seconds it took."""
 
     lr: float
-    losses: np.ndarray       # (S, steps) float32
-    final: np.ndarray        # (S,)
-    accuracy: np.ndarray     # (S,)
-    flow_init: np.ndarray    # (S, T)
-    flow_after: np.ndarray   # (S, T)
+    losses: np.ndarray  # (S, steps) float32
+    final: np.ndarray  # (S,)
+    accuracy: np.ndarray  # (S,)
+    flow_init: np.ndarray  # (S, T)
+    flow_after: np.ndarray  # (S, T)
     seconds: float
 
 
@@ -200,9 +232,9 @@ class Trial:
     """One rate of the sweep (task, recipe, rate) at the sweep length, per sweep seed: the steps
     it trained, whether it stopped because it reached the threshold, its validation loss."""
 
-    steps: np.ndarray        # (S,) int
-    solved: np.ndarray       # (S,) bool
-    final: np.ndarray        # (S,)
+    steps: np.ndarray  # (S,) int
+    solved: np.ndarray  # (S,) bool
+    final: np.ndarray  # (S,)
     seconds: float
 
 
@@ -230,8 +262,11 @@ class Results:
 
     def sweep(self, task_name: str, recipe_name: str) -> dict[float, Trial]:
         """rate -> Trial for one task and recipe."""
-        return {lr: t for (task, recipe, lr), t in self.trials.items()
-                if task == task_name and recipe == recipe_name}
+        return {
+            lr: t
+            for (task, recipe, lr), t in self.trials.items()
+            if task == task_name and recipe == recipe_name
+        }
 
     def chosen_rate(self, task_name: str, recipe_name: str) -> float:
         """The rate `choose_rate` picks from the stored sweep."""
@@ -248,9 +283,14 @@ def _data_seed(task: Task, seq_len: int, seed: int, step: int) -> int:
 def _flows(ens: ensembles.Ensemble, task: Task, inputs, targets) -> np.ndarray:
     """(S, T) of ||dL/dh_k|| in float64, each seed on its own copy of the model."""
     targets = targets.double() if task.name == "adding" else targets
-    return np.stack([diagnostics.hidden_grad_norms(ens.model(s).double(), inputs.double(),
-                                                   targets, task.loss)
-                     for s in range(ens.size)])
+    return np.stack(
+        [
+            diagnostics.hidden_grad_norms(
+                ens.model(s).double(), inputs.double(), targets, task.loss
+            )
+            for s in range(ens.size)
+        ]
+    )
 
 
 def _evaluate(ens: ensembles.Ensemble, task: Task, inputs, targets):
@@ -263,9 +303,19 @@ def _evaluate(ens: ensembles.Ensemble, task: Task, inputs, targets):
     return final, np.array([float((out.argmax(1) == targets).float().mean()) for out in outputs])
 
 
-def _train(task: Task, recipe: Recipe, seq_len: int, lr: float, seeds: Iterable[int],
-           settings: Settings, attention, diagnose: bool, progress: bool):
+def _train(
+    task: Task,
+    recipe: Recipe,
+    seq_len: int,
+    lr: float,
+    seeds: Iterable[int],
+    settings: Settings,
+    attention,
+    diagnose: bool,
+    progress: bool,
+):
     """Train one recipe's seeds; returns (ensemble, history, flow at init or None)."""
+
     def make(seed: int) -> nn.Module:
         return recipe.build(task.input_size, settings.hidden_size, task.output_size, attention)
 
@@ -275,12 +325,25 @@ def _train(task: Task, recipe: Recipe, seq_len: int, lr: float, seeds: Iterable[
     ens = ensembles.Ensemble(make, seeds, batching="explicit")
     valid = task.batch(settings.valid_size, seq_len, seed=_data_seed(task, seq_len, -1, 0))
     flow_init = _flows(ens, task, *valid) if diagnose else None
-    decay = {"optimizer": "adamw", "weight_decay": recipe.decay,
-             "decay_only": ["cell.weight_hh"]} if recipe.decay else {"optimizer": "adam"}
+    decay = (
+        {"optimizer": "adamw", "weight_decay": recipe.decay, "decay_only": ["cell.weight_hh"]}
+        if recipe.decay
+        else {"optimizer": "adam"}
+    )
     history = ensembles.train(
-        ens, make_batch, task.loss, settings.steps, lr=lr, max_norm=settings.max_norm, **decay,
-        data="per_seed", stop_below=task.threshold, window=settings.window, progress=progress,
-        desc=f"{task.name}, {recipe.name}, T = {seq_len}, lr {lr:g}")
+        ens,
+        make_batch,
+        task.loss,
+        settings.steps,
+        lr=lr,
+        max_norm=settings.max_norm,
+        **decay,
+        data="per_seed",
+        stop_below=task.threshold,
+        window=settings.window,
+        progress=progress,
+        desc=f"{task.name}, {recipe.name}, T = {seq_len}, lr {lr:g}",
+    )
     return ens, history, valid, flow_init
 
 
@@ -293,9 +356,15 @@ def _one_thread(fn: Callable, *args):
         torch.set_num_threads(threads)
 
 
-def run_one(task_name: str, recipe_name: str, seq_len: int, lr: float,
-            settings: Settings = Settings(), attention: Callable | None = None,
-            progress: bool = False) -> Outcome:
+def run_one(
+    task_name: str,
+    recipe_name: str,
+    seq_len: int,
+    lr: float,
+    settings: Settings = Settings(),
+    attention: Callable | None = None,
+    progress: bool = False,
+) -> Outcome:
     """Train the reported seeds of one recipe on one task at one length and rate; deterministic
     on one machine (one torch thread while it runs, seeded models and batches)."""
     task = TASKS[one_of("task", task_name, TASKS)]
@@ -304,38 +373,68 @@ def run_one(task_name: str, recipe_name: str, seq_len: int, lr: float,
 
     def go() -> Outcome:
         start = time.perf_counter()
-        ens, history, valid, flow_init = _train(task, recipe, seq_len, lr, settings.seeds,
-                                                settings, attention, True, progress)
+        ens, history, valid, flow_init = _train(
+            task, recipe, seq_len, lr, settings.seeds, settings, attention, True, progress
+        )
         losses = np.full((ens.size, settings.steps), np.nan, dtype=np.float32)
         for s, run in enumerate(history.runs):
-            losses[s, :len(run.losses)] = run.losses
+            losses[s, : len(run.losses)] = run.losses
         final, accuracy = _evaluate(ens, task, *valid)
-        return Outcome(float(lr), losses, final, accuracy, flow_init, _flows(ens, task, *valid),
-                       time.perf_counter() - start)
+        return Outcome(
+            float(lr),
+            losses,
+            final,
+            accuracy,
+            flow_init,
+            _flows(ens, task, *valid),
+            time.perf_counter() - start,
+        )
 
     return _one_thread(go)
 
 
-def run_trial(task_name: str, recipe_name: str, lr: float, settings: Settings = Settings(),
-              attention: Callable | None = None, progress: bool = False) -> Trial:
+def run_trial(
+    task_name: str,
+    recipe_name: str,
+    lr: float,
+    settings: Settings = Settings(),
+    attention: Callable | None = None,
+    progress: bool = False,
+) -> Trial:
     """One rate of the sweep: the sweep seeds at the shortest length (deterministic, as run_one)."""
     task = TASKS[one_of("task", task_name, TASKS)]
     recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
 
     def go() -> Trial:
         start = time.perf_counter()
-        ens, history, valid, _ = _train(task, recipe, settings.sweep_length, lr,
-                                        settings.sweep_seeds, settings, attention, False,
-                                        progress)
+        ens, history, valid, _ = _train(
+            task,
+            recipe,
+            settings.sweep_length,
+            lr,
+            settings.sweep_seeds,
+            settings,
+            attention,
+            False,
+            progress,
+        )
         final, _ = _evaluate(ens, task, *valid)
-        return Trial(history.steps_taken(), np.array([r.stopped_early for r in history.runs]),
-                     final, time.perf_counter() - start)
+        return Trial(
+            history.steps_taken(),
+            np.array([r.stopped_early for r in history.runs]),
+            final,
+            time.perf_counter() - start,
+        )
 
     return _one_thread(go)
 
 
-def run(settings: Settings = Settings(), attention: Callable | None = None,
-        progress: bool = True, log: Callable[[str], None] | None = None) -> Results:
+def run(
+    settings: Settings = Settings(),
+    attention: Callable | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Results:
     """For every task and recipe of `settings`: the sweep over `settings.rates` at the shortest
     length, then the reported seeds at every length with the chosen rate. log(line) is called
     after each configuration with what it found."""
@@ -348,18 +447,22 @@ def run(settings: Settings = Settings(), attention: Callable | None = None,
             trial = run_trial(task_name, recipe_name, lr, settings, attention)
             results.trials[task_name, recipe_name, lr] = trial
             if log:
-                log(f"sweep {task_name} | {recipe_name} | lr {lr:g}: steps "
+                log(
+                    f"sweep {task_name} | {recipe_name} | lr {lr:g}: steps "
                     f"{trial.steps.tolist()} solved {trial.solved.tolist()} final "
-                    f"{np.round(trial.final, 4).tolist()} ({trial.seconds:.0f} s)")
+                    f"{np.round(trial.final, 4).tolist()} ({trial.seconds:.0f} s)"
+                )
         lr = results.chosen_rate(task_name, recipe_name)
         for seq_len in settings.lengths:
             outcome = run_one(task_name, recipe_name, seq_len, lr, settings, attention)
             results.outcomes[task_name, recipe_name, seq_len] = outcome
             if log:
                 steps = np.isfinite(outcome.losses).sum(axis=1)
-                log(f"run {task_name} | {recipe_name} | T = {seq_len} | lr {lr:g}: steps "
+                log(
+                    f"run {task_name} | {recipe_name} | T = {seq_len} | lr {lr:g}: steps "
                     f"{steps.tolist()} final {np.round(outcome.final, 4).tolist()} "
-                    f"({outcome.seconds:.0f} s)")
+                    f"({outcome.seconds:.0f} s)"
+                )
     return results
 
 
@@ -385,7 +488,8 @@ def load(path: str | Path = STORED) -> Results:
         raise FileNotFoundError(
             f"no comparison results at {path}: write them with `python "
             "scripts/compare_mitigations.py` (an installed copy of helpers needs the package data "
-            "helpers/data/*.npz), or train them with comparison.run()")
+            "helpers/data/*.npz), or train them with comparison.run()"
+        )
     with np.load(path) as data:
         raw = json.loads(str(data["settings"]))
         settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
@@ -393,13 +497,11 @@ def load(path: str | Path = STORED) -> Results:
         keys = {tuple(k.split("|")[:4]) for k in data.files if k != "settings"}
         for kind, task, recipe, value in keys:
             if kind == "run":
-                values = {n: data[_key(kind, task, recipe, int(value), n)]
-                          for n in OUTCOME_FIELDS}
+                values = {n: data[_key(kind, task, recipe, int(value), n)] for n in OUTCOME_FIELDS}
                 values.update(lr=float(values["lr"]), seconds=float(values["seconds"]))
                 results.outcomes[task, recipe, int(value)] = Outcome(**values)
             else:
-                values = {n: data[_key(kind, task, recipe, float(value), n)]
-                          for n in TRIAL_FIELDS}
+                values = {n: data[_key(kind, task, recipe, float(value), n)] for n in TRIAL_FIELDS}
                 values["seconds"] = float(values["seconds"])
                 results.trials[task, recipe, float(value)] = Trial(**values)
     return results

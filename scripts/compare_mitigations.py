@@ -30,14 +30,19 @@ from helpers import comparison
 def torch_attention(query, keys, values):
     """query (B, H), keys and values (T, B, H) -> context (B, H), by PyTorch's fused kernel."""
     return torch.nn.functional.scaled_dot_product_attention(
-        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)).squeeze(1)
+        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)
+    ).squeeze(1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=list(comparison.TASKS))
-    parser.add_argument("--recipes", nargs="*", default=list(comparison.RECIPES),
-                        help="only these recipes (merge the file into the stored one after)")
+    parser.add_argument(
+        "--recipes",
+        nargs="*",
+        default=list(comparison.RECIPES),
+        help="only these recipes (merge the file into the stored one after)",
+    )
     parser.add_argument("--out", default=str(comparison.STORED))
     parser.add_argument("--merge", nargs="*", help="join these result files into --out")
     args = parser.parse_args()
@@ -50,23 +55,29 @@ def main() -> None:
             merged.outcomes.update(part.outcomes)
             merged.trials.update(part.trials)
         comparison.save(merged, args.out)
-        print(f"{len(merged.outcomes)} configurations, {len(merged.trials)} sweep trials -> "
-              f"{args.out}")
+        print(
+            f"{len(merged.outcomes)} configurations, {len(merged.trials)} sweep trials -> "
+            f"{args.out}"
+        )
         return
     settings = comparison.Settings(tasks=tuple(args.tasks), recipes=tuple(args.recipes))
     start = time.perf_counter()
 
     def log(line: str) -> None:
-        print(f"[{time.perf_counter() - start:6.0f} s, load {os.getloadavg()[0]:.1f}] {line}",
-              flush=True)
+        print(
+            f"[{time.perf_counter() - start:6.0f} s, load {os.getloadavg()[0]:.1f}] {line}",
+            flush=True,
+        )
 
     results = comparison.run(settings, attention=torch_attention, progress=False, log=log)
     results.settings = comparison.Settings()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     comparison.save(results, args.out)
-    print(f"{len(results.outcomes)} configurations and {len(results.trials)} sweep trials in "
-          f"{time.perf_counter() - start:.0f} s (load average {os.getloadavg()[0]:.1f}) -> "
-          f"{args.out}")
+    print(
+        f"{len(results.outcomes)} configurations and {len(results.trials)} sweep trials in "
+        f"{time.perf_counter() - start:.0f} s (load average {os.getloadavg()[0]:.1f}) -> "
+        f"{args.out}"
+    )
 
 
 if __name__ == "__main__":

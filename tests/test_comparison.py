@@ -14,8 +14,9 @@ import torch
 from course_tools import ROOT
 from helpers import comparison
 
-_spec = importlib.util.spec_from_file_location("compare_mitigations",
-                                               ROOT / "scripts" / "compare_mitigations.py")
+_spec = importlib.util.spec_from_file_location(
+    "compare_mitigations", ROOT / "scripts" / "compare_mitigations.py"
+)
 script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(script)
 
@@ -34,7 +35,7 @@ def test_recipes_build_what_their_names_say():
     torch.testing.assert_close(orth @ orth.T, torch.eye(6), atol=1e-5, rtol=0)
     lstm = build("LSTM").cell
     forget = (lstm.bias_ih + lstm.bias_hh)[6:12].detach()
-    torch.testing.assert_close(forget, torch.full((6,), 2.0))           # notebook 07's b_f
+    torch.testing.assert_close(forget, torch.full((6,), 2.0))  # notebook 07's b_f
     torch.testing.assert_close(lstm.bias_ih[6:12].detach(), torch.ones(6))
     assert build("tanh + skip").skip == comparison.SKIP
     assert comparison.RECIPES["tanh + decay"].decay == pytest.approx(2 * comparison.LAM)
@@ -83,18 +84,29 @@ def test_the_sweep_rule():
 
 def test_every_seed_gets_its_own_batches():
     task = comparison.TASKS["adding"]
-    seeds = {comparison._data_seed(task, T, s, i) for T in (20, 100) for s in (-1, 0, 1, 100)
-             for i in (0, 1, 2999)}
+    seeds = {
+        comparison._data_seed(task, T, s, i)
+        for T in (20, 100)
+        for s in (-1, 0, 1, 100)
+        for i in (0, 1, 2999)
+    }
     assert len(seeds) == 2 * 4 * 3
     other = comparison._data_seed(comparison.TASKS["first token"], 20, 0, 0)
     assert other not in seeds
 
 
 def test_every_recipe_runs_and_results_survive_save_and_load(tmp_path):
-    settings = comparison.Settings(lengths=(12, 16), steps=3, valid_size=8, batch_size=4,
-                                   hidden_size=4, seeds=(0, 1, 2), sweep_seeds=(7, 8, 9),
-                                   rates=(0.001, 0.01),
-                                   recipes=("tanh", "LSTM", "tanh + attention", "tanh + decay"))
+    settings = comparison.Settings(
+        lengths=(12, 16),
+        steps=3,
+        valid_size=8,
+        batch_size=4,
+        hidden_size=4,
+        seeds=(0, 1, 2),
+        sweep_seeds=(7, 8, 9),
+        rates=(0.001, 0.01),
+        recipes=("tanh", "LSTM", "tanh + attention", "tanh + decay"),
+    )
     results = comparison.run(settings, attention=script.torch_attention, progress=False)
     assert len(results.outcomes) == 2 * 4 * 2 and len(results.trials) == 2 * 4 * 2
     for (task, recipe, T), outcome in results.outcomes.items():
@@ -111,8 +123,9 @@ def test_every_recipe_runs_and_results_survive_save_and_load(tmp_path):
     assert again.trials.keys() == results.trials.keys()
     for key, outcome in results.outcomes.items():
         for name in comparison.OUTCOME_FIELDS:
-            np.testing.assert_array_equal(getattr(again.outcomes[key], name),
-                                          getattr(outcome, name))
+            np.testing.assert_array_equal(
+                getattr(again.outcomes[key], name), getattr(outcome, name)
+            )
     for key, t in results.trials.items():
         for name in comparison.TRIAL_FIELDS:
             np.testing.assert_array_equal(getattr(again.trials[key], name), getattr(t, name))
@@ -121,8 +134,9 @@ def test_every_recipe_runs_and_results_survive_save_and_load(tmp_path):
 
 
 def test_decay_row_shrinks_only_W_hh():
-    settings = comparison.Settings(lengths=(10,), steps=30, valid_size=8, batch_size=4,
-                                   hidden_size=4, seeds=(0, 1, 2))
+    settings = comparison.Settings(
+        lengths=(10,), steps=30, valid_size=8, batch_size=4, hidden_size=4, seeds=(0, 1, 2)
+    )
     plain = comparison.run_one("adding", "tanh", 10, 0.01, settings)
     decayed = comparison.run_one("adding", "tanh + decay", 10, 0.01, settings)
     # same models and batches: the first loss (before any update) is the same
@@ -148,20 +162,25 @@ def test_stored_results_are_complete_and_use_the_chosen_rate(stored):
 @pytest.mark.parametrize("key", [("adding", "tanh + attention", 20), ("first token", "GRU", 20)])
 def test_stored_results_come_back_exactly(stored, key):
     lr = stored.chosen_rate(*key[:2])
-    again = comparison.run_one(*key, lr=lr, settings=stored.settings,
-                               attention=script.torch_attention)
+    again = comparison.run_one(
+        *key, lr=lr, settings=stored.settings, attention=script.torch_attention
+    )
     for name in ("losses", "final", "accuracy", "flow_init", "flow_after"):
-        np.testing.assert_array_equal(getattr(again, name), getattr(stored.outcomes[key], name),
-                                      err_msg=f"{key} {name}: run scripts/compare_mitigations.py"
-                                              " again if helpers.comparison changed")
+        np.testing.assert_array_equal(
+            getattr(again, name),
+            getattr(stored.outcomes[key], name),
+            err_msg=f"{key} {name}: run scripts/compare_mitigations.py"
+            " again if helpers.comparison changed",
+        )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("key", [("adding", "GRU", 0.03)])
 def test_stored_sweep_comes_back_exactly(stored, key):
-    again = comparison.run_trial(*key, settings=stored.settings,
-                                 attention=script.torch_attention)
+    again = comparison.run_trial(*key, settings=stored.settings, attention=script.torch_attention)
     for name in ("steps", "solved", "final"):
-        np.testing.assert_array_equal(getattr(again, name), getattr(stored.trials[key], name),
-                                      err_msg=f"sweep {key} {name}: run "
-                                              "scripts/compare_mitigations.py again")
+        np.testing.assert_array_equal(
+            getattr(again, name),
+            getattr(stored.trials[key], name),
+            err_msg=f"sweep {key} {name}: run scripts/compare_mitigations.py again",
+        )

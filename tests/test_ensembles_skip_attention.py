@@ -18,7 +18,8 @@ SEEDS = [2, 4, 7]
 def sdpa(query, keys, values):
     """Context only, from PyTorch's fused attention: query (B, H), keys, values (T, B, H)."""
     return nn.functional.scaled_dot_product_attention(
-        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)).squeeze(1)
+        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)
+    ).squeeze(1)
 
 
 def softmax_pair(query, keys, values):
@@ -52,9 +53,9 @@ def test_batched_forward_and_gradient_flow_match_each_seed(name):
         output, states = net(inputs)
         torch.testing.assert_close(outputs[index], output, rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(torch.stack(hiddens)[:, index], torch.stack(states))
-        np.testing.assert_allclose(flows[index],
-                                   diagnostics.hidden_grad_norms(net, inputs, targets, MSE),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            flows[index], diagnostics.hidden_grad_norms(net, inputs, targets, MSE), rtol=1e-10
+        )
 
 
 @pytest.mark.parametrize("name", ["skip", "attention"])
@@ -81,10 +82,13 @@ def test_weight_decay_shrinks_weights_and_is_checked():
 
     plain, decayed = (ensembles.Ensemble(make, SEEDS) for _ in range(2))
     ensembles.train(plain, batch, MSE, steps=20, lr=0.01, optimizer="sgd", progress=False)
-    ensembles.train(decayed, batch, MSE, steps=20, lr=0.01, optimizer="sgd", weight_decay=5.0,
-                    progress=False)
-    norm = {k: float(e.params["cell__weight_hh"].detach().norm()) for k, e in
-            (("plain", plain), ("decayed", decayed))}
+    ensembles.train(
+        decayed, batch, MSE, steps=20, lr=0.01, optimizer="sgd", weight_decay=5.0, progress=False
+    )
+    norm = {
+        k: float(e.params["cell__weight_hh"].detach().norm())
+        for k, e in (("plain", plain), ("decayed", decayed))
+    }
     assert norm["decayed"] < 0.5 * norm["plain"]
     with pytest.raises(ValueError, match="weight_decay"):
         ensembles.train(plain, batch, MSE, steps=1, weight_decay=-1.0, progress=False)
@@ -105,6 +109,7 @@ def test_skip_ensemble_alone_matches_the_training_loop_without_decay():
 def test_decoupled_decay_on_chosen_parameters_is_adamw_alone():
     """optimizer="adamw" with decay_only: each seed follows torch.optim.AdamW with the decay
     on those parameters only, trained alone (clipping and per-seed data included)."""
+
     def make(seed):
         return models.SequenceModel(2, 4, 1).double()
 
@@ -112,16 +117,28 @@ def test_decoupled_decay_on_chosen_parameters_is_adamw_alone():
         return batch(1000 * seed + i)
 
     ens = ensembles.Ensemble(make, SEEDS)
-    runs = ensembles.train(ens, own_batch, MSE, steps=6, lr=0.05, optimizer="adamw",
-                           weight_decay=0.5, decay_only=["cell.weight_hh"], max_norm=0.1,
-                           data="per_seed", progress=False)
+    runs = ensembles.train(
+        ens,
+        own_batch,
+        MSE,
+        steps=6,
+        lr=0.05,
+        optimizer="adamw",
+        weight_decay=0.5,
+        decay_only=["cell.weight_hh"],
+        max_norm=0.1,
+        data="per_seed",
+        progress=False,
+    )
     for index, seed in enumerate(SEEDS):
         torch.manual_seed(seed)
         net = make(seed)
         decayed = [net.cell.weight_hh]
         rest = [p for n, p in net.named_parameters() if n != "cell.weight_hh"]
-        optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": 0.5},
-                                       {"params": rest, "weight_decay": 0.0}], lr=0.05)
+        optimizer = torch.optim.AdamW(
+            [{"params": decayed, "weight_decay": 0.5}, {"params": rest, "weight_decay": 0.0}],
+            lr=0.05,
+        )
         for i in range(6):
             optimizer.zero_grad()
             loss = MSE(net(own_batch(i, seed)[0])[0], own_batch(i, seed)[1])
@@ -132,9 +149,28 @@ def test_decoupled_decay_on_chosen_parameters_is_adamw_alone():
         for p, q in zip(ens.model(index).parameters(), net.parameters(), strict=True):
             torch.testing.assert_close(p, q, rtol=1e-9, atol=1e-12)
     untouched = ensembles.Ensemble(make, SEEDS)
-    ensembles.train(untouched, own_batch, MSE, steps=6, lr=0.05, optimizer="adamw",
-                    weight_decay=0.0, max_norm=0.1, data="per_seed", progress=False)
+    ensembles.train(
+        untouched,
+        own_batch,
+        MSE,
+        steps=6,
+        lr=0.05,
+        optimizer="adamw",
+        weight_decay=0.0,
+        max_norm=0.1,
+        data="per_seed",
+        progress=False,
+    )
     assert not torch.equal(ens.params["cell__weight_hh"], untouched.params["cell__weight_hh"])
     with pytest.raises(ValueError, match="decay_only"):
-        ensembles.train(ens, own_batch, MSE, steps=1, optimizer="adamw", weight_decay=0.1,
-                        decay_only=["W_hh"], data="per_seed", progress=False)
+        ensembles.train(
+            ens,
+            own_batch,
+            MSE,
+            steps=1,
+            optimizer="adamw",
+            weight_decay=0.1,
+            decay_only=["W_hh"],
+            data="per_seed",
+            progress=False,
+        )

@@ -6,6 +6,8 @@ Modules:
     models       small recurrent models that expose their hidden states
     diagnostics  gradient norms through time from one backward pass
     training     a training loop that records losses and gradient norms
+    ensembles    several seeds of one model trained together as one batched computation
+    claims       claims the prose makes about an experiment, checked right after it
     plots        one plotting style for every figure
     widgets      interactive explorers (sliders that redraw a figure)
     checks       visible checks whose failures say what was tried, returned, expected, and why

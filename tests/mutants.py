@@ -313,6 +313,32 @@ MUTANTS = [
            "def global_grad_norm(grads):\n"
            "    return float(np.sqrt(sum(np.linalg.norm(g, 2) ** 2 if np.ndim(g) == 2 else\n"
            "                             np.sum(g ** 2) for g in grads)))\n"),
+    # ---- 03_exploding: constant_answer_mse
+    Mutant("03_exploding", "constant_answer_mse",
+           "the variance of one uniform (1/12), not of the sum",
+           "def constant_answer_mse(c):\n"
+           "    return 1 / 12 + (1 - np.asarray(c, float)) ** 2\n", roundtrip=True),
+    Mutant("03_exploding", "constant_answer_mse", "E[U^2] = 1/3 taken for Var(U)",
+           "def constant_answer_mse(c):\n"
+           "    return 2 / 3 + (1 - np.asarray(c, float)) ** 2\n"),
+    Mutant("03_exploding", "constant_answer_mse", "Var(U1 + U2) = 4 Var(U): the sum taken as 2U",
+           "def constant_answer_mse(c):\n"
+           "    return 4 / 12 + (1 - np.asarray(c, float)) ** 2\n"),
+    Mutant("03_exploding", "constant_answer_mse", "the bias term (1 - c)^2 forgotten",
+           "def constant_answer_mse(c):\n"
+           "    return 1 / 6 + 0.0 * np.asarray(c, float)\n"),
+    Mutant("03_exploding", "constant_answer_mse", "the mean of one uniform (1/2) as E[U1 + U2]",
+           "def constant_answer_mse(c):\n"
+           "    return 1 / 6 + (0.5 - np.asarray(c, float)) ** 2\n"),
+    Mutant("03_exploding", "constant_answer_mse", "standard deviation instead of variance",
+           "def constant_answer_mse(c):\n"
+           "    return np.sqrt(1 / 6) + (1 - np.asarray(c, float)) ** 2\n"),
+    Mutant("03_exploding", "constant_answer_mse",
+           "a Monte Carlo estimate instead of the exact value",
+           "def constant_answer_mse(c):\n"
+           "    u = np.random.default_rng(0).uniform(size=(2, 100_000))\n"
+           "    s = u.sum(axis=0)\n"
+           "    return np.mean((s - np.asarray(c, float)[..., None]) ** 2, axis=-1)\n"),
     # ---- 03_exploding: single_unit_rnn
     Mutant("03_exploding", "single_unit_rnn", "textbook sigmoid overflows for huge weights",
            "def single_unit_rnn(w, b, x0, T):\n"

@@ -164,6 +164,13 @@ def _lstm_backward(**changes: str) -> str:
             + "".join(changes.get(k, v) for k, v in _LSTM_BACKWARD.items()))
 
 
+def _constant_mse(expression: str) -> str:
+    """A constant_answer_mse returning `expression` of c (a float64 array)."""
+    return ("def constant_answer_mse(c):\n"
+            "    c = np.asarray(c, float)\n"
+            f"    return {expression}\n")
+
+
 def _cell_path(body: str) -> str:
     return ("def cell_state_gradient(forget_gates):\n"
             "    f = np.asarray(forget_gates, dtype=float)\n"
@@ -344,29 +351,21 @@ MUTANTS = [
     # ---- 03_exploding: constant_answer_mse
     Mutant("03_exploding", "constant_answer_mse",
            "the variance of one uniform (1/12), not of the sum",
-           "def constant_answer_mse(c):\n"
-           "    return 1 / 12 + (1 - np.asarray(c, float)) ** 2\n", roundtrip=True),
+           _constant_mse("1 / 12 + (1 - c) ** 2"), roundtrip=True),
     Mutant("03_exploding", "constant_answer_mse", "E[U^2] = 1/3 taken for Var(U)",
-           "def constant_answer_mse(c):\n"
-           "    return 2 / 3 + (1 - np.asarray(c, float)) ** 2\n"),
+           _constant_mse("2 / 3 + (1 - c) ** 2")),
     Mutant("03_exploding", "constant_answer_mse", "Var(U1 + U2) = 4 Var(U): the sum taken as 2U",
-           "def constant_answer_mse(c):\n"
-           "    return 4 / 12 + (1 - np.asarray(c, float)) ** 2\n"),
+           _constant_mse("4 / 12 + (1 - c) ** 2")),
     Mutant("03_exploding", "constant_answer_mse", "the bias term (1 - c)^2 forgotten",
-           "def constant_answer_mse(c):\n"
-           "    return 1 / 6 + 0.0 * np.asarray(c, float)\n"),
+           _constant_mse("1 / 6 + 0.0 * c")),
     Mutant("03_exploding", "constant_answer_mse", "the mean of one uniform (1/2) as E[U1 + U2]",
-           "def constant_answer_mse(c):\n"
-           "    return 1 / 6 + (0.5 - np.asarray(c, float)) ** 2\n"),
+           _constant_mse("1 / 6 + (0.5 - c) ** 2")),
     Mutant("03_exploding", "constant_answer_mse", "standard deviation instead of variance",
-           "def constant_answer_mse(c):\n"
-           "    return np.sqrt(1 / 6) + (1 - np.asarray(c, float)) ** 2\n"),
+           _constant_mse("np.sqrt(1 / 6) + (1 - c) ** 2")),
     Mutant("03_exploding", "constant_answer_mse",
            "a Monte Carlo estimate instead of the exact value",
-           "def constant_answer_mse(c):\n"
-           "    u = np.random.default_rng(0).uniform(size=(2, 100_000))\n"
-           "    s = u.sum(axis=0)\n"
-           "    return np.mean((s - np.asarray(c, float)[..., None]) ** 2, axis=-1)\n"),
+           _constant_mse("np.mean((np.random.default_rng(0).uniform(size=(2, 100_000)).sum(0)"
+                         " - c[..., None]) ** 2, axis=-1)")),
     # ---- 03_exploding: single_unit_rnn
     Mutant("03_exploding", "single_unit_rnn", "textbook sigmoid overflows for huge weights",
            "def single_unit_rnn(w, b, x0, T):\n"

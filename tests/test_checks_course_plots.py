@@ -149,7 +149,8 @@ def test_expect_elementwise_catches_warnings_changes_in_place_and_wrong_values()
     def noisy(v):
         with np.errstate(over="warn"):
             return np.exp(-v) * 0 + v
-    with pytest.raises(checks.CheckFailure, match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
+    with pytest.raises(checks.CheckFailure,
+                       match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
         checks.expect_elementwise("ex", noisy, x, x, hint="h", warning_hint="w")
 
     def in_place(v):

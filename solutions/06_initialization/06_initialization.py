@@ -804,9 +804,9 @@ claims.claim("small start: below -50 with every activation; Xavier: tanh and ELU
 # a tanh RNN with small random $W_{hh}$ $\mathcal N(0, 0.01^2)$, a tanh RNN with an orthogonal
 # $W_{hh}$, a ReLU RNN with an orthogonal $W_{hh}$, and the IRNN (ReLU, identity). Always
 # answering 1 gives MSE $1/6 \approx 0.167$ (notebook 03); that is the line to get below. A run
-# stops once its MSE averaged over 20 steps is below 0.1, or after 500 steps. The runs use
-# PyTorch's fused `nn.RNN` (`helpers.models.FusedSequenceModel`), a few times faster than a
-# Python loop over time steps.
+# stops once its MSE averaged over 20 steps is below 0.1, or after 500 steps. The six runs
+# of each activation train together as one batched computation (`helpers.ensembles`, with
+# the clipping done per run); each follows the run it would follow alone.
 
 # %%
 H_TRAIN, T_TRAIN = 32, course.pick(full=50, smoke=10)
@@ -818,16 +818,6 @@ candidates = {
     "relu, orthogonal": ("relu", schemes["orthogonal"]),
     "IRNN (relu, identity)": ("relu", schemes["identity"]),
 }
-
-
-def clipped_step(model, inputs, targets, loss_fn, optimizer, max_norm=1.0):
-    """zero_grad, forward, backward, clip by the global norm, step: notebook 05's train_step."""
-    optimizer.zero_grad()
-    loss = loss_fn(model(inputs)[0], targets)
-    loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return float(loss.detach()), float(norm)
 
 
 def fresh_model(cell, make_W_hh, seed):
@@ -844,12 +834,21 @@ def fresh_model(cell, make_W_hh, seed):
     return net
 
 
-runs = {name: [training.train(
-    fresh_model(cell, make, seed),
-    lambda i, seed=seed: tasks.adding_problem(64, T_TRAIN, seed=100_000 * seed + 1000 + i),
-    torch.nn.functional.mse_loss, steps=STEPS, lr=3e-3, step=clipped_step, stop_below=TARGET,
-    window=WINDOW, progress=False) for seed in tqdm(SEEDS, desc=name)]
-    for name, (cell, make) in candidates.items()}
+from helpers import ensembles  # noqa: E402
+
+runs = {}
+for cell in ("tanh", "relu"):         # the runs of one cell type train as one batched computation
+    names = [name for name, (c, _) in candidates.items() if c == cell]
+    members = [(name, seed) for name in names for seed in SEEDS]
+    ensemble = ensembles.Ensemble.from_models(
+        [fresh_model(cell, candidates[name][1], seed) for name, seed in members])
+    history = ensembles.train(
+        ensemble, lambda i, k: tasks.adding_problem(64, T_TRAIN,
+                                                    seed=100_000 * members[k][1] + 1000 + i),
+        torch.nn.functional.mse_loss, steps=STEPS, lr=3e-3, max_norm=1.0, data="per_seed",
+        stop_below=TARGET, window=WINDOW, desc=f"{cell}: {len(members)} runs")
+    for name in names:
+        runs[name] = [run for (n, _), run in zip(members, history.runs) if n == name]
 fig, ax = plt.subplots(figsize=(8, 4.5))
 for colour, (name, histories) in zip(("C0", "C1", "C2", "C3"), runs.items()):
     for k, history in enumerate(histories):

@@ -146,7 +146,7 @@ def claim_seeds(statement: str, outcomes: Sequence[bool], spread: str = "") -> b
 def spread(values: Sequence[float] | np.ndarray, fmt: str = ".3g", label: str = "") -> str:
     """'label lo-hi' for the values of several seeds: the range a claim_seeds evidence quotes.
 
-    values: one number per seed; fmt: a format spec for each number (".3f", ".1e", ".0%");
+    values: one number per seed; fmt: a format spec for each number (".3f", ".1e", ".0%", "d");
     label: what was measured ("final MSE"). Non-finite values are reported as such.
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -156,7 +156,10 @@ def spread(values: Sequence[float] | np.ndarray, fmt: str = ".3g", label: str = 
     prefix = f"{label} " if label else ""
     if finite.size == 0:
         return f"{prefix}non-finite in every seed"
-    lo, hi = format(finite.min(), fmt), format(finite.max(), fmt)
+    def show(v: float) -> str:
+        return format(int(v) if fmt.endswith("d") else v, fmt)
+
+    lo, hi = show(finite.min()), show(finite.max())
     text = prefix + (lo if lo == hi else f"{lo} to {hi}")
     missing = values.size - finite.size
     return text + (f" ({missing} non-finite)" if missing else "")

@@ -64,6 +64,7 @@ def test_spread_formats_ranges_and_non_finite_values():
     assert with_nan == "loss 1.0 to 3.0 (1 non-finite)"
     assert claims.spread([float("inf")] * 3) == "non-finite in every seed"
     assert claims.spread([0.2, 0.9, 0.5], ".0%") == "20% to 90%"
+    assert claims.spread([5, 2, 3], "d") == "2 to 5"
 
 
 @pytest.mark.parametrize("call,message", [

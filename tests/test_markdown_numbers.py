@@ -13,7 +13,6 @@ import markdown_numbers as rule
 # Notebooks whose prose is still being fixed (issue 13). Remove a notebook's line when its
 # markdown passes: strict xfail, so a notebook that already passes fails here as a reminder.
 BEING_FIXED = {
-    "01_bptt": "notebook 01: prose numbers being replaced by printed, checked ones (issue 13)",
 }
 
 

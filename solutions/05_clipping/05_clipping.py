@@ -430,7 +430,7 @@ check_train_step(train_step, "gru", 0.2, 1.0, 4, "a GRU, clipping active")
 # the MSE of always answering 1).
 
 # %%
-T, steps, seeds = 30, course.pick(full=150, smoke=30), range(course.pick(full=5, smoke=2))
+T, steps, seeds = 30, course.pick(full=150, smoke=30), range(course.pick(full=5, smoke=3))
 runs = {None: [], 1.0: []}
 for max_norm in runs:
     for seed in tqdm(seeds, desc=f"max_norm = {max_norm}"):

@@ -511,8 +511,8 @@ claims.claim("the norms spread over orders of magnitude, with a tail that pulls 
 # is pulled up by that tail, the median is not. Now the interplay with the learning rate: for
 # each learning rate and threshold (multiples of the average), runs from three starts
 # ($T = 30$, seeds 0, 1, 2, at most 60 steps). Each cell counts the steps until the loss first
-# drops to 0.25 (one and a half times the baseline; the printout gives the losses the runs start from), one
-# number per seed, or says that a run hit inf/NaN.
+# drops to 0.25 (one and a half times the baseline; the printout gives the losses the runs
+# start from), one number per seed, or says that a run hit inf/NaN.
 
 # %%
 steps_grid, good_enough = course.pick(full=60, smoke=15), 0.25
@@ -585,8 +585,9 @@ claims.claim("at the largest learning rate, 10x the average let at least one run
 # %% [markdown]
 # Read the table by rows, one number per seed in each cell. The length of an update is at most
 # learning rate × `max_norm`, so the two act together. A threshold far below the average
-# (0.1×) makes every step short: at the two smaller learning rates it is slower than the
-# average in every seed, while at the largest one short steps cost little. Without clipping
+# (0.1×) makes every step short: at the two smaller learning rates it is slower than a
+# threshold at the average (1×) in every seed, while at the largest one short steps cost
+# little. Without clipping
 # the largest learning rate overflows in every seed and the middle one in most. Thresholds of
 # half to once the average never overflow, and at the two larger learning rates they are
 # within a few steps of the fastest cell of their row. Ten times the average is the upper end
@@ -601,8 +602,8 @@ claims.claim("at the largest learning rate, 10x the average let at least one run
 # *What does clipping do on notebook 03's cliff?* The one-unit network
 # $x_t = w\,\sigma(x_{t-1}) + b$, $L = (x_{20} - 0.7)^2$, trained by gradient descent from the
 # same start, without clipping and clipped by norm (your `clip_grad_norm` on the gradient
-# $(\partial L/\partial w, \partial L/\partial b)$). The gradient comes from autograd on a
-# whole grid at once.
+# $(\partial L/\partial w, \partial L/\partial b)$). The loss and its gradient come from
+# autograd through the same recurrence (for the surface, on a whole grid at once).
 
 # %%
 def one_unit_loss(w, b, T=20, x0=0.5, target=0.7):

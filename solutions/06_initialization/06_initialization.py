@@ -554,6 +554,8 @@ spectra = {name: np.linalg.svd(make(H_SPECTRUM, np.random.default_rng(1)), compu
 ax = plots.line_plot(np.arange(1, H_SPECTRUM + 1), spectra, logy=True,
                      title=f"Singular values of W_hh at initialisation (H = {H_SPECTRUM})",
                      xlabel="index (largest first)", ylabel="singular value")
+ax.get_lines()[list(spectra).index("identity")].set_linestyle("--")   # on top of orthogonal's
+ax.legend()
 plt.show()
 for name, values in spectra.items():
     print(f"{name:>18}: sigma_max {values[0]:.3f}, sigma_min {values[-1]:.2g}")

@@ -726,18 +726,32 @@ def clipped_step(model, inputs, targets, loss_fn, optimizer, max_norm=1.0):
 
 
 runs, flow_before, flow_after, seconds = {}, {}, {}, {}
-for name in CELLS:
+
+
+def train_seeds(name):
+    """Train the seeds of `name` one after another; record ||dL/dh_k|| before and after each."""
     runs[name], flow_before[name], flow_after[name] = [], [], []
     start = time.perf_counter()
     for seed in tqdm(SEEDS, desc=name):
         net = fresh(name, seed)
         flow_before[name].append(flow(net))
         runs[name].append(training.train(
-            net, lambda i, seed=seed: tasks.adding_problem(64, T_LONG, seed=100_000 * seed + 1000 + i),
+            net, lambda i, seed=seed: tasks.adding_problem(64, T_LONG,
+                                                           seed=100_000 * seed + 1000 + i),
             torch.nn.functional.mse_loss, steps=MAX_STEPS[name], lr=LR[name], step=clipped_step,
             stop_below=None if name == "tanh RNN" else 0.01, window=10, progress=False))
         flow_after[name].append(flow(net))
     seconds[name] = time.perf_counter() - start
+
+
+# %%
+train_seeds("tanh RNN")
+
+# %%
+train_seeds("LSTM")
+
+# %%
+train_seeds("GRU")
 
 # %%
 window, colours = 10, {name: f"C{i}" for i, name in enumerate(CELLS)}

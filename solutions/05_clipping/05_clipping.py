@@ -542,8 +542,10 @@ labels = np.array([[" ".join("NaN" if overflowed[k, r, c] else
                     for c in range(len(multiples))] for r in range(len(learning_rates))])
 fig, ax = plt.subplots(figsize=(9, 3.4))
 shown = np.where(overflowed | np.isinf(reached), np.nan, reached)
-with np.errstate(all="ignore"):
-    image = ax.imshow(np.nanmedian(shown, axis=0), cmap="viridis", aspect="auto", vmin=0)
+finite = ~np.isnan(shown)                                   # runs that reached the loss
+median = np.full(shown.shape[1:], np.nan)                   # blank where no run did
+median[finite.any(axis=0)] = np.nanmedian(shown[:, finite.any(axis=0)], axis=0)
+image = ax.imshow(median, cmap="viridis", aspect="auto", vmin=0)
 for (r, c), text in np.ndenumerate(labels):
     ax.text(c, r, text, ha="center", va="center", fontsize=8,
             color="red" if "NaN" in text else "black",

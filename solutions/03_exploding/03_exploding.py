@@ -662,14 +662,14 @@ for column, s in enumerate(scales):
         style = ":" if history.first_nonfinite_step is not None else "-"
         line, = axes[0, column].plot(history.losses, style, linewidth=1.2, label=f"seed {seed}")
         axes[1, column].plot(history.grad_norms, style, linewidth=1.2, color=line.get_color())
-    calm = [h for h in histories[s] if h.first_nonfinite_step is None]
-    for row, key in ((0, "losses"), (1, "grad_norms")):      # runs that overflowed go off the top
-        values = np.concatenate([getattr(h, key) for h in calm])
-        axes[row, column].set_ylim(values.min() / 2, values.max() * 10)
         for j, _, loss, norm_before, norm_at, _ in jumps_of(history):
             axes[0, column].plot(j, loss, "x", color="red", markersize=10, markeredgewidth=2)
             axes[1, column].plot([j - 1, j], [norm_before, norm_at], "x", color="red",
                                  markersize=10, markeredgewidth=2)
+    calm = [h for h in histories[s] if h.first_nonfinite_step is None]
+    for row, key in ((0, "losses"), (1, "grad_norms")):      # runs that overflowed go off the top
+        values = np.concatenate([getattr(h, key) for h in calm])
+        axes[row, column].set_ylim(values.min() / 2, values.max() * 10)
     plots.labelled(axes[0, column], f"s = {s}: loss (red x: a jump; dotted: overflowed)",
                    "training step", "MSE loss", logy=True)
     plots.labelled(axes[1, column], f"s = {s}: gradient norm (red x: at and before a jump)",

@@ -150,10 +150,10 @@ def spread(values: Sequence[float] | np.ndarray, fmt: str = ".3g", label: str = 
     label: what was measured ("final MSE"). Non-finite values are reported as such.
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if values.size == 0:
-        raise ValueError("values must hold at least one number (one per seed)")
-    finite = values[np.isfinite(values)]
     prefix = f"{label} " if label else ""
+    if values.size == 0:           # an empty group of seeds (none failed, say)
+        return f"{prefix}(no seeds)"
+    finite = values[np.isfinite(values)]
     if finite.size == 0:
         return f"{prefix}non-finite in every seed"
     def show(v: float) -> str:

@@ -321,6 +321,36 @@ MUTANTS = [
            "        product = product @ hidden_jacobian(W_hh, pre[k], activation)\n"
            "        norms.insert(0, np.linalg.norm(product, 2))\n"
            "    return np.array(norms)\n"),
+    # ---- 02_vanishing: latch_fixed_point, latch_gain (the tanh latch of Bengio et al. 1994)
+    Mutant("02_vanishing", "latch_fixed_point", "a fixed number of iterations, not a tolerance",
+           "def latch_fixed_point(w, tol=1e-12):\n"
+           "    if not w > 1:\n        raise ValueError('w')\n"
+           "    x = 1.0\n    for _ in range(20):\n        x = float(np.tanh(w * x))\n"
+           "    return x\n", roundtrip=True),
+    Mutant("02_vanishing", "latch_fixed_point", "w outside the tanh: x = w tanh(x)",
+           "def latch_fixed_point(w, tol=1e-12):\n"
+           "    if not w > 1:\n        raise ValueError('w')\n"
+           "    x = 1.0\n    while True:\n        new = float(w * np.tanh(x))\n"
+           "        if abs(new - x) < tol:\n            return new\n        x = new\n"),
+    Mutant("02_vanishing", "latch_fixed_point", "starts at 0, the unstable fixed point",
+           "def latch_fixed_point(w, tol=1e-12):\n"
+           "    if not w > 1:\n        raise ValueError('w')\n"
+           "    x = 0.0\n    while True:\n        new = float(np.tanh(w * x))\n"
+           "        if abs(new - x) < tol:\n            return new\n        x = new\n"),
+    Mutant("02_vanishing", "latch_fixed_point", "no ValueError for w <= 1",
+           "def latch_fixed_point(w, tol=1e-12):\n"
+           "    x = 1.0\n    for _ in range(100000):\n        new = float(np.tanh(w * x))\n"
+           "        if abs(new - x) < tol:\n            return new\n        x = new\n"
+           "    return x\n"),
+    Mutant("02_vanishing", "latch_gain", "forgets the self-weight w",
+           "def latch_gain(x, w):\n    return 1.0 - np.asarray(x, float) ** 2\n", roundtrip=True),
+    Mutant("02_vanishing", "latch_gain", "applies tanh again to the new state",
+           "def latch_gain(x, w):\n    return w * (1.0 - np.tanh(np.asarray(x, float)) ** 2)\n"),
+    Mutant("02_vanishing", "latch_gain", "tanh(w x) again (right only at the fixed point)",
+           "def latch_gain(x, w):\n"
+           "    return w * (1.0 - np.tanh(w * np.asarray(x, float)) ** 2)\n"),
+    Mutant("02_vanishing", "latch_gain", "the sigmoid's x (1 - x) habit",
+           "def latch_gain(x, w):\n    x = np.asarray(x, float)\n    return w * x * (1.0 - x)\n"),
     # ---- 03_exploding: relu, relu_grad
     Mutant("03_exploding", "relu", "absolute value instead of max(x, 0)",
            "def relu(x):\n    return np.abs(x)\n"),

@@ -114,3 +114,44 @@ def draw_unrolled_rnn(steps: int = 4, ax: plt.Axes | None = None) -> plt.Axes:
     ax.set_axis_off()
     ax.set_title(f"An RNN unrolled over T = {steps} steps: the same weights at every step")
     return ax
+
+
+def circle(ax: plt.Axes, radius: float = 1.0, points: int = 200, **style) -> plt.Line2D:
+    """Draw the circle of `radius` around 0 as a line on `ax` and return it.
+
+    A line, not a `plt.Circle` patch, so that its legend entry is a line like the circle itself
+    (a patch shows up as a rectangle). `style` goes to `ax.plot` (color, linestyle, label, ...).
+    To change the radius later: `line.set_data(*(r * np.asarray(xy) for xy in unit))` with
+    `unit = circle_points(1.0)`, or simply draw a new one.
+    """
+    if not (isinstance(radius, int | float) and not isinstance(radius, bool) and radius >= 0
+            and np.isfinite(radius)):
+        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 8:
+        raise ValueError(f"points must be an integer >= 8, got {points!r}")
+    (line,) = ax.plot(*circle_points(radius, points), **style)
+    return line
+
+
+def circle_points(radius: float, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of `points` points around the circle of `radius` (closed: the last equals the
+    first), for `Line2D.set_data` when a circle drawn by `circle` changes its radius."""
+    angle = np.linspace(0.0, 2.0 * np.pi, points)
+    return radius * np.cos(angle), radius * np.sin(angle)
+
+
+def moving_average(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over the last `window` entries at every position, same length as `values`
+    (over the entries there are at the start). A float64 array of shape (len(values),);
+    non-finite entries stay visible: a window holding a NaN averages to NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {values.shape}")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if values.size == 0:
+        return values
+    padded = np.concatenate([np.zeros(window - 1), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)     # (len(values), window)
+    counts = np.minimum(np.arange(1, values.size + 1), window)
+    return windows.sum(axis=1) / counts

@@ -147,6 +147,41 @@ def _gru(h: str = "(1 - z) * n + z * h_prev", n: str = "np.tanh(gi[:, 2*H:] + r 
             f"    return {h}\n")
 
 
+_LSTM_BACKWARD = {
+    "forward": "    H = h_prev.shape[1]\n"
+               "    s = lambda a: 0.5 * (1 + np.tanh(0.5 * a))\n"
+               "    z = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh\n"
+               "    i, f, o = s(z[:, :H]), s(z[:, H:2*H]), s(z[:, 3*H:])\n"
+               "    g = np.tanh(z[:, 2*H:3*H])\n"
+               "    c = f * c_prev + i * g\n"
+               "    tc = np.tanh(c)\n",
+    "dc_t": "    dc_t = dc + dh * o * (1 - tc ** 2)\n",
+    "dzi": "    dzi = dc_t * g * i * (1 - i)\n",
+    "dzf": "    dzf = dc_t * c_prev * f * (1 - f)\n",
+    "dzg": "    dzg = dc_t * i * (1 - g ** 2)\n",
+    "dzo": "    dzo = dh * tc * o * (1 - o)\n",
+    "dz": "    dz = np.concatenate([dzi, dzf, dzg, dzo], axis=1)\n",
+    "dc_prev": "    dc_prev = dc_t * f\n",
+    "db": "    db = dz.sum(axis=0)\n",
+    "return": "    return {'x': dz @ W_ih, 'h_prev': dz @ W_hh, 'c_prev': dc_prev, "
+              "'W_ih': dz.T @ x,\n"
+              "            'W_hh': dz.T @ h_prev, 'b_ih': db, 'b_hh': db}\n",
+}
+
+
+def _lstm_backward(**changes: str) -> str:
+    """An lstm_cell_backward with some lines changed (the model solution when none is)."""
+    return ("def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):\n"
+            + "".join(changes.get(k, v) for k, v in _LSTM_BACKWARD.items()))
+
+
+def _constant_mse(expression: str) -> str:
+    """A constant_answer_mse returning `expression` of c (a float64 array)."""
+    return ("def constant_answer_mse(c):\n"
+            "    c = np.asarray(c, float)\n"
+            f"    return {expression}\n")
+
+
 def _cell_path(body: str) -> str:
     return ("def cell_state_gradient(forget_gates):\n"
             "    f = np.asarray(forget_gates, dtype=float)\n"
@@ -371,6 +406,24 @@ MUTANTS = [
            "def global_grad_norm(grads):\n"
            "    return float(np.sqrt(sum(np.linalg.norm(g, 2) ** 2 if np.ndim(g) == 2 else\n"
            "                             np.sum(g ** 2) for g in grads)))\n"),
+    # ---- 03_exploding: constant_answer_mse
+    Mutant("03_exploding", "constant_answer_mse",
+           "the variance of one uniform (1/12), not of the sum",
+           _constant_mse("1 / 12 + (1 - c) ** 2"), roundtrip=True),
+    Mutant("03_exploding", "constant_answer_mse", "E[U^2] = 1/3 taken for Var(U)",
+           _constant_mse("2 / 3 + (1 - c) ** 2")),
+    Mutant("03_exploding", "constant_answer_mse", "Var(U1 + U2) = 4 Var(U): the sum taken as 2U",
+           _constant_mse("4 / 12 + (1 - c) ** 2")),
+    Mutant("03_exploding", "constant_answer_mse", "the bias term (1 - c)^2 forgotten",
+           _constant_mse("1 / 6 + 0.0 * c")),
+    Mutant("03_exploding", "constant_answer_mse", "the mean of one uniform (1/2) as E[U1 + U2]",
+           _constant_mse("1 / 6 + (0.5 - c) ** 2")),
+    Mutant("03_exploding", "constant_answer_mse", "standard deviation instead of variance",
+           _constant_mse("np.sqrt(1 / 6) + (1 - c) ** 2")),
+    Mutant("03_exploding", "constant_answer_mse",
+           "a Monte Carlo estimate instead of the exact value",
+           _constant_mse("np.mean((np.random.default_rng(0).uniform(size=(2, 100_000)).sum(0)"
+                         " - c[..., None]) ** 2, axis=-1)")),
     # ---- 03_exploding: single_unit_rnn
     Mutant("03_exploding", "single_unit_rnn", "textbook sigmoid overflows for huge weights",
            "def single_unit_rnn(w, b, x0, T):\n"
@@ -723,6 +776,41 @@ MUTANTS = [
            _gru(n="np.tanh(gi[:, 2*H:] + (r * h_prev) @ W_hh[2*H:].T + b_hh[2*H:])")),
     Mutant("07_lstm_gru", "gru_cell_forward", "sigmoid that overflows",
            _gru(sigmoid="1 / (1 + np.exp(-a))")),
+    # ---- 07_lstm_gru: lstm_cell_backward
+    Mutant("07_lstm_gru", "lstm_cell_backward", "forgot the path through h_t into c_t",
+           _lstm_backward(dc_t="    dc_t = dc\n"), roundtrip=True),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "tanh'(c) forgotten on the path through h_t",
+           _lstm_backward(dc_t="    dc_t = dc + dh * o\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "c_t instead of c_(t-1) for the forget gate",
+           _lstm_backward(dzf="    dzf = dc_t * c * f * (1 - f)\n"), roundtrip=True),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "sigmoid' written as s instead of s(1 - s)",
+           _lstm_backward(dzi="    dzi = dc_t * g * i\n", dzf="    dzf = dc_t * c_prev * f\n",
+                          dzo="    dzo = dh * tc * o\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "output gate: sigmoid' written as o",
+           _lstm_backward(dzo="    dzo = dh * tc * o\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "gates stacked f, i, g, o",
+           _lstm_backward(dz="    dz = np.concatenate([dzf, dzi, dzg, dzo], axis=1)\n"),
+           roundtrip=True),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "forgot dc_prev = dc_t * f",
+           _lstm_backward(dc_prev="    dc_prev = dc_t\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "dc_prev from the upstream dc only",
+           _lstm_backward(dc_prev="    dc_prev = dc * f\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "tanh' of g taken at its pre-activation",
+           _lstm_backward(dzg="    dzg = dc_t * i * (1 - z[:, 2*H:3*H] ** 2)\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "the output gate's gradient with tanh(c_prev)",
+           _lstm_backward(dzo="    dzo = dh * np.tanh(c_prev) * o * (1 - o)\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "bias gradients averaged over the batch",
+           _lstm_backward(db="    db = dz.mean(axis=0)\n")),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "dW_hh from the new h_t, not h_(t-1)",
+           _lstm_backward(**{"return": "    return {'x': dz @ W_ih, 'h_prev': dz @ W_hh, "
+                                       "'c_prev': dc_prev, 'W_ih': dz.T @ x,\n"
+                                       "            'W_hh': dz.T @ (o * tc), 'b_ih': db, "
+                                       "'b_hh': db}\n"})),
+    Mutant("07_lstm_gru", "lstm_cell_backward", "b_hh's gradient left at zero",
+           _lstm_backward(**{"return": "    return {'x': dz @ W_ih, 'h_prev': dz @ W_hh, "
+                                       "'c_prev': dc_prev, 'W_ih': dz.T @ x,\n"
+                                       "            'W_hh': dz.T @ h_prev, 'b_ih': db, "
+                                       "'b_hh': np.zeros_like(b_hh)}\n"})),
     # ---- 07_lstm_gru: cell_state_gradient
     Mutant("07_lstm_gru", "cell_state_gradient", "products from the start instead of the end",
            _cell_path("    return np.concatenate([ones, np.cumprod(f, axis=0)])\n"),

@@ -214,3 +214,34 @@ def test_expect_raises_passes_only_on_the_named_error():
         checks.expect_raises("ex", ValueError, breaks, 1, **parts)
     with pytest.raises(checks.CheckFailure, match="not implemented yet"):
         checks.expect_raises("ex", ValueError, todo, 1, **parts)
+
+
+def test_circle_is_a_line_whose_legend_entry_is_a_line():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    line = plots.circle(ax, 2.0, color="gray", linestyle="--", label="radius 2")
+    x, y = line.get_data()
+    assert np.allclose(np.hypot(x, y), 2.0) and np.isclose(x[0], x[-1])
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == ["radius 2"] and isinstance(handles[0], matplotlib.lines.Line2D)
+    line.set_data(*plots.circle_points(0.5))
+    assert np.allclose(np.hypot(*line.get_data()), 0.5)
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="radius"):
+            plots.circle(ax, bad)
+    plt.close(fig)
+
+
+def test_moving_average_is_trailing_and_keeps_the_length():
+    got = plots.moving_average([1.0, 2.0, 3.0, 4.0, 5.0], 2)
+    assert np.allclose(got, [1.0, 1.5, 2.5, 3.5, 4.5])
+    assert np.allclose(plots.moving_average([4.0, 2.0], 10), [4.0, 3.0])
+    with_nan = plots.moving_average([1.0, np.nan, 3.0, 4.0], 2)
+    assert np.isnan(with_nan[1:3]).all() and with_nan[3] == 3.5     # NaN stays in its windows
+    assert plots.moving_average([], 3).shape == (0,)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="window"):
+            plots.moving_average([1.0], bad)
+    with pytest.raises(ValueError, match="1-D"):
+        plots.moving_average(np.ones((2, 2)), 2)

@@ -13,10 +13,6 @@ import markdown_numbers as rule
 # Notebooks whose prose is still being fixed (issue 13). Remove a notebook's line when its
 # markdown passes: strict xfail, so a notebook that already passes fails here as a reminder.
 BEING_FIXED = {
-    "04_eigenvalues": "notebook 04: prose numbers being fixed (issue 13)",
-    "05_clipping": "notebook 05: prose numbers being fixed (issue 13)",
-    "06_initialization": "notebook 06: prose numbers being fixed (issue 13)",
-    "07_lstm_gru": "notebook 07: prose numbers being fixed (issue 13)",
 }
 
 

@@ -12,9 +12,8 @@ configured address (`stamp_release`); `rnn-course publish` stamps the published 
 address over them (`stamp`). The install block installs the course at a fixed ref and, when
 pip fails, stops with a sentence that says what failed and what to do.
 
-A released notebook's metadata is made a student's too (`student_metadata`): no jupytext
-pairing (which would write a text twin beside it), and the language JupyterLab would otherwise
-add on opening, so that a notebook just opened shows no unsaved changes.
+A released notebook is never paired by jupytext (`student_metadata`): a text twin written beside
+it by a student's editor would hold their answers outside the notebook.
 """
 
 from __future__ import annotations
@@ -162,18 +161,9 @@ def stamp(nb, address: Address, path: str) -> None:
             f"notebook; `rnn-course release` replaces them (see CONTRIBUTING.md)")
 
 
-# What JupyterLab writes into a notebook's metadata when a Python kernel starts, less the Python
-# version (which differs from one machine to the next, and which Lab leaves alone when absent).
-LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
-                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
-                 "pygments_lexer": "ipython3"}
-
-
 def student_metadata(nb) -> None:
-    """A released notebook's metadata (in place): without jupytext's pairing, with the kernel's
-    language (JupyterLab marks a notebook changed on opening when it has to add it)."""
+    """A released notebook's metadata (in place): without jupytext's pairing."""
     nb.metadata.pop("jupytext", None)
-    nb.metadata["language_info"] = dict(LANGUAGE_INFO)
 
 
 def stamp_file(notebook: Path, address: Address, path: str) -> None:

@@ -100,10 +100,8 @@ def test_released_notebook_points_at_the_configured_address(assignment):
     assert address.badge(path.relative_to(ROOT).as_posix()) in nb.cells[0].source.splitlines()
     setup = next(c.source for c in nb.cells if c.cell_type == "code")
     assert address.install() in setup, "rnn-course release writes the Colab install"
-    # A student's file: never paired by jupytext (a text twin would hold their answers); the
-    # language JupyterLab adds on opening is already there (no unsaved changes on opening).
+    # A student's file: never paired by jupytext (a text twin would hold their answers).
     assert "jupytext" not in nb.metadata
-    assert nb.metadata.get("language_info") == stamp.LANGUAGE_INFO
 
 
 def test_the_address_lives_in_pyproject_only():

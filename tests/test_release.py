@@ -128,3 +128,23 @@ def test_contract_check_passes_for_written_notebooks():
     for assignment in ASSIGNMENTS:
         number = assignment[:2]
         assert not [ln for ln in out.stdout.splitlines() if ln.startswith(f"{number}:")], out.stdout
+
+
+def test_the_address_is_read_from_pyproject_and_checked(tmp_path):
+    text = (ROOT / "pyproject.toml").read_text()
+    configured = stamp.configured(ROOT)
+    data = stamp.pyproject(ROOT)
+    assert configured.ref == data["tool"]["rnn-course"].get("ref",
+                                                            "v" + data["project"]["version"])
+    fork = text.replace(f"https://github.com/{configured.repository}",
+                        "https://github.com/someone/fork.git").replace(
+        "[tool.rnn-course]\n", '[tool.rnn-course]\nref = "spring-2027"\n')
+    (tmp_path / "pyproject.toml").write_text(fork)
+    assert stamp.configured(tmp_path) == stamp.Address("someone/fork", "spring-2027",
+                                                        configured.package)
+    (tmp_path / "pyproject.toml").write_text(fork.replace("https://github.com/someone/fork.git",
+                                                          "https://gitlab.com/someone/fork"))
+    with pytest.raises(ValueError, match="GitHub address"):
+        stamp.configured(tmp_path)
+    with pytest.raises(ValueError, match="tag or branch"):
+        stamp.Address("someone/fork", "has space")

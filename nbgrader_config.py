@@ -27,24 +27,40 @@ c.LimitOutput.max_traceback = 100
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Grading that student code cannot game (instructor/grader.py): test cells never run in the
-# student's kernel; the instructor's tests run in the grader against the student's functions,
-# which run in a confined sandbox process. The kernel run only provides the feedback's outputs.
+# Grading that student code cannot game (instructor/preprocessors/): the submission's cells are
+# rebuilt around the source's (no deletion, duplication or retyping can break grading); test
+# cells never run in the student's kernel; the instructor's tests run in the grader against the
+# student's functions, which run in confined sandbox processes. The kernel run only provides the
+# feedback's outputs.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from instructor.grader import GradeExecute, HideHiddenTests, TrustedGrading  # noqa: E402
+from instructor.preprocessors import (  # noqa: E402
+    GradeExecute,
+    HideHiddenTests,
+    RebuildCells,
+    TrustedGrading,
+)
 
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RebuildCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 c.Autograde.autograde_preprocessors = [
     GradeExecute, TrustedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
+# The problems the grader records travel in the autograded notebook's metadata.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"),
+                                                         ("rnn_course",)}
 # Feedback shows results, never the hidden tests themselves (nbgrader issue 1363).
 c.GenerateFeedback.preprocessors = [
     HideHiddenTests, "nbgrader.preprocessors.GetGrades",

@@ -1,14 +1,17 @@
-"""Grade a synthetic class: parallel against serial autograding, and grading against plain
-execution of the same notebooks.
+"""Grade a synthetic class: on dask's LocalCluster with one worker and with one per core, with
+the old process pool, and against plain execution of the same notebooks; where grading time
+goes; and the engine's own cost per submission.
 
-    python benchmarks/grade_class.py [--size 32] [--workers 2]
+    python benchmarks/grade_class.py [--size 32] [--workers 2] [--skip-pool]
 
 The class (notebook 01) mixes solved, untouched, mistaken and broken submissions (an exception,
 a dead kernel, a flood of output, broken JSON, a renamed file, edited tests, a tampering
 attempt); hanging ones are left out, since they would time the time limits. "Execute" runs
 every valid submission headless, one after another, at the scale the grader uses
-(NBGRADER_EXECUTION=autograde), with no grading. Targets (issue 6): parallel >= 1.8x serial on
-2 cores; grading adds <= 50% over execution.
+(NBGRADER_EXECUTION=autograde), with no grading. Targets: the workers >= 1.8x one worker on 2
+cores; grading with one worker <= +20% over execution. The engine's overhead is measured apart
+from grading: tasks carrying a real job's bytes and returning a real result's bytes, timed
+through the same cluster, and the coordinator's gradebook write per result.
 """
 
 from __future__ import annotations
@@ -16,16 +19,20 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import course_tools  # noqa: E402
 from attacks import ATTACKS, BROKEN, broken_answers  # noqa: E402
-from instructor.autograde import autograde  # noqa: E402
+from instructor import engine, gradebook  # noqa: E402
+from instructor.autograde import autograde, find_submissions, make_job  # noqa: E402
+from instructor.job import Result  # noqa: E402
 from mutants import MUTANTS  # noqa: E402
 
 ASSIGNMENT = "01_bptt"
@@ -89,10 +96,53 @@ def time_execution(root: Path, workdir: Path) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
+def _echo(job, limit=None) -> Result:
+    """A task as heavy on the wire as grading one submission, and as light on the CPU as
+    nothing: it returns a result holding as many bytes as an autograded notebook."""
+    return Result(job.assignment, job.student, autograded={"nb.ipynb": b"x" * 250_000})
+
+
+def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
+    """Milliseconds between two results when tasks cost nothing but their scheduling and their
+    transfers, on the same kind of cluster, with as many in flight as there are workers: the
+    most submissions per second the coordinator can take, whatever the cluster's size."""
+    subs = find_submissions(root)
+    config, snapshot = (root / "nbgrader_config.py").read_text(), gradebook.snapshot(root)
+    jobs = [make_job(subs[i % len(subs)], config, snapshot) for i in range(count)]
+    seen = []
+    with mock.patch.object(engine, "grade", _echo):
+        engine.run(iter(jobs), count, lambda r, o: seen.append(time.perf_counter()),
+                   workers=workers)
+    # the first result waits for the cluster to start: time the steady state after it
+    return (seen[-1] - seen[0]) / (count - 1) * 1000
+
+
+def pool_engine(jobs, count, on_result, *, workers, scheduler, limit, tmpdir, logs):
+    """The process pool the dask engine replaced, behind the same call."""
+    from instructor.pool import run_pool
+
+    run_pool(jobs, count, workers, limit, tmpdir, logs, on_result)
+
+
+def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
+    original = gradebook.record
+
+    def timed_record(course_root, result):
+        start = time.perf_counter()
+        original(course_root, result)
+        record_times.append(time.perf_counter() - start)
+
+    with mock.patch("instructor.autograde.record", timed_record):
+        start = time.perf_counter()
+        summary = autograde(root, workers=workers, force=True, progress=False)
+    return time.perf_counter() - start, summary.graded
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32, help="submissions in the class")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--skip-pool", action="store_true", help="do not time the old pool")
     args = parser.parse_args()
     os.environ.pop("MPLBACKEND", None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,25 +150,44 @@ def main() -> int:
         course_tools.generate_release(root)
         kinds = build_class(root, args.size)
         execute_s, executed = time_execution(root, Path(tmp))
-        timings = {}
-        for workers in (1, args.workers):
-            start = time.perf_counter()
-            summary = autograde(root, workers=workers, force=True, progress=False)
-            timings[workers] = time.perf_counter() - start
-            assert len(summary.graded) == args.size, summary.lines()
-        scores = {r.student: r.score for r in summary.graded}
+        records: list[float] = []
+        serial, graded = timed_autograde(root, 1, records)
+        parallel, _ = timed_autograde(root, args.workers, records)
+        pool = None
+        if not args.skip_pool:
+            with mock.patch.object(engine, "run", pool_engine):
+                pool, _ = timed_autograde(root, args.workers, records)
+        overhead_ms = engine_overhead(root, args.workers)
+    scores = {r.student: r.score for r in graded}
     print(f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores:")
     for kind in sorted(set(kinds)):
         got = [scores[f"student{i:03d}"] for i, k in enumerate(kinds) if k == kind]
         print(f"  {kinds.count(kind):3d} x {kind:<28} scores {sorted(set(got))}")
-    serial, parallel = timings[1], timings[args.workers]
-    speedup, overhead = serial / parallel, serial / execute_s - 1
-    print(f"\nexecute {executed} notebooks, one after another   {execute_s:7.1f} s")
-    print(f"autograde, 1 worker                          {serial:7.1f} s   "
-          f"({overhead:+.0%} over execution; target <= +50%)")
-    print(f"autograde, {args.workers} workers                         {parallel:7.1f} s   "
-          f"({speedup:.2f}x serial; target >= 1.8x)")
-    return 0 if speedup >= 1.8 and overhead <= 0.5 else 1
+    jobs = sum(r.seconds for r in graded)
+    phases = {}
+    for r in graded:
+        for phase, seconds in r.phases.items():
+            phases[phase] = phases.get(phase, 0.0) + seconds
+    speedup, over = serial / parallel, serial / execute_s - 1
+    print(f"\nexecute {executed} notebooks, one after another     {execute_s:7.1f} s")
+    print(f"autograde on dask, 1 worker                    {serial:7.1f} s   "
+          f"({over:+.0%} over execution; target <= +20%)")
+    print(f"autograde on dask, {args.workers} workers                   {parallel:7.1f} s   "
+          f"({speedup:.2f}x one worker; target >= 1.8x)")
+    if pool is not None:
+        print(f"autograde on the old process pool, {args.workers} workers   {pool:7.1f} s")
+    print(f"\nwhere one worker's {serial:.1f} s went: jobs {jobs:.1f} s in all, of which "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items()))
+          + f"; nbgrader and the rest {jobs - sum(phases.values()):.1f} s; the cluster's start "
+            f"and the coordinator {serial - jobs:.1f} s")
+    write_ms = statistics.median(records) * 1000
+    per_job = jobs / len(graded)
+    busy = per_job * 1000 / (overhead_ms + write_ms)
+    print(f"engine overhead per submission (scheduling and transfer of ~0.6 MB, results "
+          f"taken one after another): {overhead_ms:.1f} ms; the coordinator's gradebook write "
+          f"per result: median {write_ms:.0f} ms. At {per_job:.1f} s of grading per "
+          f"submission, one coordinator keeps about {busy:,.0f} workers busy")
+    return 0 if speedup >= 1.8 and over <= 0.2 else 1
 
 
 if __name__ == "__main__":

@@ -56,14 +56,30 @@ def describe() -> str:
     where = "Colab" if in_colab() else "local"
     mode = "autograding (experiments at smoke scale)" if is_autograding() else "interactive"
     return (f"{where}, {mode}; torch {torch.__version__} on {get_device()}, "
-            f"numpy {np.__version__}, {torch.get_num_threads()} CPU threads")
+            f"numpy {np.__version__}, {torch.get_num_threads()} CPU thread(s)")
 
 
-def setup(seed: int = 0) -> np.random.Generator:
-    """Seed everything, apply the course plot style, print where we run; return a Generator."""
+def limit_threads(threads: int = 1) -> None:
+    """Run torch's operations on `threads` CPU threads (the course's notebooks: one).
+
+    The course's networks are small (H <= 128): one operation takes microseconds, too little
+    to share between cores, and with several threads every operation waits until all of them
+    have run. On a machine busy with other work one of them is often off the CPU, so each of
+    thousands of small operations waits for the scheduler: notebook 02 took 193 s with two
+    threads and 45 s with one while other work loaded a 2-core machine (issue 13).
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    torch.set_num_threads(threads)
+
+
+def setup(seed: int = 0, threads: int = 1) -> np.random.Generator:
+    """Seed everything, apply the course plot style, limit torch to `threads` CPU threads
+    (`limit_threads`), print where we run; return a Generator."""
     from helpers import plots
 
     plots.use_course_style()
+    limit_threads(threads)
     rng = seed_everything(seed)
     print(describe())
     return rng

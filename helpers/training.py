@@ -7,7 +7,7 @@ The training step an exercise asks for (with gradient clipping, in notebook 05) 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -108,3 +108,75 @@ def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> fl
         raise ValueError(f"expected output (B, C) for labels ({labels.shape[0]},), got "
                          f"{tuple(output.shape)}")
     return float((output.argmax(dim=1) == labels).float().mean())
+
+
+def _detached(state):
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def train_tbptt(model: nn.Module, batches: Iterator[Batch], steps: int, lr: float = 1.0,
+                optimizer: str = "sgd", max_norm: float | None = None,
+                schedule: Callable[[torch.optim.Optimizer], object] | None = None,
+                progress: bool = True, desc: str = "truncated BPTT") -> History:
+    """Train a language model (e.g. helpers.models.CharLanguageModel) with truncated BPTT.
+
+    batches: an iterator of (inputs (K, B), targets (K, B)) chunks that continue each other
+    (helpers.text.tbptt_batches); the state after one chunk starts the next, detached, so the
+    gradient flows back at most K steps. Each step: zero grads, forward, cross-entropy over all
+    K * B predictions, backward, clip to max_norm (when given), update, then schedule(opt).step()
+    (a torch.optim.lr_scheduler built from the optimizer, when given). History.losses holds the
+    cross-entropy (nats per character) before each update, grad_norms the global gradient norm
+    before clipping; a run stops at its first non-finite loss.
+    """
+    from tqdm.auto import tqdm
+
+    steps = positive_int("steps", steps)
+    if not (isinstance(lr, int | float) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if max_norm is not None and not (isinstance(max_norm, int | float) and max_norm > 0):
+        raise ValueError(f"max_norm must be None or a positive number, got {max_norm!r}")
+    kind = one_of("optimizer", optimizer, OPTIMIZERS)
+    opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    scheduler = schedule(opt) if schedule is not None else None
+    history, state = History(), None
+    for _ in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
+        inputs, targets = next(batches)
+        opt.zero_grad()
+        logits, state = model(inputs, state)
+        state = _detached(state)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                           targets.reshape(-1))
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                              float("inf") if max_norm is None else max_norm)
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        history.losses.append(float(loss.detach()))
+        history.grad_norms.append(float(norm))
+        if not math.isfinite(history.losses[-1]):
+            break
+    return history
+
+
+@torch.no_grad()
+def language_model_loss(model: nn.Module, ids: torch.Tensor, batch_size: int = 64,
+                        chunk: int = 100) -> float:
+    """Mean cross-entropy (nats per character) of a language model on the ids (1-D), read as
+    batch_size parallel streams in chunks of `chunk`, the state carried from chunk to chunk."""
+    batch_size = positive_int("batch_size", batch_size)
+    chunk = positive_int("chunk", chunk)
+    length = (len(ids) - 1) // batch_size
+    if length < 1:
+        raise ValueError(f"too few ids ({len(ids)}) for {batch_size} streams")
+    inputs = ids[:length * batch_size].view(batch_size, length).T
+    targets = ids[1:1 + length * batch_size].view(batch_size, length).T
+    total, state = 0.0, None
+    for start in range(0, length, chunk):
+        logits, state = model(inputs[start:start + chunk], state)
+        total += float(nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), targets[start:start + chunk].reshape(-1),
+            reduction="sum"))
+    return total / (length * batch_size)

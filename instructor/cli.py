@@ -2,7 +2,7 @@
 
     rnn-course release                       notebooks/ from solutions/ (and the gradebook)
     rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
-    rnn-course autograde [-a ID] [-s NAME]   grade in parallel, resumable, tamper-proof
+    rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
     rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
     rnn-course export [-o grades.csv]        grades as CSV
     rnn-course publish DEST | --branch NAME  a student-only copy of the course
@@ -40,7 +40,8 @@ def _autograde(args) -> int:
 
     summary = autograde(args.root, args.assignment or None, args.student or None,
                         workers=args.workers, force=args.force,
-                        student_timeout=args.student_timeout, progress=not args.quiet)
+                        student_timeout=args.student_timeout, progress=not args.quiet,
+                        scheduler=args.scheduler)
     print("\n".join(summary.lines()))
     print(f"logs: {args.root / '.grading' / 'logs'}")
     return 0
@@ -105,7 +106,10 @@ def parser() -> argparse.ArgumentParser:
     sub = step("autograde", _autograde, "autograde submissions in parallel")
     selection(sub)
     sub.add_argument("-j", "--workers", type=int, default=None,
-                     help="worker processes (default: the number of cores)")
+                     help="worker processes of the local cluster (default: one per core)")
+    sub.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="grade on this dask cluster instead of a local one (its workers need "
+                          "the course installed)")
     sub.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     sub.add_argument("--student-timeout", type=float, default=600.0,
                      help="seconds one submission may take in all (default 600)")

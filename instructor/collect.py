@@ -6,14 +6,19 @@ Accepted, as instructors really receive them:
 - a folder of per-student folders (Moodle's layout: `Alice Smith_123_assignsubmission_file_/`);
 - a zip of any of these: an LMS bulk download (Canvas names files
   `smithalice_12345_67890_01_bptt.ipynb`, with `_late_` after the name when late).
-Zip members are read in memory (no extraction, so no path tricks), and each notebook is capped
-in size. Everything that cannot be placed is reported, with the reason.
+Zip members are read in memory (no extraction, so no path tricks), each read stops at a size cap
+whatever the archive claims (a zip bomb inflates to nothing), and nothing is written anywhere but
+submitted/<student>/<assignment>/. Refused, each with a line in the report: members whose names
+are absolute or climb out with `..`, symbolic links (in a zip or on disk), names that are not
+UTF-8, notebooks for another kernel language, and anything over the cap.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +27,7 @@ from pathlib import Path
 from instructor.course import notebook_path
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download
 _CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9-]+)_(?:late_)?\d+_\d+_")
 _MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_")
 
@@ -67,6 +73,46 @@ def student_from_name(name: str, assignment: str, notebook: str) -> str:
     return re.sub(r"_+", "_", cleaned).strip("_")
 
 
+class TooLarge(Exception):
+    """A member inflated past its cap."""
+
+
+def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """A member's bytes, reading at most cap + 1 of them whatever its header claims."""
+    if info.file_size > cap:
+        raise TooLarge()
+    with archive.open(info) as member:
+        data = member.read(cap + 1)
+    if len(data) > cap:
+        raise TooLarge()
+    return data
+
+
+def unsafe_member(info: zipfile.ZipInfo) -> str:
+    """Why a zip member must not be used ("" when it may)."""
+    name = info.filename
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or \
+            ".." in re.split(r"[/\\]", name):
+        return "its path is absolute or climbs out with '..'"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "it is a symbolic link"
+    if not info.flag_bits & 0x800 and not name.isascii():
+        return "its name is not UTF-8"
+    return ""
+
+
+def foreign_language(data: bytes) -> str:
+    """The kernel language of a notebook when it is not Python ("" otherwise, and for bytes
+    that are not a notebook at all: grading reports those)."""
+    try:
+        meta = json.loads(data).get("metadata", {})
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return ""
+    language = (meta.get("kernelspec", {}).get("language")
+                or meta.get("language_info", {}).get("name") or "python")
+    return "" if str(language).lower() == "python" else str(language)
+
+
 def _pick_notebook(names: list[str], notebook: str) -> tuple[str | None, str]:
     notebooks = [n for n in names if n.endswith(".ipynb") and "/." not in f"/{n}"
                  and "__MACOSX" not in n and ".ipynb_checkpoints" not in n]
@@ -87,17 +133,34 @@ def _from_zip(data: bytes, origin: str, student: str, notebook: str,
     except zipfile.BadZipFile:
         report.problems.append(f"{origin}: not a readable zip file")
         return None
-    infos = {i.filename: i for i in archive.infolist() if not i.is_dir()}
+    infos = {i.filename: i for i in _safe_members(archive, origin, report)}
     chosen, why = _pick_notebook(list(infos), notebook)
     if chosen is None:
         report.problems.append(f"{origin}: {why}")
         return None
     info = infos[chosen]
-    if info.file_size > MAX_NOTEBOOK_BYTES:
+    try:
+        data = _read_capped(archive, info, MAX_NOTEBOOK_BYTES)
+    except TooLarge:
         report.problems.append(f"{origin}: {chosen} is larger than {MAX_NOTEBOOK_BYTES} bytes")
         return None
-    return Found(student, f"{origin}:{chosen}", archive.read(info),
+    return Found(student, f"{origin}:{chosen}", data,
                  datetime(*info.date_time, tzinfo=timezone.utc))
+
+
+def _safe_members(archive: zipfile.ZipFile, origin: str,
+                  report: CollectReport) -> list[zipfile.ZipInfo]:
+    """The archive's file members, each unsafe one reported and left out."""
+    kept = []
+    for info in archive.infolist():
+        if info.is_dir() or "__MACOSX" in info.filename:
+            continue
+        why = unsafe_member(info)
+        if why:
+            report.problems.append(f"{origin}:{info.filename}: refused, {why}")
+        else:
+            kept.append(info)
+    return kept
 
 
 def _entries(source: Path, assignment: str, notebook: str,
@@ -106,8 +169,7 @@ def _entries(source: Path, assignment: str, notebook: str,
     found: list[Found] = []
     if source.is_file() and source.suffix == ".zip":
         archive = zipfile.ZipFile(source)
-        members = [i for i in archive.infolist() if not i.is_dir()
-                   and "__MACOSX" not in i.filename]
+        members = _safe_members(archive, source.name, report)
         top_folders = {i.filename.split("/")[0] for i in members if "/" in i.filename}
         if len(top_folders) == 1 and all("/" in i.filename for i in members):
             prefix = top_folders.pop() + "/"  # a bulk download wrapped in one folder
@@ -122,8 +184,15 @@ def _entries(source: Path, assignment: str, notebook: str,
         for head, infos in groups.items():
             student = student_from_name(head, assignment, notebook)
             if len(infos) == 1 and "/" not in infos[0].filename[len(prefix):]:
-                found += _one_file(head, archive.read(infos[0]), infos[0].file_size,
-                                   datetime(*infos[0].date_time, tzinfo=timezone.utc), student,
+                info = infos[0]
+                try:
+                    data = _read_capped(archive, info, MAX_ARCHIVE_BYTES)
+                except TooLarge:
+                    report.problems.append(f"{source.name}:{head}: larger than "
+                                           f"{MAX_ARCHIVE_BYTES} bytes")
+                    continue
+                found += _one_file(head, data, len(data),
+                                   datetime(*info.date_time, tzinfo=timezone.utc), student,
                                    assignment, notebook, report)
             else:  # a per-student folder inside the zip
                 names = [i.filename for i in infos]
@@ -132,7 +201,13 @@ def _entries(source: Path, assignment: str, notebook: str,
                     report.problems.append(f"{source.name}:{head}/: {why}")
                     continue
                 info = next(i for i in infos if i.filename == chosen)
-                found.append(Found(student, f"{source.name}:{chosen}", archive.read(info),
+                try:
+                    data = _read_capped(archive, info, MAX_NOTEBOOK_BYTES)
+                except TooLarge:
+                    report.problems.append(f"{source.name}:{chosen}: larger than "
+                                           f"{MAX_NOTEBOOK_BYTES} bytes")
+                    continue
+                found.append(Found(student, f"{source.name}:{chosen}", data,
                                    datetime(*info.date_time, tzinfo=timezone.utc)))
         return found
     if not source.is_dir():
@@ -140,10 +215,25 @@ def _entries(source: Path, assignment: str, notebook: str,
     for path in sorted(source.iterdir()):
         if path.name.startswith("."):
             continue
+        if path.is_symlink():
+            report.problems.append(f"{path.name}: refused, it is a symbolic link")
+            continue
+        try:
+            path.name.encode()
+        except UnicodeEncodeError:
+            report.problems.append(f"{path.name.encode(errors='replace').decode()}: refused, "
+                                   f"its name is not UTF-8")
+            continue
         student = student_from_name(path.name, assignment, notebook)
         modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
         if path.is_dir():
-            names = [str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()]
+            links = [p for p in path.rglob("*") if p.is_symlink()]
+            for link in links:
+                report.problems.append(f"{link.relative_to(source)}: refused, it is a symbolic "
+                                       f"link")
+            names = [str(p.relative_to(path)) for p in path.rglob("*")
+                     if p.is_file() and not p.is_symlink()
+                     and not any(p.is_relative_to(link) for link in links)]
             chosen, why = _pick_notebook(names, notebook)
             if chosen is None:
                 report.problems.append(f"{path.name}/: {why}")
@@ -151,9 +241,9 @@ def _entries(source: Path, assignment: str, notebook: str,
             found.append(Found(student, f"{path.name}/{chosen}", (path / chosen).read_bytes(),
                                modified))
         else:
-            found += _one_file(path.name, path.read_bytes() if path.stat().st_size
-                               <= MAX_NOTEBOOK_BYTES * 4 else b"", path.stat().st_size,
-                               modified, student, assignment, notebook, report)
+            size = path.stat().st_size
+            found += _one_file(path.name, path.read_bytes() if size <= MAX_ARCHIVE_BYTES
+                               else b"", size, modified, student, assignment, notebook, report)
     return found
 
 
@@ -171,6 +261,13 @@ def _one_file(name: str, data: bytes, size: int, modified: datetime, student: st
     return [Found(student, name, data, modified)]
 
 
+def _placeable(item: Found, report: CollectReport) -> bool:
+    language = foreign_language(item.data)
+    if language:
+        report.problems.append(f"{item.origin}: refused, a notebook for {language}, not Python")
+    return not language
+
+
 def collect(root: Path, source: Path, assignment: str) -> CollectReport:
     """Place every notebook found in `source` as submitted/<student>/<assignment>/<name>.ipynb
     with a timestamp.txt; report what could not be placed."""
@@ -182,7 +279,8 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
         if not item.student:
             report.problems.append(f"{item.origin}: no student name in it")
             continue
-        by_student.setdefault(item.student, []).append(item)
+        if _placeable(item, report):
+            by_student.setdefault(item.student, []).append(item)
     for student, items in sorted(by_student.items()):
         items.sort(key=lambda f: f.modified)
         if len(items) > 1:
@@ -191,6 +289,9 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
                 f"kept the newest, {items[-1].origin}")
         item = items[-1]
         folder = root / "submitted" / student / assignment
+        if not folder.resolve().is_relative_to((root / "submitted").resolve()):
+            report.problems.append(f"{student}: refused, not a usable student id")
+            continue
         target = folder / f"{notebook}.ipynb"
         if target.exists():
             if target.read_bytes() == item.data:

@@ -1,21 +1,33 @@
-"""Confinement of student code: a read-only view of the machine, a private folder, limits.
+"""Confinement of student code: a private view of the machine, no network, limits.
 
 Every process that runs student code (the sandbox child of `instructor.sandbox` and the Jupyter
-kernel that executes a notebook for its feedback) is confined before any student code runs:
+kernel that executes a notebook for its feedback) confines itself before any student code runs.
+What it then sees is a `View`, built from nothing:
 
-- **Linux namespaces** (preferred; needs no root): the process gets its own user, mount and PID
-  namespaces. Every mount is made read-only except a private scratch folder, and then locked by
-  a second user namespace, so the student's code cannot remount anything writable. It can read
-  what the grader can, but write nothing outside the scratch folder: not the installed
-  `helpers`, not the gradebook, not another student's folder. A fresh /proc shows only its own
-  processes, and it can signal nothing outside its PID namespace.
-- **Another user** (when namespaces are not available and the grader runs as root): the process
-  switches to `nobody`, which owns nothing of the course. Kernels need `nobody` to be able to
-  read Python and the course; when it cannot, notebooks are not executed (see GradeExecute).
-- Without either, student code runs as the grader's user; `instructor.autograde` then restores
-  and reports any change to the course's own files.
+- the system's programs and libraries (/usr, /etc, /lib...), the Python environment (its prefix,
+  standard library and site-packages) and the `helpers` package, all read-only;
+- a private scratch folder (also mounted at /tmp), the only place it can write;
+- a fresh /proc that shows only its own processes, a few devices, an empty /dev/shm;
+- no network at all (a network namespace of its own: not even the loopback interface).
 
-Limits on memory, file size and core dumps apply in every case.
+Everything else does not exist for it: the course folder (`solutions/`, other students'
+`submitted/` and `autograded/` files, `feedback/`, the gradebook, nbgrader_config.py), the
+instructor's home, /tmp, other checkouts. With `View.allow_torch` False, torch's own folders are
+replaced by a package whose import fails, so an exercise graded as "written with numpy" cannot
+reach torch however it is imported (and the process that runs it never imported it).
+
+How, by who grades:
+- **root** (a grading server, CI): new mount, PID and network namespaces, the view put in place
+  with `pivot_root`, then the process becomes `nobody` for good (it can read only world-readable
+  files of the view and can never remount anything).
+- **any other user**: the same inside a user namespace of its own, whose mounts are then locked by
+  a second user namespace (no remount can undo the read-only flags from inside).
+- **no namespaces** (some containers): a root grader switches student code to `nobody`, which
+  then sees what `nobody` may read; without root either, student code runs as the grader's user
+  and `instructor.autograde` restores and reports any change to the course's own files.
+  `mode()` says which applies; grading reports anything short of a private view.
+
+Limits on memory, file size, processes and core dumps apply in every case.
 
 `python -m instructor.confine --scratch DIR -- KERNEL ARGV` is the kernel launcher.
 """
@@ -23,33 +35,80 @@ Limits on memory, file size and core dumps apply in every case.
 from __future__ import annotations
 
 import ctypes
+import enum
 import functools
+import importlib.util
 import os
+import platform
 import pwd
 import resource
 import shutil
 import signal
+import site
 import struct
 import sys
+import sysconfig
 import tempfile
+from dataclasses import dataclass, field
 
 SANDBOX_USER = "nobody"
 FILE_SIZE_LIMIT = 256 * 2**20
 PROCESS_LIMIT = 4096
 KERNEL_MEMORY = 8 * 2**30
+SCRATCH_PREFIX = "rnn-course-sandbox-"
+# What a confined process sees of the system besides the Python environment.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+TORCH_PACKAGES = ("torch", "functorch", "torchgen")
+NO_TORCH = ('raise ImportError("torch is not available here: this exercise is graded as code '
+            'written from scratch with numpy")\n')
 
-_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID = 0x20000, 0x10000000, 0x20000000
+_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (0x20000, 0x10000000, 0x20000000,
+                                                              0x40000000)
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+_MNT_DETACH = 2
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
 _SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and aarch64
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Mode(enum.Enum):
+    """How student code is confined on this machine (see the module docstring)."""
+
+    ROOT_NAMESPACES = "a private view of the machine, as the nobody user"
+    USER_NAMESPACES = "a private view of the machine, in a user namespace"
+    NOBODY = "the nobody user, without a private view (it can read what nobody can)"
+    NONE = "nothing: it runs with the grader's own permissions"
+
+    @property
+    def private(self) -> bool:
+        """True when confined code sees only its `View`."""
+        return self in (Mode.ROOT_NAMESPACES, Mode.USER_NAMESPACES)
+
+
+@dataclass(frozen=True)
+class View:
+    """What a confined process may see. scratch: its private read-write folder; readable:
+    read-only paths beyond the system's (the Python environment, `helpers`); allow_torch:
+    False hides torch."""
+
+    scratch: str
+    readable: tuple[str, ...] = field(default_factory=lambda: python_paths())
+    allow_torch: bool = True
 
 
 def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None
+           ) -> None:
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       flags, data.encode() if data else None), f"mount {source} on {target}")
 
 
 def _set_mount_readonly(path: str, readonly: bool, recursive: bool) -> None:
@@ -61,59 +120,132 @@ def _set_mount_readonly(path: str, readonly: bool, recursive: bool) -> None:
            f"mount_setattr {path}")
 
 
-def _enter_namespaces(scratch: str) -> None:
-    """Continue in a new process, pid 1 of fresh user, mount and PID namespaces, in which every
-    mount is read-only (and locked) except `scratch`. The calling process stays behind only to
-    wait for it and exit with its status. Must be called from a single-threaded process."""
+# ------------------------------------------------------------------------------ the view
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """Existing real paths, without any that lies inside another one."""
+    real = sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)})
+    kept: list[str] = []
+    for path in real:
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def python_paths() -> tuple[str, ...]:
+    """The Python environment a confined process needs: the prefixes, the standard library,
+    site-packages and the `helpers` package (wherever it is installed). Never the folders that
+    merely hold them (a checkout's other files stay hidden)."""
+    paths = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
+    paths += [p for name, p in sysconfig.get_paths().items() if name != "include"]
+    paths += site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        paths.append(site.getusersitepackages())
+    spec = importlib.util.find_spec("helpers")
+    if spec is not None and spec.submodule_search_locations:
+        paths += list(spec.submodule_search_locations)
+    return tuple(_outermost(paths))
+
+
+def torch_folders() -> list[str]:
+    """The folders of torch and its companion packages (found, never imported)."""
+    found = []
+    for name in TORCH_PACKAGES:
+        spec = importlib.util.find_spec(name) if name not in sys.modules else \
+            sys.modules[name].__spec__
+        if spec is not None and spec.submodule_search_locations:
+            found += [os.path.realpath(p) for p in spec.submodule_search_locations]
+    return found
+
+
+def _bind(new_root: str, path: str, recursive: bool = True) -> None:
+    """Mount `path` at the same place inside `new_root` (read-only comes later)."""
+    target = new_root + path
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    _mount(path, target, None, _MS_BIND | (_MS_REC if recursive else 0))
+
+
+def _build_view(view: View) -> None:
+    """Replace this process's root by `view` (needs CAP_SYS_ADMIN in its mount namespace)."""
+    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+    new_root = os.path.join(view.scratch, ".view")
+    os.makedirs(new_root, exist_ok=True)
+    _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            os.symlink(os.readlink(path), new_root + path)
+        elif os.path.exists(path):
+            _bind(new_root, path)
+    for path in view.readable:
+        _bind(new_root, path)
+    os.makedirs(new_root + "/dev", exist_ok=True)
+    for device in DEVICES:
+        if os.path.exists(f"/dev/{device}"):
+            _bind(new_root, f"/dev/{device}", recursive=False)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{new_root}/dev/{name}")
+    os.makedirs(new_root + "/dev/shm")
+    _mount("tmpfs", new_root + "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
+    os.makedirs(new_root + "/proc")
+    _mount("proc", new_root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    os.makedirs(new_root + "/tmp", exist_ok=True)
+    _mount("tmpfs", new_root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=256m,mode=1777")
+    _bind(new_root, view.scratch, recursive=False)
+    if not view.allow_torch:
+        for folder in torch_folders():
+            if os.path.isdir(new_root + folder):
+                _mount("tmpfs", new_root + folder, "tmpfs", _MS_NOSUID | _MS_NODEV,
+                       "size=64k,mode=0755")
+                with open(os.path.join(new_root + folder, "__init__.py"), "w") as f:
+                    f.write(NO_TORCH)
+    os.chdir(new_root)
+    _check(_libc.syscall(_SYS_PIVOT_ROOT, b".", b"."), "pivot_root")  # old root stacks below
+    _check(_libc.umount2(b".", _MNT_DETACH), "detach the old root")
+    os.chdir("/")
+    _set_mount_readonly("/", True, recursive=True)
+    for writable in (view.scratch, "/tmp", "/dev/shm"):
+        _set_mount_readonly(writable, False, recursive=False)
+
+
+def _enter_namespaces(view: View, as_nobody: bool) -> None:
+    """Continue in a new process, pid 1 of fresh mount, PID and network namespaces (and a user
+    namespace unless `as_nobody`), whose root is `view`. The calling process stays behind only
+    to wait for it and exit with its status. Must be called from a single-threaded process."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
-    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"),
-                       ("gid_map", f"0 {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as f:
-            f.write(text)
+    flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET
+    _check(_libc.unshare(flags if as_nobody else flags | _CLONE_NEWUSER), "unshare")
+    if not as_nobody:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"),
+                           ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
     child = os.fork()
     if child:  # stay behind: interrupts go to the whole process group, the child handles them
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _, status = os.waitpid(child, 0)
         os._exit(os.waitstatus_to_exitcode(status) % 256)
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make mounts private")
-    _check(_libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None),
-           "mount /proc")
-    _check(_libc.mount(scratch.encode(), scratch.encode(), None, _MS_BIND, None), "bind scratch")
-    _set_mount_readonly("/", True, recursive=True)
-    _set_mount_readonly(scratch, False, recursive=False)
-    # A second user namespace locks every read-only flag: no remount can undo it from inside.
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "lock mounts")
-    os.chdir(scratch)
+    _build_view(view)
+    if as_nobody:
+        _become(_nobody())
+        die_with_parent()  # a change of user clears the parent-death signal: set it again
+    else:  # a second user namespace locks every mount flag: no remount can undo it from inside
+        _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "lock mounts")
+    os.chdir(view.scratch)
 
 
-@functools.cache
-def namespaces_available() -> bool:
-    """True when this machine lets an unprivileged process build the namespace sandbox."""
-    if not sys.platform.startswith("linux"):
-        return False
-    scratch = tempfile.mkdtemp(prefix="rnn-course-probe-")
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            _enter_namespaces(scratch)
-            try:
-                open(os.path.join(os.path.dirname(scratch), "rnn-course-probe-write"), "w")
-            except OSError:
-                code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    shutil.rmtree(scratch, ignore_errors=True)
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+# ------------------------------------------------------------------------------ users, modes
 
 
-def make_undumpable() -> None:
-    """Stop same-user processes from reading this one's memory or /proc/<pid>/root (the
-    grader's processes call this; student code then cannot reach into them)."""
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+def _nobody() -> tuple[int, int]:
+    entry = pwd.getpwnam(SANDBOX_USER)
+    return entry.pw_uid, entry.pw_gid
 
 
 def sandbox_ids() -> tuple[int, int] | None:
@@ -121,15 +253,9 @@ def sandbox_ids() -> tuple[int, int] | None:
     if os.geteuid() != 0:
         return None
     try:
-        entry = pwd.getpwnam(SANDBOX_USER)
+        return _nobody()
     except KeyError:
         return None
-    return entry.pw_uid, entry.pw_gid
-
-
-def _switch_users() -> tuple[int, int] | None:
-    """The user to switch to when namespaces are not available (None: no switch)."""
-    return None if namespaces_available() else sandbox_ids()
 
 
 def _become(ids: tuple[int, int]) -> None:
@@ -139,17 +265,81 @@ def _become(ids: tuple[int, int]) -> None:
     os.setuid(ids[0])
 
 
-def make_scratch() -> str:
-    """A fresh private folder for one piece of student code (owned by the sandbox user)."""
-    path = tempfile.mkdtemp(prefix="rnn-course-sandbox-")
-    ids = _switch_users()
-    if ids is not None:
-        os.chown(path, *ids)
+def _probe(as_nobody: bool) -> bool:
+    """True when a view can be built this way here, and confines: a forked child builds one,
+    then checks that a folder beside its scratch folder is invisible, that it cannot write into
+    the Python environment but can write its scratch folder, and that it can still run Python."""
+    scratch = _private_folder(_nobody() if as_nobody else None)
+    outside = tempfile.mkdtemp(prefix="rnn-course-probe-")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            _enter_namespaces(View(scratch), as_nobody)
+            try:
+                open(os.path.join(sys.prefix, "rnn-course-probe-write"), "w")
+            except OSError:
+                open(os.path.join(scratch, "probe"), "w").close()
+                code = 0 if not os.path.exists(outside) and os.access(sys.executable, os.X_OK) \
+                    else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    remove_scratch(scratch)
+    shutil.rmtree(outside, ignore_errors=True)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@functools.cache
+def mode() -> Mode:
+    """How student code is confined on this machine (probed once per process)."""
+    if sys.platform.startswith("linux"):
+        if sandbox_ids() is not None and _probe(as_nobody=True):
+            return Mode.ROOT_NAMESPACES
+        if _probe(as_nobody=False):
+            return Mode.USER_NAMESPACES
+    if sandbox_ids() is not None:
+        return Mode.NOBODY
+    return Mode.NONE
+
+
+def namespaces_available() -> bool:
+    """True when confined code gets a private view of the machine."""
+    return mode().private
+
+
+def make_undumpable() -> None:
+    """Stop same-user processes from reading this one's memory or /proc/<pid>/root (the
+    grader's processes call this; student code then cannot reach into them)."""
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the thread that started it ends."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _scratch_owner() -> tuple[int, int] | None:
+    """The (uid, gid) student code runs as when that is not this process's own."""
+    return _nobody() if mode() in (Mode.ROOT_NAMESPACES, Mode.NOBODY) else None
+
+
+def _private_folder(owner: tuple[int, int] | None, parent: str | None = None) -> str:
+    path = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=parent)
+    if owner is not None:
+        os.chown(path, *owner)
     os.chmod(path, 0o700)
     return path
 
 
+def make_scratch(parent: str | None = None) -> str:
+    """A fresh private folder for one piece of student code, owned by the user it will run as.
+    parent: where to create it (default: the temporary folder)."""
+    return _private_folder(_scratch_owner(), parent)
+
+
 def remove_scratch(path: str) -> None:
+    """Delete a scratch folder and whatever student code left in it."""
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -161,17 +351,36 @@ def _virtual_memory() -> int:
     return 0
 
 
-def confine_current_process(scratch: str, memory_bytes: int) -> None:
-    """Move into `scratch`, cap resources, then confine this process for good: into namespaces
-    (it then continues as a new process: see `_enter_namespaces`), or as the sandbox user.
+STUDENT_ENVIRONMENT = ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR",
+                       "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME")
+# What student code's environment keeps of the grader's: search paths, locale, thread caps and
+# the autograding flag. Nothing else: a grader's variable can hold a secret, or a path into the
+# grader's own folders (torch's TORCHINDUCTOR_CACHE_DIR, once the grader's torch has set it).
+KEPT_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH",
+                    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "NBGRADER_EXECUTION")
+
+
+def clean_environment(scratch: str) -> dict[str, str]:
+    """The environment student code gets: the kept variables of this one, and its home,
+    temporary and cache folders in `scratch`."""
+    env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+    env.update({var: scratch for var in STUDENT_ENVIRONMENT})
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def confine_current_process(view: View, memory_bytes: int) -> Mode:
+    """Move into the scratch folder, cap resources, then confine this process for good as
+    `mode()` allows (with namespaces it continues as a new process). Returns the mode used.
 
     memory_bytes: how much more virtual memory the process may map than it holds now.
     """
-    os.chdir(scratch)
-    for var in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR",
-                "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME"):
-        os.environ[var] = scratch
-    tempfile.tempdir = scratch
+    os.chdir(view.scratch)
+    kept = clean_environment(view.scratch)
+    os.environ.clear()
+    os.environ.update(kept)
+    tempfile.tempdir = view.scratch
     limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
               (resource.RLIMIT_NPROC, PROCESS_LIMIT)]
     if memory_bytes:
@@ -180,22 +389,23 @@ def confine_current_process(scratch: str, memory_bytes: int) -> None:
         _, hard = resource.getrlimit(which)
         resource.setrlimit(which, (value, value if hard == resource.RLIM_INFINITY
                                    else min(value, hard)))
-    if namespaces_available():
-        _enter_namespaces(scratch)
-    else:
-        ids = sandbox_ids()
-        if ids is not None:
-            _become(ids)
+    used = mode()
+    if used.private:
+        _enter_namespaces(view, as_nobody=used is Mode.ROOT_NAMESPACES)
+    elif used is Mode.NOBODY:
+        _become(_nobody())
+        die_with_parent()
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program gives privileges back
+    return used
 
 
 @functools.cache
 def kernel_confinement() -> str | None:
-    """None when kernels can be confined; otherwise why not, in one sentence."""
-    if namespaces_available():
+    """None when notebooks may be executed; otherwise why not, in one sentence."""
+    used = mode()
+    if used.private:
         return None
-    ids = sandbox_ids()
-    if ids is None:
+    if used is Mode.NONE:
         return ("this machine offers neither user namespaces nor root, so notebooks would run "
                 "with your permissions")
     import ipykernel
@@ -208,7 +418,7 @@ def kernel_confinement() -> str | None:
     if pid == 0:
         ok = False
         try:
-            _become(ids)
+            _become(_nobody())
             ok = all(os.access(p, os.R_OK | os.X_OK) for p in needed)
         finally:
             os._exit(0 if ok else 1)
@@ -220,20 +430,25 @@ def kernel_confinement() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`--scratch DIR -- COMMAND...`: confine this process, then exec COMMAND."""
+    """`--scratch DIR -- COMMAND...`: confine this process, then exec COMMAND (a kernel)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) < 4 or argv[0] != "--scratch" or argv[2] != "--":
         raise SystemExit("usage: python -m instructor.confine --scratch DIR -- COMMAND ...")
+    die_with_parent()
     scratch, command = argv[1], argv[3:]
     for i, arg in enumerate(command[:-1]):
-        if arg == "-f":  # the kernel's connection file is private to root: hand it a copy
+        if arg == "-f":  # the kernel's connection file is private to the grader: hand it a copy
             copy = os.path.join(scratch, "kernel-connection.json")
             shutil.copyfile(command[i + 1], copy)
-            ids = _switch_users()
+            ids = _scratch_owner()
             if ids is not None:
                 os.chown(copy, *ids)
             command[i + 1] = copy
-    confine_current_process(scratch, KERNEL_MEMORY)
+    kernel_python = os.path.dirname(os.path.dirname(command[0]))
+    readable = python_paths()
+    if os.path.isfile(os.path.join(kernel_python, "pyvenv.cfg")):  # a kernel in another venv
+        readable = tuple(_outermost([*readable, kernel_python]))
+    confine_current_process(View(scratch, readable), KERNEL_MEMORY)
     os.execv(command[0], command)
 
 

@@ -79,5 +79,16 @@ def generate_release(root: Path, only: list[str] | None = None) -> list[str]:
     return ids
 
 
+def source_notebook(config, resources: dict) -> Path:
+    """The instructor's version (in solutions/) of the notebook nbgrader is working on;
+    `resources` is the dict nbgrader passes its preprocessors."""
+    from nbgrader.coursedir import CourseDirectory
+
+    info = resources["nbgrader"]
+    coursedir = CourseDirectory(config=config)
+    return Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"])) / \
+        f"{info['notebook']}.ipynb"
+
+
 def read(path: Path):
     return nbformat.read(path, as_version=4)

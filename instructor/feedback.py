@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from instructor.cells import HIDDEN_BEGIN
 from instructor.course import course_api, course_config, db_url
-from instructor.grader import HIDDEN_BEGIN
 
 
 def generate_feedback(root: Path, only_assignments: list[str] | None = None,

@@ -17,9 +17,7 @@ import tempfile
 from pathlib import Path
 
 from instructor import stamp
-
-FORBIDDEN = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
-             "### END HIDDEN TESTS")
+from instructor.cells import INSTRUCTOR_MARKERS
 
 STUDENT_README = """# {title}: student edition
 
@@ -109,7 +107,7 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
     for notebook in sorted((dest / "notebooks").rglob("*.ipynb")):
         stamp.stamp_file(notebook, where, notebook.relative_to(dest).as_posix())
     files = sorted(p for p in dest.rglob("*") if p.is_file())
-    leaks = [f"{p.relative_to(dest)}: {m}" for p in files for m in FORBIDDEN
+    leaks = [f"{p.relative_to(dest)}: {m}" for p in files for m in INSTRUCTOR_MARKERS
              if m in p.read_text(errors="ignore")]
     if leaks:
         shutil.rmtree(dest)

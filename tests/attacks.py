@@ -1,10 +1,14 @@
-"""Attempts to earn points without doing the work, from inside a student's exercise cell,
-and submissions that break in other ways (BROKEN).
+"""Attempts to earn points without doing the work, or to read what student code must not, from
+inside a student's exercise cell, and submissions that break in other ways (BROKEN).
 
-Each replaces one exercise cell of notebook 01 with a wrong answer plus a trick that fools plain
-nbgrader (the test cells run in the student's kernel there). With the course's grader every one
-must score zero on the exercises it attacks and change nothing for anyone else.
-`{root}` in a source is the course folder being graded (an attacker may well guess it).
+Each replaces one exercise cell (of notebook 01 unless it says otherwise) with a wrong answer
+plus a trick. The tricks that fool plain nbgrader (its test cells run in the student's kernel)
+must score zero on the exercises they attack and change nothing for anyone else. The tricks that
+read (`leaks=True`) run both in the kernel, at the top level of the cell, which prints what it
+found into the feedback, and in the sandbox, inside the function, which returns what it found
+into a check's failure message: neither may show anything of the course's files, another
+student's or the grader's. `{root}` in a source is the course folder being graded (an attacker
+may well guess it).
 """
 
 from __future__ import annotations
@@ -21,6 +25,48 @@ class Attack:
     trick: str
     source: str
     attacked: tuple[str, ...]  # exercises whose test cells must all score zero
+    assignment: str = "01_bptt"
+    leaks: bool = False  # it prints or returns what it can read: nothing secret may show
+
+
+# Planted in the course folder by the class test; no student's output may ever contain it.
+CANARY = "CANARY-7f3a9c-never-show-this"
+# What only the instructor's files and other students' folders hold (a hidden test of notebook
+# 01, the gradebook's table names, another student's id): none may reach what a student's code
+# printed or returned, nor their feedback.
+SECRETS = (CANARY, "_case.dhs[-1] = 1.0", "BEGIN HIDDEN TESTS", "submitted_assignment",
+           "mistake0")
+
+# Everything an attacker would try to read, from the top of a cell or inside a function.
+_LOOT = (
+    "def _loot():\n"
+    "    import glob, os, pathlib, sys\n"
+    "    found = []\n"
+    "    places = ['{root}', os.path.expanduser('~'), '/root', '/home', '/tmp', os.getcwd()]\n"
+    "    try:\n"
+    "        import helpers\n"
+    "        places.append(str(pathlib.Path(helpers.__file__).resolve().parents[1]))\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "    for place in places:\n"
+    "        for pattern in ('*', '*/*', 'solutions/*/*.ipynb', 'submitted/*/*/*.ipynb',\n"
+    "                        'gradebook.db', 'canary.txt', 'nbgrader_config.py'):\n"
+    "            for path in glob.glob(os.path.join(place, pattern))[:200]:\n"
+    "                found.append(path)\n"
+    "                try:\n"
+    "                    with open(path, 'rb') as f:\n"
+    "                        found.append(f.read(200000).decode('utf-8', 'replace'))\n"
+    "                except Exception:\n"
+    "                    pass\n"
+    "    for pid in os.listdir('/proc'):\n"
+    "        for name in ('cmdline', 'environ'):\n"
+    "            try:\n"
+    "                data = open(f'/proc/{pid}/{name}', 'rb').read()\n"
+    "                found.append(data.decode('utf-8', 'replace'))\n"
+    "            except Exception:\n"
+    "                pass\n"
+    "    return '\\n'.join(found)\n"
+)
 
 
 _ZERO_STEP = ("def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
@@ -113,6 +159,36 @@ ATTACKS = [
            "def relative_error(a, b):\n"
            "    return 0.0\n",
            ("relative_error",)),
+    Attack("reads_solutions", "rnn_step_forward",
+           "finds the course folder from the installed helpers and runs the model solution",
+           "import json, os, pathlib\n"
+           "def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+           "    import helpers\n"
+           "    roots = [pathlib.Path(helpers.__file__).resolve().parents[1],\n"
+           "             pathlib.Path('{root}'), pathlib.Path.cwd()]\n"
+           "    for root in roots:\n"
+           "        for path in root.glob('solutions/01_bptt/*.ipynb'):\n"
+           "            for cell in json.load(open(path))['cells']:\n"
+           "                source = ''.join(cell['source'])\n"
+           "                if 'def rnn_step_forward' in source:\n"
+           "                    space = {'np': np}\n"
+           "                    exec(source, space)\n"
+           "                    return space['rnn_step_forward'](x_t, h_prev, W_xh, W_hh, b_h)\n"
+           "    return np.zeros((x_t.shape[0], W_hh.shape[0]))\n",
+           ("rnn_step_forward",)),
+    Attack("prints_what_it_reads", "relative_error",
+           "prints the course's files, other students' files and other processes into its "
+           "feedback, and returns them from its function",
+           _LOOT + "print(_loot())\n"
+           "def relative_error(a, b):\n"
+           "    return _loot()\n",
+           ("relative_error",), leaks=True),
+    Attack("imports_torch_by_name", "sigmoid",
+           "a from-scratch exercise answered by torch, imported through importlib",
+           "def sigmoid(x):\n"
+           "    lib = __import__('importlib').import_module('to' + 'rch')\n"
+           "    return lib.sigmoid(lib.from_numpy(np.asarray(x, dtype=np.float64))).numpy()\n",
+           ("sigmoid",), assignment="02_vanishing"),
     Attack("kills_the_grader", "numerical_gradient", "kills its parent process",
            "import os, signal\n"
            "for _pid in (os.getppid(),):\n"

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from instructor import course
+from instructor.cells import nbgrader_meta, strip_markers
 from instructor.course import (  # noqa: F401  (re-exported for the tests)
     course_api,
     course_config,
@@ -27,7 +28,6 @@ from instructor.course import (  # noqa: F401  (re-exported for the tests)
     notebook_path,
     read,
 )
-from instructor.grader import nbgrader_meta, strip_markers
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -45,6 +45,17 @@ def _loop(**changes: str) -> str:
     return _backward("".join(changes.get(k, v) for k, v in _GOOD_LOOP.items()))
 
 
+def _latch(step: str = "np.tanh(w * x)", start: str = "1.0",
+           guard: str = "    if not w > 1:\n        raise ValueError('w')\n",
+           loop: str | None = None) -> str:
+    """A latch_fixed_point with one part changed (the model solution when nothing is)."""
+    loop = loop or ("    while True:\n"
+                    f"        new = float({step})\n"
+                    "        if abs(new - x) < tol:\n            return new\n"
+                    "        x = new\n")
+    return f"def latch_fixed_point(w, tol=1e-12):\n{guard}    x = {start}\n{loop}"
+
+
 def _train_step(zero: str = "    optimizer.zero_grad()\n", before_backward: str = "",
                 after_backward: str = "", clip: str = "    norm = clip(params, limit)\n",
                 limit: str = "float('inf') if max_norm is None else max_norm",
@@ -140,6 +151,31 @@ def _cell_path(body: str) -> str:
     return ("def cell_state_gradient(forget_gates):\n"
             "    f = np.asarray(forget_gates, dtype=float)\n"
             "    ones = np.ones((1, f.shape[1]))\n" + body)
+
+
+def _penalty(name: str, value: str, grad: str, loop: str = "params") -> str:
+    """An l2_penalty / l1_penalty whose value sums `value` and whose gradients are `grad`, over
+    the arrays in `loop` (of w and lam)."""
+    return (f"def {name}(params, lam):\n"
+            "    params = [np.asarray(w, dtype=float) for w in params]\n"
+            f"    value = lam * sum(float(np.sum({value})) for w in {loop})\n"
+            f"    return value, [{grad} for w in params]\n")
+
+
+def _attention(scores: str = "np.einsum('tbh,bh->tb', keys, query) / np.sqrt(query.shape[1])",
+               shift: str = "scores.max(axis=0, keepdims=True)", axis: str = "0",
+               context: str = "np.einsum('tb,tbh->bh', weights, values)") -> str:
+    """A dot_product_attention with one part changed (the model solution when nothing is)."""
+    return ("def dot_product_attention(query, keys, values):\n"
+            f"    scores = {scores}\n"
+            f"    e = np.exp(scores - {shift})\n"
+            f"    weights = e / e.sum(axis={axis}, keepdims=True)\n"
+            f"    return {context}, weights\n")
+
+
+def _threshold(body: str) -> str:
+    return ("def steps_to_threshold(losses, threshold):\n"
+            "    losses = np.asarray(losses, dtype=float)\n" + body)
 
 
 MUTANTS = [
@@ -286,6 +322,28 @@ MUTANTS = [
            "        product = product @ hidden_jacobian(W_hh, pre[k], activation)\n"
            "        norms.insert(0, np.linalg.norm(product, 2))\n"
            "    return np.array(norms)\n"),
+    # ---- 02_vanishing: latch_fixed_point, latch_gain (the tanh latch of Bengio et al. 1994)
+    Mutant("02_vanishing", "latch_fixed_point", "a fixed number of iterations, not a tolerance",
+           _latch(loop="    for _ in range(20):\n        x = float(np.tanh(w * x))\n"
+                       "    return x\n"), roundtrip=True),
+    Mutant("02_vanishing", "latch_fixed_point", "w outside the tanh: x = w tanh(x)",
+           _latch(step="w * np.tanh(x)")),
+    Mutant("02_vanishing", "latch_fixed_point", "starts at 0, the unstable fixed point",
+           _latch(start="0.0")),
+    Mutant("02_vanishing", "latch_fixed_point", "no ValueError for w <= 1",
+           _latch(guard="", loop="    for _ in range(100000):\n"
+                                 "        new = float(np.tanh(w * x))\n"
+                                 "        if abs(new - x) < tol:\n            return new\n"
+                                 "        x = new\n    return x\n")),
+    Mutant("02_vanishing", "latch_gain", "forgets the self-weight w",
+           "def latch_gain(x, w):\n    return 1.0 - np.asarray(x, float) ** 2\n", roundtrip=True),
+    Mutant("02_vanishing", "latch_gain", "applies tanh again to the new state",
+           "def latch_gain(x, w):\n    return w * (1.0 - np.tanh(np.asarray(x, float)) ** 2)\n"),
+    Mutant("02_vanishing", "latch_gain", "tanh(w x) again (right only at the fixed point)",
+           "def latch_gain(x, w):\n"
+           "    return w * (1.0 - np.tanh(w * np.asarray(x, float)) ** 2)\n"),
+    Mutant("02_vanishing", "latch_gain", "the sigmoid's x (1 - x) habit",
+           "def latch_gain(x, w):\n    x = np.asarray(x, float)\n    return w * x * (1.0 - x)\n"),
     # ---- 03_exploding: relu, relu_grad
     Mutant("03_exploding", "relu", "absolute value instead of max(x, 0)",
            "def relu(x):\n    return np.abs(x)\n"),
@@ -684,6 +742,122 @@ MUTANTS = [
     Mutant("07_lstm_gru", "cell_state_gradient", "averaged over the units",
            _cell_path("    p = np.concatenate([np.cumprod(f[::-1], axis=0)[::-1], ones])\n"
                       "    return p.mean(axis=1)\n")),
+    # ---- 08_mitigations: l2_penalty, l1_penalty
+    Mutant("08_mitigations", "l2_penalty", "gradient lam * w (the 2 forgotten)",
+           _penalty("l2_penalty", "w ** 2", "lam * w"), roundtrip=True),
+    Mutant("08_mitigations", "l2_penalty", "value with a factor 1/2 (the other convention)",
+           _penalty("l2_penalty", "w ** 2 / 2", "2 * lam * w")),
+    Mutant("08_mitigations", "l2_penalty", "norm instead of squared norm",
+           "def l2_penalty(params, lam):\n"
+           "    norm = np.sqrt(sum(np.sum(np.asarray(w) ** 2) for w in params))\n"
+           "    return lam * norm, [2 * lam * np.asarray(w) for w in params]\n"),
+    Mutant("08_mitigations", "l2_penalty", "penalty on the biases only",
+           _penalty("l2_penalty", "w ** 2", "2 * lam * w if w.ndim == 1 else np.zeros_like(w)",
+                    loop="params if w.ndim == 1")),
+    Mutant("08_mitigations", "l2_penalty", "penalty on the matrices only (biases skipped)",
+           _penalty("l2_penalty", "w ** 2", "2 * lam * w if w.ndim > 1 else np.zeros_like(w)",
+                    loop="params if w.ndim > 1")),
+    Mutant("08_mitigations", "l2_penalty", "mean of the squares instead of the sum",
+           _penalty("l2_penalty", "w ** 2 / w.size", "2 * lam * w / w.size")),
+    Mutant("08_mitigations", "l2_penalty", "only the last array's gradient returned",
+           "def l2_penalty(params, lam):\n"
+           "    value = 0.0\n"
+           "    for w in params:\n"
+           "        value += lam * np.sum(w ** 2)\n"
+           "    return value, [2 * lam * w]\n"),
+    Mutant("08_mitigations", "l2_penalty", "weights decayed in place",
+           "def l2_penalty(params, lam):\n"
+           "    value = lam * sum(np.sum(w ** 2) for w in params)\n"
+           "    grads = []\n"
+           "    for w in params:\n"
+           "        w *= 2 * lam\n"
+           "        grads.append(w)\n"
+           "    return value, grads\n"),
+    Mutant("08_mitigations", "l1_penalty", "subgradient lam at w = 0",
+           _penalty("l1_penalty", "np.abs(w)", "lam * np.where(w >= 0, 1.0, -1.0)"),
+           roundtrip=True),
+    Mutant("08_mitigations", "l1_penalty", "w / |w| (0 / 0 at w = 0)",
+           _penalty("l1_penalty", "np.abs(w)", "lam * w / np.abs(w)")),
+    Mutant("08_mitigations", "l1_penalty", "value without the absolute value",
+           _penalty("l1_penalty", "w", "lam * np.sign(w)")),
+    Mutant("08_mitigations", "l1_penalty", "the L2 gradient",
+           _penalty("l1_penalty", "np.abs(w)", "2 * lam * w")),
+    Mutant("08_mitigations", "l1_penalty", "lam forgotten in the gradient",
+           _penalty("l1_penalty", "np.abs(w)", "np.sign(w)")),
+    Mutant("08_mitigations", "l1_penalty", "penalty on the biases only",
+           _penalty("l1_penalty", "np.abs(w)",
+                    "lam * np.sign(w) if w.ndim == 1 else np.zeros_like(w)",
+                    loop="params if w.ndim == 1")),
+    # ---- 08_mitigations: dot_product_attention
+    Mutant("08_mitigations", "dot_product_attention", "softmax over the batch axis",
+           _attention(shift="scores.max(axis=1, keepdims=True)", axis="1"), roundtrip=True),
+    Mutant("08_mitigations", "dot_product_attention", "no max subtracted (overflows)",
+           _attention(shift="0")),
+    Mutant("08_mitigations", "dot_product_attention", "one max over all sequences",
+           _attention(shift="scores.max()")),
+    Mutant("08_mitigations", "dot_product_attention", "no 1/sqrt(H)",
+           _attention(scores="np.einsum('tbh,bh->tb', keys, query)")),
+    Mutant("08_mitigations", "dot_product_attention", "divided by H instead of sqrt(H)",
+           _attention(scores="np.einsum('tbh,bh->tb', keys, query) / query.shape[1]")),
+    Mutant("08_mitigations", "dot_product_attention", "sqrt(T) instead of sqrt(H)",
+           _attention(scores="np.einsum('tbh,bh->tb', keys, query) / np.sqrt(keys.shape[0])")),
+    Mutant("08_mitigations", "dot_product_attention", "context from the keys",
+           _attention(context="np.einsum('tb,tbh->bh', weights, keys)")),
+    Mutant("08_mitigations", "dot_product_attention", "weights returned as (B, T)",
+           "def dot_product_attention(query, keys, values):\n"
+           "    scores = np.einsum('bh,tbh->bt', query, keys) / np.sqrt(query.shape[1])\n"
+           "    e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+           "    weights = e / e.sum(axis=1, keepdims=True)\n"
+           "    return np.einsum('bt,tbh->bh', weights, values), weights\n"),
+    Mutant("08_mitigations", "dot_product_attention", "context from the raw scores",
+           _attention(context="np.einsum('tb,tbh->bh', scores, values)")),
+    Mutant("08_mitigations", "dot_product_attention", "keys scaled in place",
+           "def dot_product_attention(query, keys, values):\n"
+           "    keys /= np.sqrt(query.shape[1])\n"
+           "    scores = np.einsum('tbh,bh->tb', keys, query)\n"
+           "    e = np.exp(scores - scores.max(axis=0))\n"
+           "    weights = e / e.sum(axis=0)\n"
+           "    return np.einsum('tb,tbh->bh', weights, values), weights\n"),
+    Mutant("08_mitigations", "dot_product_attention", "right numbers, computed by torch",
+           "def dot_product_attention(query, keys, values):\n"
+           "    import torch\n"
+           "    q, k, v = (torch.from_numpy(np.asarray(a)) for a in (query, keys, values))\n"
+           "    w = torch.softmax(torch.einsum('tbh,bh->tb', k, q) / q.shape[1] ** 0.5, dim=0)\n"
+           "    return torch.einsum('tb,tbh->bh', w, v).numpy(), w.numpy()\n"),
+    # ---- 08_mitigations: steps_to_threshold
+    Mutant("08_mitigations", "steps_to_threshold", "< instead of <=",
+           _threshold("    for i, loss in enumerate(losses):\n"
+                      "        if loss < threshold:\n"
+                      "            return i\n"
+                      "    return None\n"), roundtrip=True),
+    Mutant("08_mitigations", "steps_to_threshold", "counts from 1 (off by one)",
+           _threshold("    for i, loss in enumerate(losses):\n"
+                      "        if loss <= threshold:\n"
+                      "            return i + 1\n"
+                      "    return None\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "np.argmax of the mask (0 when never)",
+           _threshold("    return int(np.argmax(losses <= threshold))\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "the last crossing",
+           _threshold("    hits = np.flatnonzero(losses <= threshold)\n"
+                      "    return int(hits[-1]) if len(hits) else None\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "the step of the lowest loss",
+           _threshold("    i = int(np.nanargmin(losses))\n"
+                      "    return i if losses[i] <= threshold else None\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "counts the losses above the threshold",
+           _threshold("    n = int(np.sum(losses > threshold))\n"
+                      "    return n if n < len(losses) else None\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "-1 when never",
+           _threshold("    for i, loss in enumerate(losses):\n"
+                      "        if loss <= threshold:\n"
+                      "            return i\n"
+                      "    return -1\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "NaN counted as reached",
+           _threshold("    for i, loss in enumerate(losses):\n"
+                      "        if not loss > threshold:\n"
+                      "            return i\n"
+                      "    return None\n")),
+    Mutant("08_mitigations", "steps_to_threshold", "IndexError when never",
+           _threshold("    return int(np.flatnonzero(losses <= threshold)[0])\n")),
 ]
 
 

@@ -35,7 +35,7 @@ import pytest
 import course_tools
 import venvs
 from instructor import stamp
-from instructor.grader import nbgrader_meta
+from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 CHROMIUM = Path("/usr/bin/chromium")

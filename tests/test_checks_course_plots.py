@@ -99,6 +99,22 @@ def test_course_modes(monkeypatch):
     assert "autograding" in course.describe()
 
 
+def test_setup_runs_torch_on_one_thread_unless_asked():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        course.setup(seed=0)
+        assert torch.get_num_threads() == 1
+        course.limit_threads(2)
+        assert torch.get_num_threads() == 2
+        for bad in (0, 1.5, True):
+            with pytest.raises(ValueError, match="threads"):
+                course.limit_threads(bad)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_seed_everything_is_reproducible():
     import torch
 
@@ -149,7 +165,8 @@ def test_expect_elementwise_catches_warnings_changes_in_place_and_wrong_values()
     def noisy(v):
         with np.errstate(over="warn"):
             return np.exp(-v) * 0 + v
-    with pytest.raises(checks.CheckFailure, match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
+    with pytest.raises(checks.CheckFailure,
+                       match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
         checks.expect_elementwise("ex", noisy, x, x, hint="h", warning_hint="w")
 
     def in_place(v):

@@ -33,7 +33,7 @@ from packaging.requirements import Requirement
 import course_tools
 import venvs
 from instructor import stamp
-from instructor.grader import nbgrader_meta
+from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 # What a Colab runtime brings, in Colab's versions where they install on this machine's Python.

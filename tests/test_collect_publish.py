@@ -179,3 +179,73 @@ def test_the_console_script_explains_itself_and_fails_clearly(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(tmp_path),
                           "export"], capture_output=True, text=True)
     assert bad.returncode == 2 and "no course found" in bad.stderr
+
+
+def _zip_with(path, entries):
+    """entries: (ZipInfo or name, bytes) pairs, written as given."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+    return path
+
+
+def _link(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o120777 << 16
+    return info
+
+
+def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course,
+                                                                                 tmp_path):
+    """A zip bomb, path tricks, links, non-UTF-8 names and a notebook of another language: each
+    is refused with a reason; the honest submission beside them is placed."""
+    from instructor import collect as collect_module
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    bomb_size = collect_module.MAX_NOTEBOOK_BYTES + 1024
+    r_notebook = json.dumps({"cells": [], "metadata": {"kernelspec": {"language": "R",
+                                                                      "name": "ir"}},
+                             "nbformat": 4, "nbformat_minor": 5})
+    bulk = _zip_with(tmp_path / "bulk.zip", [
+        ("alice_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+        ("bomb_1_2_01_bptt.ipynb", b"{" + b" " * bomb_size + b"}"),
+        ("../../outside/climb_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+        ("/abs/evil_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+        (_link("linky_1_2_01_bptt.ipynb"), b"/etc/passwd"),
+        ("cafX_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+        ("rstudent_1_2_01_bptt.ipynb", r_notebook.encode()),
+    ])
+    # a member name in Latin-1, without the UTF-8 flag (as old Windows tools write them)
+    bulk.write_bytes(bulk.read_bytes().replace(b"cafX_1_2", b"caf\xe9_1_2"))
+    assert bulk.stat().st_size < 2**20, "the bomb should be small on disk"
+    report = collect(course, bulk, "01_bptt")
+    assert {s for s, _ in report.placed} == {"alice"}
+    text = "\n".join(report.problems)
+    for expected in ("bomb_1_2_01_bptt.ipynb: larger than",
+                     "climb_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+                     "evil_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+                     "linky_1_2_01_bptt.ipynb: refused, it is a symbolic link",
+                     "refused, its name is not UTF-8",
+                     "rstudent_1_2_01_bptt.ipynb: refused, a notebook for R"):
+        assert expected in text, text
+    assert not list(outside.iterdir())
+    placed = sorted(p.relative_to(course) for p in (course / "submitted").rglob("*")
+                    if p.is_file())
+    assert [str(p) for p in placed] == ["submitted/alice/01_bptt/01_bptt.ipynb",
+                                        "submitted/alice/01_bptt/timestamp.txt"]
+
+
+def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
+    downloads = tmp_path / "downloads"
+    (downloads / "bob_folder").mkdir(parents=True)
+    (downloads / "alice.ipynb").write_text(NOTEBOOK)
+    (downloads / "mallory.ipynb").symlink_to(course / "nbgrader_config.py")
+    (downloads / "bob_folder" / "01_bptt.ipynb").symlink_to(
+        next((course / "solutions" / "01_bptt").glob("*.ipynb")))
+    report = collect(course, downloads, "01_bptt")
+    assert {s for s, _ in report.placed} == {"alice"}
+    text = "\n".join(report.problems)
+    assert "mallory.ipynb: refused, it is a symbolic link" in text
+    assert "bob_folder/01_bptt.ipynb: refused, it is a symbolic link" in text

@@ -1,6 +1,6 @@
 """Every exercise's checks pass the model solution and take points from each plausible mistake.
 
-Grades with the course's trusted grader (instructor.grader.grade_submission: the instructor's
+Grades with the course's trusted grader (instructor.trusted_run.grade_submission: the instructor's
 tests in this process, the student's functions in a sandbox process), without a kernel run; the
 real nbgrader round trip is in test_nbgrader_roundtrip.py.
 """
@@ -11,7 +11,7 @@ import matplotlib
 import pytest
 
 import course_tools
-from instructor.grader import grade_submission
+from instructor.trusted_run import grade_submission
 from mutants import MUTANTS, exercise_of
 
 matplotlib.use("Agg")

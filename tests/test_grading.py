@@ -1,23 +1,28 @@
-"""Autograding a whole class the way an instructor does (`instructor.autograde`, two workers):
-the round trip (solved, untouched, mistaken), tampering attempts, broken submissions,
-feedback without hidden tests, CSV export, and resuming an interrupted or repeated run."""
+"""Autograding a whole class the way an instructor does (`rnn-course autograde`, two workers):
+the round trip (solved, untouched, mistaken), tampering and reading attempts, broken
+submissions, deleted, duplicated, retyped and edited cells, feedback without hidden tests, CSV
+export, no temporary file left behind, and resuming an interrupted or repeated run."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import course_tools
-from attacks import ATTACKS, BROKEN, broken_answers
+from attacks import ATTACKS, BROKEN, CANARY, SECRETS, broken_answers
 from instructor import confine
-from instructor.autograde import Job as GradingJob
-from instructor.autograde import autograde, log_path
+from instructor.autograde import autograde, find_submissions
+from instructor.submission import Submission
 from mutants import MUTANTS, exercise_of
 
 pytestmark = pytest.mark.slow
@@ -30,6 +35,77 @@ c.Execute.timeout = 30
 c.TrustedGrading.setup_timeout = 6
 c.TrustedGrading.call_timeout = 6
 """
+def _index(nb, grade_id):
+    return next(i for i, c in enumerate(nb.cells)
+                if course_tools.nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def _delete(*grade_ids):
+    def change(nb):
+        nb.cells = [c for c in nb.cells
+                    if course_tools.nbgrader_meta(c).get("grade_id") not in grade_ids]
+    return change
+
+
+def _duplicate(*grade_ids):
+    def change(nb):
+        for gid in grade_ids:
+            i = _index(nb, gid)
+            nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
+    return change
+
+
+def _last_copy_wrong(nb):
+    i = _index(nb, "rnn_forward")
+    wrong = copy.deepcopy(nb.cells[i])
+    wrong.source = ("def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n"
+                    "    return np.zeros((xs.shape[0],) + h0.shape)\n")
+    nb.cells.insert(i + 3, wrong)  # a later copy, below the tests: the one a kernel keeps
+
+
+def _retype(grade_id):
+    def change(nb):
+        i = _index(nb, grade_id)
+        cell = nb.cells[i]
+        nb.cells[i] = course_tools.nbformat.v4.new_markdown_cell(cell.source,
+                                                                  metadata=cell.metadata)
+    return change
+
+
+def _tests_edited_to_pass(nb):
+    for cell in nb.cells:
+        if course_tools.nbgrader_meta(cell).get("grade_id", "").startswith(("test_", "hidden_")):
+            cell.source = "pass"
+
+
+def _runs_out_of_memory(nb):
+    nb.cells.insert(_index(nb, "rnn_forward"),
+                    course_tools.nbformat.v4.new_code_cell("hoard = bytearray(10**13)"))
+
+
+# Correct notebooks whose cells were changed in ways that must cost nothing: student ->
+# (change, exercises that lose points, what the summary says).
+CELL_CHANGES = {
+    "deletes_a_test": (_delete("test_rnn_step_forward"), set(),
+                       "deleted cell test_rnn_step_forward was put back"),
+    "deletes_a_hidden_test": (_delete("hidden_rnn_backward"), set(),
+                              "deleted cell hidden_rnn_backward was put back"),
+    "deletes_tools_and_tests": (_delete("checking_tools", "test_rnn_forward",
+                                        "hidden_rnn_forward"), set(),
+                                "deleted cell checking_tools, test_rnn_forward, "
+                                "hidden_rnn_forward was put back"),
+    "duplicates_cells": (_duplicate("rnn_forward", "test_relative_error"), set(),
+                         "cell rnn_forward, test_relative_error appears 2 times: the last copy "
+                         "is graded"),
+    "last_copy_wrong": (_last_copy_wrong, {"rnn_forward"},
+                        "cell rnn_forward appears 2 times: the last copy is graded"),
+    "retypes_a_test": (_retype("test_rnn_backward"), set(),
+                       "cell test_rnn_backward was changed to markdown and was restored"),
+    "edits_tests_to_pass": (_tests_edited_to_pass, set(), "read-only cell test_rnn_step_forward"),
+    "runs_out_of_memory": (_runs_out_of_memory, set(), "ran out of memory (MemoryError)"),
+}
+
+
 def build_class(root):
     """Write every kind of submission into submitted/; return the bytes of files that
     tampering must not change."""
@@ -46,9 +122,19 @@ def build_class(root):
                 release, solution, {mutant.cell: mutant.source}))
     solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
     release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))
+    (root / "canary.txt").write_text(CANARY)
     for attack in ATTACKS:
-        course_tools.submit(root, ASSIGNMENT, attack.student, course_tools.make_submission(
-            release, solution, {attack.cell: attack.source.replace("{root}", str(root))}))
+        attacked = course_tools.read(course_tools.notebook_path(root / "solutions",
+                                                                 attack.assignment))
+        released = course_tools.read(course_tools.notebook_path(root / "notebooks",
+                                                                 attack.assignment))
+        course_tools.submit(root, attack.assignment, attack.student,
+                            course_tools.make_submission(released, attacked, {
+                                attack.cell: attack.source.replace("{root}", str(root))}))
+    for student, (change, _, _) in CELL_CHANGES.items():
+        nb = course_tools.make_submission(release, solution)
+        change(nb)
+        course_tools.submit(root, ASSIGNMENT, student, nb)
     for student, replace in BROKEN.items():
         course_tools.submit(root, ASSIGNMENT, student, course_tools.make_submission(
             release, solution, broken_answers(solution, replace)))
@@ -73,6 +159,16 @@ def build_class(root):
     return {p: p.read_bytes() for p in guarded}
 
 
+class PrintedSummary:
+    """The summary `rnn-course autograde` printed, line by line."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = course_tools.copy_course(tmp_path_factory.mktemp("class"))
@@ -80,8 +176,16 @@ def graded(tmp_path_factory):
         config.write(TEST_LIMITS)
     course_tools.generate_release(root)
     guarded = build_class(root)
-    summary = autograde(root, workers=2, progress=False)
-    return root, summary, guarded
+    temporary = Path(tempfile.mkdtemp(prefix="rc-tmp-"))  # the run's TMPDIR, watched
+    try:
+        out = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(root),
+                              "autograde", "-j", "2", "-q"], capture_output=True, text=True,
+                             env={**os.environ, "TMPDIR": str(temporary)}, timeout=3000)
+        assert out.returncode == 0, out.stderr[-3000:]
+        left = sorted(p.name for p in temporary.iterdir())
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return root, PrintedSummary(out.stdout), guarded, left
 
 
 def points(root, assignment=ASSIGNMENT):
@@ -100,21 +204,25 @@ def summary_line(summary, student):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solved_submission_gets_full_marks(graded, assignment):
-    root, summary, _ = graded
+    root, summary, *_ = graded
     assert scores(root, "solved", assignment) == points(root, assignment)
     assert not summary_line(summary, "solved")
+    graded_nb = course_tools.read(root / "autograded" / "solved" / assignment /
+                                  f"{assignment}.ipynb")
+    set_up = next(c for c in graded_nb.cells if c.cell_type == "code")
+    assert "autograding (experiments at smoke scale)" in str(set_up.outputs), set_up.outputs
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_release_gets_zero(graded, assignment):
-    root, _, _ = graded
+    root, *_ = graded
     got = scores(root, "untouched", assignment)
     assert set(got) == set(points(root, assignment)) and sum(got.values()) == 0
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_mistake_loses_points_on_its_own_exercise_only(graded, assignment):
-    root, _, _ = graded
+    root, *_ = graded
     full = points(root, assignment)
     mutants = [m for m in MUTANTS if m.assignment == assignment and m.roundtrip]
     assert len(mutants) >= 3, "the round trip needs at least three plausible mistakes"
@@ -127,14 +235,14 @@ def test_each_mistake_loses_points_on_its_own_exercise_only(graded, assignment):
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.student)
 def test_tampering_earns_nothing(graded, attack):
-    root, _, _ = graded
-    got = scores(root, attack.student)
+    root, *_ = graded
+    got = scores(root, attack.student, attack.assignment)
     attacked = {g: s for g, s in got.items() if exercise_of(g) in attack.attacked}
     assert attacked and not any(attacked.values()), f"{attack.trick} earned {attacked}"
 
 
 def test_tampering_changed_no_file_and_no_grade_of_anyone_else(graded):
-    root, _, guarded = graded
+    root, _, guarded, _ = graded
     for path, data in guarded.items():
         assert path.read_bytes() == data, f"{path} was changed by a submission"
     with sqlite3.connect(root / "gradebook.db") as db:
@@ -144,7 +252,7 @@ def test_tampering_changed_no_file_and_no_grade_of_anyone_else(graded):
 
 
 def test_a_hidden_test_cannot_be_edited_or_deleted_away(graded):
-    root, _, _ = graded
+    root, *_ = graded
     got = scores(root, "edits_tests")
     assert got["test_rnn_forward"] == 0 and got["hidden_rnn_forward"] == 0
     assert got["test_rnn_step_forward"] == 1 and got["hidden_relative_error"] == 1
@@ -165,7 +273,7 @@ def test_a_hidden_test_cannot_be_edited_or_deleted_away(graded):
      "no 01_bptt.ipynb in the submission (found 01_bptt (1).ipynb)"),
 ])
 def test_a_bad_submission_costs_only_its_own_points(graded, student, lost, kept, reported):
-    root, summary, _ = graded
+    root, summary, *_ = graded
     got, full = scores(root, student), points(root)
     for grade_id, score in got.items():
         if exercise_of(grade_id) in lost:
@@ -175,23 +283,70 @@ def test_a_bad_submission_costs_only_its_own_points(graded, student, lost, kept,
     if confine.kernel_confinement() is None or reported in ("", "not a valid notebook") \
             or reported.startswith("no 01_bptt"):  # the rest is seen in the kernel's run
         assert reported in summary_line(summary, student), summary.lines()
-    assert log_path(root, GradingJob(ASSIGNMENT, student)).is_file()
+    assert Submission(root, ASSIGNMENT, student).log.is_file()
+
+
+@pytest.mark.parametrize("student", CELL_CHANGES)
+def test_changed_cells_cost_nothing_and_are_reported(graded, student):
+    root, summary, *_ = graded
+    _, lost, reported = CELL_CHANGES[student]
+    got, full = scores(root, student), points(root)
+    for grade_id, score in got.items():
+        if exercise_of(grade_id) in lost:
+            assert score < full[grade_id], f"{student}: {grade_id} kept its {score} points"
+        else:
+            assert score == full[grade_id], f"{student}: {grade_id} scored {score}"
+    assert any(score < full[g] for g, score in got.items()) == bool(lost)
+    assert reported in summary_line(summary, student), summary.lines()
+
+
+def shown_to(root, attack) -> str:
+    """Everything the attacker's notebook produced: the outputs of its graded notebook (what
+    its code printed in the kernel, and the checks' messages quoting what its functions
+    returned) and its feedback page."""
+    path = root / "autograded" / attack.student / attack.assignment / f"{attack.assignment}.ipynb"
+    outputs = [str(out) for cell in course_tools.read(path).cells
+               for out in cell.get("outputs", [])]
+    _rnn_course(root, "feedback", "-a", attack.assignment, "-s", attack.student)
+    html = root / "feedback" / attack.student / attack.assignment / f"{attack.assignment}.html"
+    return "\n".join(outputs) + html.read_text()
+
+
+@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.leaks], ids=lambda a: a.student)
+def test_student_code_reads_nothing_of_the_course_or_other_students(graded, attack):
+    """Neither its kernel run (what it printed) nor its functions (what they returned, shown in
+    the failure messages) could read a secret."""
+    root, *_ = graded
+    shown = shown_to(root, attack)
+    for secret in SECRETS:
+        assert secret not in shown, f"{attack.student}'s outputs or feedback show {secret!r}"
+    assert CANARY in (root / "canary.txt").read_text()
+
+
+def test_no_temporary_file_survives_the_run(graded):
+    *_, left = graded
+    assert not left, f"left in the run's temporary folder: {left}"
 
 
 def test_huge_output_is_truncated_in_the_graded_notebook(graded):
-    root, _, _ = graded
+    root, *_ = graded
     nb = course_tools.read(root / "autograded/floods_output" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     assert len(nbformat.writes(nb)) < 2_000_000
 
 
-def test_plain_nbgrader_autograde_uses_the_same_protection(graded):
+@pytest.mark.parametrize("student", ["patches_helpers", "reads_solutions",
+                                     "prints_what_it_reads", "imports_torch_by_name"])
+def test_plain_nbgrader_autograde_uses_the_same_protection(graded, student):
     """`nbgrader autograde` with the course's config (no coordinator) is just as safe."""
-    root, _, _ = graded
-    attack = next(a for a in ATTACKS if a.student == "patches_helpers")
-    result = course_tools.course_api(root).autograde(ASSIGNMENT, attack.student, force=True)
+    root, *_ = graded
+    attack = next(a for a in ATTACKS if a.student == student)
+    result = course_tools.course_api(root).autograde(attack.assignment, attack.student,
+                                                     force=True)
     assert result["success"], result["log"]
-    assert not any(s for g, s in scores(root, attack.student).items()
+    assert not any(s for g, s in scores(root, attack.student, attack.assignment).items()
                    if exercise_of(g) in attack.attacked)
+    shown = shown_to(root, attack)
+    assert not [secret for secret in SECRETS if secret in shown]
 
 
 def _rnn_course(root, *args):
@@ -200,7 +355,7 @@ def _rnn_course(root, *args):
 
 
 def test_feedback_hides_hidden_tests_and_export_matches_the_gradebook(graded):
-    root, _, _ = graded
+    root, *_ = graded
     _rnn_course(root, "feedback", "-s", "solved", "-s", "mistake0")
     for student in ("solved", "mistake0"):
         html = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
@@ -227,10 +382,10 @@ def _submissions(root):
 
 def test_rerun_resumes_and_regrades_only_what_changed(graded):
     """Runs last in this module: it changes the class."""
-    root, summary, _ = graded
+    root, *_ = graded
     before = _submissions(root)
     again = autograde(root, workers=2, progress=False)
-    assert not again.graded and len(again.skipped) == len(summary.graded) + len(summary.skipped)
+    assert not again.graded and len(again.skipped) == len(find_submissions(root))
     # a resubmission, and a run interrupted after one student's grades were committed
     solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
     release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))

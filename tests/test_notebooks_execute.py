@@ -1,16 +1,20 @@
-"""Every solution notebook runs top to bottom in a real kernel with every test cell passing."""
+"""Every solution notebook runs top to bottom in a real kernel with every test cell passing,
+and every claim its text makes about its experiments holding (RNN_COURSE_STRICT_CLAIMS=1: a
+claim that does not hold raises helpers.claims.ClaimFailed in the kernel, which inherits it)."""
 
 from __future__ import annotations
 
 import pytest
 
 import course_tools
+from helpers import claims
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("assignment", course_tools.assignments())
-def test_solution_notebook_executes_cleanly(assignment, tmp_path):
+def test_solution_notebook_executes_cleanly(assignment, tmp_path, monkeypatch):
+    monkeypatch.setenv(claims.STRICT_ENV, "1")
     path = course_tools.notebook_path(course_tools.ROOT / "solutions", assignment)
     nb = course_tools.read(path)
     explorers = "widgets.Explorer(" in path.read_text()

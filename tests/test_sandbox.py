@@ -89,7 +89,17 @@ def sgd_step(model, inputs, targets, loss_fn, optimizer):
 def sandbox():
     scratch = confine.make_scratch()
     box = Sandbox("import numpy as np", [("student", STUDENT)],
-                  Limits(setup_seconds=10, call_seconds=2), scratch)
+                  Limits(setup_seconds=10, call_seconds=2), scratch, allow_torch=False)
+    yield box
+    box.close()
+    confine.remove_scratch(scratch)
+
+
+@pytest.fixture()
+def torch_sandbox():
+    scratch = confine.make_scratch()
+    box = Sandbox("import numpy as np", [("student", STUDENT)],
+                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=True)
     yield box
     box.close()
     confine.remove_scratch(scratch)
@@ -164,7 +174,8 @@ def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
     os.chmod(tmp_path, 0o755)
     with pytest.raises(Exception) as error:
         sandbox.call("writes", (str(target),), {})
-    assert type(error.value).__name__ in ("PermissionError", "OSError")  # EACCES or EROFS
+    # EACCES or EROFS; with a private view the folder does not even exist for student code
+    assert type(error.value).__name__ in ("PermissionError", "OSError", "FileNotFoundError")
     assert target.read_text() == "original"
 
 
@@ -180,7 +191,7 @@ def test_a_hanging_or_crashing_cell_is_left_out_and_the_others_still_graded():
         assert "exit code 5" in box.cell_errors["dies"]
 
 
-def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(sandbox):
+def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(torch_sandbox):
     import torch
 
     torch.manual_seed(0)
@@ -190,8 +201,8 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(sand
         p.grad = torch.full_like(p, 0.25)
     before = [p.detach().clone() for p in model.parameters()]
     inputs, targets = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
-    loss, seen = sandbox.call("sgd_step", (model, inputs, targets, torch.nn.MSELoss(),
-                                           optimizer), {})
+    loss, seen = torch_sandbox.call("sgd_step", (model, inputs, targets, torch.nn.MSELoss(),
+                                                 optimizer), {})
     assert seen == [0.25 * p.numel() for p in before]          # pickling drops .grad; it came
     reference = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
@@ -232,3 +243,141 @@ def test_a_random_generator_argument_advances_as_in_a_kernel(sandbox):
     assert np.array_equal(first, again.normal(size=4))      # the grader's generator was used
     assert np.array_equal(second, again.normal(size=2))     # and it moved on, as in a kernel
     assert rng.bit_generator.state == again.bit_generator.state
+
+
+SNOOP = '''
+import gc, os, socket, sys
+
+def what_it_sees(paths):
+    seen = {}
+    for path in paths:
+        try:
+            seen[path] = sorted(os.listdir(path)) if os.path.isdir(path) else open(path).read()
+        except OSError as error:
+            seen[path] = type(error).__name__
+    return seen
+
+def processes():
+    return sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), os.getppid()
+
+def reaches_torch():
+    import ctypes, importlib
+    tries = {}
+    for name, attempt in (("import", lambda: __import__("torch").tensor),
+                          ("importlib", lambda: importlib.import_module("to" + "rch").tensor),
+                          ("functorch", lambda: importlib.import_module("functorch").vmap)):
+        try:
+            attempt()
+            tries[name] = "reached"
+        except BaseException as error:
+            tries[name] = type(error).__name__
+    tries["in memory"] = [m for m in sys.modules if m.split(".")[0] in ("torch", "functorch")]
+    for folder in sys.path:
+        lib = os.path.join(folder, "torch", "lib", "libtorch_cpu.so")
+        if os.path.exists(lib):
+            try:
+                ctypes.CDLL(lib)
+                tries["ctypes"] = "reached"
+            except OSError:
+                tries["ctypes"] = "OSError"
+    return tries
+
+def connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+
+def environment():
+    return dict(os.environ)
+
+def finds(marker):
+    return [type(o).__name__ for o in gc.get_objects()
+            if isinstance(o, (str, bytes, dict, list)) and marker in str(o)[:100000]][:5]
+'''
+# Held in the grader's memory while the sandbox runs: the child must not have it.
+GRADER_SECRET = "hidden-test-" + "marker-4d1f"
+
+
+@pytest.fixture()
+def snooper():
+    scratch = confine.make_scratch()
+    box = Sandbox("import numpy as np", [("student", SNOOP)],
+                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=False)
+    yield box
+    box.close()
+    confine.remove_scratch(scratch)
+
+
+needs_a_view = pytest.mark.skipif(not confine.namespaces_available(),
+                                  reason="a private view needs Linux namespaces")
+
+
+@needs_a_view
+def test_student_code_sees_the_python_environment_and_nothing_of_the_course(snooper, tmp_path):
+    from course_tools import ROOT
+
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(secret, 0o644)
+    home = os.path.expanduser("~")
+    seen = snooper.call("what_it_sees", ([str(secret), str(ROOT / "solutions"), str(ROOT),
+                                          home, "/etc/shadow"],), {})
+    assert seen[str(secret)] == "FileNotFoundError"
+    assert seen[str(ROOT / "solutions")] == "FileNotFoundError"
+    assert not {"solutions", "notebooks", "nbgrader_config.py", "tests"} & set(seen[str(ROOT)])
+    assert seen["/etc/shadow"] in ("PermissionError", "FileNotFoundError")
+    # of the home folder, only the way to a Python environment that lives there (pyenv, conda)
+    leading = {os.path.relpath(p, home).split(os.sep)[0] for p in confine.python_paths()
+               if p.startswith(home.rstrip("/") + "/")}
+    assert seen[home] == "FileNotFoundError" or set(seen[home]) <= leading, seen[home]
+
+
+@needs_a_view
+def test_student_code_sees_no_other_process_and_no_parent(snooper):
+    pids, parent = snooper.call("processes", (), {})
+    assert parent == 0 and len(pids) <= 2, pids  # itself (and the namespace's first process)
+
+
+@needs_a_view
+def test_from_scratch_code_cannot_reach_torch_however_it_imports_it(snooper):
+    tries = snooper.call("reaches_torch", (), {})
+    assert tries["import"] == tries["importlib"] == "ImportError", tries
+    assert tries["functorch"] in ("ImportError", "ModuleNotFoundError"), tries
+    assert tries["in memory"] == [] and tries.get("ctypes", "OSError") == "OSError", tries
+
+
+@needs_a_view
+def test_student_code_has_no_network(snooper):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    try:
+        assert snooper.call("connects", (server.getsockname()[1],), {}) != "connected"
+    finally:
+        server.close()
+
+
+def test_the_child_holds_nothing_the_grader_read(snooper):
+    secret = GRADER_SECRET * 2  # built at run time, so the test's own code does not hold it
+    assert snooper.call("finds", (secret[:20] + "X",), {}) == []   # the search works on misses
+    assert snooper.call("finds", (GRADER_SECRET,), {}) == []
+
+
+def test_student_code_inherits_no_variable_of_the_grader(snooper, monkeypatch):
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/somewhere/of/the/graders")
+    monkeypatch.setenv("GRADER_TOKEN", "s3cret")
+    snooper.close()  # a fresh child, forked after the grader's environment changed
+    env = snooper.call("environment", (), {})
+    allowed = {*confine.KEPT_ENVIRONMENT, *confine.STUDENT_ENVIRONMENT, "PYTHONDONTWRITEBYTECODE"}
+    assert set(env) <= allowed, set(env) - allowed
+    assert env["HOME"] == env["TMPDIR"] == snooper.scratch
+    assert env["OMP_NUM_THREADS"] == "1" and "PATH" in env  # what it needs, it keeps
+
+
+def test_a_torch_exercise_still_gets_torch(torch_sandbox):
+    assert torch_sandbox.call("parallel_work", (), {}) > 0

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from helpers import checks, course, plots
+from helpers import checks, claims, course, plots
 
 rng = course.setup(seed=0)
 
@@ -298,9 +298,11 @@ for _seed, (_T, _B, _D, _H) in enumerate([(1, 2, 3, 4), (9, 1, 2, 3), (6, 4, 3, 
 #
 # **Step 4: the weights.** $W_{hh}$ enters *every* step. Its **immediate** partial derivative at
 # step $t$, written $\partial^+ h_t / \partial W_{hh}$, treats $h_{t-1}$ as a constant; the
-# total derivative $dh_t/dW_{hh}$ would also follow $W_{hh}$'s effect on $h_{t-1}$, and adding
-# *that* on top of $\delta_t$ counts paths twice (the most reported slip in published BPTT
-# derivations). Summing the immediate contributions:
+# total derivative $dh_t/dW_{hh}$ would also follow $W_{hh}$'s effect on $h_{t-1}$, and using
+# *that* together with $\delta_t$ counts every path through earlier steps twice, because
+# $\delta_t$ already carries them. Goodfellow, Bengio and Courville (2016, sec. 10.2.2) keep the
+# two apart the same way, with a copy $W^{(t)}$ of the weights used only at step $t$. Summing
+# the immediate contributions:
 #
 # $$\frac{dL}{dW_{hh}} = \sum_{t=1}^{T} \delta^a_t\, h_{t-1}^\top, \qquad
 # \frac{dL}{dW_{xh}} = \sum_{t=1}^{T} \delta^a_t\, x_t^\top, \qquad
@@ -377,8 +379,9 @@ check_rnn_backward(rnn_backward, _case)
 # $\frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon}$ has error $O(\epsilon^2)$
 # (the $\epsilon^2$ terms of the two Taylor expansions cancel), while the one-sided
 # $\frac{f(x + \epsilon e_i) - f(x)}{\epsilon}$ has error $O(\epsilon)$. The comparison uses the
-# relative error $\max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)$, which is scale-free: in
-# float64 a correct gradient typically scores below $10^{-7}$; a wrong one above $10^{-3}$.
+# relative error $\max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)$, which is scale-free. Below,
+# a correct gradient scores under $10^{-7}$ in float64 and a typical wrong one over $10^{-3}$
+# (the code checks both in your run).
 #
 # ### Exercise 4: `numerical_gradient` and Exercise 5: `relative_error` (≈ 10 min)
 
@@ -464,7 +467,10 @@ check_relative_error(relative_error, 2.0, 3.0, "two scalars")
 #
 # A loss $L = \sum_t \langle g_t, h_t \rangle$ with random $g_t$ exercises every path of the
 # graph. We compare your `rnn_backward` with your `numerical_gradient` (through your
-# `rnn_forward`) and with PyTorch's autograd, in float64.
+# `rnn_forward`) and with PyTorch's autograd, in float64. For contrast, the last line is a
+# gradient with a classic bug of a first BPTT: each step's gradient computed as if nothing
+# arrived from step $t + 1$ (`dh_next` forgotten), which we get from your `rnn_backward` run on
+# one step at a time.
 
 # %%
 case = checks.small_rnn_case(T=6, B=3, D=4, H=5, seed=7)
@@ -477,22 +483,118 @@ def loss_of(p):
     return float(np.sum(case.dhs * rnn_forward(case.xs, p["h0"], p["W_xh"], p["W_hh"], p["b_h"])))
 
 
+def one_step_at_a_time(dhs, xs, hs, h0, W_xh, W_hh, b_h):
+    """dL/dW_hh with dh_next forgotten: rnn_backward on each step alone, summed."""
+    starts = [h0] + list(hs[:-1])
+    return sum(rnn_backward(dhs[t:t + 1], xs[t:t + 1], hs[t:t + 1], starts[t], W_xh, W_hh,
+                            b_h)["W_hh"] for t in range(xs.shape[0]))
+
+
 hs = rnn_forward(case.xs, case.h0, *case.params)
 ours = rnn_backward(case.dhs, case.xs, hs, case.h0, *case.params)
 autograd = reference_rnn_backward(case.dhs, case.xs, case.h0, *case.params)
 print(f"{'parameter':>10} {'vs numerical':>14} {'vs autograd':>13}")
-worst = 0.0
+errors = {}
 for name in ("W_xh", "W_hh", "b_h", "h0"):
     numerical = numerical_gradient(lambda _: loss_of(params), params[name])
-    errors = relative_error(ours[name], numerical), relative_error(ours[name], autograd[name])
-    worst = max(worst, *errors)
-    print(f"{name:>10} {errors[0]:14.1e} {errors[1]:13.1e}")
-print(f"largest relative error: {worst:.1e}")
+    errors[name] = relative_error(ours[name], numerical), relative_error(ours[name], autograd[name])
+    print(f"{name:>10} {errors[name][0]:14.1e} {errors[name][1]:13.1e}")
+worst = max(max(e) for e in errors.values())
+forgetful = relative_error(one_step_at_a_time(case.dhs, case.xs, hs, case.h0, *case.params),
+                           autograd["W_hh"])
+print(f"largest relative error of your gradients: {worst:.1e}\n"
+      f"dW_hh with dh_next forgotten, vs autograd:  {forgetful:.1e}")
+claims.claim("a correct gradient scores under 1e-7", worst < 1e-7, f"largest {worst:.1e}")
+claims.claim("a wrong one scores over 1e-3", forgetful > 1e-3,
+             f"dh_next forgotten: {forgetful:.1e}")
+vs_autograd = max(e[1] for e in errors.values())
+claims.claim("your gradients agree with autograd over 100 times more closely than with the "
+             "finite differences", 100 * vs_autograd < min(e[0] for e in errors.values()),
+             f"largest {vs_autograd:.1e} against autograd, smallest "
+             f"{min(e[0] for e in errors.values()):.1e} against finite differences");
 
 # %% [markdown]
-# The largest relative error printed is far below $10^{-7}$: the derivation of Section 2 is what
-# autograd computes. (Against finite differences the agreement is limited by rounding in
-# $f(x \pm \epsilon)$, about $10^{-16}/\epsilon^2$ relative, rather than by the derivation.)
+# Your gradients agree with autograd far more closely than with the finite differences (the
+# table). Where does that gap come from?
+#
+# ### How small should $\epsilon$ be? (≈ 5 min)
+#
+# The central difference makes two errors. **Truncation:** by Taylor's theorem
+# $f(x \pm \epsilon) = f \pm \epsilon f' + \frac{\epsilon^2}{2} f'' \pm \frac{\epsilon^3}{6} f''' + \dots$,
+# so the difference quotient is $f' + \frac{\epsilon^2}{6} f''' + O(\epsilon^4)$: an error of
+# about $|f'''|\,\epsilon^2/6$. **Rounding:** $f(x + \epsilon)$ and $f(x - \epsilon)$ are each
+# computed with a relative error of order $\epsilon_{\text{mach}} = 2^{-52}$ (float64), so with
+# an absolute error of order $\epsilon_{\text{mach}} |f|$ that does not shrink with $\epsilon$.
+# Subtracting the two nearly equal values keeps that error while the difference itself shrinks,
+# and dividing by $2\epsilon$ turns it into an error of order $\epsilon_{\text{mach}} |f| / \epsilon$
+# in the derivative. The total,
+#
+# $$\text{error}(\epsilon) \approx \frac{|f'''|\,\epsilon^2}{6} + \frac{\epsilon_{\text{mach}}\,|f|}{\epsilon},$$
+#
+# is smallest where the two terms balance, at $\epsilon^\ast = (3\,\epsilon_{\text{mach}} |f| / |f'''|)^{1/3}$,
+# which for $f$ and $f'''$ of order 1 is about the default `eps=1e-5` of `numerical_gradient`.
+# Below: your `numerical_gradient` at one entry of $W_{hh}$, for $\epsilon$ from $10^{-1}$ down to
+# $10^{-13}$, against the exact derivative from your `rnn_backward`, with $|f'''|$ estimated by a
+# five-point difference of step $10^{-2}$.
+
+# %%
+entry = (0, 1)                                    # the entry of W_hh we differentiate along
+
+
+def loss_at(w):
+    """L as a function of W_hh[entry] alone, the other parameters fixed."""
+    W = case.W_hh.copy()
+    W[entry] = w
+    return loss_of({**params, "W_hh": W})
+
+
+w0, exact, f0 = case.W_hh[entry], ours["W_hh"][entry], abs(loss_at(case.W_hh[entry]))
+step = 1e-2
+third = abs(loss_at(w0 + 2 * step) - 2 * loss_at(w0 + step) + 2 * loss_at(w0 - step)
+            - loss_at(w0 - 2 * step)) / (2 * step ** 3)
+eps_mach = np.finfo(np.float64).eps
+epsilons = np.logspace(-1, -13, 25)
+measured = np.array([abs(numerical_gradient(loss_at, np.array(w0), eps=e) - exact)
+                     for e in epsilons])
+estimate = third * epsilons ** 2 / 6 + eps_mach * f0 / epsilons
+best = (3 * eps_mach * f0 / third) ** (1 / 3)
+_, ax = plt.subplots()
+ax.loglog(epsilons, measured, "o-", color="tab:blue", label="measured |numerical - exact|")
+ax.loglog(epsilons, estimate, "--", color="tab:blue",
+          label=r"estimate $|f'''|\epsilon^2/6 + \epsilon_{mach}|f|/\epsilon$")
+ax.axvline(best, color="gray", linestyle=":", label=r"$\epsilon^\ast$, where the terms balance")
+plots.labelled(ax, "Error of the central difference against its step", "step $\\epsilon$",
+               "absolute error of the derivative")
+ax.invert_xaxis()                                 # from large steps (left) to tiny ones (right)
+ax.legend()
+plt.show()
+ratio = measured / estimate
+large = epsilons >= 1e-4
+observed_best = epsilons[np.argmin(measured)]
+print(f"|f| = {f0:.2f}, |f'''| = {third:.2f}: predicted best eps {best:.1e}, measured best "
+      f"{observed_best:.0e}; measured / estimate from {ratio.min():.2f} to {ratio.max():.2f}, "
+      f"for eps >= 1e-4 from {ratio[large].min():.3f} to {ratio[large].max():.3f}")
+claims.claim("the measured error never exceeds 3 times the estimate", ratio.max() < 3.0,
+             f"largest ratio {ratio.max():.2f}")
+claims.claim("for large steps the error is the truncation term (within 10 %)",
+             bool(np.all(abs(ratio[large] - 1) < 0.1)),
+             f"ratio {ratio[large].min():.3f} to {ratio[large].max():.3f} for eps >= 1e-4")
+claims.claim("the best step is within a factor of 10 of eps*",
+             1 / 10 < observed_best / best < 10, f"{observed_best:.0e} against {best:.1e}")
+small = epsilons < best / 10                      # where rounding dominates
+claims.claim("below eps* the error grows as the step shrinks (the smallest step's error is over "
+             "1000 times the best)", measured[-1] > 1e3 * measured.min(),
+             f"{measured[-1]:.1e} against {measured.min():.1e}")
+claims.claim("there it scatters around the rounding estimate, mostly below it",
+             bool(np.median(ratio[small]) < 1), f"median ratio {np.median(ratio[small]):.2f}");
+
+# %% [markdown]
+# Left of $\epsilon^\ast$ the error is the truncation term almost exactly (the printed ratios).
+# Right of it the error follows the rounding term: it *grows* as the step shrinks, and it
+# scatters around the estimate, mostly below it, because rounding errors partly cancel. A
+# smaller step is not a more accurate one. In float32 ($\epsilon_{\text{mach}} = 2^{-23}$) the rounding term is
+# about $2^{29}$ times larger, which moves $\epsilon^\ast$ up and the best attainable error up
+# far more: gradient checks run in float64.
 #
 # ## 4. Which time steps does the gradient come from? (≈ 10 min)
 #
@@ -504,7 +606,8 @@ print(f"largest relative error: {worst:.1e}")
 # run it on the **last $K$ steps only**, starting from $h_{T-K}$ as if it were a constant
 # initial state. That returns $S_K = \sum_{k > T-K} C_k$, and $C_k = S_{T-k+1} - S_{T-k}$.
 # We try three recurrent matrices: a random one rescaled to largest singular value
-# $\sigma_{\max} \in \{0.5, 1, 2\}$.
+# $\sigma_{\max} \in \{0.5, 1, 2\}$, each for three random draws of the weights and inputs (the
+# plot shows the first draw).
 
 # %%
 def last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
@@ -514,76 +617,137 @@ def last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
     return rnn_backward(dhs[T - K:], xs[T - K:], hs[T - K:], start, W_xh, W_hh, b_h)["W_hh"]
 
 
-T, B, D, H = course.pick(full=(60, 16, 4, 32), smoke=(12, 4, 4, 8))
-xs = rng.normal(size=(T, B, D))
-W_xh = rng.normal(scale=1 / np.sqrt(D), size=(H, D))
-W_raw = rng.normal(size=(H, H))
-dhs = np.zeros((T, B, H))
-dhs[-1] = rng.normal(size=(B, H))          # a loss on h_T only
-h0, b_h = np.zeros((B, H)), np.zeros(H)
-
-contributions, partial_sums = {}, {}
-for sigma in tqdm((0.5, 1.0, 2.0), desc="sigma_max"):
+def partial_sums(draw, sigma):
+    """S[K] = dL/dW_hh from the last K steps, K = 0..T, for random draw `draw` at sigma_max."""
+    r = np.random.default_rng(draw)
+    xs = r.normal(size=(T, B, D))
+    W_xh = r.normal(scale=1 / np.sqrt(D), size=(H, D))
+    W_raw = r.normal(size=(H, H))
     W_hh = W_raw * sigma / np.linalg.norm(W_raw, 2)
+    dhs = np.zeros((T, B, H))
+    dhs[-1] = r.normal(size=(B, H))               # a loss on h_T only
+    h0, b_h = np.zeros((B, H)), np.zeros(H)
     hs = rnn_forward(xs, h0, W_xh, W_hh, b_h)
-    S = np.stack([np.zeros((H, H))] + [last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K)
-                                       for K in range(1, T + 1)])
-    partial_sums[sigma] = S                             # S[K] = sum of the last K terms
-    steps_back = np.arange(T)                           # T - k for k = T, ..., 1
-    contributions[sigma] = np.linalg.norm(S[1:] - S[:-1], axis=(1, 2))
+    return np.stack([np.zeros((H, H))] + [last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K)
+                                          for K in range(1, T + 1)])
 
-plots.line_plot(steps_back, {f"$\\sigma_{{\\max}}(W_{{hh}})$ = {s}": c
-                             for s, c in contributions.items()},
-                title="Contribution of each time step to dL/dW_hh (loss at the last step)",
-                xlabel="steps back from the loss, T - k", ylabel="$\\|C_k\\|_F$", logy=True)
+
+def decay_fit(c, floor):
+    """(factor per step back, R^2) of a straight line through log ||C_k||, k < T, fitted on the
+    steps before the contribution first falls below 1000 floors (rounding under 0.1 %)."""
+    above = c > 1e3 * floor
+    stop = int(np.argmin(above)) if not above.all() else len(c)
+    x, y = steps_back[1:stop], np.log(c[1:stop])
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(np.exp(slope)), float(1 - np.var(y - slope * x - intercept) / np.var(y))
+
+
+T, B, D, H = course.pick(full=(60, 16, 4, 32), smoke=(12, 4, 4, 8))
+sigmas, draws = (0.5, 1.0, 2.0), (0, 1, 2)
+steps_back = np.arange(T)                         # T - k for k = T, ..., 1
+S = {(d, s): partial_sums(d, s) for d in tqdm(draws, desc="random draws") for s in sigmas}
+contributions = {key: np.linalg.norm(v[1:] - v[:-1], axis=(1, 2)) for key, v in S.items()}
+floors = {key: eps_mach * np.linalg.norm(v[-1]) for key, v in S.items()}
+fits = {key: decay_fit(contributions[key], floors[key]) for key in S}
+
+_, ax = plt.subplots()
+for sigma, color in zip(sigmas, ("tab:blue", "tab:orange", "tab:green")):
+    c = contributions[0, sigma]
+    ax.semilogy(steps_back, np.where(c > 0, c, np.nan), color=color,
+                label=f"$\\sigma_{{\\max}}(W_{{hh}})$ = {sigma}")
+    ax.axhline(floors[0, sigma], color=color, linestyle="--", linewidth=1)
+ax.plot([], [], "k--", linewidth=1, label=r"$\epsilon_{mach}\,\|S_T\|_F$ (rounding floor)")
+plots.labelled(ax, "Contribution of each time step to dL/dW_hh (loss at the last step)",
+               "steps back from the loss, T - k", "$\\|C_k\\|_F$")
+ax.legend()
 plt.show()
-for sigma, c in contributions.items():
-    usable = c > 1e-12 * c[0]                           # fit the decay before it underflows
-    rate = np.exp(np.polyfit(steps_back[usable][1:], np.log(c[usable][1:]), 1)[0])
-    print(f"sigma_max = {sigma}: each step back multiplies the contribution by about {rate:.2f}; "
-          f"the term 10 steps back is {c[min(10, T - 1)] / c[0]:.1e} of the last one")
+back = min(10, T - 1)
+print(f"over draws {draws}:\n{'sigma_max':>9}  {'factor per step back':>20}  {'R^2 of the fit':>14}"
+      f"  {f'term {back} back / last':>19}")
+for sigma in sigmas:
+    rates = [fits[d, sigma][0] for d in draws]
+    r2 = [fits[d, sigma][1] for d in draws]
+    ratios = [contributions[d, sigma][back] / contributions[d, sigma][0] for d in draws]
+    print(f"{sigma:>9}  {claims.spread(rates, '.2f'):>20}  {claims.spread(r2, '.3f'):>14}  "
+          f"{claims.spread(ratios, '.1e'):>19}")
+claims.claim_seeds("each step back multiplies a contribution by a roughly constant factor "
+                   "below 1 (a straight line on the log scale: R^2 > 0.98 at every sigma_max)",
+                   [all(fits[d, s][0] < 1 and fits[d, s][1] > 0.98 for s in sigmas)
+                    for d in draws],
+                   claims.spread([fits[key][0] for key in S], ".2f", "factors") + "; "
+                   + claims.spread([fits[key][1] for key in S], ".3f", "R^2"))
+claims.claim_seeds("larger weights slow the decay (the factor grows with sigma_max)",
+                   [fits[d, 0.5][0] < fits[d, 1.0][0] < fits[d, 2.0][0] for d in draws])
+claims.claim_seeds(f"the term {back} steps back is over 10 times smaller than the last one",
+                   [all(contributions[d, s][back] < contributions[d, s][0] / 10 for s in sigmas)
+                    for d in draws])
+zero_from = [int(np.argmax(contributions[d, 0.5] == 0)) for d in draws]
+claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly 0",
+                   [bool((contributions[d, 0.5] == 0).any()) for d in draws],
+                   f"from {min(zero_from)} to {max(zero_from)} steps back on");
 
 # %% [markdown]
-# The printed factors answer the question: each step back multiplies a contribution by a
-# roughly constant factor below 1, so the contribution of step $k$ shrinks **geometrically** in
-# $T - k$, and ten steps back it is orders of magnitude below the last step's. Larger weights slow
-# the decay, but tanh's derivative ($\le 1$, and small once units saturate) still pulls the
-# product down. Notebook 02 turns this observation into a bound; notebook 04 explains the role of
-# $\sigma_{\max}$.
+# Each step back multiplies a contribution by a roughly constant factor below 1 (the printed
+# factors and fits), so the contribution of step $k$ shrinks **geometrically** in $T - k$, and
+# ten steps back it is more than ten times smaller than the last step's, far more for small
+# weights. Larger weights slow the decay, but tanh's derivative ($\le 1$, and small once units
+# saturate) still pulls the product down. Notebook 02 turns this observation into a bound;
+# notebook 04 explains the role of $\sigma_{\max}$.
+#
+# Below their dashed line the curves turn ragged and soon stop, and that is not
+# underflow (float64 holds numbers down to $2^{-1074}$). It is **cancellation**: $C_k$ is computed as
+# $S_K - S_{K-1}$, two sums whose entries are stored to a relative precision
+# $\epsilon_{\text{mach}}$. Once $\|C_k\|$ nears $\epsilon_{\text{mach}} \|S_T\|$ the difference
+# is mostly rounding, and once every entry of $C_k$ is below half a unit in the last place of
+# the matching entry of $S_{K-1}$, adding it changes nothing and the difference is exactly 0.
+# So the fits use only contributions far above the floor; computing each
+# $C_k = \delta^a_k h_{k-1}^\top$ directly, without differences, would follow the decay further.
 #
 # ## 5. Truncated BPTT and its bias (≈ 10 min)
 #
 # *What do we lose by back-propagating only $K$ steps?* Long sequences are often trained with
 # **truncated BPTT** (Williams and Peng 1990; Williams and Zipser 1995): the backward pass stops
-# $K$ steps back, which costs $O(K)$ instead of $O(T)$ per update. In the double sum of Step 5
-# that keeps exactly the terms with $t - k < K$ and sets all others to **zero**, whatever their
-# size. The gradient therefore carries *no* signal about dependencies longer than $K$ steps: the
-# estimate is biased toward short dependencies, and no amount of training with it can discover a
-# longer one. The function above already computes it: $S_K$ is the truncated gradient.
+# $K$ steps back, which costs $O(K)$ instead of $O(T)$ per update. For our loss at the last step
+# that keeps exactly the terms with $T - k < K$ of the double sum of Step 5 and sets all others
+# to **zero**, whatever their size: $S_K$ above is that truncated gradient. (The common recipe,
+# "detach the hidden state every $K$ steps", truncates less evenly: a loss at the $j$-th step of
+# a chunk is back-propagated $j$ steps, so its windows range from 1 to $K$.)
+#
+# How well does the truncated gradient approximate the full one?
 
 # %%
 Ks = np.arange(1, T + 1)
 cosines = {}
-for sigma, S in partial_sums.items():
-    full = S[-1].ravel()
-    cosines[sigma] = [
-        float(S[K].ravel() @ full / (np.linalg.norm(S[K]) * np.linalg.norm(full))) for K in Ks]
-plots.line_plot(Ks, {f"$\\sigma_{{\\max}}$ = {s}": c for s, c in cosines.items()},
+for key, sums in S.items():
+    full = sums[-1].ravel()
+    cosines[key] = np.array([sums[K].ravel() @ full
+                             / (np.linalg.norm(sums[K]) * np.linalg.norm(full)) for K in Ks])
+plots.line_plot(Ks, {f"$\\sigma_{{\\max}}$ = {s}": cosines[0, s] for s in sigmas},
                 title="Truncated BPTT: how well K steps approximate the full gradient",
                 xlabel="truncation length K (steps back-propagated)",
                 ylabel="cosine(truncated, full dL/dW_hh)")
 plt.show()
-for sigma, cos in cosines.items():
-    K99 = int(Ks[np.argmax(np.asarray(cos) >= 0.99)])
-    print(f"sigma_max = {sigma}: cosine >= 0.99 from K = {K99}; K = 1 gives {cos[0]:.3f}")
+K99 = {key: int(Ks[np.argmax(cos >= 0.99)]) for key, cos in cosines.items()}
+for sigma in sigmas:
+    print(f"sigma_max = {sigma}: cosine >= 0.99 from K = "
+          f"{claims.spread([K99[d, sigma] for d in draws], 'd')}; K = 1 gives "
+          f"{claims.spread([cosines[d, sigma][0] for d in draws], '.3f')}")
+claims.claim_seeds("a few steps already give a cosine of 0.99 (K <= 10)",
+                   [all(K99[d, s] <= 10 for s in sigmas) for d in draws]);
 
 # %% [markdown]
 # Truncation looks harmless by this measure, and that is the trap: the terms it drops are the
 # ones that were already tiny, so the truncated gradient points almost the same way as the full
-# one (the printed $K$ at which the cosine reaches 0.99 is small). But a task whose answer depends
-# on an input $K$ or more steps back, like the first-token task of notebook 02, gets exactly zero
-# gradient from that input. Vanishing gradients and truncation fail long dependencies in the same
-# way: one shrinks their terms geometrically, the other cuts them off.
+# one (a few steps reach a cosine of 0.99). But a task whose answer depends on an input $K$ or
+# more steps back, like the first-token task of notebook 02, gets exactly zero gradient through
+# the dropped terms: nothing in the truncated gradient rewards keeping information for more than
+# $K$ steps. That is a **bias**, not noise: averaging many updates does not remove it. It does
+# not make longer dependencies impossible, since the forward pass still carries whatever the
+# state holds, and a network that learned to keep information over shorter lags may keep it
+# longer; but the gradient never asks for it. Truncating at a *random* length and reweighting
+# the terms that survive removes the bias in expectation (Tallec and Ollivier 2017). Vanishing
+# gradients and truncation fail long dependencies alike: one shrinks their terms
+# geometrically, the other cuts them off.
 #
 # ## What to remember
 # - An unrolled RNN is a deep network with shared weights; BPTT is backpropagation on it.
@@ -592,7 +756,10 @@ for sigma, cos in cosines.items():
 # - $dL/dW_{hh}$ is a sum over pairs $(k, t)$ of terms carrying $t - k$ Jacobians
 #   $\operatorname{diag}(\phi'(a))\, W_{hh}$; long-range terms are products of many of them.
 # - Check every hand-written gradient: central differences and a relative error, or autograd.
-# - Truncated BPTT sets the long-range terms to zero: it cannot learn dependencies longer than $K$.
+#   The central difference's error is truncation, $|f'''|\epsilon^2/6$, plus rounding,
+#   $\epsilon_{\text{mach}}|f|/\epsilon$: a smaller step is not always a better one.
+# - Truncated BPTT sets the long-range terms to zero: a biased gradient that never asks the
+#   network to remember for more than $K$ steps (truncating at random lengths removes the bias).
 #
 # ## References
 # - P. J. Werbos, "Backpropagation through time: what it does and how to do it", *Proc. IEEE* 78(10), 1990.
@@ -600,4 +767,6 @@ for sigma, cos in cosines.items():
 # - R. J. Williams and D. Zipser, "Gradient-based learning algorithms for recurrent networks and their computational complexity", in *Backpropagation: Theory, Architectures and Applications*, 1995.
 # - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994.
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013.
-# - I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press 2016, chapter 10.
+# - I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press 2016, chapter 10 (sec. 10.2.2: BPTT with a copy of the weights per step).
+# - C. Tallec and Y. Ollivier, "Unbiasing truncated backpropagation through time", arXiv:1705.08209, 2017.
+# - N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM 2002 (rounding errors, cancellation, finite differences).

@@ -1,0 +1,80 @@
+"""nbgrader's cell metadata and the markers inside cell sources, spelled in one place.
+
+Every part of the course that asks "is this a test cell?", "which exercise is this?", or "where do
+the hidden tests start?" asks here: the grader, the cell rebuilder, feedback, publish and the
+tests.
+"""
+
+from __future__ import annotations
+
+from nbformat.notebooknode import NotebookNode
+
+SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SOLUTION_MARKERS = (SOLUTION_BEGIN, SOLUTION_END)
+HIDDEN_MARKERS = (HIDDEN_BEGIN, HIDDEN_END)
+# What must never appear in anything students receive (notebooks/, a published copy).
+INSTRUCTOR_MARKERS = (*SOLUTION_MARKERS, *HIDDEN_MARKERS)
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    """The cell's nbgrader metadata ({} for a plain cell)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    """The cell's nbgrader id, or None for a plain cell."""
+    value = nbgrader_meta(cell).get("grade_id")
+    return value if isinstance(value, str) and value else None
+
+
+def is_solution_cell(cell: NotebookNode) -> bool:
+    """An exercise cell: the student writes its code."""
+    return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """A code cell that awards points and holds no answer: a visible or hidden test."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_locked_cell(cell: NotebookNode) -> bool:
+    """A cell the student may not change (tests, checking tools, read-only prose)."""
+    return bool(nbgrader_meta(cell).get("locked"))
+
+
+def without_block(source: str, begin: str, end: str, keep: str | None = None) -> str:
+    """`source` with every begin..end block (marker lines included) removed; `keep`, if given,
+    is put where each block was."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == begin:
+            inside = True
+            if keep is not None:
+                kept.append(keep)
+        elif line.strip() == end and inside:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def strip_markers(source: str) -> str:
+    """A solution cell's source without the BEGIN/END SOLUTION marker lines."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+
+
+def released_source(source: str) -> str:
+    """A test cell's source as students receive it: hidden tests removed (as nbgrader's
+    ClearHiddenTests does)."""
+    return without_block(source, HIDDEN_BEGIN, HIDDEN_END)
+
+
+def python_source(source: str) -> str:
+    """IPython cell source as plain Python (magics become get_ipython() calls)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)

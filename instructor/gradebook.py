@@ -1,0 +1,96 @@
+"""The course's gradebook, written by the coordinator alone, one student per transaction.
+
+Grading jobs start from a `snapshot` (the assignments and their cells); their results come back
+as data and `record` commits each one, then puts the autograded files in place and marks the
+submission done with the digest of what was graded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tempfile
+import warnings
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from instructor.course import db_url, generate_release
+from instructor.job import Result
+from instructor.problems import sentences
+from instructor.submission import Submission
+
+FAILED_NOTE = "GRADING-FAILED.txt"
+
+
+def ensure_assignments(root: Path, ids: list[str]) -> None:
+    """Record in the gradebook every assignment it does not know yet (by releasing it)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    missing = []
+    with Gradebook(db_url(root)) as gb:
+        for assignment in ids:
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                missing.append(assignment)
+    if missing:
+        generate_release(root, missing)
+
+
+def snapshot(root: Path) -> bytes:
+    """A consistent copy of the gradebook, as bytes, for grading jobs to start from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "gradebook.db"
+        with sqlite3.connect(db_url(root).removeprefix("sqlite:///")) as src, \
+                sqlite3.connect(target) as dst:
+            src.backup(dst)
+        return target.read_bytes()
+
+
+def record(root: Path, result: Result) -> None:
+    """Commit one student's grades (one transaction), put their autograded files in place, then
+    mark the submission done. A failed result scores zero on every cell."""
+    from nbgrader.api import Gradebook
+
+    sub = Submission(root, result.assignment, result.student)
+    found = {(g.notebook, g.cell): g for g in result.grades}
+    with Gradebook(db_url(root)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
+        gb.update_or_create_student(sub.student)
+        stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
+        submission = gb.update_or_create_submission(sub.assignment, sub.student,
+                                                    **({"timestamp": stamp} if stamp else {}))
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                graded = found.get((nb.name, grade.name))
+                ok = graded is not None and not result.failed
+                grade.auto_score = graded.score if ok else 0.0
+                grade.needs_manual_grade = graded.needs_manual_grade if ok else False
+        gb.db.commit()
+    shutil.rmtree(sub.autograded, ignore_errors=True)
+    sub.autograded.mkdir(parents=True)
+    if result.failed:
+        (sub.autograded / FAILED_NOTE).write_text("\n".join(sentences(result.problems)) + "\n")
+    else:
+        for name, data in result.autograded.items():
+            path = sub.autograded / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    sub.marker.parent.mkdir(parents=True, exist_ok=True)
+    summary = {k: v for k, v in asdict(result).items() if k not in ("autograded", "log")}
+    summary["problems"] = [p.to_json() for p in result.problems]
+    summary["score"] = result.score
+    sub.marker.write_text(json.dumps(summary, indent=1))
+
+
+def is_current(sub: Submission) -> bool:
+    """True when this submission was graded and has not changed since."""
+    if not sub.marker.is_file() or not sub.autograded.is_dir():
+        return False
+    try:
+        recorded = json.loads(sub.marker.read_text())["digest"]
+    except (ValueError, KeyError):
+        return False
+    return recorded == sub.digest()

@@ -1,0 +1,238 @@
+"""One grading job: a submission in, its grades out, with nothing shared in between.
+
+A `Job` carries everything needed to grade one submission (the submitted files, the
+assignment's source notebooks with their hidden tests, the course's nbgrader configuration and a
+gradebook holding the assignment), so it can run on any machine with the course's Python
+environment installed, none of the instructor's files needed. `grade` builds a private course
+folder in a temporary directory, runs nbgrader's autograde there (with the course's
+preprocessors: confined kernel, trusted tests, sandboxes), and returns a `Result` holding plain
+data: the score of every graded cell, the autograded files, the problems met and the log. The
+temporary folder is removed whatever happens. Only the coordinator writes the real gradebook.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from instructor import phases, problems
+from instructor.problems import Kind, Problem
+
+CONFIG_NAME = "nbgrader_config.py"
+GRADEBOOK_NAME = "gradebook.db"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything it takes to grade one submission, as plain data."""
+
+    assignment: str
+    student: str
+    files: dict[str, bytes]  # the submission folder's files, by relative path
+    sources: dict[str, bytes]  # the assignment's source notebooks (solutions/<id>/*.ipynb)
+    config: str  # the course's nbgrader_config.py
+    gradebook: bytes  # an SQLite gradebook that knows the assignment and its cells
+    digest: str = ""  # of `files`, recorded when the grade is committed
+
+
+@dataclass
+class Grade:
+    """One graded cell's result."""
+
+    notebook: str
+    cell: str
+    score: float
+    max_score: float
+    needs_manual_grade: bool = False
+
+
+@dataclass
+class Result:
+    """What grading one submission produced."""
+
+    assignment: str
+    student: str
+    grades: list[Grade] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    failed: bool = False  # nothing could be graded: every cell scores zero
+    autograded: dict[str, bytes] = field(default_factory=dict)
+    timestamp: str | None = None
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # see instructor.phases
+    log: str = ""
+    digest: str = ""
+
+    @property
+    def score(self) -> float:
+        return 0.0 if self.failed else sum(g.score for g in self.grades)
+
+    @property
+    def max_score(self) -> float:
+        return sum(g.max_score for g in self.grades)
+
+
+def failure(job: Job, problem: Problem) -> Result:
+    """The result of a job that could not be graded at all."""
+    return Result(job.assignment, job.student, problems=[problem], failed=True, digest=job.digest)
+
+
+def _write_course(root: Path, job: Job) -> Path:
+    """A private course folder for this job; returns the submission's folder in it."""
+    (root / CONFIG_NAME).write_text(job.config)
+    (root / GRADEBOOK_NAME).write_bytes(job.gradebook)
+    for name, data in job.sources.items():
+        path = root / "solutions" / job.assignment / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    folder = root / "submitted" / job.student / job.assignment
+    folder.mkdir(parents=True)
+    for name, data in job.files.items():
+        path = (folder / name).resolve()
+        if folder.resolve() in path.parents:  # never outside the submission's folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    return folder
+
+
+def _check_notebooks(job: Job, result: Result) -> bool:
+    """Problems with the submitted notebooks themselves; False when nothing can be graded (no
+    expected notebook is there, or one is not a notebook at all)."""
+    present = sorted(n for n in job.files if n.endswith(".ipynb") and "/" not in n)
+    missing = [name for name in sorted(job.sources) if name not in present]
+    for expected in missing:
+        result.problems.append(Problem(Kind.MISSING_NOTEBOOK, ", ".join(present), expected))
+    for expected in sorted(set(job.sources) - set(missing)):
+        try:
+            nbformat.reads(job.files[expected].decode(), as_version=4)
+        except Exception:  # any decoding, parse or schema error
+            result.problems.append(Problem(Kind.BROKEN_NOTEBOOK, detail=expected))
+            result.failed = True
+    if len(missing) == len(job.sources):
+        result.failed = True
+    return not result.failed
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return (lines[-1] if lines else "unknown error")[:300]
+
+
+def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
+    from nbgrader.api import Gradebook
+
+    from instructor.course import course_api, course_config
+
+    config = course_config(root)
+    api = course_api(root, config)
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    api.log.addHandler(handler)
+    try:
+        outcome = api.autograde(job.assignment, job.student, force=True, create=True)
+    finally:
+        api.log.removeHandler(handler)
+    if not outcome["success"]:
+        result.failed = True
+        result.problems.append(Problem(Kind.NBGRADER_FAILED, detail=_last_line(
+            outcome.get("error") or outcome.get("log", ""))))
+        return
+    with Gradebook(config.CourseDirectory.db_url) as gb:
+        submission = gb.find_submission(job.assignment, job.student)
+        result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                result.grades.append(Grade(nb.name, grade.name, float(grade.auto_score or 0.0),
+                                           float(grade.max_score),
+                                           bool(grade.needs_manual_grade)))
+    graded = root / "autograded" / job.student / job.assignment
+    for path in sorted(graded.rglob("*")):
+        if path.is_file():
+            result.autograded[str(path.relative_to(graded))] = path.read_bytes()
+            if path.suffix == ".ipynb":
+                nb = nbformat.read(path, as_version=4)
+                result.problems += problems.recorded(nb)
+                for phase, seconds in phases.recorded(nb).items():
+                    result.phases[phase] = result.phases.get(phase, 0.0) + seconds
+
+
+def _children() -> list[int]:
+    """The pids of this process's children (kernels' launchers, sandbox zygotes)."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == me:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+class Watchdog:
+    """Past `limit` seconds, stops everything this process started for the job (and whatever
+    it starts after that), so that grading ends soon and the job is reported as too slow."""
+
+    def __init__(self, limit: float | None):
+        self.expired = False
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, args=(limit,), daemon=True)
+        if limit:
+            self.thread.start()
+
+    def _watch(self, limit: float) -> None:
+        if self.stopped.wait(limit):
+            return
+        self.expired = True
+        while not self.stopped.wait(0.5):
+            for pid in _children():
+                try:
+                    if os.getpgid(pid) == pid:
+                        os.killpg(pid, signal.SIGKILL)
+                    else:
+                        os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def grade(job: Job, limit: float | None = None) -> Result:
+    """Autograde one submission in a private temporary course folder (see the module
+    docstring), in at most `limit` seconds. Never raises for a student's fault; a fault of the
+    tooling fails this job only."""
+    started = time.monotonic()
+    result = Result(job.assignment, job.student, digest=job.digest)
+    log = io.StringIO()
+    scratch = Path(tempfile.mkdtemp(prefix="rnn-course-job-"))
+    watchdog = Watchdog(limit)
+    try:
+        _write_course(scratch, job)
+        if _check_notebooks(job, result):
+            _autograde(scratch, job, result, log)
+    except Exception as error:  # a fault of the tooling: this student only
+        result.failed = True
+        result.problems.append(Problem(Kind.GRADER_FAULT,
+                                       detail=f"{type(error).__name__}: {error}"[:300]))
+        log.write(traceback.format_exc())
+    finally:
+        watchdog.stop()
+        if watchdog.expired:
+            result.failed = True
+            result.problems.append(Problem(Kind.STUDENT_TIMEOUT, detail=f"{limit:.0f}"))
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.seconds = time.monotonic() - started
+        result.log = log.getvalue()
+    return result

@@ -1,0 +1,151 @@
+"""The kernel run of a submission, which produces the outputs its feedback shows.
+
+nbgrader's Execute runs every cell in the student's kernel, test cells included; here test cells
+never run there (each is marked "not graded" for `TrustedGrading` to fill in), the kernel is
+confined (`instructor.confine`: a private view of the machine and no network, so it talks to
+the grader over unix sockets in its scratch folder), a cell's output is capped as it arrives,
+and a kernel that hangs or dies ends this notebook's run with a note instead of failing the
+whole autograde. Whatever happens, the kernel's scratch folder is removed afterwards, and every
+problem is recorded in the notebook (`instructor.problems`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+from instructor import confine, phases, problems
+from instructor.cells import grade_id, is_test_cell
+from instructor.problems import Kind, Problem
+from instructor.trusted_run import error_output
+
+NOT_GRADED = "NotGraded"
+# Error names a cell's output can carry, and the problem each one is.
+TIMEOUT_ERRORS = ("CellTimeoutError", "KeyboardInterrupt")
+MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError", "OutOfMemoryError")
+
+
+class KernelNotConfined(RuntimeError):
+    """This machine cannot confine a kernel (see `confine.kernel_confinement`)."""
+
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """Starts the kernel through `python -m instructor.confine`, which confines it first."""
+
+    scratch: str | None = None
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        reason = confine.kernel_confinement()
+        if reason is not None:
+            raise KernelNotConfined(reason)
+        return [sys.executable, "-m", "instructor.confine", "--scratch", str(self.scratch), "--",
+                *cmd]
+
+
+def cell_label(cell, index: int) -> str:
+    """How the summary names a cell: its nbgrader id, or its position."""
+    gid = grade_id(cell)
+    return f"cell {gid}" if gid else f"cell #{index + 1}"
+
+
+class GradeExecute(Execute):
+    """nbgrader's Execute, confined, without test cells, capped, and survivable (see above)."""
+
+    max_output_chars = Integer(1_000_000, help="characters of output kept per cell; the rest "
+                                               "is dropped as it arrives").tag(config=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
+        super().__init__(**kwargs)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.scratch = confine.make_scratch()
+        self._scratches.append(km.scratch)
+        km.transport, km.ip = "ipc", os.path.join(km.scratch, "kernel")
+        return km
+
+    def _problem(self, kind: Kind, where: str = "", detail: str = "") -> None:
+        problem = Problem(kind, where, detail)
+        self.log.warning("%s", problem.sentence())
+        problems.record(self._nb, problem)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most max_output_chars of a cell's output (a print loop cannot fill the
+        grader's memory or the feedback)."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(
+            len(v) for v in content.get("data", {}).values() if isinstance(v, str))
+        used = self._output_used.get(cell_index, 0)
+        self._output_used[cell_index] = used + size
+        if used + size <= self.max_output_chars or msg.get("msg_type") == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= self.max_output_chars:
+            self._problem(Kind.OUTPUT_TRUNCATED, cell_label(self._nb.cells[cell_index],
+                                                            cell_index),
+                          str(self.max_output_chars))
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stdout", text=f"\n... output truncated: this cell printed more "
+                                              f"than {self.max_output_chars} characters\n"))
+        return None
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._nb, self._stopped, self._output_used, self._scratches = nb, None, {}, []
+        started = time.monotonic()
+        try:
+            return super().preprocess(nb, resources, km)
+        except Exception as error:  # the kernel never started, or died outside a cell
+            if isinstance(error, KernelNotConfined):
+                self._problem(Kind.KERNEL_NOT_CONFINED, detail=str(error))
+            else:
+                self._problem(Kind.NOT_EXECUTED, detail=f"{type(error).__name__}: {error}"[:300])
+            self._stopped = f"{type(error).__name__}: {error}"[:500]
+            for index, cell in enumerate(nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            return nb, resources
+        finally:  # nbclient has already dropped self.km: the folders are ours to remember
+            for scratch in self._scratches:
+                confine.remove_scratch(scratch)
+            phases.record(nb, phases.KERNEL_RUN, time.monotonic() - started)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if is_test_cell(cell):
+            cell.outputs = [error_output(NOT_GRADED, "this test did not run")]
+            return cell, resources
+        if self._stopped:
+            if not any("(not run:" in o.get("text", "") for o in cell.outputs):
+                cell.outputs = [nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"(not run: {self._stopped})\n")]
+            return cell, resources
+        label = cell_label(cell, index)
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except (CellTimeoutError, DeadKernelError, RuntimeError, TimeoutError) as error:
+            self._stopped = (f"the kernel stopped responding in an earlier cell "
+                             f"({type(error).__name__})")
+            if isinstance(error, CellTimeoutError):
+                self._problem(Kind.CELL_TIMEOUT, label)
+            self._problem(Kind.KERNEL_DIED, label)
+            cell.outputs.append(error_output(type(error).__name__, str(error)[:500]))
+            return cell, resources
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            if out.get("ename") in TIMEOUT_ERRORS:
+                self._problem(Kind.CELL_TIMEOUT, label)
+            elif out.get("ename") in MEMORY_ERRORS:
+                self._problem(Kind.OUT_OF_MEMORY, label, out.get("ename", ""))
+            else:
+                self._problem(Kind.CELL_RAISED, label, str(out.get("ename", "an error")))
+                self.log.warning("%s: %s", label, "\n".join(out.get("traceback", []))[-2000:])
+        return cell, resources

@@ -1,0 +1,122 @@
+"""Sanitizing a submission: its cells rebuilt around the source notebook's, whatever the
+student deleted, duplicated, retyped or moved.
+
+nbgrader 0.9.6 restores deleted grade cells by looking up their predecessor among grade and
+solution cells only, and blanks duplicated cells' metadata, and a later step then fails on
+either: a correct notebook scores zero. Here the cell list is rebuilt from the source instead:
+every nbgrader cell of the source, in the source's order, the read-only ones from the source
+itself and each exercise cell from the student (the last copy, as a kernel would run it; a
+placeholder when deleted); every other cell of the student's stays where it was, after the
+nbgrader cell it followed. Every change is recorded as a `Problem`.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections import Counter
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
+
+from instructor import problems
+from instructor.cells import CODE_STUB, grade_id, nbgrader_meta, released_source
+from instructor.course import source_notebook
+from instructor.problems import Kind, Problem
+
+
+def _plain(cell: NotebookNode) -> NotebookNode:
+    """A student's cell without nbgrader metadata (it is graded as nothing)."""
+    cell = copy.deepcopy(cell)
+    cell.get("metadata", {}).pop("nbgrader", None)
+    return cell
+
+
+def _is_exercise(cell: NotebookNode) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def _exercise_cell(source_cell: NotebookNode, student: NotebookNode | None) -> NotebookNode:
+    """The student's exercise cell with the source's metadata and type."""
+    cell = copy.deepcopy(source_cell)
+    text = student.source if student is not None else CODE_STUB
+    cell.source = text
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def _locked_cell(source_cell: NotebookNode) -> NotebookNode:
+    cell = copy.deepcopy(source_cell)
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def _normalised(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def rebuild(source: NotebookNode, submitted: NotebookNode
+            ) -> tuple[list[NotebookNode], list[Problem]]:
+    """The submission's cells rebuilt around the source's nbgrader cells, and what was wrong."""
+    ordered = [c for c in source.cells if grade_id(c)]
+    by_id = {grade_id(c): c for c in ordered}
+    after: dict[str | None, list[NotebookNode]] = {None: []}
+    copies: dict[str, list[NotebookNode]] = {}
+    anchor: str | None = None
+    for cell in submitted.cells:
+        gid = grade_id(cell)
+        if gid in by_id:
+            copies.setdefault(gid, []).append(cell)
+            anchor = gid
+            continue
+        after.setdefault(anchor, []).append(_plain(cell))
+    found: list[Problem] = []
+    for gid, count in Counter({g: len(c) for g, c in copies.items()}).items():
+        if count > 1:
+            found.append(Problem(Kind.CELL_DUPLICATED, gid, str(count)))
+    cells = list(after[None])
+    for source_cell in ordered:
+        gid = grade_id(source_cell)
+        mine = copies.get(gid, [])
+        if _is_exercise(source_cell):
+            if not mine:
+                found.append(Problem(Kind.EXERCISE_CELL_DELETED, gid))
+            elif mine[-1].cell_type != source_cell.cell_type:
+                found.append(Problem(Kind.CELL_RETYPED, gid, mine[-1].cell_type))
+            cells += [_plain(c) for c in mine[:-1] if c.cell_type == "code"]  # run, not graded
+            cells.append(_exercise_cell(source_cell, mine[-1] if mine else None))
+        else:
+            if not mine:
+                found.append(Problem(Kind.TEST_CELL_DELETED, gid))
+            elif any(c.cell_type != source_cell.cell_type for c in mine):
+                other = next(c for c in mine if c.cell_type != source_cell.cell_type)
+                found.append(Problem(Kind.CELL_RETYPED, gid, other.cell_type))
+            elif any(_normalised(c.source) != _normalised(released_source(source_cell.source))
+                     for c in mine):
+                found.append(Problem(Kind.LOCKED_CELL_EDITED, gid))
+            cells.append(_locked_cell(source_cell))
+        cells += after.get(gid, [])
+    seen: set[str] = set()
+    for cell in cells:  # copies share ids; nbformat wants them unique
+        if cell.get("id") in seen or "id" not in cell:
+            cell["id"] = uuid.uuid4().hex[:8]
+        seen.add(cell["id"])
+    return cells, found
+
+
+class RebuildCells(NbGraderPreprocessor):
+    """Rebuild the submission's cells around the source notebook's (see `rebuild`)."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        source = nbformat.read(source_notebook(self.config, resources), as_version=4)
+        nb.cells, found = rebuild(source, nb)
+        for problem in found:
+            self.log.warning("%s", problem.sentence())
+            problems.record(nb, problem)
+        return nb, resources

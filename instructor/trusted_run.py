@@ -1,0 +1,164 @@
+"""How a submission is tested: the instructor's test cells, in the grader's process, against
+the student's functions, which run in confined sandboxes.
+
+The instructor's set-up, checking-tool and test cells come from the source notebook
+(`solutions/`), never from the submission. Each exercise function the source defines is bound to
+a `StudentFunction` that calls the student's exercise cells in a sandbox: one without torch for
+exercises written with numpy, one with torch for exercises that work on torch objects (decided
+by the model solution: see `sandbox.uses_torch`). Only plain data comes back; every comparison
+happens here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+from instructor import confine
+from instructor.cells import (
+    grade_id,
+    is_locked_cell,
+    is_solution_cell,
+    is_test_cell,
+    python_source,
+    strip_markers,
+)
+from instructor.problems import Kind, Problem
+from instructor.sandbox import (
+    Limits,
+    Sandbox,
+    StudentFunction,
+    defined_functions,
+    function_codes,
+    import_aliases,
+    uses_torch,
+)
+
+
+@dataclass
+class Outcome:
+    """What one test cell printed, and the error it ended with (None: it passed)."""
+
+    grade_id: str
+    stdout: str
+    error: tuple[str, str] | None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+    def outputs(self) -> list[NotebookNode]:
+        outs = [nbformat.v4.new_output("stream", name="stdout", text=self.stdout[-5000:])
+                ] if self.stdout else []
+        return outs + ([error_output(*self.error)] if self.error else [])
+
+
+@dataclass
+class TrustedRun:
+    """Every test cell's outcome by grade id, and the problems seen on the way."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def error_output(name: str, message: str) -> NotebookNode:
+    """An error output that quotes only the message (never a line of test source)."""
+    return nbformat.v4.new_output("error", ename=name, evalue=message,
+                                  traceback=[f"{name}: {line}" if i == 0 else line
+                                             for i, line in enumerate(message.splitlines())])
+
+
+def exec_quietly(source: str, label: str, namespace: dict, out: io.StringIO) -> None:
+    """Run trusted cell source in `namespace`; its stdout goes to `out`, stderr and warnings
+    nowhere (nbgrader would read them as a failure)."""
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(python_source(source), f"<{label}>", "exec"), namespace)
+
+
+def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
+    """function name -> grade id of the exercise cell defining it, and the names whose model
+    solution works on torch objects."""
+    cells: dict[str, str] = {}
+    with_torch: set[str] = set()
+    for cell in source_nb.cells:
+        if is_solution_cell(cell):
+            code = python_source(strip_markers(cell.source))
+            for name in defined_functions(code):
+                cells[name] = grade_id(cell) or name
+            with_torch |= uses_torch(code)
+    return cells, with_torch
+
+
+def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
+              limits: Limits | None = None, confined: bool = True) -> TrustedRun:
+    """Run the source notebook's test cells against the submission's exercise cells.
+
+    source_nb: the instructor's notebook (solutions and hidden tests); its first code cell is
+    the set-up, its locked code cells the checking tools. submission_nb: the student's notebook;
+    only its exercise cells (by nbgrader metadata) are used, in notebook order (a duplicated
+    exercise cell: the last definition wins, as in a kernel).
+    """
+    code = [c for c in source_nb.cells if c.cell_type == "code"]
+    setup = python_source(code[0].source)
+    tools = [c for c in code[1:] if is_locked_cell(c) and not is_test_cell(c)]
+    tests = [c for c in code if is_test_cell(c)]
+    owner, with_torch = _exercises(source_nb)
+    answers = [(grade_id(c), python_source(c.source)) for c in submission_nb.cells
+               if is_solution_cell(c) and grade_id(c)]
+    sandboxes = {allow: Sandbox(setup, answers, limits,
+                                confine.make_scratch() if confined else None, allow_torch=allow)
+                 for allow in {name in with_torch for name in owner}}
+    run = TrustedRun()
+    try:
+        namespace: dict = {"__name__": "__main__"}
+        exec_quietly(code[0].source, "set-up", namespace, io.StringIO())
+        for cell in tools:
+            exec_quietly(cell.source, grade_id(cell) or "tools", namespace, io.StringIO())
+        codes: dict = {}
+        aliases: dict = {}
+        for _, source in answers:
+            codes.update(function_codes(source))
+            aliases.update(import_aliases(source))
+        for name in owner:
+            namespace[name] = StudentFunction(sandboxes[name in with_torch], name,
+                                              codes.get(name), aliases)
+        for cell in tests:
+            run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
+    finally:
+        for allow, sandbox in sandboxes.items():
+            sandbox.close()
+            if sandbox.scratch:
+                confine.remove_scratch(sandbox.scratch)
+            run.problems += sandbox.problems
+            mine = {owner[name] for name in owner if (name in with_torch) == allow}
+            run.problems += [Problem(Kind.EXERCISE_CELL_FAILED, label, message)
+                             for label, message in sandbox.cell_errors.items() if label in mine]
+    run.problems += [Problem(Kind.TESTS_NOT_RUN, gid) for gid, o in run.outcomes.items()
+                     if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")]
+    return run
+
+
+def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
+                     limits: Limits | None = None, confined: bool = True) -> dict[str, Outcome]:
+    """grade id -> Outcome of every test cell (see `run_tests`)."""
+    return run_tests(source_nb, submission_nb, limits, confined).outcomes
+
+
+def _run_test(cell: NotebookNode, namespace: dict) -> Outcome:
+    gid = grade_id(cell)
+    out = io.StringIO()
+    error = None
+    try:
+        exec_quietly(cell.source, gid, dict(namespace), out)
+    except AssertionError as failure:  # helpers.checks.CheckFailure and plain asserts
+        error = (type(failure).__name__, str(failure) or "a check failed")
+    except Exception as failure:  # the student's result broke the check: report, don't leak
+        error = (type(failure).__name__, f"{failure}\n(while checking {gid})")
+    return Outcome(gid, out.getvalue(), error)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor import confine, engine
-from instructor.course import assignments, notebook_path
+from instructor.course_folder import assignments, notebook_path
 from instructor.gradebook import ensure_assignments, is_current, record, snapshot
 from instructor.job import CONFIG_NAME, Grade, Job, Result
 from instructor.problems import Kind, Problem, sentences
@@ -178,7 +178,7 @@ def _zero_grades(root: Path, result: Result) -> None:
     """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
     from nbgrader.api import Gradebook
 
-    from instructor.course import db_url
+    from instructor.course_folder import db_url
 
     with Gradebook(db_url(root)) as gb:
         assignment = gb.find_assignment(result.assignment)

@@ -16,11 +16,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from instructor import course
+from instructor import course_folder
 
 
 def _release(args) -> int:
-    ids = course.generate_release(args.root, args.assignment or None)
+    ids = course_folder.generate_release(args.root, args.assignment or None)
     print(f"regenerated notebooks/ for {', '.join(ids)}")
     return 0
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     warnings.filterwarnings("ignore", module="sqlalchemy")
     try:
-        args.root = course.find_root(args.root or Path(os.getcwd()))
+        args.root = course_folder.find_root(args.root or Path(os.getcwd()))
         return args.func(args)
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f"rnn-course {args.step}: {error}", file=sys.stderr)

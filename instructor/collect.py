@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from instructor.course import notebook_path
+from instructor.course_folder import notebook_path
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from instructor.cells import HIDDEN_BEGIN
-from instructor.course import course_api, course_config, db_url
+from instructor.course_folder import course_api, course_config, db_url
 
 
 def generate_feedback(root: Path, only_assignments: list[str] | None = None,

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from instructor.course import db_url, generate_release
+from instructor.course_folder import db_url, generate_release
 from instructor.job import Result
 from instructor.problems import sentences
 from instructor.submission import Submission

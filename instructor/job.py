@@ -131,7 +131,7 @@ def _last_line(text: str) -> str:
 def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     from nbgrader.api import Gradebook
 
-    from instructor.course import course_api, course_config
+    from instructor.course_folder import course_api, course_config
 
     config = course_config(root)
     api = course_api(root, config)

@@ -1,6 +1,6 @@
 """Tools the tests and the benchmarks share: scratch copies of the course, submissions built
 from the release and the model solution (or a mistake), scores read from the gradebook, and a
-headless notebook runner. Course paths and nbgrader access come from `instructor.course`.
+headless notebook runner. Course paths and nbgrader access come from `instructor.course_folder`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import course
+from instructor import course_folder
 from instructor.cells import nbgrader_meta, strip_markers
-from instructor.course import (  # noqa: F401  (re-exported for the tests)
+from instructor.course_folder import (  # noqa: F401  (re-exported for the tests)
     course_api,
     course_config,
     generate_release,
@@ -42,7 +42,7 @@ def copy_course(dest: Path, root: Path = ROOT) -> Path:
 
 
 def assignments(root: Path = ROOT) -> list[str]:
-    return course.assignments(root)
+    return course_folder.assignments(root)
 
 
 def grade_cells(nb) -> dict[str, float]:

@@ -23,7 +23,7 @@ from traitlets import Bool
 
 from instructor import problems
 from instructor.cells import CODE_STUB, grade_id, nbgrader_meta, released_source
-from instructor.course import source_notebook
+from instructor.course_folder import source_notebook
 from instructor.problems import Kind, Problem
 
 

@@ -15,7 +15,7 @@ from traitlets import Bool, Float
 
 from instructor import confine, phases, problems
 from instructor.cells import grade_id, is_test_cell
-from instructor.course import source_notebook
+from instructor.course_folder import source_notebook
 from instructor.preprocessors.grade_execute import NOT_GRADED
 from instructor.problems import Kind, Problem
 from instructor.sandbox import Limits

@@ -1,4 +1,4 @@
-"""Where the course lives and how to drive nbgrader on it, in one process.
+"""The course folder (solutions/, notebooks/, the gradebook) and nbgrader run on it in-process.
 
 Every nbgrader step goes through `nbgrader.apps.NbGraderAPI` in the calling process: each
 `nbgrader` command would pay ~5 s of start-up imports.

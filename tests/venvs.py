@@ -4,9 +4,11 @@ runtime, a student's laptop), cached between runs.
 A venv is built once per set of requirements under $RNN_COURSE_VENVS (default
 ~/.cache/rnn-course/venvs), in a folder named by a digest of what it holds, and reused while it
 holds exactly the distributions it held when it was built; anything else (a run that died after
-installing the course into it, say) gets it rebuilt. CI points RNN_COURSE_VENVS at an
-empty folder, so that there every venv is built from scratch. Everything runs through
-`<venv>/bin/python -m ...`: a venv built in a scratch folder and then moved keeps working.
+installing the course into it, say) gets it rebuilt. A venv of the same name unused for
+`STALE_DAYS` (built for requirements since changed) is removed when a new one is built. CI
+points RNN_COURSE_VENVS at an empty folder, so that there every venv is built from scratch.
+Everything runs through `<venv>/bin/python -m ...`: a venv built in a scratch folder and then
+moved keeps working.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 CONTENTS = "rnn-course-contents.json"
+STALE_DAYS = 2
 
 
 def home() -> Path:
@@ -57,9 +60,14 @@ def cached(name: str, requirements: list[str], pip: str | None = None,
     if (venv / CONTENTS).is_file():
         try:
             if installed(venv) == json.loads((venv / CONTENTS).read_text()):
+                (venv / CONTENTS).touch()  # in use: not stale
                 return venv, 0.0
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError):
             pass
+    for old in venv.parent.glob(f"{name}-*"):
+        if old != venv and (not (old / CONTENTS).is_file() or time.time() -
+                            (old / CONTENTS).stat().st_mtime > STALE_DAYS * 86400):
+            shutil.rmtree(old, ignore_errors=True)
     start = time.monotonic()
     scratch = venv.with_name(f".{venv.name}-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)

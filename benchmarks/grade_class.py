@@ -1,8 +1,8 @@
-"""Grade a synthetic class: on dask's LocalCluster with one worker and with one per core, with
-the old process pool, and against plain execution of the same notebooks; where grading time
+"""Grade a synthetic class: on dask's LocalCluster with one worker and with one per core, and
+against plain execution of the same notebooks; where grading time
 goes; and the engine's own cost per submission.
 
-    python benchmarks/grade_class.py [--size 32] [--workers 2] [--skip-pool]
+    python benchmarks/grade_class.py [--size 32] [--workers 2]
 
 The class (notebook 01) mixes solved, untouched, mistaken and broken submissions (an exception,
 a dead kernel, a flood of output, broken JSON, a renamed file, edited tests, a tampering
@@ -117,12 +117,6 @@ def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
     return (seen[-1] - seen[0]) / (count - 1) * 1000
 
 
-def pool_engine(jobs, count, on_result, *, workers, scheduler, limit, tmpdir, logs):
-    """The process pool the dask engine replaced, behind the same call."""
-    from instructor.pool import run_pool
-
-    run_pool(jobs, count, workers, limit, tmpdir, logs, on_result)
-
 
 def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
     original = gradebook.record
@@ -142,9 +136,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32, help="submissions in the class")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--skip-pool", action="store_true", help="do not time the old pool")
     args = parser.parse_args()
     os.environ.pop("MPLBACKEND", None)
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         root = course_tools.copy_course(Path(tmp) / "course")
         course_tools.generate_release(root)
@@ -153,13 +147,11 @@ def main() -> int:
         records: list[float] = []
         serial, graded = timed_autograde(root, 1, records)
         parallel, _ = timed_autograde(root, args.workers, records)
-        pool = None
-        if not args.skip_pool:
-            with mock.patch.object(engine, "run", pool_engine):
-                pool, _ = timed_autograde(root, args.workers, records)
         overhead_ms = engine_overhead(root, args.workers)
     scores = {r.student: r.score for r in graded}
-    print(f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores:")
+    print(f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
+          f"(load average at the start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}: "
+          "other work on the machine slows every figure below):")
     for kind in sorted(set(kinds)):
         got = [scores[f"student{i:03d}"] for i, k in enumerate(kinds) if k == kind]
         print(f"  {kinds.count(kind):3d} x {kind:<28} scores {sorted(set(got))}")
@@ -174,8 +166,6 @@ def main() -> int:
           f"({over:+.0%} over execution; target <= +20%)")
     print(f"autograde on dask, {args.workers} workers                   {parallel:7.1f} s   "
           f"({speedup:.2f}x one worker; target >= 1.8x)")
-    if pool is not None:
-        print(f"autograde on the old process pool, {args.workers} workers   {pool:7.1f} s")
     print(f"\nwhere one worker's {serial:.1f} s went: jobs {jobs:.1f} s in all, of which "
           + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items()))
           + f"; nbgrader and the rest {jobs - sum(phases.values()):.1f} s; the cluster's start "

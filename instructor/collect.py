@@ -21,7 +21,7 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from instructor.course_folder import notebook_path
@@ -145,7 +145,7 @@ def _from_zip(data: bytes, origin: str, student: str, notebook: str,
         report.problems.append(f"{origin}: {chosen} is larger than {MAX_NOTEBOOK_BYTES} bytes")
         return None
     return Found(student, f"{origin}:{chosen}", data,
-                 datetime(*info.date_time, tzinfo=timezone.utc))
+                 datetime(*info.date_time, tzinfo=UTC))
 
 
 def _safe_members(archive: zipfile.ZipFile, origin: str,
@@ -192,7 +192,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                                            f"{MAX_ARCHIVE_BYTES} bytes")
                     continue
                 found += _one_file(head, data, len(data),
-                                   datetime(*info.date_time, tzinfo=timezone.utc), student,
+                                   datetime(*info.date_time, tzinfo=UTC), student,
                                    assignment, notebook, report)
             else:  # a per-student folder inside the zip
                 names = [i.filename for i in infos]
@@ -208,7 +208,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                                            f"{MAX_NOTEBOOK_BYTES} bytes")
                     continue
                 found.append(Found(student, f"{source.name}:{chosen}", data,
-                                   datetime(*info.date_time, tzinfo=timezone.utc)))
+                                   datetime(*info.date_time, tzinfo=UTC)))
         return found
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a .zip file")
@@ -225,7 +225,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                                    f"its name is not UTF-8")
             continue
         student = student_from_name(path.name, assignment, notebook)
-        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         if path.is_dir():
             links = [p for p in path.rglob("*") if p.is_symlink()]
             for link in links:

@@ -35,12 +35,12 @@ def _plugin(threads: int, tmpdir: str | None, logs: str | None):
 
     class GradingWorker(WorkerPlugin):
         """Prepares each worker once: thread caps, temporary folder, chatter to a log, the
-        heavy imports (`instructor.pool.worker_setup`)."""
+        heavy imports (`instructor.worker.worker_setup`)."""
 
         name = PLUGIN_NAME
 
         def setup(self, worker) -> None:
-            from instructor.pool import worker_setup
+            from instructor.worker import worker_setup
 
             chatter = Path(logs) / f"worker-{os.getpid()}.log" if logs else None
             worker_setup(threads, tmpdir, chatter, die_with_parent=False)

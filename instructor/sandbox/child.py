@@ -23,8 +23,7 @@ from typing import Any
 from instructor import codec, confine
 from instructor.sandbox.mirror import apply_state, state_of
 from instructor.sandbox.protocol import Callback, Message, expect, recv, send
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+from instructor.worker import limit_thread_env
 
 
 class _IPythonStub:
@@ -130,8 +129,7 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Messag
 def serve(sock: socket.socket) -> None:
     """The child's whole life: configure, confine, run the cells, answer calls until EOF."""
     config = codec.decode(expect(sock, Message.CONFIG))
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+    limit_thread_env(1)
     if config.get("torch"):
         import torch
 

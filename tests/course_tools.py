@@ -30,6 +30,9 @@ from instructor.course_folder import (  # noqa: F401  (re-exported for the tests
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+# What tests keep for a person to look at after a run (screenshots, a class's summary); git
+# ignores it.
+ARTIFACTS = Path(os.environ.get("RNN_COURSE_ARTIFACTS") or ROOT / "test-artifacts")
 
 
 def copy_course(dest: Path, root: Path = ROOT) -> Path:

@@ -44,7 +44,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 TOKEN = "course-browser-test"
 BUDGET_S = 0.2  # an explorer's redraw (benchmarks/explorers.py)
 STEP_PX = 4  # an arrow key must move a slider's handle at least this far to be seen
-ARTIFACTS = Path(os.environ.get("RNN_COURSE_ARTIFACTS") or ROOT / "test-artifacts") / "browser"
+ARTIFACTS = course_tools.ARTIFACTS / "browser"
 SOLVED = "04_eigenvalues"
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 

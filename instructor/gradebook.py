@@ -39,13 +39,23 @@ def ensure_assignments(root: Path, ids: list[str]) -> None:
         generate_release(root, missing)
 
 
+# nbgrader's tables that hold students and what they handed in (the rest describe assignments).
+STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")
+
+
 def snapshot(root: Path) -> bytes:
-    """A consistent copy of the gradebook, as bytes, for grading jobs to start from."""
+    """A consistent copy of the gradebook's assignments and their cells, as bytes, for grading
+    jobs to start from: no student's data, so a job sees nobody else's grades and its size
+    does not grow with the class (every job carries one)."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "gradebook.db"
         with sqlite3.connect(db_url(root).removeprefix("sqlite:///")) as src, \
                 sqlite3.connect(target) as dst:
             src.backup(dst)
+            for table in STUDENT_TABLES:
+                dst.execute(f"DELETE FROM {table}")
+            dst.commit()
+            dst.execute("VACUUM")
         return target.read_bytes()
 
 

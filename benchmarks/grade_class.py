@@ -119,14 +119,14 @@ def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
 
 
 def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
-    original = gradebook.record
+    original = gradebook.Recorder.record
 
-    def timed_record(course_root, result):
+    def timed_record(recorder, result):
         start = time.perf_counter()
-        original(course_root, result)
+        original(recorder, result)
         record_times.append(time.perf_counter() - start)
 
-    with mock.patch("instructor.autograde.record", timed_record):
+    with mock.patch.object(gradebook.Recorder, "record", timed_record):
         start = time.perf_counter()
         summary = autograde(root, workers=workers, force=True, progress=False)
     return time.perf_counter() - start, summary.graded

@@ -10,7 +10,7 @@
    `Result` as data.
 4. As each result arrives, the coordinator (this process, alone) restores and reports any
    change to the course's own files, writes the student's log, commits the grades
-   (`instructor.gradebook.record`: one student per transaction) and marks the submission done.
+   (`instructor.gradebook.Recorder`: one student per transaction) and marks the submission done.
 5. The `Summary` names every problem of every student (`instructor.problems`).
 
 A submission that raises, hangs, kills its kernel, prints gigabytes, is not valid JSON, or has
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from instructor import confine, engine
 from instructor.course_folder import assignments, notebook_path
-from instructor.gradebook import ensure_assignments, is_current, record, snapshot
-from instructor.job import CONFIG_NAME, Grade, Job, Result
+from instructor.gradebook import Recorder, ensure_assignments, is_current, snapshot
+from instructor.job import CONFIG_NAME, Job, Result
 from instructor.problems import Kind, Problem, sentences
 from instructor.submission import WORK, Submission
 
@@ -174,18 +174,6 @@ def write_log(sub: Submission, result: Result) -> None:
                          f"{result.seconds:.1f} s\n")
 
 
-def _zero_grades(root: Path, result: Result) -> None:
-    """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
-    from nbgrader.api import Gradebook
-
-    from instructor.course_folder import db_url
-
-    with Gradebook(db_url(root)) as gb:
-        assignment = gb.find_assignment(result.assignment)
-        result.grades = [Grade(nb.name, cell.name, 0.0, float(cell.max_score))
-                         for nb in assignment.notebooks for cell in nb.grade_cells]
-
-
 def autograde(root: Path, only_assignments: list[str] | None = None,
               only_students: list[str] | None = None, workers: int | None = None,
               force: bool = False, student_timeout: float = 600.0,
@@ -215,19 +203,20 @@ def autograde(root: Path, only_assignments: list[str] | None = None,
                         Kind.FILES_RESTORED, detail=", ".join(changed) + (
                             f"; also being graded then: {', '.join(others)}" if others else "")))
                 if not result.grades:
-                    _zero_grades(root, result)
+                    recorder.zero_grades(result)
                 sub = Submission(root, result.assignment, result.student)
                 write_log(sub, result)
-                record(root, result)
+                recorder.record(result)
                 summary.graded.append(result)
                 bar.update(1)
                 bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
 
             folder, lock = run_folder()
             try:
-                engine.run(jobs, len(todo), on_result, workers=workers or os.cpu_count() or 1,
-                           scheduler=scheduler, limit=student_timeout, tmpdir=folder,
-                           logs=root / WORK / "logs")
+                with Recorder(root) as recorder:
+                    engine.run(jobs, len(todo), on_result,
+                               workers=workers or os.cpu_count() or 1, scheduler=scheduler,
+                               limit=student_timeout, tmpdir=folder, logs=root / WORK / "logs")
             finally:
                 bar.close()
                 os.close(lock)

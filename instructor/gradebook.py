@@ -1,8 +1,8 @@
 """The course's gradebook, written by the coordinator alone, one student per transaction.
 
 Grading jobs start from a `snapshot` (the assignments and their cells); their results come back
-as data and `record` commits each one, then puts the autograded files in place and marks the
-submission done with the digest of what was graded.
+as data and `Recorder.record` commits each one, then puts the autograded files in place and
+marks the submission done with the digest of what was graded.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from instructor.course_folder import db_url, generate_release
-from instructor.job import Result
+from instructor.job import Grade, Result
 from instructor.problems import sentences
 from instructor.submission import Submission
 
@@ -59,26 +59,59 @@ def snapshot(root: Path) -> bytes:
         return target.read_bytes()
 
 
-def record(root: Path, result: Result) -> None:
-    """Commit one student's grades (one transaction), put their autograded files in place, then
-    mark the submission done. A failed result scores zero on every cell."""
-    from nbgrader.api import Gradebook
+class Recorder:
+    """The coordinator's gradebook, open for a whole run (opening nbgrader's Gradebook costs more
+    than a student's transaction): `record` commits one student's grades, puts their autograded
+    files in place, then marks the submission done.
 
-    sub = Submission(root, result.assignment, result.student)
-    found = {(g.notebook, g.cell): g for g in result.grades}
-    with Gradebook(db_url(root)) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
-        gb.update_or_create_student(sub.student)
-        stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
-        submission = gb.update_or_create_submission(sub.assignment, sub.student,
-                                                    **({"timestamp": stamp} if stamp else {}))
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                graded = found.get((nb.name, grade.name))
-                ok = graded is not None and not result.failed
-                grade.auto_score = graded.score if ok else 0.0
-                grade.needs_manual_grade = graded.needs_manual_grade if ok else False
-        gb.db.commit()
+        with Recorder(root) as recorder:
+            recorder.record(result)
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.gb = None
+
+    def __enter__(self) -> Recorder:
+        from nbgrader.api import Gradebook
+
+        self.gb = Gradebook(db_url(self.root))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.gb.close()
+
+    def zero_grades(self, result: Result) -> None:
+        """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
+        assignment = self.gb.find_assignment(result.assignment)
+        result.grades = [Grade(nb.name, cell.name, 0.0, float(cell.max_score))
+                         for nb in assignment.notebooks for cell in nb.grade_cells]
+
+    def record(self, result: Result) -> None:
+        """Commit one student's grades (one transaction), put their autograded files in place,
+        then mark the submission done. A failed result scores zero on every cell."""
+        sub = Submission(self.root, result.assignment, result.student)
+        found = {(g.notebook, g.cell): g for g in result.grades}
+        gb = self.gb
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
+            gb.update_or_create_student(sub.student)
+            stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
+            submission = gb.update_or_create_submission(
+                sub.assignment, sub.student, **({"timestamp": stamp} if stamp else {}))
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    graded = found.get((nb.name, grade.name))
+                    ok = graded is not None and not result.failed
+                    grade.auto_score = graded.score if ok else 0.0
+                    grade.needs_manual_grade = graded.needs_manual_grade if ok else False
+            gb.db.commit()
+        _place_files(sub, result)
+
+
+def _place_files(sub: Submission, result: Result) -> None:
+    """Put a recorded result's autograded files (or the note of its failure) in place, then
+    write the done-marker with the digest of what was graded."""
     shutil.rmtree(sub.autograded, ignore_errors=True)
     sub.autograded.mkdir(parents=True)
     if result.failed:

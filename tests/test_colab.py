@@ -23,11 +23,11 @@ import json
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
-import tomllib
 from packaging.requirements import Requirement
 
 import course_tools

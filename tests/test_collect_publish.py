@@ -8,10 +8,10 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 
 import pytest
-import tomllib
 
 import course_tools
 from instructor import stamp

@@ -189,6 +189,9 @@ def autograde(root: Path, only_assignments: list[str] | None = None,
         todo = [sub for sub in found if force or not is_current(sub)]
         summary.skipped = [sub for sub in found if sub not in todo]
         if todo:
+            cannot = None if scheduler else confine.student_code_cannot_run()
+            if cannot:  # every student would lose the points of every exercise: grade nobody
+                raise RuntimeError(f"cannot grade on this machine: {cannot}")
             ensure_assignments(root, sorted({sub.assignment for sub in todo}))
             config, gradebook = (root / CONFIG_NAME).read_text(), snapshot(root)
             jobs: Iterator[Job] = (make_job(sub, config, gradebook) for sub in todo)

@@ -176,6 +176,10 @@ def _build_view(view: View) -> None:
     new_root = os.path.join(view.scratch, ".view")
     os.makedirs(new_root, exist_ok=True)
     _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+    # A fresh /tmp first, so that a Python environment or a scratch folder under the real /tmp
+    # is bound on top of it rather than hidden beneath it.
+    os.makedirs(new_root + "/tmp", exist_ok=True)
+    _mount("tmpfs", new_root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=256m,mode=1777")
     for path in SYSTEM_PATHS:
         if os.path.islink(path):
             os.symlink(os.readlink(path), new_root + path)
@@ -194,8 +198,6 @@ def _build_view(view: View) -> None:
     _mount("tmpfs", new_root + "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     os.makedirs(new_root + "/proc")
     _mount("proc", new_root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    os.makedirs(new_root + "/tmp", exist_ok=True)
-    _mount("tmpfs", new_root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=256m,mode=1777")
     _bind(new_root, view.scratch, recursive=False)
     if not view.allow_torch:
         for folder in torch_folders():
@@ -408,6 +410,19 @@ def kernel_confinement() -> str | None:
     if used is Mode.NONE:
         return ("this machine offers neither user namespaces nor root, so notebooks would run "
                 "with your permissions")
+    return nobody_cannot_run()
+
+
+def student_code_cannot_run() -> str | None:
+    """None when confined student code (kernel and sandbox alike) can run here; otherwise why
+    not, in one sentence: where it runs as `nobody` without a private view, nobody must be
+    able to read the Python environment (a Python under /root, as pyenv installs it, is not)."""
+    return nobody_cannot_run() if mode() is Mode.NOBODY else None
+
+
+@functools.cache
+def nobody_cannot_run() -> str | None:
+    """None when the nobody user can read and run this Python and the course's packages."""
     import ipykernel
 
     import helpers

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import warnings
 
 import numpy as np
@@ -381,3 +383,34 @@ def test_student_code_inherits_no_variable_of_the_grader(snooper, monkeypatch):
 
 def test_a_torch_exercise_still_gets_torch(torch_sandbox):
     assert torch_sandbox.call("parallel_work", (), {}) > 0
+
+
+@needs_a_view
+def test_a_python_environment_under_tmp_stays_visible_beneath_the_fresh_tmp(tmp_path):
+    """A checkout (and its virtual environment) under /tmp, as in a CI job's scratch clone, is
+    bound on top of the view's own /tmp, not hidden under it; the rest of /tmp stays hidden."""
+    folder = tempfile.mkdtemp(prefix="rnn-course-env-")
+    try:
+        os.chmod(folder, 0o755)
+        marker = os.path.join(folder, "marker.txt")
+        with open(marker, "w") as f:
+            f.write("here")
+        os.chmod(marker, 0o644)
+        scratch = confine.make_scratch()
+        view = confine.View(scratch, readable=confine.python_paths() + (folder,))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                confine._enter_namespaces(view, confine.mode() is confine.Mode.ROOT_NAMESPACES)
+                with open(marker) as f:
+                    code = 0 if f.read() == "here" and not os.path.exists(tmp_path) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        confine.remove_scratch(scratch)
+        assert os.waitstatus_to_exitcode(status) == 0, (
+            "exit 1: a folder under /tmp named as readable was hidden beneath the view's /tmp; "
+            "exit 2: the rest of /tmp was visible")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -12,11 +12,17 @@ hint, for example:
 
 The expected values always come from an independent oracle in the notebook (torch.autograd,
 torch.nn): nothing here computes an exercise's answer.
+
+In a notebook a failure shows that message alone, without the frames of this module
+(`CheckFailure._render_traceback_`, which IPython uses instead of a traceback); when the
+student's own code raised, one more line says where. `str(failure)` is the message itself,
+which is what the grader reads.
 """
 
 from __future__ import annotations
 
 import itertools
+import traceback
 import types
 import warnings
 from collections.abc import Callable
@@ -31,6 +37,28 @@ from helpers._validate import positive_int
 class CheckFailure(AssertionError):
     """A visible or hidden check failed; the message says what, where, and what to try."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this failure instead of a traceback (IPython 7.34 and 8+):
+        the message, and the line of the student's own code that raised, if one did."""
+        lines = str(self).split("\n")
+        lines[0] = f"\x1b[0;31m{type(self).__name__}\x1b[0m: {lines[0]}"
+        where = _student_line(self.__context__)
+        return lines + ([f"  raised at: {where}"] if where else [])
+
+
+def _student_line(error: BaseException | None) -> str:
+    """Where a student's function raised `error`: "line N of f: <code>" for the innermost frame
+    in notebook code (a cell), or "" when there is none (or the exercise is still a stub)."""
+    if error is None or isinstance(error, CheckFailure | NotImplementedError):
+        return ""
+    cells = [frame for frame in traceback.extract_tb(error.__traceback__)
+             if frame.filename.startswith("<ipython-input-") or "/ipykernel_" in frame.filename]
+    if not cells:
+        return ""
+    frame = cells[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"line {frame.lineno} of {frame.name} (in its cell){code}"
+
 
 def preview(values: Any, max_items: int = 3) -> str:
     """A short, readable rendering of an array's first few entries (or of any other value)."""
@@ -43,13 +71,16 @@ def preview(values: Any, max_items: int = 3) -> str:
 
 def fail(exercise: str, problem: str, *, inputs: str, returned: str, expected: str,
          hint: str) -> None:
-    """Raise a CheckFailure with the course's five-part message."""
+    """Raise a CheckFailure with the course's five-part message.
+
+    Raised `from None`: a failure reported while handling the student's exception does not
+    chain that exception's traceback through this module (it stays in `__context__`)."""
     raise CheckFailure(
         f"{exercise}: {problem}\n"
         f"  input:    {inputs}\n"
         f"  returned: {returned}\n"
         f"  expected: {expected}\n"
-        f"  hint:     {hint}")
+        f"  hint:     {hint}") from None
 
 
 def call(exercise: str, fn: Callable[..., Any], *args: Any, inputs: str,

@@ -50,6 +50,9 @@ DATA = ("shared", "per_seed")
 _VANILLA = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
             "leaky_relu": nn.functional.leaky_relu, "elu": nn.functional.elu}
 # FusedSequenceModel's parameter names -> SequenceModel's (the same tensors, another module).
+# The models the batched cells below know, by exact type (not their subclasses).
+EXPLICIT_TYPES = (models.SequenceModel, models.SkipRNN, models.AttentionRNN,
+                  models.FusedSequenceModel)
 _FUSED_NAMES = {"rnn.weight_ih_l0": "cell.weight_ih", "rnn.weight_hh_l0": "cell.weight_hh",
                 "rnn.bias_ih_l0": "cell.bias_ih", "rnn.bias_hh_l0": "cell.bias_hh"}
 
@@ -112,12 +115,13 @@ class Ensemble(nn.Module):
                 raise ValueError(f"model {i} differs from model 0 in type or parameter shapes: "
                                  "every seed must build the same architecture")
         # exact types: a subclass may add parameters the batched cells would silently ignore
-        explicit_ok = type(first) in (models.SequenceModel, models.FusedSequenceModel)
+        explicit_ok = type(first) in EXPLICIT_TYPES
         if kind == "auto":
             kind = "explicit" if explicit_ok else "vmap"
         if kind == "explicit" and not explicit_ok:
-            raise ValueError("batching='explicit' exists for helpers.models.SequenceModel and "
-                             f"FusedSequenceModel only, not {type(first).__name__}: use 'vmap'")
+            raise ValueError("batching='explicit' exists for helpers.models' SequenceModel, "
+                             "SkipRNN, AttentionRNN and FusedSequenceModel only, not "
+                             f"{type(first).__name__}: use 'vmap'")
         self.batching = kind
         self.seeds = list(seeds)
         # not registered as a submodule: its parameters are not the ensemble's

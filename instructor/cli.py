@@ -68,12 +68,14 @@ def _publish(args) -> int:
 
     if bool(args.dest) == bool(args.branch):
         raise ValueError("publish needs a destination folder or --branch, not both")
+    where = publish.address(args.root, args.github, args.branch)
     if args.branch:
-        commit = publish.to_branch(args.root, args.branch, args.github)
+        commit = publish.to_branch(args.root, args.branch, where)
         print(f"published the student edition to branch {args.branch} ({commit[:10]})")
     else:
-        files = publish.build(args.root, Path(args.dest), args.github)
+        files = publish.build(args.root, Path(args.dest), where)
         print(f"published the student edition ({len(files)} files) to {args.dest}")
+    print(f"its Colab badges open and its set-up cells install {where.url()} at {where.ref}")
     return 0
 
 
@@ -118,8 +120,10 @@ def parser() -> argparse.ArgumentParser:
     sub = step("publish", _publish, "write a student-only copy of the course")
     sub.add_argument("dest", nargs="?", help="folder to write (emptied first)")
     sub.add_argument("--branch", help="commit the copy to this git branch instead")
-    sub.add_argument("--github", default="rnn-gradients/rnn-gradients-course",
-                     help="owner/name[@branch] the Colab badges should open")
+    sub.add_argument("--github", default=None,
+                     help="owner/name[@ref] on GitHub where the copy will live, which its Colab "
+                          "badges open and its set-up cells install (default: the course's "
+                          "Repository in pyproject.toml, at the --branch or the configured ref)")
     return top
 
 

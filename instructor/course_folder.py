@@ -62,7 +62,12 @@ def db_url(root: Path) -> str:
 
 def generate_release(root: Path, only: list[str] | None = None) -> list[str]:
     """`nbgrader generate_assignment --force` for every (or each named) assignment; this also
-    records the assignment's cells in the gradebook. Returns the ids generated."""
+    records the assignment's cells in the gradebook. Then the course's address (pyproject.toml)
+    goes into each released notebook's Colab badge and set-up cell (`instructor.stamp`).
+    Returns the ids generated."""
+    from instructor import stamp
+
+    address = stamp.configured(root)  # a bad address fails before anything is written
     api = course_api(root)
     ids = only or assignments(root)
     for assignment in ids:
@@ -70,6 +75,7 @@ def generate_release(root: Path, only: list[str] | None = None) -> list[str]:
         if not result["success"]:
             raise RuntimeError(f"generate_assignment {assignment} failed:\n{result['log']}\n"
                                f"{result.get('error', '')}")
+    stamp.stamp_release(root, ids, address)
     return ids
 
 

@@ -5,9 +5,16 @@ headless notebook runner. Course paths and nbgrader access come from `instructor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -123,3 +130,50 @@ def dumps_cells(nb) -> str:
     """Cell sources and nbgrader metadata only: what the sync test compares."""
     return json.dumps([{"type": c.cell_type, "source": c.source, "nbgrader": nbgrader_meta(c)}
                        for c in nb.cells], indent=1, sort_keys=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return response.status, response.read()
+
+
+@contextlib.contextmanager
+def jupyter_lab(python: str, folder: Path, log: Path, token: str,
+                env: dict | None = None) -> Iterator[str]:
+    """JupyterLab as the README's first command starts it (`jupyter lab FOLDER`), run by
+    `python`: on loopback, with a token, on a free port, `--allow-root` as root. Yields its base
+    URL once it answers; stopped at the end."""
+    port = free_port()
+    cmd = [python, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "w") as errors:
+        server = subprocess.Popen(cmd + [str(folder)], stdout=subprocess.DEVNULL, stderr=errors,
+                                  env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if http_get(f"{base}/api/status?token={token}")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"JupyterLab did not start within 120 s: {log}"
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -4,15 +4,19 @@ receives them, and a student-only copy of the course."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import zipfile
 
 import pytest
+import tomllib
 
 import course_tools
+from instructor import stamp
 from instructor.collect import collect, student_from_name
-from instructor.publish import build, to_branch
+from instructor.publish import address, build, to_branch
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -83,9 +87,26 @@ def test_a_canvas_bulk_download_and_a_resubmission(course, tmp_path):
     assert '"v": 2' in (course / "submitted/smithdana/01_bptt/01_bptt.ipynb").read_text()
 
 
+def _course_repo(tmp_path):
+    """A git repository holding a copy of the course, on branch main."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for item in ("notebooks", "helpers", "pyproject.toml", "solutions", "nbgrader_config.py"):
+        subprocess.run(["cp", "-r", str(course_tools.ROOT / item), str(root)], check=True)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "course")
+    return root
+
+
+def _git(root, *args):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                          cwd=root, check=True, capture_output=True, text=True).stdout
+
+
 def test_publish_writes_a_student_copy_without_answers(tmp_path):
     dest = tmp_path / "student"
-    files = build(course_tools.ROOT, dest, github="someone/course@spring")
+    files = build(course_tools.ROOT, dest, address(course_tools.ROOT, "someone/course@spring"))
     names = {str(p.relative_to(dest)) for p in files}
     assert "README.md" in names and "pyproject.toml" in names
     assert any(n.startswith("notebooks/01_bptt/") for n in names)
@@ -94,10 +115,33 @@ def test_publish_writes_a_student_copy_without_answers(tmp_path):
     for secret in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "nbgrader_config"):
         assert secret not in text
     notebook = (dest / "notebooks/01_bptt/01_bptt.ipynb").read_text()
-    assert "colab.research.google.com/github/someone/course/blob/spring/notebooks" in notebook
+    assert ("colab.research.google.com/github/someone/course/blob/spring/notebooks/01_bptt/"
+            "01_bptt.ipynb") in notebook
     assert "git+https://github.com/someone/course@spring" in notebook
-    assert "rnn-gradients/rnn-gradients-course" not in notebook
-    assert 'packages = ["helpers"]' in (dest / "pyproject.toml").read_text()
+    assert stamp.configured(course_tools.ROOT).repository not in notebook
+    project = tomllib.loads((dest / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["packages"] == ["helpers"]
+    assert project["project"]["urls"]["Repository"] == "https://github.com/someone/course"
+    # A local version label from helpers/: Colab's pip reinstalls a copy whose helpers changed.
+    version = project["project"]["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{10}", version), version
+    assert "nbgrader" not in str(project["project"]["optional-dependencies"]["lab"])
+
+
+def test_publish_to_a_branch_points_the_badges_at_that_branch(tmp_path):
+    root = _course_repo(tmp_path)
+    who = {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
+           for key, value in (("NAME", "t"), ("EMAIL", "t@example.org"))}
+    out = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(root), "publish",
+                          "--branch", "student"], capture_output=True, text=True,
+                         env={**os.environ, **who})
+    assert out.returncode == 0, out.stderr
+    notebook = _git(root, "show", "student:notebooks/04_eigenvalues/04_eigenvalues.ipynb")
+    repository = stamp.configured(root).repository
+    assert (f"colab.research.google.com/github/{repository}/blob/student/notebooks/04_eigenvalues/"
+            "04_eigenvalues.ipynb") in notebook
+    assert f"git+https://github.com/{repository}@student" in notebook
+    assert "/blob/main/" not in notebook and "@main" not in notebook
 
 
 def test_publish_refuses_a_leaking_release(tmp_path):
@@ -113,19 +157,11 @@ def test_publish_refuses_a_leaking_release(tmp_path):
 
 
 def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):
-    root = tmp_path / "repo"
-    root.mkdir()
-    for item in ("notebooks", "helpers", "pyproject.toml", "solutions", "nbgrader_config.py"):
-        subprocess.run(["cp", "-r", str(course_tools.ROOT / item), str(root)], check=True)
+    root = _course_repo(tmp_path)
 
     def git(*args):
-        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
-                               *args], cwd=root, check=True, capture_output=True,
-                              text=True).stdout
+        return _git(root, *args)
 
-    git("init", "-q", "-b", "main")
-    git("add", "-A")
-    git("commit", "-qm", "course")
     first = to_branch(root, "student")
     second = to_branch(root, "student")
     assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "main"

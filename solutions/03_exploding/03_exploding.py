@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 03 · Exploding gradients under ReLU
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/03_exploding/03_exploding.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 02 showed gradients shrinking geometrically when each step multiplies them by less
 # than one. **What happens when each step multiplies them by more than one?** With ReLU nothing
@@ -39,11 +39,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 04 · Eigenvalues and singular values
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/04_eigenvalues/04_eigenvalues.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02 and 03 watched gradients shrink and grow. **Can we tell from $W_{hh}$ alone
 # which will happen?** Partly. For a linear network the eigenvalues decide the long run; with an
@@ -42,11 +42,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np

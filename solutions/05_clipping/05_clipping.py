@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 05 · Gradient clipping
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/05_clipping/05_clipping.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 03 ended on a cliff: one gradient step, taken where the gradient is huge, threw the
 # parameters far away. **Can we keep the step and lose the explosion?** Gradient clipping
@@ -41,11 +41,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import copy
 import functools
 

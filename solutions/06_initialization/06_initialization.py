@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 06 · Initialization and activations
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/06_initialization/06_initialization.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02–04 showed that the gradient through time is a product of Jacobians
 # $\operatorname{diag}(\phi'(a_t))\,W_{hh}$, and that its fate is decided by the singular values
@@ -41,11 +41,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 07 · LSTM and GRU
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/07_lstm_gru/07_lstm_gru.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 06 chose a better start; the gradient through a tanh RNN still passes through
 # $\operatorname{diag}(\tanh'(a_t))\,W_{hh}$ at every step, and still fades. Hochreiter and
@@ -44,11 +44,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import time
 
 import matplotlib.pyplot as plt

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 08 · Mitigations compared
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/08_mitigations/08_mitigations.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02–07 met the two failures of recurrent training, vanishing and exploding
 # gradients, and one remedy at a time: clipping, initialisation, gates. This notebook adds the
@@ -45,11 +45,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import math
 
 import matplotlib

@@ -33,8 +33,9 @@ class Mistake:
     id: short and unique within the assignment (`tanh_derivative_missed`);
     description: one line in the student's terms, read after "Your `f` behaves like a known
         mistake:" (what the code does wrong, not how to fix it);
-    hint: one or two sentences on where to look;
     source: the whole exercise cell as such a student writes it;
+    hint: one or two sentences on where to look ("" until someone writes one: the feedback then
+        names the mistake without a hint);
     variants: other ways of writing the same mistake (graded like `source`, diagnosed as this
         entry: entries that compute the same function on every input the tests make are merged
         into one entry this way);
@@ -47,8 +48,8 @@ class Mistake:
     exercise: str
     id: str
     description: str
-    hint: str
     source: str
+    hint: str = ""
     variants: tuple[str, ...] = ()
     roundtrip: bool = False
     diagnosable: bool = True
@@ -68,8 +69,10 @@ def parse(text: str, origin: str = CATALOGUE_NAME) -> list[Mistake]:
     """The `MISTAKES` a catalogue file's text defines (it is the instructor's trusted code, run
     in the grader). Raises ValueError for a file that is not a catalogue."""
     if MARKER not in text:
-        raise ValueError(f"{origin} lacks the catalogue marker {MARKER!r}, which keeps it out of "
-                         f"anything published to students")
+        raise ValueError(
+            f"{origin} lacks the catalogue marker {MARKER!r}, which keeps it out of "
+            f"anything published to students"
+        )
     namespace: dict = {"__name__": "rnn_course_catalogue"}
     exec(compile(text, origin, "exec"), namespace)
     found = namespace.get("MISTAKES")
@@ -90,9 +93,19 @@ def load(solutions: Path, assignment: str) -> list[Mistake]:
 
 def _tokens(source: str) -> list[str]:
     try:
-        return [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline)
-                if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE,
-                                  tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]
+        return [
+            t.string
+            for t in tokenize.generate_tokens(io.StringIO(source).readline)
+            if t.type
+            not in (
+                tokenize.COMMENT,
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            )
+        ]
     except (tokenize.TokenError, SyntaxError):
         return source.split()
 
@@ -101,5 +114,6 @@ def change_size(source: str, model: str) -> int:
     """How many tokens of `source` differ from the model solution's (difflib over Python
     tokens): the size of the change that turns the right answer into this mistake."""
     matcher = difflib.SequenceMatcher(None, _tokens(model), _tokens(source), autojunk=False)
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-               if tag != "equal")
+    return sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    )

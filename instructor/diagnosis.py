@@ -48,12 +48,18 @@ class Diagnosis:
 
     def feedback(self) -> str:
         """What the student reads next to the failed test (known mistakes only)."""
-        return (f"Your `{self.exercise}` {self.verdict.value}: {self.description}\n"
-                f"Hint: {self.hint}")
+        text = f"Your `{self.exercise}` {self.verdict.value}: {self.description}"
+        return f"{text}\nHint: {self.hint}" if self.hint else text
 
     def to_json(self) -> dict[str, str]:
-        return {"exercise": self.exercise, "verdict": self.verdict.name, "mistake": self.mistake,
-                "description": self.description, "hint": self.hint, "detail": self.detail}
+        return {
+            "exercise": self.exercise,
+            "verdict": self.verdict.name,
+            "mistake": self.mistake,
+            "description": self.description,
+            "hint": self.hint,
+            "detail": self.detail,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Diagnosis:
@@ -62,8 +68,11 @@ class Diagnosis:
             verdict = Verdict[str(data["verdict"])]
         except KeyError:
             raise ValueError(f"not a diagnosis record: {data!r}") from None
-        return cls(str(data.get("exercise", "")), verdict,
-                   *(str(data.get(k, "")) for k in ("mistake", "description", "hint", "detail")))
+        return cls(
+            str(data.get("exercise", "")),
+            verdict,
+            *(str(data.get(k, "")) for k in ("mistake", "description", "hint", "detail")),
+        )
 
 
 def record(nb: NotebookNode, diagnosis: Diagnosis) -> None:
@@ -83,10 +92,16 @@ def recorded(nb: NotebookNode) -> list[Diagnosis]:
 def output(diagnosis: Diagnosis) -> NotebookNode:
     """The output cell content that shows a known mistake next to the failed test."""
     text = diagnosis.feedback()
-    name, rest = text.split("\n", 1)
-    box = ("<div style=\"border-left: 4px solid #d9822b; background: #fff6ec; padding: 6px 10px; "
-           "margin: 4px 0\"><b>" + html.escape(name).replace(
-               f"`{html.escape(diagnosis.exercise)}`",
-               f"<code>{html.escape(diagnosis.exercise)}</code>") + "</b><br>"
-           + html.escape(rest) + "</div>")
+    name, _, rest = text.partition("\n")
+    box = (
+        '<div style="border-left: 4px solid #d9822b; background: #fff6ec; padding: 6px 10px; '
+        'margin: 4px 0"><b>'
+        + html.escape(name).replace(
+            f"`{html.escape(diagnosis.exercise)}`",
+            f"<code>{html.escape(diagnosis.exercise)}</code>",
+        )
+        + "</b><br>"
+        + html.escape(rest)
+        + "</div>"
+    )
     return nbformat.v4.new_output("display_data", data={"text/plain": text, "text/html": box})

@@ -13,8 +13,10 @@ sandbox does. Then:
 - one match names that mistake; several name the most specific: the smallest change to the model
   solution (fewest differing tokens, `catalogue.change_size`) that explains every result, since
   it claims the least beyond what was seen; ties go to the catalogue's order;
-- no match is "not a known mistake"; when the student's function calls another exercise that
-  failed its own tests, it is "not diagnosed" instead (its results carry the other's error).
+- no match is "not a known mistake";
+- a function that calls another exercise that failed its own tests is "not diagnosed", before
+  any matching: its results carry the other's error, and correct code calling a wrong function
+  can behave exactly like a known mistake of its own (a false name, which diagnosis must avoid).
 
 Behaviours are compared as data: numbers by kind (bool, integer, real, complex), shape and value
 (float64 to 1e-9 relative, float32 to 1e-5), containers item by item, exceptions by class name
@@ -97,6 +99,8 @@ def plain(value: Any, depth: int = 0) -> Any:
         return _Tagged("module", plain(state_of(value), depth + 1))
     if isinstance(value, np.random.Generator):
         return _Tagged("rng", plain(value.bit_generator.state, depth + 1))
+    if type(value) is int and not -(2**63) <= value < 2**63:  # a generator's 128-bit state
+        return _Tagged("big int", value)
     if isinstance(value, bool | int | float | complex | np.generic | np.ndarray):
         array = np.array(value)
         kind = _KINDS.get(array.dtype.kind)
@@ -150,8 +154,11 @@ class Behaviour:
     def agrees(self, other: Behaviour) -> bool:
         if self.raised is not None or other.raised is not None:
             return self.raised == other.raised
-        return (self.warned == other.warned and same(self.returned, other.returned)
-                and same(self.after, other.after))
+        return (
+            self.warned == other.warned
+            and same(self.returned, other.returned)
+            and same(self.after, other.after)
+        )
 
 
 def exception_key(error: BaseException, message: str | None = None) -> tuple[str, str]:
@@ -186,8 +193,14 @@ class RecordedFunction(StudentFunction):
     """A `StudentFunction` that records each call (up to MAX_CALLS) into `log`. Timeouts and
     dead processes are not recorded: they say nothing about the mistake."""
 
-    def __init__(self, sandbox: Any, name: str, code: Any = None,
-                 aliases: dict[str, Any] | None = None, log: list[Call] | None = None):
+    def __init__(
+        self,
+        sandbox: Any,
+        name: str,
+        code: Any = None,
+        aliases: dict[str, Any] | None = None,
+        log: list[Call] | None = None,
+    ):
         super().__init__(sandbox, name, code, aliases)
         self.log = log if log is not None else []
 
@@ -207,12 +220,22 @@ class RecordedFunction(StudentFunction):
         if error is not None:
             if not isinstance(error, SandboxError):
                 message = str(error.args[0]) if error.args else ""
-                self.log.append(Call(self.__name__, before,
-                                     Behaviour(raised=exception_key(error, message))))
+                self.log.append(
+                    Call(self.__name__, before, Behaviour(raised=exception_key(error, message)))
+                )
             raise error
-        self.log.append(Call(self.__name__, before, Behaviour(
-            plain(result), None, frozenset(w.category.__name__ for w in caught),
-            _after(args, kwargs))))
+        self.log.append(
+            Call(
+                self.__name__,
+                before,
+                Behaviour(
+                    plain(result),
+                    None,
+                    frozenset(w.category.__name__ for w in caught),
+                    _after(args, kwargs),
+                ),
+            )
+        )
         return result
 
 
@@ -240,8 +263,11 @@ def _run_quietly(source: str, label: str, namespace: dict) -> bool:
         statements = [ast.unparse(node) for node in ast.parse(source).body]
     except SyntaxError:
         return False
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         for statement in statements:
             try:
@@ -268,8 +294,11 @@ class Namespaces:
     def base(self, allow_torch: bool) -> dict:
         if allow_torch not in self._bases:
             import_ = builtins.__import__ if allow_torch else _import_without_torch
-            namespace = {"__name__": "__main__", "get_ipython": _IPythonStub,
-                         "__builtins__": {**vars(builtins), "__import__": import_}}
+            namespace = {
+                "__name__": "__main__",
+                "get_ipython": _IPythonStub,
+                "__builtins__": {**vars(builtins), "__import__": import_},
+            }
             _run_quietly(self.setup, "set-up", namespace)
             for gid, source in self.models.items():
                 _run_quietly(source, gid, namespace)
@@ -291,15 +320,19 @@ def observe(fn: Callable | None, before: tuple[tuple, dict]) -> Behaviour:
     if not callable(fn):
         return Behaviour(raised=("NameError", "not defined"))
     args, kwargs = copy.deepcopy(before)
-    with warnings.catch_warnings(record=True) as caught, \
-            contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         warnings.simplefilter("always")
         try:
             result = fn(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 (an entry may raise: that is behaviour)
             return Behaviour(raised=exception_key(error))
-    return Behaviour(plain(result), None, frozenset(w.category.__name__ for w in caught),
-                     _after(args, kwargs))
+    return Behaviour(
+        plain(result), None, frozenset(w.category.__name__ for w in caught), _after(args, kwargs)
+    )
 
 
 # ---- the diagnosis ----------------------------------------------------------------------------
@@ -312,8 +345,11 @@ class Evidence:
     model: list[Behaviour] = field(default_factory=list)
 
     def wrong(self) -> list[int]:
-        return [i for i, (c, m) in enumerate(zip(self.calls, self.model, strict=True))
-                if not c.behaviour.agrees(m)]
+        return [
+            i
+            for i, (c, m) in enumerate(zip(self.calls, self.model, strict=True))
+            if not c.behaviour.agrees(m)
+        ]
 
 
 def matches(entry_functions: dict | None, evidence: Evidence, order: list[int]) -> bool:
@@ -327,35 +363,63 @@ def matches(entry_functions: dict | None, evidence: Evidence, order: list[int]) 
     return True
 
 
-def diagnose(exercise: str, calls: list[Call], entries: list[Mistake], space: Namespaces,
-             upstream: list[str] = ()) -> Diagnosis:
+def diagnose(
+    exercise: str,
+    calls: list[Call],
+    entries: list[Mistake],
+    space: Namespaces,
+    upstream: list[str] = (),
+) -> Diagnosis:
     """The verdict on one failing exercise (see the module docstring). `upstream`: the other
     exercise functions the student's code calls that failed their own tests."""
     if not calls:
         return Diagnosis(exercise, Verdict.NOT_DIAGNOSABLE, detail="the tests never called it")
     usable = [c for c in calls if c.before is not None]
     if not usable:
-        return Diagnosis(exercise, Verdict.NOT_DIAGNOSABLE,
-                         detail="its arguments cannot be copied (they are not plain data)")
+        return Diagnosis(
+            exercise,
+            Verdict.NOT_DIAGNOSABLE,
+            detail="its arguments cannot be copied (they are not plain data)",
+        )
+    if upstream:  # correct code calling a wrong function can mimic a mistake of its own
+        return Diagnosis(exercise, Verdict.UPSTREAM, detail=", ".join(sorted(upstream)))
     model = space.functions(exercise)
     evidence = Evidence(usable, [observe(model.get(c.function), c.before) for c in usable])
     wrong = evidence.wrong()
     if not wrong:
-        return Diagnosis(exercise, Verdict.UNKNOWN,
-                         detail="it gave the model solution's results on every replayed call")
+        return Diagnosis(
+            exercise,
+            Verdict.UNKNOWN,
+            detail="it gave the model solution's results on every replayed call",
+        )
     order = wrong + [i for i in range(len(usable)) if i not in wrong]
-    found = [e for e in entries if e.exercise == exercise and e.diagnosable
-             and matches(space.functions(exercise, e.source), evidence, order)]
+    found = [
+        e
+        for e in entries
+        if e.exercise == exercise
+        and e.diagnosable
+        and matches(space.functions(exercise, e.source), evidence, order)
+    ]
     if found:
         model_source = space.models.get(exercise, "")
-        best = min(found, key=lambda e: (catalogue_module.change_size(e.source, model_source),
-                                         entries.index(e)))
-        detail = "" if len(found) == 1 else "also like " + ", ".join(
-            e.id for e in found if e is not best)
+        best = min(
+            found,
+            key=lambda e: (catalogue_module.change_size(e.source, model_source), entries.index(e)),
+        )
+        detail = (
+            ""
+            if len(found) == 1
+            else "also like " + ", ".join(e.id for e in found if e is not best)
+        )
         return Diagnosis(exercise, Verdict.KNOWN, best.id, best.description, best.hint, detail)
-    if upstream:
-        return Diagnosis(exercise, Verdict.UPSTREAM, detail=", ".join(sorted(upstream)))
     return Diagnosis(exercise, Verdict.UNKNOWN)
+
+
+def read_source(path: Any) -> NotebookNode:
+    """The instructor's source notebook at `path`."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
 
 
 def failing_exercises(outcomes: dict, exercises: set[str]) -> list[str]:
@@ -368,8 +432,9 @@ def failing_exercises(outcomes: dict, exercises: set[str]) -> list[str]:
     return found
 
 
-def diagnose_run(source_nb: NotebookNode, run: Any, entries: list[Mistake],
-                 budget: float = BUDGET_SECONDS) -> list[Diagnosis]:
+def diagnose_run(
+    source_nb: NotebookNode, run: Any, entries: list[Mistake], budget: float = BUDGET_SECONDS
+) -> list[Diagnosis]:
     """One diagnosis per failing exercise of a `TrustedRun` made with recording on."""
     from helpers.checks import referenced_names
 
@@ -380,13 +445,24 @@ def diagnose_run(source_nb: NotebookNode, run: Any, entries: list[Mistake],
     found = []
     for exercise in failing:
         if time.monotonic() - started > budget:
-            found.append(Diagnosis(exercise, Verdict.NOT_DIAGNOSABLE,
-                                   detail=f"diagnosis ran out of its {budget:.0f} s"))
+            found.append(
+                Diagnosis(
+                    exercise,
+                    Verdict.NOT_DIAGNOSABLE,
+                    detail=f"diagnosis ran out of its {budget:.0f} s",
+                )
+            )
             continue
         names = [f for f, gid in owner.items() if gid == exercise]
         calls = [c for f in names for c in run.calls.get(f, [])]
-        upstream = sorted({owner[n] for f in names if f in run.students
-                           for n in referenced_names(run.students[f])
-                           if n in owner and owner[n] != exercise and owner[n] in failing})
+        upstream = sorted(
+            {
+                owner[n]
+                for f in names
+                if f in run.students
+                for n in referenced_names(run.students[f])
+                if n in owner and owner[n] != exercise and owner[n] in failing
+            }
+        )
         found.append(diagnose(exercise, calls, entries, space, upstream))
     return found

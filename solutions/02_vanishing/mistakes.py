@@ -49,11 +49,10 @@ MISTAKES = [
     # ---- sigmoid
     Mistake('sigmoid', 'textbook_formula_overflows_at_x_1000',
             'textbook formula, overflows at x = -1000',
-            source="def sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"),
-    Mistake('sigmoid', 'np_where_evaluates_both_overflowing',
-            'np.where evaluates both overflowing branches',
-            source="def sigmoid(x):\n"
-                      "    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))\n"),
+            source="def sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n",
+            # np.where evaluates both branches, so it overflows exactly where the textbook does
+            variants=("def sigmoid(x):\n"
+                      "    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))\n",)),
     Mistake('sigmoid', 'tanh_x_instead_of_tanh_x_2_in_the',
             'tanh(x) instead of tanh(x / 2) in the tanh identity',
             source="def sigmoid(x):\n    return 0.5 * (np.tanh(x) + 1.0)\n"),

@@ -113,7 +113,10 @@ MISTAKES = [
             roundtrip=True),
     Mistake('train_step', 'never_calls_zero_grad',
             'never calls zero_grad',
-            source=_train_step(zero="")),
+            source=_train_step(zero=""),
+            # the gradients it leaves behind accumulate inside the sandbox, which carries a
+            # module's parameters back to the grader but not their .grad: a replay cannot see them
+            diagnosable=False),
     Mistake('train_step', 'zero_grad_between_backward_and_step',
             'zero_grad between backward and step',
             source=_train_step(zero="", after_backward="    optimizer.zero_grad()\n")),

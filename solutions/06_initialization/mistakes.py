@@ -40,7 +40,8 @@ MISTAKES = [
             source=_init("xavier_uniform", "rng.normal(0, a / np.sqrt(3), size=(fan_out, fan_in))")),
     Mistake('xavier_uniform', 'np_random_instead_of_the_rng',
             'np.random instead of the rng',
-            source=_init("xavier_uniform", "np.random.uniform(-a, a, size=(fan_out, fan_in))")),
+            source=_init("xavier_uniform", "np.random.uniform(-a, a, size=(fan_out, fan_in))"),
+            diagnosable=False),
     Mistake('xavier_uniform', 'u_0_a',
             'U(0, a)',
             source=_init("xavier_uniform", "rng.uniform(0, a, size=(fan_out, fan_in))")),
@@ -109,7 +110,8 @@ MISTAKES = [
                       "    return gain * np.eye(n)\n"),
     Mistake('orthogonal', 'np_random_instead_of_the_rng_2',
             'np.random instead of the rng',
-            source=_orthogonal("gain * q * np.sign(np.diag(r))", draw="np.random.randn(n, n)")),
+            source=_orthogonal("gain * q * np.sign(np.diag(r))", draw="np.random.randn(n, n)"),
+            diagnosable=False),
     # ---- identity_init
     Mistake('identity_init', 'scale_ignored',
             'scale ignored',
@@ -163,6 +165,9 @@ MISTAKES = [
             'exp of every entry (overflows)',
             source="def elu(x, alpha=1.0):\n"
                       "    return np.where(x > 0, x, alpha * (np.exp(x) - 1))\n",
+            # expm1 overflows on the same entries: the same mistake
+            variants=("def elu(x, alpha=1.0):\n"
+                      "    return np.where(x > 0, x, alpha * np.expm1(x))\n",),
             roundtrip=True),
     Mistake('elu', 'alpha_forgotten',
             'alpha forgotten',
@@ -172,10 +177,6 @@ MISTAKES = [
             'the -1 forgotten',
             source="def elu(x, alpha=1.0):\n"
                       "    return np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)))\n"),
-    Mistake('elu', 'expm1_of_every_entry_overflows',
-            'expm1 of every entry (overflows)',
-            source="def elu(x, alpha=1.0):\n"
-                      "    return np.where(x > 0, x, alpha * np.expm1(x))\n"),
     # ---- elu_grad
     Mistake('elu_grad', 'exp_of_every_entry_overflows_2',
             'exp of every entry (overflows)',

@@ -34,8 +34,8 @@ class Mistake:
     description: one line in the student's terms, read after "Your `f` behaves like a known
         mistake:" (what the code does wrong, not how to fix it);
     source: the whole exercise cell as such a student writes it;
-    hint: one or two sentences on where to look ("" until someone writes one: the feedback then
-        names the mistake without a hint);
+    hint: one or two sentences on where to look, without the answer (tests/test_catalogue.py
+        requires one; the feedback shows it after the description);
     variants: other ways of writing the same mistake (graded like `source`, diagnosed as this
         entry: entries that compute the same function on every input the tests make are merged
         into one entry this way);

@@ -100,8 +100,8 @@ def output(diagnosis: Diagnosis) -> NotebookNode:
             f"`{html.escape(diagnosis.exercise)}`",
             f"<code>{html.escape(diagnosis.exercise)}</code>",
         )
-        + "</b><br>"
-        + html.escape(rest)
+        + "</b>"
+        + (f"<br>{html.escape(rest)}" if rest else "")
         + "</div>"
     )
     return nbformat.v4.new_output("display_data", data={"text/plain": text, "text/html": box})

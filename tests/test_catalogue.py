@@ -28,6 +28,7 @@ def test_every_entry_replaces_an_exercise_of_its_notebook(assignment):
     assert not strays, f"entries of {assignment} for exercises it does not have: {strays}"
     for entry in entries:
         assert entry.description.strip() and "\n" not in entry.description, entry.id
+        assert entry.hint.strip(), f"{entry.id} has no hint for the student"
         for source in entry.sources:
             assert f"def {entry.exercise}(" in source, (
                 f"{entry.id} does not define {entry.exercise}"

@@ -21,7 +21,7 @@ from nbgrader.utils import determine_grade
 import course_tools
 from instructor import catalogue, replay
 from instructor.catalogue import Mistake
-from instructor.diagnosis import Diagnosis, Verdict
+from instructor.diagnosis import Diagnosis, Verdict, output
 from instructor.preprocessors.diagnose_mistakes import show
 from instructor.trusted_run import run_tests
 
@@ -165,3 +165,27 @@ def test_showing_a_diagnosis_changes_no_score(assignment):
             and "known mistake" in o.get("data", {}).get("text/plain", "")
         )
     assert shown >= len([t for t in found if t.entry.diagnosable])
+
+
+def test_a_diagnosis_travels_as_data_and_reads_as_a_sentence():
+    known = Diagnosis(
+        "rnn_backward",
+        Verdict.KNOWN,
+        "dw_hh_uses_h_t",
+        "dW_hh uses h_t where it needs h_(t-1)",
+        "Which state multiplied W_hh?",
+    )
+    for d in (known, Diagnosis("rnn_forward", Verdict.UPSTREAM, detail="rnn_step_forward")):
+        assert Diagnosis.from_json(d.to_json()) == d
+    with pytest.raises(ValueError, match="not a diagnosis record"):
+        Diagnosis.from_json({"verdict": "GUESSED"})
+    shown = output(known).data
+    assert shown["text/plain"] == (
+        "Your `rnn_backward` behaves like a known mistake: dW_hh uses "
+        "h_t where it needs h_(t-1)\nHint: Which state multiplied W_hh?"
+    )
+    assert "<b>Your <code>rnn_backward</code> behaves like a known mistake" in shown["text/html"]
+    assert "Hint: Which state multiplied W_hh?</div>" in shown["text/html"]
+    assert Diagnosis("f", Verdict.UPSTREAM, detail="g").sentence() == (
+        "f: not diagnosed: it calls g, which failed its own tests"
+    )

@@ -34,7 +34,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from nbformat.notebooknode import NotebookNode
@@ -52,6 +52,9 @@ from instructor.confine import NO_TORCH, TORCH_PACKAGES
 from instructor.diagnosis import Diagnosis, Verdict
 from instructor.sandbox import SandboxError, StudentFunction, uses_torch
 from instructor.sandbox.mirror import state_of
+
+if TYPE_CHECKING:  # trusted_run imports this module
+    from instructor.trusted_run import TrustedRun
 
 MAX_CALLS = 60  # calls recorded per function: enough evidence, bounded cost
 MAX_DEPTH = 16
@@ -433,7 +436,7 @@ def failing_exercises(outcomes: dict, exercises: set[str]) -> list[str]:
 
 
 def diagnose_run(
-    source_nb: NotebookNode, run: Any, entries: list[Mistake], budget: float = BUDGET_SECONDS
+    source_nb: NotebookNode, run: TrustedRun, entries: list[Mistake], budget: float = BUDGET_SECONDS
 ) -> list[Diagnosis]:
     """One diagnosis per failing exercise of a `TrustedRun` made with recording on."""
     from helpers.checks import referenced_names

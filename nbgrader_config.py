@@ -45,6 +45,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from instructor.preprocessors import (  # noqa: E402
+    DiagnoseMistakes,
     GradeExecute,
     HideHiddenTests,
     RebuildCells,
@@ -55,8 +56,8 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, RebuildCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    GradeExecute, TrustedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    GradeExecute, TrustedGrading, DiagnoseMistakes, IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # The problems the grader records travel in the autograded notebook's metadata.
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"),

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import confine, engine
+from instructor import catalogue, confine, engine
 from instructor.course_folder import assignments, notebook_path
 from instructor.gradebook import Recorder, ensure_assignments, is_current, snapshot
 from instructor.job import CONFIG_NAME, Job, Result
@@ -81,8 +81,10 @@ def make_job(sub: Submission, config: str, gradebook: bytes) -> Job:
     """The job that grades `sub`: its files and everything else it needs, as data."""
     source = notebook_path(sub.root / "solutions", sub.assignment)
     files = sub.files()
+    mistakes = catalogue.path_of(sub.root / "solutions", sub.assignment)
     return Job(sub.assignment, sub.student, files, {source.name: source.read_bytes()}, config,
-               gradebook, digest=Submission.digest_of(files))
+               gradebook, digest=Submission.digest_of(files),
+               catalogue=mistakes.read_bytes() if mistakes.is_file() else b"")
 
 
 class ProtectedFiles:
@@ -96,7 +98,8 @@ class ProtectedFiles:
 
         folders = [Path(helpers.__file__).parent, Path(instructor.__file__).parent]
         paths = [p for f in folders for p in f.rglob("*.py")]
-        paths += [root / CONFIG_NAME, *sorted((root / "solutions").rglob("*.ipynb"))]
+        paths += [root / CONFIG_NAME, *sorted((root / "solutions").rglob("*.ipynb")),
+                  *sorted((root / "solutions").rglob(catalogue.CATALOGUE_NAME))]
         self.saved = {p: p.read_bytes() for p in paths if p.is_file()}
 
     def restore(self) -> list[str]:
@@ -170,6 +173,7 @@ def write_log(sub: Submission, result: Result) -> None:
     sub.log.parent.mkdir(parents=True, exist_ok=True)
     sub.log.write_text(f"grading {sub.student}/{sub.assignment}\n" + result.log
                        + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
+                       + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
                        + f"score {result.score:g}/{result.max_score:g} in "
                          f"{result.seconds:.1f} s\n")
 

@@ -4,7 +4,9 @@
     rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
     rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
     rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
+    rnn-course report [-a ID] [-o DIR]       class report: HTML page and CSV per assignment
     rnn-course export [-o grades.csv]        grades as CSV
+        [--format canvas|moodle]             ... or as the LMS's gradebook import file
     rnn-course publish DEST | --branch NAME  a student-only copy of the course
 """
 
@@ -55,11 +57,34 @@ def _feedback(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from instructor import report
+
+    out = Path(args.output)
+    written = report.write(args.root, out if out.is_absolute() else args.root / out,
+                           args.assignment or None)
+    if not written:
+        raise ValueError("nothing graded yet: run `rnn-course autograde` first")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _export(args) -> int:
+    from instructor import lms
     from instructor.feedback import export_grades
 
-    path = export_grades(args.root, Path(args.output))
-    print(f"wrote {path}")
+    if args.format == "nbgrader":
+        if args.assignment or args.lms_assignment:
+            raise ValueError("-a and --lms-assignment go with --format canvas or moodle")
+        print(f"wrote {export_grades(args.root, Path(args.output))}")
+        return 0
+    ids = dict(pair.split("=", 1) for pair in args.lms_assignment or [] if "=" in pair)
+    if len(ids) != len(args.lms_assignment or []):
+        raise ValueError("--lms-assignment takes ID=LMS_ID, e.g. 01_bptt=4567")
+    out = Path(args.output)
+    done = lms.export(args.root, lms.Lms(args.format), out if out.is_absolute()
+                      else args.root / out, args.assignment or None, ids)
+    print("\n".join(done.lines()))
     return 0
 
 
@@ -115,8 +140,19 @@ def parser() -> argparse.ArgumentParser:
                      help="seconds one submission may take in all (default 600)")
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     selection(step("feedback", _feedback, "write HTML feedback (hidden tests removed)"))
-    sub = step("export", _export, "export grades as CSV")
+    sub = step("report", _report, "write the class report (HTML page and CSV per assignment)")
+    selection(sub, False)
+    sub.add_argument("-o", "--output", default="reports",
+                     help="folder to write, relative to the course folder (default: reports)")
+    sub = step("export", _export, "export grades as CSV: nbgrader's, or an LMS's import file")
+    selection(sub, False)
     sub.add_argument("-o", "--output", default="grades.csv")
+    sub.add_argument("--format", choices=["nbgrader", "canvas", "moodle"], default="nbgrader",
+                     help="nbgrader's CSV (default); Canvas's gradebook import CSV; Moodle's "
+                          "grading worksheet, one per assignment (-o's name plus -<ID>)")
+    sub.add_argument("--lms-assignment", action="append", metavar="ID=LMS_ID",
+                     help="Canvas: the LMS's id of an assignment, so that the import updates "
+                          "it instead of creating one (repeatable)")
     sub = step("publish", _publish, "write a student-only copy of the course")
     sub.add_argument("dest", nargs="?", help="folder to write (emptied first)")
     sub.add_argument("--branch", help="commit the copy to this git branch instead")

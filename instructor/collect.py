@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from instructor import lms
 from instructor.course_folder import notebook_path
+from instructor.lms import LmsId
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download
-_CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9-]+)_(?:late_)?\d+_\d+_")
-_MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Found:
     origin: str
     data: bytes
     modified: datetime
+    lms: LmsId | None = None  # the student's id in the LMS whose download named the file
 
 
 @dataclass
@@ -63,10 +64,9 @@ def student_from_name(name: str, assignment: str, notebook: str) -> str:
     stem = Path(name).name
     for suffix in (".ipynb", ".zip"):
         stem = stem.removesuffix(suffix)
-    for pattern in (_MOODLE, _CANVAS):
-        match = pattern.match(stem)
-        if match:
-            return normalise(match["student"])
+    known = lms.identify(stem)
+    if known:
+        return normalise(known.name)
     cleaned = normalise(stem)
     for token in sorted({normalise(assignment), normalise(notebook)}, key=len, reverse=True):
         cleaned = cleaned.replace(token, "_")
@@ -127,7 +127,7 @@ def _pick_notebook(names: list[str], notebook: str) -> tuple[str | None, str]:
 
 
 def _from_zip(data: bytes, origin: str, student: str, notebook: str,
-              report: CollectReport) -> Found | None:
+              report: CollectReport, ident: LmsId | None = None) -> Found | None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -145,7 +145,7 @@ def _from_zip(data: bytes, origin: str, student: str, notebook: str,
         report.problems.append(f"{origin}: {chosen} is larger than {MAX_NOTEBOOK_BYTES} bytes")
         return None
     return Found(student, f"{origin}:{chosen}", data,
-                 datetime(*info.date_time, tzinfo=UTC))
+                 datetime(*info.date_time, tzinfo=UTC), ident)
 
 
 def _safe_members(archive: zipfile.ZipFile, origin: str,
@@ -183,6 +183,7 @@ def _entries(source: Path, assignment: str, notebook: str,
             groups.setdefault(head if "/" in rest else rest, []).append(info)
         for head, infos in groups.items():
             student = student_from_name(head, assignment, notebook)
+            ident = lms.identify(head)
             if len(infos) == 1 and "/" not in infos[0].filename[len(prefix):]:
                 info = infos[0]
                 try:
@@ -193,7 +194,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                     continue
                 found += _one_file(head, data, len(data),
                                    datetime(*info.date_time, tzinfo=UTC), student,
-                                   assignment, notebook, report)
+                                   assignment, notebook, report, ident)
             else:  # a per-student folder inside the zip
                 names = [i.filename for i in infos]
                 chosen, why = _pick_notebook(names, notebook)
@@ -208,7 +209,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                                            f"{MAX_NOTEBOOK_BYTES} bytes")
                     continue
                 found.append(Found(student, f"{source.name}:{chosen}", data,
-                                   datetime(*info.date_time, tzinfo=UTC)))
+                                   datetime(*info.date_time, tzinfo=UTC), ident))
         return found
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a .zip file")
@@ -225,6 +226,7 @@ def _entries(source: Path, assignment: str, notebook: str,
                                    f"its name is not UTF-8")
             continue
         student = student_from_name(path.name, assignment, notebook)
+        ident = lms.identify(path.name)
         modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         if path.is_dir():
             links = [p for p in path.rglob("*") if p.is_symlink()]
@@ -239,18 +241,20 @@ def _entries(source: Path, assignment: str, notebook: str,
                 report.problems.append(f"{path.name}/: {why}")
                 continue
             found.append(Found(student, f"{path.name}/{chosen}", (path / chosen).read_bytes(),
-                               modified))
+                               modified, ident))
         else:
             size = path.stat().st_size
             found += _one_file(path.name, path.read_bytes() if size <= MAX_ARCHIVE_BYTES
-                               else b"", size, modified, student, assignment, notebook, report)
+                               else b"", size, modified, student, assignment, notebook, report,
+                               ident)
     return found
 
 
 def _one_file(name: str, data: bytes, size: int, modified: datetime, student: str,
-              assignment: str, notebook: str, report: CollectReport) -> list[Found]:
+              assignment: str, notebook: str, report: CollectReport,
+              ident: LmsId | None = None) -> list[Found]:
     if name.endswith(".zip"):
-        hit = _from_zip(data, name, student, notebook, report)
+        hit = _from_zip(data, name, student, notebook, report, ident)
         return [hit] if hit else []
     if not name.endswith(".ipynb"):
         report.problems.append(f"{name}: not a notebook or a zip")
@@ -258,7 +262,7 @@ def _one_file(name: str, data: bytes, size: int, modified: datetime, student: st
     if size > MAX_NOTEBOOK_BYTES:
         report.problems.append(f"{name}: larger than {MAX_NOTEBOOK_BYTES} bytes")
         return []
-    return [Found(student, name, data, modified)]
+    return [Found(student, name, data, modified, ident)]
 
 
 def _placeable(item: Found, report: CollectReport) -> bool:
@@ -281,6 +285,7 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
             continue
         if _placeable(item, report):
             by_student.setdefault(item.student, []).append(item)
+    ids: dict[str, LmsId] = {}  # for `rnn-course export --format canvas|moodle`
     for student, items in sorted(by_student.items()):
         items.sort(key=lambda f: f.modified)
         if len(items) > 1:
@@ -292,6 +297,8 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
         if not folder.resolve().is_relative_to((root / "submitted").resolve()):
             report.problems.append(f"{student}: refused, not a usable student id")
             continue
+        if item.lms:
+            ids[student] = item.lms
         target = folder / f"{notebook}.ipynb"
         if target.exists():
             if target.read_bytes() == item.data:
@@ -303,4 +310,6 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
         (folder / "timestamp.txt").write_text(
             item.modified.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         report.placed.append((student, item.origin))
+    if ids:
+        lms.record(root, assignment, ids)
     return report

@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from instructor.course_folder import db_url, generate_release
+from instructor.diagnosis import Diagnosis
 from instructor.job import Grade, Result
-from instructor.problems import sentences
+from instructor.problems import Problem, sentences
 from instructor.submission import Submission
 
 FAILED_NOTE = "GRADING-FAILED.txt"
@@ -121,11 +122,39 @@ def _place_files(sub: Submission, result: Result) -> None:
             path = sub.autograded / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+    write_marker(sub, result)
+
+
+def write_marker(sub: Submission, result: Result) -> None:
+    """The done-marker of `sub`: what grading recorded (`recorded` reads it back), without the
+    autograded files and the log."""
     sub.marker.parent.mkdir(parents=True, exist_ok=True)
     summary = {k: v for k, v in asdict(result).items() if k not in ("autograded", "log")}
     summary["problems"] = [p.to_json() for p in result.problems]
+    summary["diagnoses"] = [d.to_json() for d in result.diagnoses]
     summary["score"] = result.score
     sub.marker.write_text(json.dumps(summary, indent=1))
+
+
+def recorded(sub: Submission) -> Result | None:
+    """What grading recorded about `sub` (its done-marker, written by `Recorder.record`), or
+    None when it was not graded or its marker is not readable."""
+    try:
+        data = json.loads(sub.marker.read_text())
+        return Result(
+            sub.assignment,
+            sub.student,
+            grades=[Grade(**g) for g in data["grades"]],
+            problems=[Problem.from_json(p) for p in data["problems"]],
+            diagnoses=[Diagnosis.from_json(d) for d in data.get("diagnoses", [])],
+            failed=bool(data["failed"]),
+            timestamp=data.get("timestamp"),
+            seconds=float(data.get("seconds", 0.0)),
+            phases={str(k): float(v) for k, v in data.get("phases", {}).items()},
+            digest=str(data.get("digest", "")),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_current(sub: Submission) -> bool:

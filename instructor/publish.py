@@ -111,7 +111,8 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
              if m in p.read_text(errors="ignore")]
     if leaks:
         shutil.rmtree(dest)
-        raise RuntimeError("refusing to publish; solution or hidden-test markers in:\n  "
+        raise RuntimeError("refusing to publish; solution, hidden-test or mistake-catalogue "
+                           "markers in:\n  "
                            + "\n  ".join(leaks))
     return files
 

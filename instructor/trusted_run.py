@@ -29,6 +29,7 @@ from instructor.cells import (
     strip_markers,
 )
 from instructor.problems import Kind, Problem
+from instructor.replay import Call, RecordedFunction
 from instructor.sandbox import (
     Limits,
     Sandbox,
@@ -60,10 +61,14 @@ class Outcome:
 
 @dataclass
 class TrustedRun:
-    """Every test cell's outcome by grade id, and the problems seen on the way."""
+    """Every test cell's outcome by grade id, and the problems seen on the way; with recording
+    on, also every call the tests made to the student's functions (for `instructor.replay`)."""
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    owner: dict[str, str] = field(default_factory=dict)  # function -> its exercise cell's id
+    students: dict[str, StudentFunction] = field(default_factory=dict)
+    calls: dict[str, list[Call]] = field(default_factory=dict)
 
 
 def error_output(name: str, message: str) -> NotebookNode:
@@ -97,13 +102,15 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
 
 
 def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
-              limits: Limits | None = None, confined: bool = True) -> TrustedRun:
+              limits: Limits | None = None, confined: bool = True,
+              record: bool = False) -> TrustedRun:
     """Run the source notebook's test cells against the submission's exercise cells.
 
     source_nb: the instructor's notebook (solutions and hidden tests); its first code cell is
     the set-up, its locked code cells the checking tools. submission_nb: the student's notebook;
     only its exercise cells (by nbgrader metadata) are used, in notebook order (a duplicated
-    exercise cell: the last definition wins, as in a kernel).
+    exercise cell: the last definition wins, as in a kernel). record: keep every call the tests
+    make to the student's functions (`instructor.replay.RecordedFunction`), for diagnosis.
     """
     code = [c for c in source_nb.cells if c.cell_type == "code"]
     setup = python_source(code[0].source)
@@ -115,7 +122,7 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
     sandboxes = {allow: Sandbox(setup, answers, limits,
                                 confine.make_scratch() if confined else None, allow_torch=allow)
                  for allow in {name in with_torch for name in owner}}
-    run = TrustedRun()
+    run = TrustedRun(owner=dict(owner))
     try:
         namespace: dict = {"__name__": "__main__"}
         exec_quietly(code[0].source, "set-up", namespace, io.StringIO())
@@ -127,8 +134,11 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
             codes.update(function_codes(source))
             aliases.update(import_aliases(source))
         for name in owner:
-            namespace[name] = StudentFunction(sandboxes[name in with_torch], name,
-                                              codes.get(name), aliases)
+            sandbox = sandboxes[name in with_torch]
+            namespace[name] = RecordedFunction(
+                sandbox, name, codes.get(name), aliases, run.calls.setdefault(name, [])
+            ) if record else StudentFunction(sandbox, name, codes.get(name), aliases)
+            run.students[name] = namespace[name]
         for cell in tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
     finally:

@@ -25,7 +25,7 @@ import pytest
 import course_tools
 from instructor import lms
 from instructor.collect import collect
-from instructor.gradebook import ensure_assignments, record
+from instructor.gradebook import Recorder, ensure_assignments
 from instructor.job import Grade, Result
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -53,10 +53,10 @@ def _grade(root, assignment, student, fraction):
     nb = course_tools.read(course_tools.notebook_path(root / "solutions", assignment))
     cells = course_tools.grade_cells(nb)
     name = course_tools.notebook_path(root / "solutions", assignment).stem
-    record(
-        root,
-        Result(assignment, student, [Grade(name, c, fraction * p, p) for c, p in cells.items()]),
-    )
+    with Recorder(root) as recorder:
+        recorder.record(
+            Result(assignment, student, [Grade(name, c, fraction * p, p) for c, p in cells.items()])
+        )
     return fraction * sum(cells.values())
 
 

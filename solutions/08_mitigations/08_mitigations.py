@@ -46,6 +46,7 @@
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
 # colab-install: `rnn-course release` puts the Colab install of `helpers` here
+import dataclasses
 import math
 
 import matplotlib
@@ -1065,6 +1066,28 @@ print(f"\nnon-finite: runs, over all lengths, whose loss became inf or NaN; blow
       f"loss ever exceeded {BLOW_UP:g} times the baseline (non-finite ones included)")
 
 
+# %% [markdown]
+# **Try another rate.** The cell below re-trains one configuration with everything as above
+# except the Adam learning rate, and prints the same summary as the table. It is off by default
+# because one configuration takes from seconds to a minute or more (the stored file's timings
+# above). Set, for example, `RERUN = ("first token", "GRU", 20, 0.03)` and compare with that
+# cell of the table.
+
+# %%
+RERUN = None    # (task, recipe, T, Adam learning rate), e.g. ("first token", "GRU", 20, 0.03)
+
+if RERUN is not None and not course.is_autograding():
+    rerun_task, rerun_recipe, rerun_T, rerun_lr = RERUN
+    again = comparison.run_one(rerun_task, rerun_recipe, rerun_T,
+                               dataclasses.replace(study, lengths=(rerun_T,), lr=rerun_lr),
+                               attention=torch_attention, progress=True)
+    steps = [run_summary(row, comparison.TASKS[rerun_task], study.window)[0]
+             for row in again.losses]
+    print(f"{rerun_task}, {rerun_recipe}, T = {rerun_T}, Adam lr {rerun_lr:g}: "
+          f"{sum(s is not None for s in steps)}/{len(steps)} seeds reached the threshold "
+          f"(steps: {steps}); final loss {claims.spread(again.final, '.3f')}; stored at lr "
+          f"{study.lr:g}: {cell_text(rerun_task, rerun_recipe, rerun_T)}")
+
 # %%
 colors = dict(zip(comparison.RECIPES, plt.cm.tab10.colors))
 colors["tanh + attention"] = "tab:cyan"     # tab10's grey would look like the baseline
@@ -1117,8 +1140,8 @@ for ax, (task_name, task) in zip(axes, comparison.TASKS.items()):
     ax.axhline(task.threshold, color="black", linestyle=":", linewidth=2,
                label=f"threshold {task.threshold}")
     ax.set_ylim(task.threshold / 3, 10 * task.baseline)
-    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of the seeds still running (axis "
-                   "cut at 10x the baseline)", "training step",
+    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of the seeds still running\n(a "
+                   "seed stops at the threshold; axis cut at 10x the baseline)", "training step",
                    f"{task.loss_label} (mean of {study.window} steps)", logy=True)
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
@@ -1139,8 +1162,8 @@ for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
                     linestyle="--" if recipe == "tanh + L2" else "-")
         label = "at initialisation" if when == "flow_init" else "after training"
         ax.set_ylim(FLOW_FLOOR, None)
-        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label}", "time step k",
-                       f"‖dL/dh_k‖ (geometric mean of 3 seeds; axis cut at {FLOW_FLOOR:g})",
+        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label} (axis cut at "
+                       f"{FLOW_FLOOR:g})", "time step k", "‖dL/dh_k‖ (geometric mean, 3 seeds)",
                        logy=True)
 axes[0, 1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()

@@ -392,15 +392,14 @@ claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
 # Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5, yet after training
 # the gradient through time neither explodes nor vanishes: the gradient reaching step 1 is
 # between a tenth of and ten times the last step's (the printed ratios). The bound
-# $(\gamma\sigma_{\max})^{t-k}$ is only an upper bound: $\tanh'$ below 1 keeps the actual
-# product smaller. With L2, $\sigma_{\max}$ falls below 1, staying above the dotted curve of
+# $(\gamma\sigma_{\max})^{t-k}$ is only an upper bound: $\tanh' \le 1$ can keep the actual
+# product far smaller. With L2, $\sigma_{\max}$ falls below 1, staying above the dotted curve of
 # the decay alone because the data's gradient keeps pushing back. Below 1, notebook 04's bound
 # guarantees that no gradient through $W_{hh}$ can grow, and the lower-left panel shows the
 # price: the gradient that reaches the first step falls below a hundredth of the last step's.
 # So in this run **weight decay pushed a healthy gradient toward vanishing**; there was no
 # explosion for it to cure (the unpenalised runs were clipped, and their gradient ratio stayed
-# near 1). L1 at this strength lowers
-# $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
+# between a tenth and ten). L1 at this strength lowers $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
 # upper-right panel, where L2 shrinks all of them alike. None of the three conditions learns
 # the adding problem in these few steps (lower right: every run stays near the baseline 1/6):
 # this experiment shows what a penalty does to $W_{hh}$ and to the gradient, not whether it
@@ -527,12 +526,12 @@ claims.claim_seeds("the warmed-up runs still spike: their loss passes ln V after
 # $\eta = 0.3$ learns steadily but slowly, and $\eta = 1$ ends lowest of the three. At
 # $\eta = 3$ the loss climbs far above even the no-context baseline and stays there. The
 # gradient-norm log tells the same story: at $\eta = 3$ the norm runs several times higher
-# than at $\eta = 1$, with spikes far above that (the printed largest norms), because each
-# update throws the weights somewhere steeper. Warm-up and cosine decay start small and end
+# than at $\eta = 1$, with spikes far above that (the printed largest norms), the signature of
+# updates that overshoot. Warm-up and cosine decay start small and end
 # small. This one schedule, at this peak rate, ends lower than a constant $\eta = 3$ but higher
 # than $\eta = 1$ (the printed validation losses), and once the warm-up is over its loss still
 # spikes above the uniform guess $\ln V$: it does not rescue a peak rate this large. (We tried
-# one schedule at one rate; a longer warm-up or a lower peak would behave differently.)
+# one schedule at one rate; a longer warm-up or a lower peak might behave differently.)
 # Section 7 tries the other remedy, clipping. Reading the logs: a loss that falls
 # slowly with small, calm gradient norms asks for a **larger** rate; a loss that jumps while
 # the gradient norm rises asks for a **smaller** one, or clipping.
@@ -623,8 +622,8 @@ claims.claim_seeds("per Jacobian on the shortest path, the skip network's gradie
 # path's length: 18 Jacobians instead of 99 from the last step to the first. But the shortest
 # path is not the whole story. Against its length (right) the two networks do not share one
 # line: per Jacobian on the shortest path the skip network's gradient shrinks less (the
-# printed fitted changes), and its points spread more, because many paths of similar length
-# add up. Both fitted slopes are negative: **the skip shortens the path, but every Jacobian on
+# printed fitted changes), so the shortest path's length alone does not predict the gradient:
+# the other paths add to it. Both fitted slopes are negative: **the skip shortens the path, but every Jacobian on
 # it still shrinks the gradient**, so a long enough sequence defeats any fixed $s$.
 
 # %% [markdown]
@@ -836,8 +835,8 @@ claims.claim_seeds("with attention, every step keeps about 1/T of the last step'
 # initialisation the query carries no information yet, so every weight is close to $1/T$ (the
 # printed range) and every state receives about $1/T$ of the readout's gradient: the attention
 # curve is flat, and the smallest share any step keeps is within a factor of two of $1/T$ (the
-# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does not repair the
-# recurrence (the RNN's own path still vanishes); it adds a path around it.
+# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does
+# not repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
 
 # %% [markdown]
 # ## 5. How fast does a run get there? (≈ 5 min)

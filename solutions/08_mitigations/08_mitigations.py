@@ -988,8 +988,8 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`;
 # the course's tests re-run one configuration and get the stored numbers back exactly. With
 # time to spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file
-# records how long each configuration took). Everything below, your `steps_to_threshold`
-# included, is computed from the loss curves.
+# records how long each configuration took). The table and plots below, your
+# `steps_to_threshold` included, are computed from the stored loss curves.
 
 # %%
 RUN_COMPARISON_HERE = False   # True: train every configuration here instead of loading them

@@ -34,7 +34,8 @@
 #    both remedies on the gradient through time;
 # 4. measure convergence speed (`steps_to_threshold`) and read a multi-seed comparison of nine
 #    remedies for stability, speed, final loss and long-range success;
-# 5. check the ranking on real text with a character-level language model.
+# 5. test, on real text with a character-level language model, which remedy keeps training
+#    stable at a learning rate that makes a plain RNN explode.
 #
 # **Time:** about 90 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
@@ -46,6 +47,7 @@
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
 # colab-install: `rnn-course release` puts the Colab install of `helpers` here
+import dataclasses
 import math
 
 import matplotlib
@@ -76,7 +78,8 @@ rng = course.setup(seed=0)
 # The penalty multiplies $W$ by $1 - 2\eta\lambda$ at every step, before the data's gradient
 # acts; hence the name. Scaling a matrix scales all its singular values
 # ($\sigma_{\max}(cW) = |c|\,\sigma_{\max}(W)$), and the largest singular value of a sum is at
-# most the sum of the largest ones (Weyl's inequality), so
+# most the sum of the largest ones (the triangle inequality for the spectral norm,
+# $\|A + B\|_2 \le \|A\|_2 + \|B\|_2$), so
 # $$\sigma_{\max}(W_{n+1}) \le (1 - 2\eta\lambda)\,\sigma_{\max}(W_n) + \eta\,\|\nabla_W
 # L\|_2 .$$
 # Without a data gradient, $\sigma_{\max}(W_n) = (1 - 2\eta\lambda)^n\,\sigma_{\max}(W_0)$
@@ -99,7 +102,7 @@ rng = course.setup(seed=0)
 def l2_penalty(params, lam):
     """L2 penalty lam * (sum of w**2 over every entry of every array) and its gradients.
 
-    params: list of float64 arrays (any shapes); lam: a float >= 0.
+    params: list of float64 arrays (any shapes); lam: a float >= 0. Numpy only (no torch).
     Returns (value, grads): value a float, grads a list of new arrays 2 * lam * w, one per
     array and of its shape. The input arrays are not changed.
     """
@@ -114,7 +117,7 @@ def l2_penalty(params, lam):
 def l1_penalty(params, lam):
     """L1 penalty lam * (sum of |w| over every entry of every array) and its subgradients.
 
-    params: list of float64 arrays (any shapes); lam: a float >= 0.
+    params: list of float64 arrays (any shapes); lam: a float >= 0. Numpy only (no torch).
     Returns (value, grads): value a float, grads a list of new arrays lam * sign(w) (0 where
     w == 0), one per array and of its shape. The input arrays are not changed.
     """
@@ -196,7 +199,8 @@ def check_penalty(name, fn, params, lam, label):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_l2_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a weight matrix and a bias vector.
+# Visible check: a weight matrix and a bias vector; numpy only.
+checks.expect_from_scratch("l2_penalty", l2_penalty)
 check_penalty("l2_penalty", l2_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
 checks.passed("l2_penalty")
@@ -214,7 +218,8 @@ check_penalty("l2_penalty", l2_penalty, penalty_params([(7,), (7,)], 804, scale=
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_l1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a weight matrix with a zero entry and a bias vector.
+# Visible check: a weight matrix with a zero entry and a bias vector; numpy only.
+checks.expect_from_scratch("l1_penalty", l1_penalty)
 check_penalty("l1_penalty", l1_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
 checks.passed("l1_penalty")
@@ -242,7 +247,7 @@ check_penalty("l1_penalty", l1_penalty, penalty_params([(4,), (2, 5)], 813), 0.0
 # (notebook 05), and **your** penalty's gradient on $W_{hh}$ added after clipping, so that the
 # decay factor is exactly $1 - 2\eta\lambda$ per step. Three seeds each: no penalty, L2 and L1.
 # We record $\sigma_{\max}(W_{hh})$ after every step and, at the end, $\|\partial L/\partial
-# h_k\|$ on a fixed batch.
+# h_k\|$ on a fixed batch, and the training loss at every step.
 
 # %%
 ETA, T_PENALTY, STEPS_PENALTY = 0.1, 20, course.pick(full=120, smoke=10)
@@ -257,7 +262,8 @@ def penalised_run(penalty, lam, seed):
     """SGD on a tanh RNN started at W_hh = 1.5 Q, with penalty(W_hh, lam) added after clipping.
 
     Returns (sigma_max of W_hh before and after every step, the final W_hh's entries,
-    ||dL/dh_k|| for k = 1..T on the probe batch after training)."""
+    ||dL/dh_k|| for k = 1..T on the probe batch after training, the training MSE of every
+    step)."""
     torch.manual_seed(seed)
     net = models.FusedSequenceModel(2, 32, 1, cell="tanh")
     W = net.rnn.weight_hh_l0
@@ -266,10 +272,13 @@ def penalised_run(penalty, lam, seed):
         W.mul_(1.5)
     optimizer = torch.optim.SGD(net.parameters(), lr=ETA)
     sigmas = [float(torch.linalg.matrix_norm(W.detach(), ord=2))]
+    losses = []
     for i in range(STEPS_PENALTY):
         inputs, targets = tasks.adding_problem(32, T_PENALTY, seed=1000 * seed + i)
         optimizer.zero_grad()
-        mse(net(inputs)[0], targets).backward()
+        loss = mse(net(inputs)[0], targets)
+        loss.backward()
+        losses.append(float(loss))
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         _, (grad,) = penalty([W.detach().double().numpy()], lam)      # your function
         W.grad += torch.from_numpy(np.asarray(grad)).float()
@@ -277,14 +286,21 @@ def penalised_run(penalty, lam, seed):
         sigmas.append(float(torch.linalg.matrix_norm(W.detach(), ord=2)))
     flow = diagnostics.hidden_grad_norms(net.unrolled().double(), probe[0].double(),
                                          probe[1].double(), mse)
-    return np.array(sigmas), W.detach().numpy().ravel(), flow
+    return np.array(sigmas), W.detach().numpy().ravel(), flow, np.array(losses)
+
+
+def smooth(values, window=10):
+    """Running mean over `window` steps (the first window - 1 steps have no full window)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
 penalty_runs = {name: [penalised_run(fn, lam, seed) for seed in SEEDS]
                 for name, (fn, lam) in tqdm(PENALTIES_RUN.items(), desc="penalties")}
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(17, 4.2))
+fig, axes = plt.subplots(2, 2, figsize=(15, 8.4))
+axes = axes.ravel()
 steps_axis = np.arange(STEPS_PENALTY + 1)
 for (name, (_, lam)), color in zip(PENALTIES_RUN.items(), ("tab:gray", "tab:blue", "tab:red")):
     sig = np.stack([r[0] for r in penalty_runs[name]])
@@ -311,6 +327,15 @@ for (name, runs), color in zip(penalty_runs.items(), ("tab:gray", "tab:blue", "t
                      label=name if i == 0 else None)
 plots.labelled(axes[2], "‖dL/dh_k‖ after training", "time step k", "‖dL/dh_k‖", logy=True)
 axes[2].legend()
+for (name, runs), color in zip(penalty_runs.items(), ("tab:gray", "tab:blue", "tab:red")):
+    for i, run in enumerate(runs):
+        axes[3].plot(np.arange(10, STEPS_PENALTY + 1), smooth(run[3]), color=color,
+                     label=name if i == 0 else None)
+axes[3].axhline(1 / 6, color="black", linestyle="--", label="always answer 1: MSE 1/6")
+plots.labelled(axes[3], "Training loss (every seed)", "SGD step",
+               "MSE (mean of the last 10 steps)", logy=True)
+axes[3].legend()
+fig.tight_layout()
 plt.show()
 
 final_sigma = {name: np.array([r[0][-1] for r in runs]) for name, runs in penalty_runs.items()}
@@ -318,10 +343,13 @@ ratio = {name: np.array([diagnostics.gradient_ratio(r[2]) for r in runs])
          for name, runs in penalty_runs.items()}
 near_zero = {name: np.array([np.mean(np.abs(r[1]) < 0.01) for r in runs])
              for name, runs in penalty_runs.items()}
+last_loss = {name: np.array([r[3][-10:].mean() for r in runs])
+             for name, runs in penalty_runs.items()}
 for name in penalty_runs:
     print(f"{name:>13}: σ_max 1.5 -> {claims.spread(final_sigma[name], '.3f')}; "
           f"||dL/dh_1|| / ||dL/dh_T|| {claims.spread(ratio[name], '.1e')}; "
-          f"entries |w| < 0.01: {claims.spread(near_zero[name], '.0%')}")
+          f"entries |w| < 0.01: {claims.spread(near_zero[name], '.0%')}; "
+          f"MSE of the last 10 steps {claims.spread(last_loss[name], '.3f')}")
 
 # %%
 none, l2, l1 = penalty_runs.values()
@@ -341,6 +369,17 @@ claims.claim_seeds("with L2 the gradient reaching step 1 is a smaller fraction o
                    + claims.spread(ratio["no penalty"], ".1e", "no penalty"))
 claims.claim_seeds("with L2 that fraction is at least ten times smaller than without a penalty",
                    [a < b / 10 for a, b in zip(ratio["L2, λ = 0.03"], ratio["no penalty"])])
+claims.claim_seeds("without a penalty the gradient through time neither explodes nor vanishes "
+                   "after training: the ratio lies between 0.1 and 10",
+                   list((ratio["no penalty"] > 0.1) & (ratio["no penalty"] < 10)),
+                   claims.spread(ratio["no penalty"], ".1e", "ratio"))
+claims.claim_seeds("with L2 the gradient reaching step 1 is below a hundredth of the last step's",
+                   list(ratio["L2, λ = 0.03"] < 1e-2),
+                   claims.spread(ratio["L2, λ = 0.03"], ".1e", "ratio"))
+claims.claim_seeds("in these few steps no condition learns the task: every run's last 10 losses "
+                   "average above 0.14, near the baseline 1/6",
+                   [all(last_loss[name][s] > 0.14 for name in penalty_runs) for s in range(3)],
+                   claims.spread(np.concatenate(list(last_loss.values())), ".3f", "MSE"))
 claims.claim_seeds("L1 (λ = 0.01) lowers σ_max less than L2 (λ = 0.03)",
                    list(final_sigma["L1, λ = 0.01"] > final_sigma["L2, λ = 0.03"]))
 claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
@@ -350,14 +389,21 @@ claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
                    + claims.spread(near_zero["L2, λ = 0.03"], ".0%", "L2"));
 
 # %% [markdown]
-# Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5. With L2 it falls
-# below 1, staying above the dotted curve of the decay alone because the data's gradient keeps
-# pushing back. Below 1, notebook 04's bound guarantees that no gradient through $W_{hh}$ can
-# grow, and the right panel shows the price: the gradient that reaches the first step is now a
-# much smaller fraction of the last step's than without a penalty (the printed ratios).
-# **Weight decay trades exploding gradients for vanishing ones.** L1 at this strength lowers
-# $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
-# middle panel, where L2 shrinks all of them alike.
+# Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5, yet after training
+# the gradient through time neither explodes nor vanishes: the gradient reaching step 1 is
+# between a tenth of and ten times the last step's (the printed ratios). The bound
+# $(\gamma\sigma_{\max})^{t-k}$ is only an upper bound: $\tanh' \le 1$ can keep the actual
+# product far smaller. With L2, $\sigma_{\max}$ falls below 1, staying above the dotted curve of
+# the decay alone because the data's gradient keeps pushing back. Below 1, notebook 04's bound
+# guarantees that no gradient through $W_{hh}$ can grow, and the lower-left panel shows the
+# price: the gradient that reaches the first step falls below a hundredth of the last step's.
+# So in this run **weight decay pushed a healthy gradient toward vanishing**; there was no
+# explosion for it to cure (the unpenalised runs were clipped, and their gradient ratio stayed
+# between a tenth and ten). L1 at this strength lowers $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
+# upper-right panel, where L2 shrinks all of them alike. None of the three conditions learns
+# the adding problem in these few steps (lower right: every run stays near the baseline 1/6):
+# this experiment shows what a penalty does to $W_{hh}$ and to the gradient, not whether it
+# helps the task.
 
 # %% [markdown]
 # ## 2. The learning rate, read off the logs (≈ 15 min)
@@ -383,7 +429,7 @@ print(f"uniform guess: ln V = {UNIFORM:.3f} nats; character frequencies alone: {
       "nats per character")
 print(repr(corpus.decode(corpus.train[:160])))
 
-LM_STEPS, LM_BATCH, LM_CHUNK, LM_HIDDEN = course.pick(full=150, smoke=8), 16, 40, 64
+LM_STEPS, LM_BATCH, LM_CHUNK, LM_HIDDEN = course.pick(full=100, smoke=8), 16, 40, 64
 
 
 def language_runs(cell, lr, max_norm=None, schedule=None):
@@ -401,11 +447,14 @@ def language_runs(cell, lr, max_norm=None, schedule=None):
         batches = text.tbptt_batches(corpus.train, LM_BATCH, LM_CHUNK, offset=50_000 * seed)
         history = training.train_tbptt(model, batches, LM_STEPS, lr=lr, max_norm=max_norm,
                                        schedule=schedule, progress=False)
-        runs.append((history, training.language_model_loss(model, corpus.valid)))
+        runs.append((history, training.language_model_loss(model, corpus.valid, batch_size=256)))
     return runs
 
 
-def warmup_cosine(optimizer, warmup=course.pick(full=30, smoke=2)):
+WARMUP = course.pick(full=20, smoke=2)
+
+
+def warmup_cosine(optimizer, warmup=WARMUP):
     """Linear warm-up from a tenth of the rate over `warmup` steps, then cosine decay to 0."""
     sched = torch.optim.lr_scheduler
     return sched.SequentialLR(optimizer, [
@@ -419,12 +468,6 @@ sweep["η = 3, warm-up + cosine"] = language_runs("tanh", 3.0, schedule=warmup_c
 
 
 # %%
-def smooth(values, window=10):
-    """Running mean over `window` steps (the first window - 1 steps have no full window)."""
-    values = np.asarray(values, dtype=np.float64)
-    return np.convolve(values, np.ones(window) / window, mode="valid")
-
-
 def draw_text_runs(runs_by_name, title):
     """Loss curves (running mean, every seed) and gradient-norm logs of language-model runs."""
     fig, axes = plt.subplots(1, 2, figsize=(15, 4.2))
@@ -442,8 +485,8 @@ def draw_text_runs(runs_by_name, title):
                    logy=True)
     for axis in (axes[0].yaxis.set_major_formatter, axes[0].yaxis.set_minor_formatter):
         axis(matplotlib.ticker.FormatStrFormatter("%g"))
-    plots.labelled(axes[1], "Gradient norm before clipping", "SGD step", "global ‖∇‖",
-                   logy=True)
+    plots.labelled(axes[1], "Global gradient norm (as computed, before any clipping)",
+                   "SGD step", "global ‖∇‖", logy=True)
     axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     plt.show()
@@ -469,20 +512,27 @@ claims.claim_seeds("η = 3 is too large: it ends above the character-frequency b
 claims.claim_seeds("the gradient-norm log shows it: at η = 3 the median norm is more than five "
                    "times that at η = 1",
                    list(median_norm["η = 3"] > 5 * median_norm["η = 1"]))
-claims.claim_seeds("warm-up and decay soften η = 3: lower than constant η = 3, still higher "
-                   "than η = 1",
+claims.claim_seeds("this warm-up and decay end lower than constant η = 3, still higher than "
+                   "η = 1",
                    list((valid_of["η = 3, warm-up + cosine"] < valid_of["η = 3"])
-                        & (valid_of["η = 3, warm-up + cosine"] > valid_of["η = 1"])));
+                        & (valid_of["η = 3, warm-up + cosine"] > valid_of["η = 1"])),
+                   claims.spread(valid_of["η = 3, warm-up + cosine"], ".3f", "validation loss"))
+warm = [h for h, _ in sweep["η = 3, warm-up + cosine"]]
+claims.claim_seeds("the warmed-up runs still spike: their loss passes ln V after the warm-up",
+                   [max(h.losses[WARMUP:]) > UNIFORM for h in warm],
+                   claims.spread([max(h.losses) for h in warm], ".3g", "largest loss"));
 
 # %% [markdown]
 # $\eta = 0.3$ learns steadily but slowly, and $\eta = 1$ ends lowest of the three. At
 # $\eta = 3$ the loss climbs far above even the no-context baseline and stays there. The
 # gradient-norm log tells the same story: at $\eta = 3$ the norm runs several times higher
-# than at $\eta = 1$, with spikes far above that (the printed largest norms), because each
-# update throws the weights somewhere steeper. Warm-up and cosine decay start small and end
-# small: they soften $\eta = 3$ (it ends lower than at a constant $\eta = 3$) but do not make
-# it good (it ends higher than $\eta = 1$). A schedule cannot rescue a peak rate that is too
-# large; Section 7 tries the other remedy, clipping. Reading the logs: a loss that falls
+# than at $\eta = 1$, with spikes far above that (the printed largest norms), the signature of
+# updates that overshoot. Warm-up and cosine decay start small and end
+# small. This one schedule, at this peak rate, ends lower than a constant $\eta = 3$ but higher
+# than $\eta = 1$ (the printed validation losses), and once the warm-up is over its loss still
+# spikes above the uniform guess $\ln V$: it does not rescue a peak rate this large. (We tried
+# one schedule at one rate; a longer warm-up or a lower peak might behave differently.)
+# Section 7 tries the other remedy, clipping. Reading the logs: a loss that falls
 # slowly with small, calm gradient norms asks for a **larger** rate; a loss that jumps while
 # the gradient norm rises asks for a **smaller** one, or clipping.
 #
@@ -498,7 +548,7 @@ claims.claim_seeds("warm-up and decay soften η = 3: lower than constant η = 3,
 # $\lfloor (T-k)/s \rfloor$ skips and $(T-k) \bmod s$ single steps: $\lfloor (T-k)/s \rfloor +
 # (T-k) \bmod s$ Jacobians instead of $T - k$, about $(T-k)/s$ for long distances. The gradient
 # is a sum over all paths; when every Jacobian shrinks it by a similar factor, the shortest
-# path dominates the sum. Zhang et al. (2016) measure this shortening with the **recurrent
+# paths carry most of it. Zhang et al. (2016) measure this shortening with the **recurrent
 # skip coefficient** ($s$ for this network) and show that raising it helps on long-term
 # dependencies. `helpers.models.SkipRNN` is this
 # network. At initialisation (PyTorch's default weights, $W_{\text{skip}}$ drawn like
@@ -554,18 +604,27 @@ claims.claim_seeds("the skip connection leaves step 1 a gradient at least a mill
                    "larger (relative to step T) than the plain tanh RNN does",
                    list(skip_flow[:, 0] / skip_flow[:, -1]
                         > 1e6 * plain_flow[:, 0] / plain_flow[:, -1]))
+claims.claim_seeds("with the skip the gradient reaching step 1 is between a thousandth and a "
+                   "tenth of the last step's",
+                   list((skip_flow[:, 0] / skip_flow[:, -1] > 1e-3)
+                        & (skip_flow[:, 0] / skip_flow[:, -1] < 0.1)))
 claims.claim_seeds("the gradient still shrinks along the path in both networks (a negative "
                    "fitted slope per Jacobian)",
-                   list((slope["tanh RNN"] < 0) & (slope[f"tanh + skip (s = {SKIP})"] < 0)));
+                   list((slope["tanh RNN"] < 0) & (slope[f"tanh + skip (s = {SKIP})"] < 0)))
+claims.claim_seeds("per Jacobian on the shortest path, the skip network's gradient shrinks less "
+                   "than the plain RNN's (a shallower fitted slope)",
+                   list(slope[f"tanh + skip (s = {SKIP})"] > slope["tanh RNN"]));
 
 # %% [markdown]
 # At initialisation the plain tanh RNN's gradient falls by about twenty orders of magnitude
-# from step 100 back to step 1; with the skip it falls by one to three (the printed ratios).
-# Against the length of the shortest path (right) each network's points lie near a line: what
-# decides the gradient is the number of Jacobians on the shortest path, 18 instead of 99 from
-# the last step to the first. Both fitted slopes are negative: **the skip shortens the path,
-# but every Jacobian on it still shrinks the gradient**, so a long enough sequence defeats any
-# fixed $s$.
+# from step 100 back to step 1; with the skip the gradient at step 1 is still between a
+# thousandth and a tenth of the last step's (the printed ratios). Much of the difference is the
+# path's length: 18 Jacobians instead of 99 from the last step to the first. But the shortest
+# path is not the whole story. Against its length (right) the two networks do not share one
+# line: per Jacobian on the shortest path the skip network's gradient shrinks less (the
+# printed fitted changes), so the shortest path's length alone does not predict the gradient:
+# the other paths add to it. Both fitted slopes are negative: **the skip shortens the path, but every Jacobian on
+# it still shrinks the gradient**, so a long enough sequence defeats any fixed $s$.
 
 # %% [markdown]
 # ## 4. Attention: a path of length one (≈ 15 min)
@@ -602,7 +661,7 @@ def dot_product_attention(query, keys, values):
     query (B, H), keys (T, B, H), values (T, B, H). scores[t, b] = keys[t, b] . query[b] /
     sqrt(H); weights = softmax of the scores over time (axis 0), shape (T, B), without
     overflow for large scores; context[b] = sum_t weights[t, b] * values[t, b], shape (B, H).
-    Returns (context, weights).
+    Returns (context, weights). Numpy only (no torch).
     """
     ### BEGIN SOLUTION
     scores = np.einsum("tbh,bh->tb", keys, query) / np.sqrt(query.shape[-1])
@@ -694,7 +753,8 @@ def opposite_scales_case(T, B, H, seed, offset):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_dot_product_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: T=5, B=3, H=4, then scores in the thousands.
+# Visible check: numpy only; T=5, B=3, H=4, then scores in the thousands.
+checks.expect_from_scratch("dot_product_attention", dot_product_attention)
 check_attention(dot_product_attention, *attention_case(5, 3, 4, seed=0), "random")
 check_attention(dot_product_attention, *attention_case(6, 2, 3, seed=1, scale=60.0),
                 "large scores")
@@ -764,17 +824,19 @@ print("smallest ||dL/dh_k|| / ||dL/dh_T|| over k: "
 # %%
 claims.claim("your dot_product_attention and PyTorch's agree on the network's states",
              agreement < 1e-10, f"largest difference {agreement:.1e}")
-claims.claim_seeds("with attention, every step keeps at least a thousandth of the last "
-                   "step's gradient norm",
-                   list(attention_flow.min(axis=1) / attention_flow[:, -1] > 1e-3));
+smallest_share = attention_flow.min(axis=1) / attention_flow[:, -1]
+claims.claim_seeds("with attention, every step keeps about 1/T of the last step's gradient "
+                   "norm: the smallest ratio lies between 1/(2T) and 2/T",
+                   list((smallest_share > 0.5 / T_FLOW) & (smallest_share < 2 / T_FLOW)),
+                   claims.spread(smallest_share, ".1e", "smallest ratio") + f"; 1/T = {1 / T_FLOW}");
 
 # %% [markdown]
 # Your function and PyTorch's agree to rounding on the network's own states. At
 # initialisation the query carries no information yet, so every weight is close to $1/T$ (the
 # printed range) and every state receives about $1/T$ of the readout's gradient: the attention
-# curve is flat, each step keeping more than a thousandth of the last step's gradient, where
-# the plain RNN loses about twenty orders of magnitude. Attention does not repair the
-# recurrence (the RNN's own path still vanishes); it adds a path around it.
+# curve is flat, and the smallest share any step keeps is within a factor of two of $1/T$ (the
+# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does
+# not repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
 
 # %% [markdown]
 # ## 5. How fast does a run get there? (≈ 5 min)
@@ -886,18 +948,36 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # %% [markdown]
 # ## 6. Nine remedies side by side (≈ 15 min)
 #
-# *Which remedy carries a dependency over the longest distance, how fast, and how reliably?*
+# *Under one shared training setting, which remedy carries a dependency over the longest
+# distance, how fast, and how reliably?*
 # Nine recipes, each a tanh RNN with one change, or a network from the earlier notebooks, all
-# trained the same way: $H = 32$, Adam with learning rate 0.01, batches of 32, a fresh batch at
-# every step and the same batches for every seed, at most a fixed number of steps, and each run
-# stopped as soon as the mean of its last 10 losses reaches the task's threshold. Two tasks,
-# three lengths each, three seeds per cell:
+# trained with **one shared setting**: $H = 32$, Adam (Kingma and Ba 2015) with learning rate
+# 0.01 for every recipe, batches of 32, a fresh batch at every step, at most 800 steps, and each
+# run stopped as soon as the mean of its last 10 losses reaches the task's threshold. Only the
+# two ReLU recipes clip their gradient (to norm 1); the L2 recipe adds its penalty through
+# Adam's own `weight_decay` (below). Every seed sees the same batches, so the seeds differ only
+# in their initialisation. Two tasks, three lengths each, three seeds per cell:
 #
 # - the **adding problem** (MSE; always answering 1 scores 1/6; threshold 0.01);
-# - the **first-token task** (notebook 02; four classes, the label is the first token and the
-#   rest is noise; cross-entropy; guessing scores $\ln 4$; threshold 0.05).
+# - the **first-token task** (notebook 02's task, here with four classes where notebook 02 used
+#   two: the label is the first token and the rest is noise; cross-entropy; guessing scores
+#   $\ln 4$; threshold 0.05).
 #
-# The cell below lists the recipes and the protocol. The seeds of a recipe train together as
+# **Read every cell as "solved within this budget", not as a verdict on the remedy.** The shared
+# setting decides the ranking as much as the remedies do: one learning rate can be too fast for
+# one network and too slow for another, and a cap of 800 steps cuts off runs that were still
+# learning. Choosing each recipe's learning rate separately, or raising the cap, changes which
+# cells are solved, and with them the ranking; this notebook does not run that fairer
+# comparison, so treat the table as evidence about this one setting. The sources trained
+# differently too: Le et al. (2015) trained the IRNN with plain SGD for far longer runs;
+# notebook 06 trained it with Adam at a smaller rate and batches of 64, clipped at norm 1;
+# notebook 07 trained its LSTM (forget-gate bias 1, as here) and GRU at a larger rate, batches
+# of 64, clipped at norm 1, for up to 1000 steps. Under those settings they learned; under this
+# one some of them do not.
+#
+# The cell below lists the recipes and the protocol. The recipes differ in size too: the
+# gated networks and the two that add a path have more parameters than the tanh RNN (the
+# printed counts), which this comparison does not equalise. The seeds of a recipe train together as
 # **one batched computation** (`helpers.ensembles`: every parameter gets a leading seed
 # dimension, the recurrence runs once for all seeds); only the LSTM trains one seed after
 # another, on PyTorch's fused kernel, which is faster for it on a CPU
@@ -908,8 +988,8 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`;
 # the course's tests re-run one configuration and get the stored numbers back exactly. With
 # time to spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file
-# records how long each configuration took). Everything below, your `steps_to_threshold`
-# included, is computed from the loss curves.
+# records how long each configuration took). The table and plots below, your
+# `steps_to_threshold` included, are computed from the stored loss curves.
 
 # %%
 RUN_COMPARISON_HERE = False   # True: train every configuration here instead of loading them
@@ -926,7 +1006,9 @@ print(f"{len(results.outcomes)} configurations x {len(study.seeds)} seeds; H = "
       f"{LENGTHS}; {sum(o.seconds for o in results.outcomes.values()) / 60:.0f} minutes of "
       "training on the machine that made them")
 for recipe in comparison.RECIPES.values():
-    print(f"  {recipe.name:>17}: {recipe.description}")
+    size = sum(p.numel() for p in recipe.build(2, study.hidden_size, 1,
+                                               torch_attention).parameters())
+    print(f"  {recipe.name:>17}: {recipe.description}; {size} parameters on the adding problem")
 
 
 # %%
@@ -987,10 +1069,33 @@ print(f"\nnon-finite: runs, over all lengths, whose loss became inf or NaN; blow
       f"loss ever exceeded {BLOW_UP:g} times the baseline (non-finite ones included)")
 
 
+# %% [markdown]
+# **Try another rate.** The cell below re-trains one configuration with everything as above
+# except the Adam learning rate, and prints the same summary as the table. It is off by default
+# because one configuration takes from seconds to a minute or more (the stored file's timings
+# above). Set, for example, `RERUN = ("first token", "GRU", 20, 0.03)` and compare with that
+# cell of the table.
+
+# %%
+RERUN = None    # (task, recipe, T, Adam learning rate), e.g. ("first token", "GRU", 20, 0.03)
+
+if RERUN is not None and not course.is_autograding():
+    rerun_task, rerun_recipe, rerun_T, rerun_lr = RERUN
+    again = comparison.run_one(rerun_task, rerun_recipe, rerun_T,
+                               dataclasses.replace(study, lengths=(rerun_T,), lr=rerun_lr),
+                               attention=torch_attention, progress=True)
+    steps = [run_summary(row, comparison.TASKS[rerun_task], study.window)[0]
+             for row in again.losses]
+    print(f"{rerun_task}, {rerun_recipe}, T = {rerun_T}, Adam lr {rerun_lr:g}: "
+          f"{sum(s is not None for s in steps)}/{len(steps)} seeds reached the threshold "
+          f"(steps: {steps}); final loss {claims.spread(again.final, '.3f')}; stored at lr "
+          f"{study.lr:g}: {cell_text(rerun_task, rerun_recipe, rerun_T)}")
+
 # %%
 colors = dict(zip(comparison.RECIPES, plt.cm.tab10.colors))
-fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), sharey=True)
-for ax, task_name in zip(axes, comparison.TASKS):
+colors["tanh + attention"] = "tab:cyan"     # tab10's grey would look like the baseline
+fig, axes = plt.subplots(2, 2, figsize=(15, 9.2), sharey=True)
+for ax, task_name in zip(axes[0], comparison.TASKS):
     share = np.array([[np.mean(solved(task_name, r, T)) for T in LENGTHS]
                       for r in comparison.RECIPES])
     ax.imshow(share, cmap="Greens", vmin=0, vmax=1.5, aspect="auto")
@@ -1004,29 +1109,48 @@ for ax, task_name in zip(axes, comparison.TASKS):
     plots.labelled(ax, f"{task_name}: seeds that reached {comparison.TASKS[task_name].threshold}"
                    " · median steps", "sequence length T (the dependency's length)",
                    "recipe")
+for ax, (task_name, task) in zip(axes[1], comparison.TASKS.items()):
+    # partial learning: the final loss on the validation batch, relative to the baseline
+    relative = np.array([[np.median(results.outcomes[task_name, r, T].final) / task.baseline
+                          for T in LENGTHS] for r in comparison.RECIPES])
+    ax.imshow(relative, cmap="Greens_r", vmin=0, vmax=1.5, aspect="auto")
+    for i, recipe in enumerate(comparison.RECIPES):
+        for j, T in enumerate(LENGTHS):
+            ax.text(j, i, f"{relative[i, j]:.2f}", ha="center", va="center", fontsize=9,
+                    color="white" if relative[i, j] < 0.5 else "black")
+    ax.set_xticks(range(len(LENGTHS)), [str(T) for T in LENGTHS])
+    ax.set_yticks(range(len(comparison.RECIPES)), list(comparison.RECIPES))
+    ax.grid(False)
+    plots.labelled(ax, f"{task_name}: final {task.loss_label} / baseline (median of seeds; "
+                   "1 = no memory)", "sequence length T (the dependency's length)", "recipe")
+fig.tight_layout()
 plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(16, 5))
 for ax, (task_name, task) in zip(axes, comparison.TASKS.items()):
     for recipe in comparison.RECIPES:
-        for i, row in enumerate(results.outcomes[task_name, recipe, LONGEST].losses):
-            curve = smooth(row[np.isfinite(row)], study.window)
-            ax.plot(np.arange(len(curve)) + study.window, curve, color=colors[recipe],
-                    linewidth=1, linestyle="--" if recipe == "tanh + L2" else "-",
-                    label=recipe if i == 0 else None)
+        # nan after a seed stopped, and in every window that reaches past it
+        curves = np.stack([smooth(row, study.window)
+                           for row in results.outcomes[task_name, recipe, LONGEST].losses])
+        running = np.isfinite(curves).any(axis=0)
+        median = np.nanmedian(np.where(running, curves, 0.0), axis=0)
+        ax.plot((np.arange(len(median)) + study.window)[running], median[running],
+                color=colors[recipe], linewidth=1.5,
+                linestyle="--" if recipe == "tanh + L2" else "-", label=recipe)
     ax.axhline(task.baseline, color="gray", linestyle="--", linewidth=2,
                label=task.baseline_label)
     ax.axhline(task.threshold, color="black", linestyle=":", linewidth=2,
                label=f"threshold {task.threshold}")
     ax.set_ylim(task.threshold / 3, 10 * task.baseline)
-    plots.labelled(ax, f"{task_name}, T = {LONGEST}: every seed (axis cut at 10x the "
-                   "baseline)", "training step", f"{task.loss_label} (mean of {study.window} "
-                   "steps)", logy=True)
+    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of the seeds still running\n(a "
+                   "seed stops at the threshold; axis cut at 10x the baseline)", "training step",
+                   f"{task.loss_label} (mean of {study.window} steps)", logy=True)
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
 
 # %%
+FLOW_FLOOR = 1e-30    # lower end of the axes: the printed ratios give the rest
 fig, axes = plt.subplots(2, 2, figsize=(16, 8.4), sharex=True)
 steps_long = np.arange(1, LONGEST + 1)
 for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
@@ -1040,15 +1164,19 @@ for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
             ax.plot(steps_long, geometric, color=colors[recipe], label=recipe,
                     linestyle="--" if recipe == "tanh + L2" else "-")
         label = "at initialisation" if when == "flow_init" else "after training"
-        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label}", "time step k",
-                       "‖dL/dh_k‖ (geometric mean of 3 seeds)", logy=True)
+        ax.set_ylim(FLOW_FLOOR, None)
+        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label} (axis cut at "
+                       f"{FLOW_FLOOR:g})", "time step k", "‖dL/dh_k‖ (geometric mean, 3 seeds)",
+                       logy=True)
 axes[0, 1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
+dead = {(t, r): o.flow_after for (t, r, T), o in results.outcomes.items()
+        if T == LONGEST and np.any(o.flow_after == 0)}
 print("tanh + L2 (dashed) starts as the tanh RNN: the penalty acts only during training. "
-      "Exact zeros (not drawn): "
-      + ", ".join(f"{t}, {r}, after training: {int(np.sum(o.flow_after == 0))} of "
-                  f"{o.flow_after.size}" for (t, r, T), o in results.outcomes.items()
-                  if T == LONGEST and np.any(o.flow_after == 0)))
+      "Exact zeros of ||dL/dh_k|| (not drawn; the gradient met a step where no ReLU unit was "
+      "active for any sequence: dead units): "
+      + ", ".join(f"{t}, {r}, after training: {int(np.sum(f == 0))} of {f.size}"
+                  for (t, r), f in dead.items()))
 for task_name in comparison.TASKS:
     ratios = {r: results.outcomes[task_name, r, LONGEST] for r in comparison.RECIPES}
     print(f"{task_name}, T = {LONGEST}, ||dL/dh_1|| / ||dL/dh_T|| (median of seeds), at "
@@ -1079,16 +1207,17 @@ claims.claim(f"only the IRNN's loss ever blew up past {BLOW_UP:g} times the base
 claims.claim_seeds("adding problem: the GRU and attention reach the threshold at every length",
                    [all(solved("adding", r, T)[s] for r in ("GRU", "tanh + attention")
                         for T in LENGTHS) for s in range(len(study.seeds))])
-claims.claim_seeds("adding problem: the LSTM reaches it up to T = 50, not at T = 100",
+claims.claim_seeds("adding problem: the LSTM reaches it up to T = 50, not at T = 100 within 800 "
+                   "steps",
                    [solved("adding", "LSTM", 20)[s] and solved("adding", "LSTM", 50)[s]
                     and not solved("adding", "LSTM", LONGEST)[s]
                     for s in range(len(study.seeds))])
 claims.claim_seeds("adding problem: the tanh RNN, with or without L2, orthogonal "
-                   "initialisation or the skip, never reaches it",
+                   "initialisation or the skip, does not reach it within the budget",
                    [not any(solved("adding", r, T)[s] for r in ("tanh", "tanh + L2", "orthogonal",
                                                                 "tanh + skip") for T in LENGTHS)
                     for s in range(len(study.seeds))])
-claims.claim_seeds("first-token task: the LSTM and the GRU never reach it",
+claims.claim_seeds("first-token task: the LSTM and the GRU do not reach it within the budget",
                    [not any(solved("first token", r, T)[s] for r in ("LSTM", "GRU")
                             for T in LENGTHS) for s in range(len(study.seeds))])
 wins = {r: sum(sum(solved("first token", r, T)) for T in LENGTHS) for r in comparison.RECIPES}
@@ -1115,52 +1244,174 @@ claims.claim_seeds(f"adding problem, T = {LONGEST}: the GRU starts with a gradie
                         & (gru.flow_after[:, 0] / gru.flow_after[:, -1] > 1e-3)))
 irnn = results.outcomes["adding", "IRNN", LONGEST]
 claims.claim_seeds(f"adding problem, T = {LONGEST}: the IRNN starts with a gradient ratio above "
-                   "0.1 and still never reaches the threshold",
+                   "0.1 and still does not reach the threshold",
                    list((irnn.flow_init[:, 0] / irnn.flow_init[:, -1] > 0.1)
                         & ~np.array(solved("adding", "IRNN", LONGEST))))
 carried = [o.flow_after[s, 0] / o.flow_after[s, -1] > 1e-3
            for (task_name, recipe, T), o in results.outcomes.items() if T == LONGEST
            for s, ok in enumerate(solved(task_name, recipe, T)) if ok]
 claims.claim(f"every run that reached the threshold at T = {LONGEST} ends with a gradient ratio "
-             "above 1e-3", all(carried), f"{sum(carried)}/{len(carried)} runs");
+             "above 1e-3", all(carried), f"{sum(carried)}/{len(carried)} runs")
+plain = results.outcomes["first token", "tanh", LONGEST]
+claims.claim_seeds(f"first-token task, T = {LONGEST}: the tanh RNN never reaches the threshold, "
+                   "yet ends more than 0.2 nats below chance, with a gradient ratio below 1e-12",
+                   list(~np.array(solved("first token", "tanh", LONGEST))
+                        & (plain.final < math.log(4) - 0.2)
+                        & (plain.flow_after[:, 0] / plain.flow_after[:, -1] < 1e-12)),
+                   claims.spread(plain.final, ".3f", "final cross-entropy") + "; "
+                   + claims.spread(plain.flow_after[:, 0] / plain.flow_after[:, -1], ".1e",
+                                   "ratio"))
+claims.claim("the ReLU networks' exact zeros cover most of ||dL/dh_k|| wherever they appear",
+             all(np.mean(f == 0) > 0.5 for f in dead.values()),
+             ", ".join(f"{t}, {r}: {np.mean(f == 0):.0%}" for (t, r), f in dead.items())
+             + "; recipes " + str(sorted({r for _, r in dead})))
+total_wins = {r: sum(sum(solved(t, r, T)) for t in comparison.TASKS for T in LENGTHS)
+              for r in comparison.RECIPES}
+claims.claim("over both tasks, attention reaches the threshold in the most runs",
+             max(total_wins, key=total_wins.get) == "tanh + attention"
+             and sorted(total_wins.values())[-1] > sorted(total_wins.values())[-2],
+             ", ".join(f"{r} {n}" for r, n in total_wins.items()))
+claims.claim("in no cell does the L2 recipe reach the threshold in more runs than the plain tanh "
+             "RNN", all(sum(solved(t, "tanh + L2", T)) <= sum(solved(t, "tanh", T))
+                        for t in comparison.TASKS for T in LENGTHS))
+l2_run, tanh_run = (results.outcomes["adding", r, LONGEST] for r in ("tanh + L2", "tanh"))
+claims.claim_seeds(f"adding problem, T = {LONGEST}: after training the L2 recipe's gradient ratio "
+                   "is below the plain tanh RNN's",
+                   list(l2_run.flow_after[:, 0] / l2_run.flow_after[:, -1]
+                        < tanh_run.flow_after[:, 0] / tanh_run.flow_after[:, -1]),
+                   claims.spread(l2_run.flow_after[:, 0] / l2_run.flow_after[:, -1], ".1e",
+                                 "tanh + L2") + "; "
+                   + claims.spread(tanh_run.flow_after[:, 0] / tanh_run.flow_after[:, -1], ".1e",
+                                   "tanh"));
+
 
 # %% [markdown]
 # **Adding problem.** Only the GRU and attention reach the threshold at every length. The
 # LSTM gets there up to $T = 50$ and runs out of steps at $T = 100$; ReLU with clipping manages
-# only the shortest sequences; the tanh RNN never gets there, and none of the changes that keep
-# its recurrence (an orthogonal start, L2, the skip) rescues it within this budget.
+# only the shortest sequences; the tanh RNN does not get there, and none of the changes that
+# keep its recurrence (an orthogonal start, L2, the skip) gets it there within this budget.
 #
 # **First-token task.** The ranking changes. The skip connection reaches the threshold in the
-# most runs, attention and the orthogonal start follow, and the gated networks never leave
-# chance. Their forget gates start near $\sigma(1)$, so the first token's
-# trace in the cell shrinks like $\sigma(1)^{T}$ (notebook 07) while every later token, drawn
-# from the same alphabet, writes over it; to keep it, the network must learn to shut its input
-# gate after the first step, from its state alone, and within this budget it does not. On the
-# adding problem the marker channel tells the gates when to write.
+# most runs, attention and the orthogonal start follow, and the gated networks stay at chance
+# in every run: at this rate and within 800 steps they did not find the solution. These runs
+# do not tell why, and another rate or forget-gate bias may change it: the caveat above applies
+# here most of all.
 #
-# **Stability.** No run went non-finite, the unclipped ones included: with Adam at this rate
-# and bounded tanh states, the failure here is vanishing, not explosion (Section 7 shows the
-# other failure, on text with plain SGD). Only the IRNN's loss blew past 100 times the
-# baseline, clipped gradient and all: clipping bounds each update, not the activations that a
-# ReLU recurrence starting at $W_{hh} = I$ can amplify (its spikes in the learning curves are
-# cut off by the axis).
+# **Partial learning.** Success counts hide runs that learned something. The lower heat maps
+# show each cell's final loss relative to the no-memory baseline. On the first-token task at
+# $T = 100$ the plain tanh RNN never reaches the threshold, yet it ends well below chance while
+# its gradient ratio after training has vanished (the printed final losses and ratios): its
+# state keeps some of the first token although almost no gradient reaches it, the "latch" of
+# notebook 02.
+#
+# **Stability.** No run went non-finite, the unclipped ones included. Only the IRNN's loss blew
+# past 100 times the baseline, clipped gradient and all; the cells after this discussion show
+# why. The networks with tanh states, which are bounded, never blew up: their failures here
+# are runs that stay near the baseline (Section 7 shows explosion, on text with plain SGD).
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient back
 # almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose some
-# twenty orders of magnitude (the printed ratios). Yet the IRNN never learns the adding
-# problem within the budget, and the GRU learns to carry its gradient: every run that reached
-# the threshold at $T = 100$ ends with a ratio above 1e-3. A healthy gradient at
-# initialisation is neither necessary nor sufficient; what counts is whether training can open
-# a path and keep it open. **No remedy wins everywhere**: the table is the evidence to pick by,
-# task by task.
+# twenty orders of magnitude (the printed ratios). After training on the first-token task the
+# two ReLU networks show exact zeros over most of $\|\partial L/\partial h_k\|$: their units
+# died (no unit active for any sequence at some step), so the gradient stops there. That is a
+# failure of the optimisation, not a gradient vanishing through time. The GRU, which starts
+# with a vanishing gradient, learns to carry it: every run that reached the threshold at
+# $T = 100$ ends with a ratio above 1e-3. So, in this setting, a healthy gradient at
+# initialisation was not sufficient (the IRNN's first step already breaks its identity start,
+# below), and the GRU shows that a gated network can learn from a start whose gradient
+# vanishes: its gates can open a path during training. Notebook 06's "a good start is
+# necessary, not sufficient" was about ungated RNNs, and there, at a smaller rate, the IRNN
+# learned first.
 #
-# ## 7. Does the ranking hold on real text? (≈ 10 min)
+# **The L2 row is a negative control.** Adam's `weight_decay` adds $\text{wd}\cdot w$ to every
+# parameter's gradient, which is §1's penalty with $\lambda = \text{wd}/2$; Adam then divides
+# it by its running gradient scale, so it is not §1's uniform shrinking (AdamW would be). It is
+# a remedy for explosion, tested where no run exploded: in no cell does it reach the threshold
+# in more runs than the plain tanh RNN, and on the adding problem at $T = 100$ it leaves an
+# even smaller gradient ratio after training than the plain tanh RNN (the printed ratios). **No remedy wins everywhere**: the table is
+# evidence for picking by task, at this one setting.
+
+# %% [markdown]
+# ### Why clipping did not stop the IRNN (≈ 3 min)
 #
-# *The synthetic tasks isolate one long dependency; text is mostly short ones. Does the order
-# carry over?* Back to Section 2's character-level model at the rate that broke the tanh RNN,
-# $\eta = 3$, with the two remedies that the comparison puts at opposite ends of the cost
-# scale: the same tanh RNN with its gradient clipped to norm 1 (notebook 05), and an LSTM with
-# forget-gate bias 1, unclipped. Same text, seeds and steps as in Section 2.
+# Clipping rescales the whole gradient when its norm exceeds the limit. Adam then divides each entry by a running root-mean-square of that same
+# entry's past gradients, so a common rescaling largely cancels: under Adam, clipping hardly
+# changes the step. At the first step it cancels exactly. With Adam's bias correction the
+# first update is $\eta\,\hat m/\sqrt{\hat v} = \eta\,g/|g| = \eta\operatorname{sign}(g)$ for each
+# entry (up to Adam's tiny $\epsilon$): every weight with a nonzero gradient moves by exactly
+# the rate, clipped or not. For the IRNN that adds a matrix of $\pm\eta$ entries to
+# $W_{hh} = I$. The cell below takes that one step from the comparison's IRNN, on one batch of
+# the adding problem at $T = 100$, at the comparison's rate and at a smaller one, with and
+# without clipping, and measures $\sigma_{\max}(W_{hh})$ and the loss on a second batch.
+
+# %%
+def irnn_first_step(lr, seed, clip):
+    """(largest |change| of W_hh, sigma_max(W_hh), MSE on a new batch) after one Adam step at
+    rate lr from the comparison's IRNN on the adding problem at T = LONGEST."""
+    task = comparison.TASKS["adding"]
+    torch.manual_seed(seed)
+    net = comparison.RECIPES["IRNN"].build(2, study.hidden_size, 1, None)
+    before = net.cell.weight_hh.detach().clone()
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    inputs, targets = task.batch(study.batch_size, LONGEST, seed=seed)
+    task.loss(net(inputs)[0], targets).backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    optimizer.step()
+    after = net.cell.weight_hh.detach()
+    with torch.no_grad():
+        inputs, targets = task.batch(study.batch_size, LONGEST, seed=seed + 100)
+        loss = float(task.loss(net(inputs)[0], targets))
+    return (float((after - before).abs().max()), float(torch.linalg.matrix_norm(after, ord=2)),
+            loss)
+
+
+first_step = {(lr, clip): np.array([irnn_first_step(lr, seed, clip) for seed in SEEDS])
+              for lr in (study.lr, 0.001) for clip in (True, False)}
+for (lr, clip), rows in first_step.items():
+    print(f"Adam lr {lr:g}, {'clipped at 1' if clip else 'unclipped  '}: largest |change| of "
+          f"W_hh {claims.spread(rows[:, 0], '.4f')}; σ_max(W_hh) 1 -> "
+          f"{claims.spread(rows[:, 1], '.3f')}; next-batch MSE {claims.spread(rows[:, 2], '.3g')}")
+
+# %%
+clipped_step, free_step = first_step[study.lr, True], first_step[study.lr, False]
+claims.claim_seeds("after one Adam step every entry of W_hh has moved by at most the rate, and "
+                   "some by the full rate, clipped or not",
+                   list((np.abs(clipped_step[:, 0] - study.lr) < 1e-6)
+                        & (np.abs(free_step[:, 0] - study.lr) < 1e-6)))
+claims.claim_seeds("clipping changes σ_max(W_hh) after that step by less than 0.01",
+                   list(np.abs(clipped_step[:, 1] - free_step[:, 1]) < 0.01),
+                   claims.spread(clipped_step[:, 1], ".3f", "clipped") + "; "
+                   + claims.spread(free_step[:, 1], ".3f", "unclipped"))
+claims.claim_seeds(f"at the comparison's rate, one step lifts σ_max(W_hh) above 1.05, and the "
+                   f"next batch's loss exceeds {BLOW_UP:g} times the baseline",
+                   list((clipped_step[:, 1] > 1.05)
+                        & (clipped_step[:, 2] > BLOW_UP * comparison.TASKS["adding"].baseline)))
+claims.claim_seeds("at rate 0.001 the same step leaves σ_max(W_hh) below 1.05 and the next "
+                   "batch's loss below the baseline's ten times",
+                   list((first_step[0.001, True][:, 1] < 1.05)
+                        & (first_step[0.001, True][:, 2]
+                           < 10 * comparison.TASKS["adding"].baseline)),
+                   claims.spread(first_step[0.001, True][:, 1], ".3f", "σ_max"));
+
+# %% [markdown]
+# At the comparison's rate one step is enough: every entry of $W_{hh}$ moves by the full rate
+# whether the gradient was clipped or not, $\sigma_{\max}(W_{hh})$ rises above 1, and a ReLU
+# recurrence multiplies its state by up to $\sigma_{\max}$ at each of the 100 steps: the next
+# batch's loss is far beyond the baseline (the printed values). At rate 0.001 the same step
+# leaves $\sigma_{\max}$ close to 1. Under Adam, a rate small enough for the identity start,
+# not clipping, is what keeps it. This is the setting-dependence of the caveat above, seen in
+# one step.
+#
+# ## 7. Stability at a large rate on real text: clipping or gates (≈ 10 min)
+#
+# *Section 6 met vanishing under Adam; what happens to explosion under plain SGD?* Back to
+# Section 2's character-level model at the rate that broke the tanh RNN, $\eta = 3$, with two
+# fixes: the same tanh RNN with its gradient clipped to norm 1 (notebook 05; not one of Section
+# 6's nine recipes, where only the ReLU networks were clipped), and an LSTM with forget-gate
+# bias 1, unclipped, at the same rate, which was chosen for the tanh RNN, not tuned for the
+# LSTM. Same text, seeds and number of steps as in Section 2. This tests stability at one
+# large rate over a short run; it does not rank the remedies on text.
 
 # %%
 text_runs = {"tanh, η = 3": sweep["η = 3"],
@@ -1191,40 +1442,50 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 # At $\eta = 3$ clipping turns the tanh RNN from the worst of the three into the best: it ends
 # below the LSTM in every seed (the printed validation losses). The LSTM trains at
 # $\eta = 3$ without any clipping, with gradient norms lower than even the clipped tanh RNN's.
-# So the ranking of Section 6 does not carry over unchanged: here the remedy that matters is
-# the one against explosion, and the gated network's long-range advantage does not show within
-# this budget. A likely reason: much of what predicts the next character lies a few characters
-# back, inside the chunk of $K = 40$ that truncated BPTT sees anyway. The synthetic tasks ask
-# *can the network carry a dependency over $T$ steps?*, the text asks *does training stay
-# stable at a useful rate?*: choosing a remedy takes both answers.
+# Both results belong to this short run at a rate picked for the tanh RNN: a rate tuned for
+# the LSTM, or many more steps, could change their order, so these runs do not say which
+# network models text better. What they do show: against a rate at which a network explodes,
+# clipping is the direct remedy, and the gated network stayed stable at that rate without it.
+# The synthetic tasks ask *can the network carry a dependency over $T$ steps?*, the text asks
+# *does training stay stable at a useful rate?*: choosing a remedy takes both answers.
 #
 # ## What to remember
 #
-# | symptom in the logs | likely cause | remedy, and where it was shown |
+# | symptom in the logs | likely cause | what to try, and where it was shown |
 # | --- | --- | --- |
-# | the loss stays at the no-memory baseline (1/6, $\ln C$) while short sequences train | vanishing gradient: a product of Jacobians with $\gamma\,\sigma_{\max} < 1$ (02, 04) | gates (07; the heat map of Section 6), a skip connection or attention (Sections 3–4, the $\|\partial L/\partial h_k\|$ plots), orthogonal or identity initialisation (06; weaker than gates or attention in Section 6's table) |
-# | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same, seen directly | as above; check it at initialisation (Section 6's gradient plots) |
-# | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: $\gamma\,\sigma_{\max} > 1$, a cliff (03) | clip by the global norm (05; Section 7's text runs), a smaller rate (Section 2) |
-# | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate, warm-up and decay (Section 2's sweep), clipping (Section 7) |
+# | the loss stays at the no-memory baseline (1/6, $\ln C$) at long $T$ while short sequences train | vanishing gradient: a product of Jacobians with $\gamma\,\sigma_{\max} < 1$ (02, 04) | a path that crosses fewer steps: attention (Section 4; in Section 6 it reached the threshold in the most runs over both tasks) or a skip connection (Section 3; in Section 6, on the first-token task only); gates (07; in Section 6 the GRU solved the adding problem at every length, the LSTM up to $T = 50$, and both stayed at chance on the first-token task); an orthogonal start (06; in Section 6, the first-token task only). Before ruling a remedy out, tune its learning rate and give it more steps: Section 6 ranks one setting |
+# | the loss ends below the baseline but short of the threshold, while $\|\partial L/\partial h_k\|$ has vanished | partial learning: the state keeps some of the signal the gradient no longer reaches (02's latch) | read the final loss, not only the success count (Section 6's lower heat maps) |
+# | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same vanishing, seen directly | as in the first row; check it at initialisation and after training (Section 6's gradient plots) |
+# | $\|\partial L/\partial h_k\|$ exactly 0 at some steps, a ReLU network stuck at the baseline | dead ReLU units: an optimisation failure, not vanishing | not tested here; a smaller learning rate is the first thing to try (Section 6's first-step cells show how much one step at 0.01 moves) |
+# | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: $\gamma\,\sigma_{\max} > 1$, a cliff (03) | with SGD, clip by the global norm (05; Section 7); with Adam clipping hardly changes the step, so lower the rate (Section 6's IRNN) |
+# | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate (Section 2's sweep), clipping (Section 7); one warm-up schedule helped but did not rescue it (Section 2) |
 # | the loss falls steadily but slowly, gradient norms small and calm | learning rate too small | a larger rate (Section 2's sweep) |
-# | $\sigma_{\max}(W_{hh})$ creeps up during training | the data's gradient inflating $W_{hh}$ | L2 weight decay (Section 1's $\sigma_{\max}$ plot), at the price of faster vanishing |
+# | $\sigma_{\max}(W_{hh})$ creeps up during training | the data's gradient inflating $W_{hh}$ | L2 weight decay (Section 1's $\sigma_{\max}$ plot), at the price of a more vanishing gradient |
 #
-# - An L2 penalty multiplies the weights by $1 - 2\eta\lambda$ per step: $\sigma_{\max}(W_{hh})$
-#   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It prevents explosion and deepens
-#   vanishing. L1 subtracts a constant $\eta\lambda$ and makes $W$ sparse.
+# - An L2 penalty multiplies the weights by $1 - 2\eta\lambda$ per SGD step: $\sigma_{\max}(W_{hh})$
+#   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It guards against explosion and deepens
+#   vanishing. L1 subtracts a constant $\eta\lambda$ and makes $W$ sparse. Under Adam, use
+#   decoupled decay (AdamW) to get that shrinking.
 # - A skip of $s$ steps cuts the Jacobians between $h_T$ and $h_k$ to about $(T-k)/s$;
 #   attention cuts them to none: every state reaches the output in one step.
+# - Adam's first step moves every weight by exactly the learning rate, whatever the
+#   gradient's scale (Section 6), and its later steps stay of the order of the rate
+#   (Kingma and Ba 2015): clipping does not bound its steps, the rate does.
 # - Compare remedies over several seeds and lengths, with a convergence measure that can say
-#   "never" (`steps_to_threshold` returning None), and count the runs that diverged.
+#   "never" (`steps_to_threshold` returning None), count the runs that diverged, look at the
+#   final loss too, and remember that one shared setting ranks the setting as much as the
+#   remedies: a fair comparison tunes each remedy's rate.
 #
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound, clipping).
+# - D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", *ICLR* 2015 (Adam).
 # - A. Krogh and J. A. Hertz, "A simple weight decay can improve generalization", *NIPS* 4, 1992; I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", *ICLR* 2019 (AdamW).
 # - R. Tibshirani, "Regression shrinkage and selection via the lasso", *J. R. Stat. Soc. B* 58(1), 1996 (L1).
 # - P. Goyal et al., "Accurate, large minibatch SGD: training ImageNet in 1 hour", arXiv:1706.02677, 2017 (warm-up); I. Loshchilov and F. Hutter, "SGDR: stochastic gradient descent with warm restarts", *ICLR* 2017 (cosine decay).
-# - S. Zhang, Y. Wu, T. Che, Z. Lin, R. Memisevic, R. Salakhutdinov and Y. Bengio, "Architectural complexity measures of recurrent neural networks", *NeurIPS* 2016 (the recurrent skip coefficient).
-# - D. Bahdanau, K. Cho and Y. Bengio, "Neural machine translation by jointly learning to align and translate", *ICLR* 2015; A. Vaswani et al., "Attention is all you need", *NeurIPS* 2017 (scaled dot-product attention, the $\sqrt{d}$ scaling).
-# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (IRNN, the adding problem's protocol).
+# - S. Zhang, Y. Wu, T. Che, Z. Lin, R. Memisevic, R. Salakhutdinov and Y. Bengio, "Architectural complexity measures of recurrent neural networks", *NIPS* 29, 2016 (the recurrent skip coefficient).
+# - D. Bahdanau, K. Cho and Y. Bengio, "Neural machine translation by jointly learning to align and translate", *ICLR* 2015; A. Vaswani et al., "Attention is all you need", *NIPS* 30, 2017 (scaled dot-product attention, the $\sqrt{d}$ scaling).
+# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the IRNN; they trained it with SGD and far longer runs than here).
+# - A. M. Saxe, J. L. McClelland and S. Ganguli, "Exact solutions to the nonlinear dynamics of learning in deep linear neural networks", *ICLR* 2014 (orthogonal initialisation).
 # - R. Jozefowicz, W. Zaremba and I. Sutskever, "An empirical exploration of recurrent network architectures", *ICML* 2015 (forget-gate bias 1).
 # - S. Hochreiter and J. Schmidhuber, "Long short-term memory", *Neural Computation* 9(8), 1997; K. Cho et al., "Learning phrase representations using RNN encoder–decoder for statistical machine translation", *EMNLP* 2014 (LSTM, GRU).
 # - R. J. Williams and J. Peng, "An efficient gradient-based algorithm for on-line training of recurrent network trajectories", *Neural Computation* 2(4), 1990 (truncated BPTT).

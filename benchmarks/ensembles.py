@@ -31,8 +31,15 @@ import torch
 
 from helpers import comparison, ensembles, models, tasks, training
 
-CASES = [("tanh", 32, 50), ("tanh", 64, 200), ("sigmoid", 32, 50), ("sigmoid", 64, 200),
-         ("lstm", 32, 50), ("lstm", 64, 200), ("gru", 32, 50)]
+CASES = [
+    ("tanh", 32, 50),
+    ("tanh", 64, 200),
+    ("sigmoid", 32, 50),
+    ("sigmoid", 64, 200),
+    ("lstm", 32, 50),
+    ("lstm", 64, 200),
+    ("gru", 32, 50),
+]
 
 
 def _best(fn, repeats: int) -> float:
@@ -60,10 +67,13 @@ def bench(cell: str, hidden: int, seq_len: int, seeds: int, steps: int, repeats:
         def run() -> None:
             ens = ensembles.Ensemble(make, range(seeds), batching=kind)
             ensembles.train(ens, batches.__getitem__, loss_fn, steps, progress=False)
+
         return run
 
-    result = {"sequential": _best(one_after_another, repeats),
-              "explicit": _best(batched("explicit"), repeats)}
+    result = {
+        "sequential": _best(one_after_another, repeats),
+        "explicit": _best(batched("explicit"), repeats),
+    }
     if cell in ("lstm", "gru"):
         result["vmap"] = float("nan")  # no vmap batching rule for PyTorch's fused cells
     else:
@@ -87,18 +97,29 @@ def bench_recipe(recipe, length: int, steps: int, repeats: int) -> dict:
             for seed in settings.seeds:
                 torch.manual_seed(seed)
                 net = make(seed).unrolled() if unrolled else make(seed)
-                training.train(net, batches.__getitem__, task.loss, steps, lr=settings.lr,
-                               progress=False)
+                training.train(
+                    net, batches.__getitem__, task.loss, steps, lr=settings.lr, progress=False
+                )
+
         return run
 
     def batched() -> None:
         ens = ensembles.Ensemble(make, settings.seeds, batching="explicit")
-        ensembles.train(ens, batches.__getitem__, task.loss, steps, lr=settings.lr,
-                        max_norm=recipe.max_norm, weight_decay=recipe.weight_decay,
-                        progress=False)
+        ensembles.train(
+            ens,
+            batches.__getitem__,
+            task.loss,
+            steps,
+            lr=settings.lr,
+            max_norm=recipe.max_norm,
+            weight_decay=recipe.weight_decay,
+            progress=False,
+        )
 
-    result = {"sequential": _best(one_after_another(), repeats), "explicit": _best(batched,
-                                                                                  repeats)}
+    result = {
+        "sequential": _best(one_after_another(), repeats),
+        "explicit": _best(batched, repeats),
+    }
     if recipe.fused:
         result["unrolled"] = _best(one_after_another(unrolled=True), repeats)
     return {k: 1e3 * v / steps for k, v in result.items()}
@@ -115,15 +136,22 @@ def _script_attention():
 
 def comparison_main(length: int, steps: int, repeats: int) -> None:
     seeds = len(comparison.Settings().seeds)
-    print(f"notebook 08's recipes: {seeds} seeds, T = {length}, {steps} Adam steps, load average "
-          f"{os.getloadavg()[0]:.1f}; ms per step of all seeds (best of {repeats})")
+    print(
+        f"notebook 08's recipes: {seeds} seeds, T = {length}, {steps} Adam steps, load average "
+        f"{os.getloadavg()[0]:.1f}; ms per step of all seeds (best of {repeats})"
+    )
     print(f"{'recipe':>17} {'one by one':>11} {'batched':>9} {'speed-up':>9}")
     for recipe in comparison.RECIPES.values():
         r = bench_recipe(recipe, length, steps, repeats)
-        note = (f"   (fused kernel; one by one on unrolled cells {r['unrolled']:.1f} ms)"
-                if recipe.fused else "")
-        print(f"{recipe.name:>17} {r['sequential']:11.1f} {r['explicit']:9.1f} "
-              f"{r['sequential'] / r['explicit']:8.2f}x{note}")
+        note = (
+            f"   (fused kernel; one by one on unrolled cells {r['unrolled']:.1f} ms)"
+            if recipe.fused
+            else ""
+        )
+        print(
+            f"{recipe.name:>17} {r['sequential']:11.1f} {r['explicit']:9.1f} "
+            f"{r['sequential'] / r['explicit']:8.2f}x{note}"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
@@ -133,24 +161,33 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--comparison", action="store_true",
-                        help="time notebook 08's recipes (helpers.comparison) instead")
+    parser.add_argument(
+        "--comparison",
+        action="store_true",
+        help="time notebook 08's recipes (helpers.comparison) instead",
+    )
     parser.add_argument("--length", type=int, default=100, help="T for --comparison")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.comparison:
         comparison_main(args.length, args.steps, args.repeats)
         return
-    print(f"S = {args.seeds} seeds, B = 64, {args.steps} Adam steps, {args.threads} torch "
-          f"thread(s), load average {os.getloadavg()[0]:.1f}; ms per step of all seeds "
-          "(best of %d)" % args.repeats)
-    print(f"{'cell':>8} {'H':>4} {'T':>4} {'one by one':>11} {'explicit':>9} {'vmap':>9} "
-          f"{'speed-up explicit':>18} {'vmap':>6}")
+    print(
+        f"S = {args.seeds} seeds, B = 64, {args.steps} Adam steps, {args.threads} torch "
+        f"thread(s), load average {os.getloadavg()[0]:.1f}; ms per step of all seeds "
+        "(best of %d)" % args.repeats
+    )
+    print(
+        f"{'cell':>8} {'H':>4} {'T':>4} {'one by one':>11} {'explicit':>9} {'vmap':>9} "
+        f"{'speed-up explicit':>18} {'vmap':>6}"
+    )
     for cell, hidden, seq_len in CASES:
         r = bench(cell, hidden, seq_len, args.seeds, args.steps, args.repeats)
-        print(f"{cell:>8} {hidden:>4} {seq_len:>4} {r['sequential']:11.1f} {r['explicit']:9.1f} "
-              f"{r['vmap']:9.1f} {r['sequential'] / r['explicit']:17.2f}x "
-              f"{r['sequential'] / r['vmap']:5.2f}x")
+        print(
+            f"{cell:>8} {hidden:>4} {seq_len:>4} {r['sequential']:11.1f} {r['explicit']:9.1f} "
+            f"{r['vmap']:9.1f} {r['sequential'] / r['explicit']:17.2f}x "
+            f"{r['sequential'] / r['vmap']:5.2f}x"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

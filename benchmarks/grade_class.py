@@ -60,11 +60,11 @@ def build_class(root: Path, size: int) -> list[str]:
             kind = f"broken ({which})"
             if which in BROKEN:
                 nb = course_tools.make_submission(
-                    release, solution, broken_answers(solution, BROKEN[which]))
+                    release, solution, broken_answers(solution, BROKEN[which])
+                )
             elif which == "tampering":
                 attack = ATTACKS[1]
-                nb = course_tools.make_submission(release, solution,
-                                                  {attack.cell: attack.source})
+                nb = course_tools.make_submission(release, solution, {attack.cell: attack.source})
             else:
                 nb = course_tools.make_submission(release, solution)
         path = course_tools.submit(root, ASSIGNMENT, student, nb)
@@ -111,11 +111,11 @@ def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
     jobs = [make_job(subs[i % len(subs)], config, snapshot) for i in range(count)]
     seen = []
     with mock.patch.object(engine, "grade", _echo):
-        engine.run(iter(jobs), count, lambda r, o: seen.append(time.perf_counter()),
-                   workers=workers)
+        engine.run(
+            iter(jobs), count, lambda r, o: seen.append(time.perf_counter()), workers=workers
+        )
     # the first result waits for the cluster to start: time the steady state after it
     return (seen[-1] - seen[0]) / (count - 1) * 1000
-
 
 
 def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
@@ -149,9 +149,11 @@ def main() -> int:
         parallel, _ = timed_autograde(root, args.workers, records)
         overhead_ms = engine_overhead(root, args.workers)
     scores = {r.student: r.score for r in graded}
-    print(f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
-          f"(load average at the start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}: "
-          "other work on the machine slows every figure below):")
+    print(
+        f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
+        f"(load average at the start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}: "
+        "other work on the machine slows every figure below):"
+    )
     for kind in sorted(set(kinds)):
         got = [scores[f"student{i:03d}"] for i, k in enumerate(kinds) if k == kind]
         print(f"  {kinds.count(kind):3d} x {kind:<28} scores {sorted(set(got))}")
@@ -162,21 +164,29 @@ def main() -> int:
             phases[phase] = phases.get(phase, 0.0) + seconds
     speedup, over = serial / parallel, serial / execute_s - 1
     print(f"\nexecute {executed} notebooks, one after another     {execute_s:7.1f} s")
-    print(f"autograde on dask, 1 worker                    {serial:7.1f} s   "
-          f"({over:+.0%} over execution; target <= +20%)")
-    print(f"autograde on dask, {args.workers} workers                   {parallel:7.1f} s   "
-          f"({speedup:.2f}x one worker; target >= 1.8x)")
-    print(f"\nwhere one worker's {serial:.1f} s went: jobs {jobs:.1f} s in all, of which "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items()))
-          + f"; nbgrader and the rest {jobs - sum(phases.values()):.1f} s; the cluster's start "
-            f"and the coordinator {serial - jobs:.1f} s")
+    print(
+        f"autograde on dask, 1 worker                    {serial:7.1f} s   "
+        f"({over:+.0%} over execution; target <= +20%)"
+    )
+    print(
+        f"autograde on dask, {args.workers} workers                   {parallel:7.1f} s   "
+        f"({speedup:.2f}x one worker; target >= 1.8x)"
+    )
+    print(
+        f"\nwhere one worker's {serial:.1f} s went: jobs {jobs:.1f} s in all, of which "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items()))
+        + f"; nbgrader and the rest {jobs - sum(phases.values()):.1f} s; the cluster's start "
+        f"and the coordinator {serial - jobs:.1f} s"
+    )
     write_ms = statistics.median(records) * 1000
     per_job = jobs / len(graded)
     busy = per_job * 1000 / (overhead_ms + write_ms)
-    print(f"engine overhead per submission (scheduling and transfer of ~0.6 MB, results "
-          f"taken one after another): {overhead_ms:.1f} ms; the coordinator's gradebook write "
-          f"per result: median {write_ms:.0f} ms. At {per_job:.1f} s of grading per "
-          f"submission, one coordinator keeps about {busy:,.0f} workers busy")
+    print(
+        f"engine overhead per submission (scheduling and transfer of ~0.6 MB, results "
+        f"taken one after another): {overhead_ms:.1f} ms; the coordinator's gradebook write "
+        f"per result: median {write_ms:.0f} ms. At {per_job:.1f} s of grading per "
+        f"submission, one coordinator keeps about {busy:,.0f} workers busy"
+    )
     return 0 if speedup >= 1.8 and over <= 0.2 else 1
 
 

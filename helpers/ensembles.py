@@ -47,14 +47,27 @@ from helpers.training import OPTIMIZERS, History
 
 BATCHINGS = ("auto", "explicit", "vmap")
 DATA = ("shared", "per_seed")
-_VANILLA = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
-            "leaky_relu": nn.functional.leaky_relu, "elu": nn.functional.elu}
+_VANILLA = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "leaky_relu": nn.functional.leaky_relu,
+    "elu": nn.functional.elu,
+}
 # FusedSequenceModel's parameter names -> SequenceModel's (the same tensors, another module).
 # The models the batched cells below know, by exact type (not their subclasses).
-EXPLICIT_TYPES = (models.SequenceModel, models.SkipRNN, models.AttentionRNN,
-                  models.FusedSequenceModel)
-_FUSED_NAMES = {"rnn.weight_ih_l0": "cell.weight_ih", "rnn.weight_hh_l0": "cell.weight_hh",
-                "rnn.bias_ih_l0": "cell.bias_ih", "rnn.bias_hh_l0": "cell.bias_hh"}
+EXPLICIT_TYPES = (
+    models.SequenceModel,
+    models.SkipRNN,
+    models.AttentionRNN,
+    models.FusedSequenceModel,
+)
+_FUSED_NAMES = {
+    "rnn.weight_ih_l0": "cell.weight_ih",
+    "rnn.weight_hh_l0": "cell.weight_hh",
+    "rnn.bias_ih_l0": "cell.bias_ih",
+    "rnn.bias_hh_l0": "cell.bias_hh",
+}
 
 
 class Ensemble(nn.Module):
@@ -71,16 +84,18 @@ class Ensemble(nn.Module):
     for each name of the single model's named_parameters().
     """
 
-    def __init__(self, make_model: Callable[[int], nn.Module], seeds: Iterable[int],
-                 batching: str = "auto") -> None:
+    def __init__(
+        self, make_model: Callable[[int], nn.Module], seeds: Iterable[int], batching: str = "auto"
+    ) -> None:
         super().__init__()
         seeds = list(seeds)
-        if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0
-                            for s in seeds):
+        if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
             raise ValueError(f"seeds must be non-negative integers, at least one, got {seeds!r}")
         if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct (the same seed twice trains the same model "
-                             f"twice), got {seeds!r}")
+            raise ValueError(
+                f"seeds must be distinct (the same seed twice trains the same model "
+                f"twice), got {seeds!r}"
+            )
         if not callable(make_model):
             raise ValueError("make_model must be a function seed -> nn.Module")
         built = []
@@ -88,8 +103,9 @@ class Ensemble(nn.Module):
             torch.manual_seed(seed)
             net = make_model(seed)
             if not isinstance(net, nn.Module):
-                raise ValueError(f"make_model({seed}) returned {type(net).__name__}, "
-                                 "not an nn.Module")
+                raise ValueError(
+                    f"make_model({seed}) returned {type(net).__name__}, not an nn.Module"
+                )
             built.append(net)
         self._init_from(built, seeds, batching)
 
@@ -110,18 +126,22 @@ class Ensemble(nn.Module):
         names = [n for n, _ in first.named_parameters()]
         for i, net in enumerate(nets[1:], start=1):
             if type(net) is not type(first) or [
-                    (n, p.shape) for n, p in net.named_parameters()] != [
-                    (n, p.shape) for n, p in first.named_parameters()]:
-                raise ValueError(f"model {i} differs from model 0 in type or parameter shapes: "
-                                 "every seed must build the same architecture")
+                (n, p.shape) for n, p in net.named_parameters()
+            ] != [(n, p.shape) for n, p in first.named_parameters()]:
+                raise ValueError(
+                    f"model {i} differs from model 0 in type or parameter shapes: "
+                    "every seed must build the same architecture"
+                )
         # exact types: a subclass may add parameters the batched cells would silently ignore
         explicit_ok = type(first) in EXPLICIT_TYPES
         if kind == "auto":
             kind = "explicit" if explicit_ok else "vmap"
         if kind == "explicit" and not explicit_ok:
-            raise ValueError("batching='explicit' exists for helpers.models' SequenceModel, "
-                             "SkipRNN, AttentionRNN and FusedSequenceModel only, not "
-                             f"{type(first).__name__}: use 'vmap'")
+            raise ValueError(
+                "batching='explicit' exists for helpers.models' SequenceModel, "
+                "SkipRNN, AttentionRNN and FusedSequenceModel only, not "
+                f"{type(first).__name__}: use 'vmap'"
+            )
         self.batching = kind
         self.seeds = list(seeds)
         # not registered as a submodule: its parameters are not the ensemble's
@@ -131,8 +151,10 @@ class Ensemble(nn.Module):
         for name in names:
             stacked = torch.stack([dict(net.named_parameters())[name].detach() for net in nets])
             self.params[name.replace(".", "__")] = nn.Parameter(stacked.clone())
-        self.buffers_ = {name: torch.stack([dict(net.named_buffers())[name] for net in nets])
-                         for name, _ in first.named_buffers()}
+        self.buffers_ = {
+            name: torch.stack([dict(net.named_buffers())[name] for net in nets])
+            for name, _ in first.named_buffers()
+        }
 
     @property
     def size(self) -> int:
@@ -146,8 +168,10 @@ class Ensemble(nn.Module):
     def model(self, index: int) -> nn.Module:
         """A standalone copy of the model of seeds[index] (its weights copied, not shared)."""
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.size:
-            raise ValueError(f"index must be an integer from 0 to {self.size - 1}, got {index!r} "
-                             f"(seeds are {self.seeds})")
+            raise ValueError(
+                f"index must be an integer from 0 to {self.size - 1}, got {index!r} "
+                f"(seeds are {self.seeds})"
+            )
         net = copy.deepcopy(self.template).to(next(iter(self.params.values())))
         with torch.no_grad():
             own = dict(net.named_parameters())
@@ -161,8 +185,10 @@ class Ensemble(nn.Module):
     def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """inputs (T, B, D) or (S, T, B, D) -> (outputs (S, B, O), hiddens [T x (S, B, H)])."""
         if inputs.dim() not in (3, 4) or (inputs.dim() == 4 and inputs.shape[0] != self.size):
-            raise ValueError(f"inputs must be (T, B, D) shared by all seeds or (S, T, B, D) with "
-                             f"S = {self.size}, got shape {tuple(inputs.shape)}")
+            raise ValueError(
+                f"inputs must be (T, B, D) shared by all seeds or (S, T, B, D) with "
+                f"S = {self.size}, got shape {tuple(inputs.shape)}"
+            )
         if self.batching == "explicit":
             return _explicit_forward(self.template, self.stacked(), inputs)
         return _vmap_forward(self.template, self.stacked(), self.buffers_, inputs)
@@ -184,30 +210,31 @@ def _explicit_forward(template: nn.Module, params: dict, inputs: torch.Tensor):
     p = {_FUSED_NAMES.get(name, name): value for name, value in params.items()}
     cell = template.cell_type
     readout = getattr(template, "readout", "last")
-    W_ih, W_hh, b_ih, b_hh = (p[f"cell.{n}"] for n in ("weight_ih", "weight_hh", "bias_ih",
-                                                         "bias_hh"))
+    W_ih, W_hh, b_ih, b_hh = (
+        p[f"cell.{n}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
     S, H = W_hh.shape[0], W_hh.shape[2]
     per_step = inputs[:, None] if inputs.dim() == 3 else inputs.transpose(0, 1)  # (T, 1|S, B, D)
     projected = torch.matmul(per_step, W_ih.transpose(1, 2)) + b_ih[:, None, :]  # (T, S, B, G)
     batch = projected.shape[2]
     h = projected.new_zeros(S, batch, H)
     c = h
-    W_hh_t = W_hh.transpose(1, 2)                                       # (S, H, G)
+    W_hh_t = W_hh.transpose(1, 2)  # (S, H, G)
     skip = template.skip if isinstance(template, models.SkipRNN) else 0
-    W_skip_t = p["weight_skip"].transpose(1, 2) if skip else None       # (S, H, H)
+    W_skip_t = p["weight_skip"].transpose(1, 2) if skip else None  # (S, H, H)
     hiddens = []
-    for t, x in enumerate(projected):                                   # x: (S, B, G)
-        recurrent = torch.baddbmm(b_hh[:, None, :], h, W_hh_t)           # (S, B, G)
-        if skip and t >= skip:                  # SkipRNN: h_(t+1) also receives h_(t+1-k)
+    for t, x in enumerate(projected):  # x: (S, B, G)
+        recurrent = torch.baddbmm(b_hh[:, None, :], h, W_hh_t)  # (S, B, G)
+        if skip and t >= skip:  # SkipRNN: h_(t+1) also receives h_(t+1-k)
             recurrent = torch.baddbmm(recurrent, hiddens[t - skip], W_skip_t)
-        if cell == "lstm":                      # gates i, f, g, o in PyTorch's order
+        if cell == "lstm":  # gates i, f, g, o in PyTorch's order
             gates = x + recurrent
-            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)   # one call for three gates
-            c = f * c + i * torch.tanh(gates[..., 2 * H:3 * H])
+            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # one call for three gates
+            c = f * c + i * torch.tanh(gates[..., 2 * H : 3 * H])
             h = o * torch.tanh(c)
-        elif cell == "gru":                     # gates r, z, n in PyTorch's order
-            r, z = torch.sigmoid(x[..., :2 * H] + recurrent[..., :2 * H]).chunk(2, dim=-1)
-            h = torch.lerp(torch.tanh(x[..., 2 * H:] + r * recurrent[..., 2 * H:]), h, z)
+        elif cell == "gru":  # gates r, z, n in PyTorch's order
+            r, z = torch.sigmoid(x[..., : 2 * H] + recurrent[..., : 2 * H]).chunk(2, dim=-1)
+            h = torch.lerp(torch.tanh(x[..., 2 * H :] + r * recurrent[..., 2 * H :]), h, z)
         else:
             h = _VANILLA[cell](x + recurrent)
         hiddens.append(h)
@@ -216,12 +243,13 @@ def _explicit_forward(template: nn.Module, params: dict, inputs: torch.Tensor):
         h = torch.cat([_batched_attention(template, p, h, hiddens), h], dim=-1)
     if readout == "last":
         return torch.baddbmm(b_out[:, None, :], h, W_out.transpose(1, 2)), hiddens
-    states = torch.stack(hiddens, dim=1)                                # (S, T, B, H)
+    states = torch.stack(hiddens, dim=1)  # (S, T, B, H)
     return torch.einsum("stbh,soh->stbo", states, W_out) + b_out[:, None, None, :], hiddens
 
 
-def _batched_attention(template: models.AttentionRNN, p: dict, h: torch.Tensor,
-                       hiddens: list[torch.Tensor]) -> torch.Tensor:
+def _batched_attention(
+    template: models.AttentionRNN, p: dict, h: torch.Tensor, hiddens: list[torch.Tensor]
+) -> torch.Tensor:
     """AttentionRNN's context for S seeds: (S, B, H). The seeds are folded into the batch, so
     the model's own attention function sees (S * B, H) queries and (T, S * B, H) states."""
     S, B, H = h.shape
@@ -259,7 +287,7 @@ class EnsembleHistory:
         longest = int(self.steps_taken().max(initial=0))
         out = np.full((len(self.runs), longest), np.nan)
         for s, run in enumerate(self.runs):
-            out[s, :len(run.losses)] = run.losses
+            out[s, : len(run.losses)] = run.losses
         return out
 
 
@@ -277,19 +305,35 @@ def _clip_per_seed_(grads: list[torch.Tensor], norms: torch.Tensor, max_norm: fl
 
 
 def _number(name: str, value: object, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-            positive and not value > 0) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a {'positive ' if positive else ''}finite number, "
-                         f"got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (positive and not value > 0)
+        or not math.isfinite(value)
+    ):
+        raise ValueError(
+            f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}"
+        )
     return float(value)
 
 
-def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: int,
-          lr: float = 1e-2, optimizer: str = "adam", max_norm: float | None = None,
-          weight_decay: float = 0.0, data: str = "shared", stop_below: float | None = None,
-          window: int = 10,
-          record: Callable[[int, Ensemble], object] | None = None, record_every: int = 10,
-          progress: bool = True, desc: str = "training seeds") -> EnsembleHistory:
+def train(
+    ensemble: Ensemble,
+    make_batch: Callable,
+    loss_fn: Callable,
+    steps: int,
+    lr: float = 1e-2,
+    optimizer: str = "adam",
+    max_norm: float | None = None,
+    weight_decay: float = 0.0,
+    data: str = "shared",
+    stop_below: float | None = None,
+    window: int = 10,
+    record: Callable[[int, Ensemble], object] | None = None,
+    record_every: int = 10,
+    progress: bool = True,
+    desc: str = "training seeds",
+) -> EnsembleHistory:
     """Train every seed of `ensemble` for up to `steps` updates, as one batched computation.
 
     make_batch(i) -> (inputs (T, B, D), targets), the same batch for every seed (data="shared"),
@@ -305,8 +349,9 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
     from tqdm.auto import tqdm
 
     if not isinstance(ensemble, Ensemble):
-        raise ValueError(f"ensemble must be a helpers.ensembles.Ensemble, got "
-                         f"{type(ensemble).__name__}")
+        raise ValueError(
+            f"ensemble must be a helpers.ensembles.Ensemble, got {type(ensemble).__name__}"
+        )
     steps = positive_int("steps", steps)
     record_every = positive_int("record_every", record_every)
     window = positive_int("window", window)
@@ -320,7 +365,8 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
     opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(
-        params, lr=lr, weight_decay=weight_decay)
+        params, lr=lr, weight_decay=weight_decay
+    )
     size = ensemble.size
     runs = [History() for _ in range(size)]
     history = EnsembleHistory(seeds=list(ensemble.seeds), runs=runs)
@@ -332,8 +378,12 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
         inputs, targets = _batch(make_batch, i, ensemble.seeds, data)
         opt.zero_grad()
         outputs, _ = ensemble(inputs)
-        losses = torch.stack([loss_fn(outputs[s], targets[s] if data == "per_seed" else targets)
-                              for s in range(size)])
+        losses = torch.stack(
+            [
+                loss_fn(outputs[s], targets[s] if data == "per_seed" else targets)
+                for s in range(size)
+            ]
+        )
         if losses.dim() != 1:
             raise ValueError("loss_fn must return a scalar for each seed's output")
         losses[active].sum().backward()
@@ -353,8 +403,11 @@ def train(ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, steps: in
             recent = run.losses[-window:]
             if not math.isfinite(values[s]):
                 active[s] = False
-            elif (stop_below is not None and len(recent) == window
-                  and sum(recent) / window <= stop_below):
+            elif (
+                stop_below is not None
+                and len(recent) == window
+                and sum(recent) / window <= stop_below
+            ):
                 run.stopped_early = True
                 active[s] = False
             if not active[s]:
@@ -375,8 +428,9 @@ def _batch(make_batch: Callable, step: int, seeds: list[int], data: str):
     return (torch.stack([b[0] for b in batches]), torch.stack([b[1] for b in batches]))
 
 
-def hidden_grad_norms(ensemble: Ensemble, inputs: torch.Tensor, targets: torch.Tensor,
-                      loss_fn: Callable) -> np.ndarray:
+def hidden_grad_norms(
+    ensemble: Ensemble, inputs: torch.Tensor, targets: torch.Tensor, loss_fn: Callable
+) -> np.ndarray:
     """||dL_s/dh_t|| for every seed s and step t from ONE backward pass: (S, T) float64.
 
     inputs (T, B, D) and targets shared by all seeds. Seed s's row equals
@@ -386,6 +440,10 @@ def hidden_grad_norms(ensemble: Ensemble, inputs: torch.Tensor, targets: torch.T
     outputs, hiddens = ensemble(inputs)
     total = sum(loss_fn(outputs[s], targets) for s in range(ensemble.size))
     grads = torch.autograd.grad(total, hiddens, allow_unused=True)
-    rows = [torch.zeros(ensemble.size, dtype=torch.float64) if g is None else
-            g.detach().double().flatten(1).norm(dim=1) for g in grads]
+    rows = [
+        torch.zeros(ensemble.size, dtype=torch.float64)
+        if g is None
+        else g.detach().double().flatten(1).norm(dim=1)
+        for g in grads
+    ]
     return torch.stack(rows, dim=1).numpy()

@@ -51,30 +51,42 @@ class Explorer:
     problems met while redrawing (an exception in the view's update, a legend over the data).
     """
 
-    def __init__(self, make_view: Callable[[Figure], View], controls: Mapping[str, Any],
-                 title: str = "", figsize: tuple[float, float] = (10.0, 3.8),
-                 dpi: int = 80) -> None:
+    def __init__(
+        self,
+        make_view: Callable[[Figure], View],
+        controls: Mapping[str, Any],
+        title: str = "",
+        figsize: tuple[float, float] = (10.0, 3.8),
+        dpi: int = 80,
+    ) -> None:
         import ipywidgets as widgets
 
         if not callable(make_view):
-            raise ValueError("make_view must be a function that builds the plots on a figure "
-                             f"and returns an object with an update(**values) method, got "
-                             f"{make_view!r}")
+            raise ValueError(
+                "make_view must be a function that builds the plots on a figure "
+                f"and returns an object with an update(**values) method, got "
+                f"{make_view!r}"
+            )
         if not controls:
-            raise ValueError("controls must name at least one widget, e.g. "
-                             "{'rho': ipywidgets.FloatSlider(...)}")
+            raise ValueError(
+                "controls must name at least one widget, e.g. {'rho': ipywidgets.FloatSlider(...)}"
+            )
         for name, control in controls.items():
             if not isinstance(control, widgets.ValueWidget):
-                raise ValueError(f"control {name!r} must be an ipywidgets value widget (a "
-                                 f"slider, a dropdown, ...), got {type(control).__name__}")
+                raise ValueError(
+                    f"control {name!r} must be an ipywidgets value widget (a "
+                    f"slider, a dropdown, ...), got {type(control).__name__}"
+                )
         if not (isinstance(dpi, int) and 20 <= dpi <= 300):
             raise ValueError(f"dpi must be an integer from 20 to 300, got {dpi!r}")
         # A Figure made without pyplot: the inline backend never shows it on its own.
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.view = make_view(self.figure)
         if not callable(getattr(self.view, "update", None)):
-            raise ValueError("make_view must return an object with an update(**values) method, "
-                             f"got {type(self.view).__name__}")
+            raise ValueError(
+                "make_view must return an object with an update(**values) method, "
+                f"got {type(self.view).__name__}"
+            )
         self.controls, self.dpi = dict(controls), dpi
         self.timings: list[float] = []
         self.errors: list[str] = []
@@ -83,8 +95,9 @@ class Explorer:
         self.output = widgets.Output()
         self.status = widgets.HTML()
         header = [widgets.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = widgets.VBox([*header, *_control_rows(widgets, self.controls.values()),
-                                    self.output, self.status])
+        self.widget = widgets.VBox(
+            [*header, *_control_rows(widgets, self.controls.values()), self.output, self.status]
+        )
         for control in self.controls.values():
             control.observe(self._changed, names="value")
         self.redraw()
@@ -101,8 +114,9 @@ class Explorer:
         # Text is most of a redraw's time; unhinted glyphs render about 15% faster and look
         # the same at screen resolution. Fast compression: the size hardly matters here.
         with matplotlib.rc_context({"text.hinting": "none"}):
-            self.figure.savefig(buffer, format="png", dpi=self.dpi,
-                                pil_kwargs={"compress_level": 1})
+            self.figure.savefig(
+                buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1}
+            )
         return buffer.getvalue()
 
     def redraw(self) -> float:
@@ -123,8 +137,9 @@ class Explorer:
                 self.errors.append(f"{self.values()}: {type(error).__name__}: {error}")
                 print(f"could not draw: {type(error).__name__}: {error}")
             else:
-                self.errors += [f"{self.values()}: {problem}"
-                                for problem in legends_over_data(self.figure)]
+                self.errors += [
+                    f"{self.values()}: {problem}" for problem in legends_over_data(self.figure)
+                ]
         seconds = time.perf_counter() - start
         self.timings.append(seconds)
         self.status.value = f"<small>redrawn in {1000 * seconds:.0f} ms</small>"
@@ -159,7 +174,8 @@ class Explorer:
 def _slider_steps(control: Any) -> int | None:
     """How many steps a slider has from min to max (None for a control that is not a slider)."""
     if hasattr(control, "options") or not all(
-            hasattr(control, name) for name in ("min", "max", "step")):
+        hasattr(control, name) for name in ("min", "max", "step")
+    ):
         return None
     if not control.step:
         return None
@@ -214,8 +230,11 @@ def legends_over_data(figure: Figure) -> list[str]:
             if line.get_linestyle() in ("None", "", " "):  # markers only: their points
                 hit = box.count_contains(line.get_transform().transform(line.get_xydata())) > 0
             else:
-                hit = line.get_transform().transform_path(line.get_path()).intersects_bbox(
-                    box, filled=False)
+                hit = (
+                    line.get_transform()
+                    .transform_path(line.get_path())
+                    .intersects_bbox(box, filled=False)
+                )
             covered += [_name(line)] if hit else []
         for patch in axes.patches:
             outline = patch.get_transform().transform_path(patch.get_path())

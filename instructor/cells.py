@@ -54,7 +54,7 @@ def tested_exercise(grade_id: str) -> str | None:
     None for a grade id that is not a test's."""
     for prefix in TEST_PREFIXES:
         if grade_id.startswith(prefix) and len(grade_id) > len(prefix):
-            return grade_id[len(prefix):]
+            return grade_id[len(prefix) :]
     return None
 
 

@@ -50,8 +50,10 @@ def snapshot(root: Path) -> bytes:
     does not grow with the class (every job carries one)."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "gradebook.db"
-        with sqlite3.connect(db_url(root).removeprefix("sqlite:///")) as src, \
-                sqlite3.connect(target) as dst:
+        with (
+            sqlite3.connect(db_url(root).removeprefix("sqlite:///")) as src,
+            sqlite3.connect(target) as dst,
+        ):
             src.backup(dst)
             for table in STUDENT_TABLES:
                 dst.execute(f"DELETE FROM {table}")
@@ -85,8 +87,11 @@ class Recorder:
     def zero_grades(self, result: Result) -> None:
         """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
         assignment = self.gb.find_assignment(result.assignment)
-        result.grades = [Grade(nb.name, cell.name, 0.0, float(cell.max_score))
-                         for nb in assignment.notebooks for cell in nb.grade_cells]
+        result.grades = [
+            Grade(nb.name, cell.name, 0.0, float(cell.max_score))
+            for nb in assignment.notebooks
+            for cell in nb.grade_cells
+        ]
 
     def record(self, result: Result) -> None:
         """Commit one student's grades (one transaction), put their autograded files in place,
@@ -99,7 +104,8 @@ class Recorder:
             gb.update_or_create_student(sub.student)
             stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
             submission = gb.update_or_create_submission(
-                sub.assignment, sub.student, **({"timestamp": stamp} if stamp else {}))
+                sub.assignment, sub.student, **({"timestamp": stamp} if stamp else {})
+            )
             for nb in submission.notebooks:
                 for grade in nb.grades:
                     graded = found.get((nb.name, grade.name))

@@ -149,17 +149,27 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         api.log.removeHandler(handler)
     if not outcome["success"]:
         result.failed = True
-        result.problems.append(Problem(Kind.NBGRADER_FAILED, detail=_last_line(
-            outcome.get("error") or outcome.get("log", ""))))
+        result.problems.append(
+            Problem(
+                Kind.NBGRADER_FAILED,
+                detail=_last_line(outcome.get("error") or outcome.get("log", "")),
+            )
+        )
         return
     with Gradebook(config.CourseDirectory.db_url) as gb:
         submission = gb.find_submission(job.assignment, job.student)
         result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
         for nb in submission.notebooks:
             for grade in nb.grades:
-                result.grades.append(Grade(nb.name, grade.name, float(grade.auto_score or 0.0),
-                                           float(grade.max_score),
-                                           bool(grade.needs_manual_grade)))
+                result.grades.append(
+                    Grade(
+                        nb.name,
+                        grade.name,
+                        float(grade.auto_score or 0.0),
+                        float(grade.max_score),
+                        bool(grade.needs_manual_grade),
+                    )
+                )
     graded = root / "autograded" / job.student / job.assignment
     for path in sorted(graded.rglob("*")):
         if path.is_file():
@@ -230,8 +240,9 @@ def grade(job: Job, limit: float | None = None) -> Result:
             _autograde(scratch, job, result, log)
     except Exception as error:  # a fault of the tooling: this student only
         result.failed = True
-        result.problems.append(Problem(Kind.GRADER_FAULT,
-                                       detail=f"{type(error).__name__}: {error}"[:300]))
+        result.problems.append(
+            Problem(Kind.GRADER_FAULT, detail=f"{type(error).__name__}: {error}"[:300])
+        )
         log.write(traceback.format_exc())
     finally:
         watchdog.stop()

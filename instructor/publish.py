@@ -68,10 +68,10 @@ requires = ["setuptools>=77"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "{project['name']}"
-version = "{project['version']}+{_helpers_digest(root)}"
-description = "{project['description']}"
-requires-python = "{project['requires-python']}"
+name = "{project["name"]}"
+version = "{project["version"]}+{_helpers_digest(root)}"
+description = "{project["description"]}"
+requires-python = "{project["requires-python"]}"
 dependencies = {toml_list(project["dependencies"])}
 
 [project.optional-dependencies]
@@ -95,10 +95,12 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    shutil.copytree(root / "notebooks", dest / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    shutil.copytree(root / "helpers", dest / "helpers",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        root / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    shutil.copytree(
+        root / "helpers", dest / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     (dest / "pyproject.toml").write_text(_student_pyproject(root, where))
     title = stamp.pyproject(root)["project"]["description"]
     (dest / "README.md").write_text(STUDENT_README.format(title=title.split(":")[0]))
@@ -107,18 +109,27 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
     for notebook in sorted((dest / "notebooks").rglob("*.ipynb")):
         stamp.stamp_file(notebook, where, notebook.relative_to(dest).as_posix())
     files = sorted(p for p in dest.rglob("*") if p.is_file())
-    leaks = [f"{p.relative_to(dest)}: {m}" for p in files for m in INSTRUCTOR_MARKERS
-             if m in p.read_text(errors="ignore")]
+    leaks = [
+        f"{p.relative_to(dest)}: {m}"
+        for p in files
+        for m in INSTRUCTOR_MARKERS
+        if m in p.read_text(errors="ignore")
+    ]
     if leaks:
         shutil.rmtree(dest)
-        raise RuntimeError("refusing to publish; solution, hidden-test or mistake-catalogue "
-                           "markers in:\n  "
-                           + "\n  ".join(leaks))
+        raise RuntimeError(
+            "refusing to publish; solution, hidden-test or mistake-catalogue "
+            "markers in:\n  " + "\n  ".join(leaks)
+        )
     return files
 
 
-def to_branch(root: Path, branch: str, where: stamp.Address | None = None,
-              message: str = "Publish the student edition") -> str:
+def to_branch(
+    root: Path,
+    branch: str,
+    where: stamp.Address | None = None,
+    message: str = "Publish the student edition",
+) -> str:
     """Commit the student copy to `branch` of the git repository at root (created if missing),
     leaving the working tree and the current branch alone. Returns the new commit id.
 
@@ -126,8 +137,14 @@ def to_branch(root: Path, branch: str, where: stamp.Address | None = None,
     where = where or address(root, branch=branch)
 
     def git(*args: str, env: dict | None = None) -> str:
-        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                              text=True, env={**os.environ, **(env or {})}).stdout.strip()
+        return subprocess.run(
+            ["git", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+        ).stdout.strip()
 
     with tempfile.TemporaryDirectory() as scratch:
         tree_dir = Path(scratch) / "tree"
@@ -135,10 +152,12 @@ def to_branch(root: Path, branch: str, where: stamp.Address | None = None,
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_WORK_TREE": str(tree_dir)}
         git("add", "--all", ".", env=env)
         tree = git("write-tree", env=env)
-        parent = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                                 f"refs/heads/{branch}"], cwd=root, capture_output=True,
-                                text=True).stdout.strip()
+        parent = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         commit = git("commit-tree", tree, "-m", message, *(["-p", parent] if parent else []))
         git("update-ref", f"refs/heads/{branch}", commit)
     return commit
-

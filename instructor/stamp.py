@@ -26,14 +26,16 @@ from pathlib import Path
 BADGE_MARKER = "<!-- colab-badge"
 INSTALL_MARKER = "# colab-install"
 
-BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-         "(https://colab.research.google.com/github/$repository/blob/$ref/$path)")
+BADGE = (
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/$repository/blob/$ref/$path)"
+)
 
 # The set-up cell's first lines in a released notebook. Plain Python (no %pip magic): pip's exit
 # status is checked, and a failure stops the notebook here with the cause. pip's default upgrade
 # strategy leaves every package that already satisfies the course's lower bounds alone, so
 # nothing Colab has imported (numpy, IPython, ipykernel, tornado, pyzmq) is upgraded.
-INSTALL = '''import sys
+INSTALL = """import sys
 
 if "google.colab" in sys.modules:  # on Colab: install the course's `helpers` (once a session)
     import subprocess
@@ -47,10 +49,14 @@ if "google.colab" in sys.modules:  # on Colab: install the course's `helpers` (o
             "run. Run this cell again; if it fails again, open this notebook anew from the "
             "course's page (its Open in Colab badge): this copy may point at an old address. "
             "pip said:\\n" + pip.stderr[-2000:])
-'''
+"""
 
-_FIELD = {"repository": r"(?P<repository>[\w.-]+/[\w.-]+)", "ref": r"(?P<ref>[^\s/@\"]+)",
-          "path": r"(?P<path>[^)\s]+)", "package": r"(?P<package>[\w.-]+)"}
+_FIELD = {
+    "repository": r"(?P<repository>[\w.-]+/[\w.-]+)",
+    "ref": r"(?P<ref>[^\s/@\"]+)",
+    "path": r"(?P<path>[^)\s]+)",
+    "package": r"(?P<package>[\w.-]+)",
+}
 
 
 def _pattern(template: str) -> re.Pattern:
@@ -82,21 +88,27 @@ class Address:
 
     def __post_init__(self) -> None:
         if not re.fullmatch(_FIELD["repository"], self.repository):
-            raise ValueError(f"the repository must look like owner/name (a GitHub repository), "
-                             f"got {self.repository!r}")
+            raise ValueError(
+                f"the repository must look like owner/name (a GitHub repository), "
+                f"got {self.repository!r}"
+            )
         if not re.fullmatch(_FIELD["ref"], self.ref):
-            raise ValueError(f"the git ref must be a tag or branch name without spaces, '/' or "
-                             f"'@', got {self.ref!r}")
+            raise ValueError(
+                f"the git ref must be a tag or branch name without spaces, '/' or "
+                f"'@', got {self.ref!r}"
+            )
 
     def badge(self, path: str) -> str:
         """The Open-in-Colab badge (markdown) of the notebook at `path` in the repository."""
-        return string.Template(BADGE).substitute(repository=self.repository, ref=self.ref,
-                                                 path=path)
+        return string.Template(BADGE).substitute(
+            repository=self.repository, ref=self.ref, path=path
+        )
 
     def install(self) -> str:
         """The set-up cell's install block (Python source, ending with a newline)."""
-        return string.Template(INSTALL).substitute(repository=self.repository, ref=self.ref,
-                                                   package=self.package)
+        return string.Template(INSTALL).substitute(
+            repository=self.repository, ref=self.ref, package=self.package
+        )
 
     def url(self) -> str:
         """The git URL pip installs from (without the ref)."""
@@ -122,8 +134,10 @@ def configured(root: Path) -> Address:
     url = project.get("urls", {}).get("Repository", "")
     found = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", url)
     if not found:
-        raise ValueError(f"pyproject.toml: [project.urls] Repository must be the course's GitHub "
-                         f"address, https://github.com/owner/name; got {url!r}")
+        raise ValueError(
+            f"pyproject.toml: [project.urls] Repository must be the course's GitHub "
+            f"address, https://github.com/owner/name; got {url!r}"
+        )
     ref = data.get("tool", {}).get("rnn-course", {}).get("ref") or f"v{project['version']}"
     return Address(found.group(1), ref, project["name"])
 
@@ -149,7 +163,7 @@ def stamp(nb, address: Address, path: str) -> None:
         marked = [i for i, line in enumerate(lines) if line.strip().startswith(INSTALL_MARKER)]
         if marked:  # a source notebook: the block (and a blank line) replaces the marker
             for i in reversed(marked):
-                lines[i:i + 1] = [*address.install().split("\n")]
+                lines[i : i + 1] = [*address.install().split("\n")]
             setup.source, installs = "\n".join(lines), len(marked)
         else:  # a stamped notebook: the block for another address is replaced
             setup.source, installs = INSTALL_RE.subn(lambda _: address.install(), setup.source)
@@ -158,7 +172,8 @@ def stamp(nb, address: Address, path: str) -> None:
             f"{path}: found {badges} Colab badge(s) and {installs} Colab install(s), expected "
             f"one each: put a line starting with `{BADGE_MARKER} -->` in the title cell and a "
             f"line `{INSTALL_MARKER}` in the set-up cell (the first code cell) of the source "
-            f"notebook; `rnn-course release` replaces them (see CONTRIBUTING.md)")
+            f"notebook; `rnn-course release` replaces them (see CONTRIBUTING.md)"
+        )
 
 
 def student_metadata(nb) -> None:

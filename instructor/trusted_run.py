@@ -54,8 +54,11 @@ class Outcome:
         return self.error is None
 
     def outputs(self) -> list[NotebookNode]:
-        outs = [nbformat.v4.new_output("stream", name="stdout", text=self.stdout[-5000:])
-                ] if self.stdout else []
+        outs = (
+            [nbformat.v4.new_output("stream", name="stdout", text=self.stdout[-5000:])]
+            if self.stdout
+            else []
+        )
         return outs + ([error_output(*self.error)] if self.error else [])
 
 
@@ -73,16 +76,24 @@ class TrustedRun:
 
 def error_output(name: str, message: str) -> NotebookNode:
     """An error output that quotes only the message (never a line of test source)."""
-    return nbformat.v4.new_output("error", ename=name, evalue=message,
-                                  traceback=[f"{name}: {line}" if i == 0 else line
-                                             for i, line in enumerate(message.splitlines())])
+    return nbformat.v4.new_output(
+        "error",
+        ename=name,
+        evalue=message,
+        traceback=[
+            f"{name}: {line}" if i == 0 else line for i, line in enumerate(message.splitlines())
+        ],
+    )
 
 
 def exec_quietly(source: str, label: str, namespace: dict, out: io.StringIO) -> None:
     """Run trusted cell source in `namespace`; its stdout goes to `out`, stderr and warnings
     nowhere (nbgrader would read them as a failure)."""
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         exec(compile(python_source(source), f"<{label}>", "exec"), namespace)
 
@@ -101,9 +112,13 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
-def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
-              limits: Limits | None = None, confined: bool = True,
-              record: bool = False) -> TrustedRun:
+def run_tests(
+    source_nb: NotebookNode,
+    submission_nb: NotebookNode,
+    limits: Limits | None = None,
+    confined: bool = True,
+    record: bool = False,
+) -> TrustedRun:
     """Run the source notebook's test cells against the submission's exercise cells.
 
     source_nb: the instructor's notebook (solutions and hidden tests); its first code cell is
@@ -117,11 +132,17 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
     tools = [c for c in code[1:] if is_locked_cell(c) and not is_test_cell(c)]
     tests = [c for c in code if is_test_cell(c)]
     owner, with_torch = _exercises(source_nb)
-    answers = [(grade_id(c), python_source(c.source)) for c in submission_nb.cells
-               if is_solution_cell(c) and grade_id(c)]
-    sandboxes = {allow: Sandbox(setup, answers, limits,
-                                confine.make_scratch() if confined else None, allow_torch=allow)
-                 for allow in {name in with_torch for name in owner}}
+    answers = [
+        (grade_id(c), python_source(c.source))
+        for c in submission_nb.cells
+        if is_solution_cell(c) and grade_id(c)
+    ]
+    sandboxes = {
+        allow: Sandbox(
+            setup, answers, limits, confine.make_scratch() if confined else None, allow_torch=allow
+        )
+        for allow in {name in with_torch for name in owner}
+    }
     run = TrustedRun(owner=dict(owner))
     try:
         namespace: dict = {"__name__": "__main__"}
@@ -135,9 +156,13 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
             aliases.update(import_aliases(source))
         for name in owner:
             sandbox = sandboxes[name in with_torch]
-            namespace[name] = RecordedFunction(
-                sandbox, name, codes.get(name), aliases, run.calls.setdefault(name, [])
-            ) if record else StudentFunction(sandbox, name, codes.get(name), aliases)
+            namespace[name] = (
+                RecordedFunction(
+                    sandbox, name, codes.get(name), aliases, run.calls.setdefault(name, [])
+                )
+                if record
+                else StudentFunction(sandbox, name, codes.get(name), aliases)
+            )
             run.students[name] = namespace[name]
         for cell in tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
@@ -148,15 +173,25 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
                 confine.remove_scratch(sandbox.scratch)
             run.problems += sandbox.problems
             mine = {owner[name] for name in owner if (name in with_torch) == allow}
-            run.problems += [Problem(Kind.EXERCISE_CELL_FAILED, label, message)
-                             for label, message in sandbox.cell_errors.items() if label in mine]
-    run.problems += [Problem(Kind.TESTS_NOT_RUN, gid) for gid, o in run.outcomes.items()
-                     if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")]
+            run.problems += [
+                Problem(Kind.EXERCISE_CELL_FAILED, label, message)
+                for label, message in sandbox.cell_errors.items()
+                if label in mine
+            ]
+    run.problems += [
+        Problem(Kind.TESTS_NOT_RUN, gid)
+        for gid, o in run.outcomes.items()
+        if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")
+    ]
     return run
 
 
-def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
-                     limits: Limits | None = None, confined: bool = True) -> dict[str, Outcome]:
+def grade_submission(
+    source_nb: NotebookNode,
+    submission_nb: NotebookNode,
+    limits: Limits | None = None,
+    confined: bool = True,
+) -> dict[str, Outcome]:
     """grade id -> Outcome of every test cell (see `run_tests`)."""
     return run_tests(source_nb, submission_nb, limits, confined).outcomes
 

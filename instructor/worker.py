@@ -17,8 +17,9 @@ def limit_thread_env(threads: int) -> None:
         os.environ[name] = str(threads)
 
 
-def worker_setup(threads: int, tmpdir: str | None, chatter: Path | None,
-                 die_with_parent: bool = True) -> None:
+def worker_setup(
+    threads: int, tmpdir: str | None, chatter: Path | None, die_with_parent: bool = True
+) -> None:
     """Prepare this process to grade: die with its parent, cap the threads its kernels may use
     (the cores divided among the workers), keep its temporary files in the run's folder, send
     nbgrader's chatter to the file `chatter`, import the heavy modules, and make itself

@@ -28,14 +28,19 @@ from helpers import comparison
 def torch_attention(query, keys, values):
     """query (B, H), keys and values (T, B, H) -> context (B, H), by PyTorch's fused kernel."""
     return torch.nn.functional.scaled_dot_product_attention(
-        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)).squeeze(1)
+        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)
+    ).squeeze(1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=list(comparison.TASKS))
-    parser.add_argument("--recipes", nargs="*", default=list(comparison.RECIPES),
-                        help="only these recipes (merge the file into the stored one after)")
+    parser.add_argument(
+        "--recipes",
+        nargs="*",
+        default=list(comparison.RECIPES),
+        help="only these recipes (merge the file into the stored one after)",
+    )
     parser.add_argument("--out", default=str(comparison.STORED))
     parser.add_argument("--merge", nargs="*", help="join these result files into --out")
     args = parser.parse_args()
@@ -55,8 +60,10 @@ def main() -> None:
     results.settings = comparison.Settings()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     comparison.save(results, args.out)
-    print(f"{len(results.outcomes)} configurations in {time.perf_counter() - start:.0f} s "
-          f"(load average {os.getloadavg()[0]:.1f}) -> {args.out}")
+    print(
+        f"{len(results.outcomes)} configurations in {time.perf_counter() - start:.0f} s "
+        f"(load average {os.getloadavg()[0]:.1f}) -> {args.out}"
+    )
     for key, outcome in results.outcomes.items():
         print(key, f"{outcome.seconds:.1f} s", outcome.final.round(4).tolist())
 

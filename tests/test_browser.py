@@ -39,8 +39,15 @@ from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 TOKEN = "course-browser-test"
 BUDGET_S = 0.2  # an explorer's redraw (benchmarks/explorers.py)
 STEP_PX = 4  # an arrow key must move a slider's handle at least this far to be seen
@@ -77,19 +84,23 @@ def lab(student_venv, tmp_path_factory):
     shutil.copytree(ROOT / "notebooks", folder)
     release = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", SOLVED))
     solution = course_tools.read(course_tools.notebook_path(ROOT / "solutions", SOLVED))
-    nbformat.write(course_tools.make_submission(release, solution),
-                   folder / SOLVED / f"{SOLVED}_solved.ipynb")
+    nbformat.write(
+        course_tools.make_submission(release, solution), folder / SOLVED / f"{SOLVED}_solved.ipynb"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    with course_tools.jupyter_lab(str(venvs.python(student_venv)), folder,
-                                  folder.parent / "lab.log", TOKEN, env=env) as base:
+    with course_tools.jupyter_lab(
+        str(venvs.python(student_venv)), folder, folder.parent / "lab.log", TOKEN, env=env
+    ) as base:
         yield base, folder
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install -y "
-                    "chromium; .ci/run installs it)")
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install -y "
+            "chromium; .ci/run installs it)"
+        )
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -111,9 +122,11 @@ def _open(browser, base: str, path: str):
 
 def _wait_for_idle_kernel(page, timeout_s: float = 120) -> None:
     """Until the status bar shows the notebook's kernel connected and idle."""
-    page.wait_for_function("() => /\\(ipykernel\\) \\| Idle/.test("
-                           "document.querySelector('.jp-StatusBar-Widget')?.innerText || '')",
-                           timeout=timeout_s * 1000)
+    page.wait_for_function(
+        "() => /\\(ipykernel\\) \\| Idle/.test("
+        "document.querySelector('.jp-StatusBar-Widget')?.innerText || '')",
+        timeout=timeout_s * 1000,
+    )
 
 
 def _run_all(page) -> None:
@@ -134,7 +147,8 @@ def _wait_until_run(page, timeout_s: float = 600) -> None:
         idle_since = (idle_since or time.monotonic()) if idle else None
         assert not (idle_since and time.monotonic() - idle_since > 10), (
             "Run All stopped before the last cell: "
-            + " | ".join(page.locator(STDERR).all_inner_texts())[-2000:])
+            + " | ".join(page.locator(STDERR).all_inner_texts())[-2000:]
+        )
         assert time.monotonic() < deadline, f"Run All did not finish within {timeout_s} s"
         time.sleep(1)
 
@@ -150,8 +164,9 @@ def _screenshot_on_failure(page, name: str):
 
 
 def _is_dirty(page) -> bool:
-    return "jp-mod-dirty" in (page.locator(".lm-TabBar-tab.jp-mod-current").first
-                              .get_attribute("class") or "")
+    return "jp-mod-dirty" in (
+        page.locator(".lm-TabBar-tab.jp-mod-current").first.get_attribute("class") or ""
+    )
 
 
 def test_a_released_notebook_as_a_student_sees_it(lab, browser, student_venv):
@@ -166,10 +181,14 @@ def test_a_released_notebook_as_a_student_sees_it(lab, browser, student_venv):
         # saved, the notebook opens without an unsaved-changes marker.
         time.sleep(2)
         page.keyboard.press("Control+s")
-        page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current')"
-                               ".classList.contains('jp-mod-dirty')", timeout=30_000)
+        page.wait_for_function(
+            "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current')"
+            ".classList.contains('jp-mod-dirty')",
+            timeout=30_000,
+        )
         status, body = course_tools.http_get(
-            f"{base}/api/contents/{assignment}/{path.name}?token={TOKEN}")
+            f"{base}/api/contents/{assignment}/{path.name}?token={TOKEN}"
+        )
         python = venvs.run(student_venv, "-c", "import sys; print(sys.version.split()[0])")
         recorded = json.loads(body)["content"]["metadata"]["language_info"]
         assert recorded["version"] == python.stdout.strip(), recorded
@@ -200,14 +219,20 @@ def test_a_released_notebook_as_a_student_sees_it(lab, browser, student_venv):
         error.wait_for(timeout=180_000)
         error.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "01_unfilled_check.png")
-        first_test = next(nbgrader_meta(c)["grade_id"] for c in release.cells
-                          if nbgrader_meta(c).get("grade"))
+        first_test = next(
+            nbgrader_meta(c)["grade_id"] for c in release.cells if nbgrader_meta(c).get("grade")
+        )
         shown = error.inner_text().strip()
-        assert shown.startswith(f"CheckFailure: {first_test.removeprefix('test_')}: not implemented"
-                                ), shown
+        assert shown.startswith(
+            f"CheckFailure: {first_test.removeprefix('test_')}: not implemented"
+        ), shown
         lines = shown.splitlines()
-        assert [ln.split(":")[0].strip() for ln in lines[1:5]] == ["input", "returned", "expected",
-                                                                    "hint"]
+        assert [ln.split(":")[0].strip() for ln in lines[1:5]] == [
+            "input",
+            "returned",
+            "expected",
+            "hint",
+        ]
         assert len(lines) <= 8 and "Traceback" not in shown and "checks.py" not in shown, shown
     page.close()
 
@@ -277,13 +302,24 @@ def test_the_explorer_of_notebook_04_solved(lab, browser):
         # the budget).
         load = os.getloadavg()[0] / (os.cpu_count() or 1)
         allowed = BUDGET_S * max(1.0, load)
-        (ARTIFACTS / "04_explorer.json").write_text(json.dumps(
-            {"redraw_seconds": times, "pixels_changed": changes, "load_per_core": load,
-             "allowed_seconds": allowed}, indent=1))
-        print(f"\nredraws (s): {times}; fraction of pixels changed: {changes}; "
-              f"load per core {load:.1f}")
+        (ARTIFACTS / "04_explorer.json").write_text(
+            json.dumps(
+                {
+                    "redraw_seconds": times,
+                    "pixels_changed": changes,
+                    "load_per_core": load,
+                    "allowed_seconds": allowed,
+                },
+                indent=1,
+            )
+        )
+        print(
+            f"\nredraws (s): {times}; fraction of pixels changed: {changes}; "
+            f"load per core {load:.1f}"
+        )
         assert all(c > 0.001 for c in changes), changes
         assert min(times) <= allowed, (
             f"the best of {len(times)} redraws took {min(times)} s: budget {BUDGET_S} s, "
-            f"{allowed:.2f} s at this machine's load ({load:.1f} per core)")
+            f"{allowed:.2f} s at this machine's load ({load:.1f} per core)"
+        )
     page.close()

@@ -37,12 +37,24 @@ from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 # What a Colab runtime brings, in Colab's versions where they install on this machine's Python.
-COLAB = ["torch==2.13.0", "numpy==2.1.3", "matplotlib", "ipywidgets==7.7.1", "ipython==7.34.0",
-         "ipykernel==6.17.1", "nbclient"]
+COLAB = [
+    "torch==2.13.0",
+    "numpy==2.1.3",
+    "matplotlib",
+    "ipywidgets==7.7.1",
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+    "nbclient",
+]
 COLAB_PIP = "24.1"
 # Colab's own versions (PITFALLS.md, 2026-08), which the course's requirements must accept.
-COLAB_VERSIONS = {"torch": "2.11.0", "numpy": "2.1.3", "ipywidgets": "7.7.1",
-                  "ipython": "7.34.0", "ipykernel": "6.17.1"}
+COLAB_VERSIONS = {
+    "torch": "2.11.0",
+    "numpy": "2.1.3",
+    "ipywidgets": "7.7.1",
+    "ipython": "7.34.0",
+    "ipykernel": "6.17.1",
+}
 # Upgrading any of these makes Colab demand a restart: the course's install must not touch them.
 KEEP = ("numpy", "ipython", "ipykernel", "tornado", "pyzmq", "torch", "ipywidgets", "matplotlib")
 
@@ -78,10 +90,12 @@ def test_the_course_requirements_leave_colabs_own_packages_alone():
     for line in project["dependencies"]:
         requirement = Requirement(line)
         assert all(spec.operator == ">=" for spec in requirement.specifier), (
-            f"{line}: only lower bounds (>=), or Colab's pip may replace its own copy")
+            f"{line}: only lower bounds (>=), or Colab's pip may replace its own copy"
+        )
         colab = COLAB_VERSIONS.get(requirement.name.lower())
         assert colab is None or requirement.specifier.contains(colab), (
-            f"{line} rejects Colab's {requirement.name} {colab}")
+            f"{line} rejects Colab's {requirement.name} {colab}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +110,11 @@ def served_course(tmp_path_factory) -> tuple[str, str]:
     """(git URL, commit): this checkout's files as git tracks them (committed or not, untracked
     but not ignored included), committed and tagged with the configured ref in a bare
     repository: the course's GitHub repository as a learner's pip sees it."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, capture_output=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+    )
     if listed.returncode:
         pytest.skip(f"{ROOT} is not a git checkout: nothing to serve as the course repository")
     scratch = tmp_path_factory.mktemp("served")
@@ -108,9 +125,13 @@ def served_course(tmp_path_factory) -> tuple[str, str]:
             shutil.copy2(ROOT / name, source / name)
 
     def git(*args: str, cwd: Path = source) -> str:
-        return subprocess.run(["git", "-c", "user.name=course", "-c", "user.email=c@example.org",
-                               *args], cwd=cwd, check=True, capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-c", "user.name=course", "-c", "user.email=c@example.org", *args],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     git("init", "-q", "-b", "main")
     git("add", "-A")
@@ -138,8 +159,10 @@ def _run_in_colab(venv: Path, notebooks: list[tuple[Path, bool]], workdir: Path)
     (ipython / "profile_default" / "startup" / "00-colab.py").write_text(STARTUP)
     cwd = workdir / "content"  # Colab's working folder: nothing of the course in it
     cwd.mkdir(exist_ok=True)
-    jobs = [{"path": str(p), "allow_errors": allow, "timeout": 600, "cwd": str(cwd)}
-            for p, allow in notebooks]
+    jobs = [
+        {"path": str(p), "allow_errors": allow, "timeout": 600, "cwd": str(cwd)}
+        for p, allow in notebooks
+    ]
     env = {"PYTHONPATH": str(stub), "IPYTHONDIR": str(ipython)}
     if os.environ.get("RNN_COURSE_COLAB_FULL") != "1":
         env["NBGRADER_EXECUTION"] = "autograde"  # the experiments' smoke scale
@@ -148,9 +171,13 @@ def _run_in_colab(venv: Path, notebooks: list[tuple[Path, bool]], workdir: Path)
 
 
 def _errors(nb) -> list[str]:
-    return [f"{nbgrader_meta(c).get('grade_id', 'cell')}: {o.ename}: {o.evalue}"[:500]
-            for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if o.output_type == "error"]
+    return [
+        f"{nbgrader_meta(c).get('grade_id', 'cell')}: {o.ename}: {o.evalue}"[:500]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
 
 
 def _text(cell) -> str:
@@ -181,15 +208,18 @@ def test_a_wrong_address_stops_the_notebook_with_a_sentence(clean_venv, tmp_path
     (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
     assert error.ename == "RuntimeError"
     assert error.evalue.startswith(f"Could not install the course's helpers from git+{wrong}@")
-    assert "Run this cell again" in error.evalue and "no-such-course.git" in error.evalue.split(
-        "pip said:")[1], error.evalue
+    assert (
+        "Run this cell again" in error.evalue
+        and "no-such-course.git" in error.evalue.split("pip said:")[1]
+    ), error.evalue
     assert "ModuleNotFoundError" not in json.dumps(nb.cells[0].outputs)
     assert not nb.cells[1].get("outputs"), "a cell after the failed set-up ran"
     assert venvs.installed(venv) == before, "a failed install changed the environment"
 
 
-def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(clean_venv,
-                                                                        served_course, tmp_path):
+def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(
+    clean_venv, served_course, tmp_path
+):
     venv, before = clean_venv
     url, commit = served_course
     assert "rnn-gradients-course" not in before and "tqdm" not in before
@@ -197,8 +227,9 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(clean_ve
     for assignment in course_tools.assignments():
         release_path = course_tools.notebook_path(ROOT / "notebooks", assignment)
         solution_path = course_tools.notebook_path(ROOT / "solutions", assignment)
-        nb = course_tools.make_submission(course_tools.read(release_path),
-                                          course_tools.read(solution_path))
+        nb = course_tools.make_submission(
+            course_tools.read(release_path), course_tools.read(solution_path)
+        )
         _setup_cell(nb, url)
         if "widgets.Explorer(" in solution_path.read_text():
             course_tools.add_explorer_sweep(nb, points=2)
@@ -209,7 +240,7 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(clean_ve
     # A learner who has not solved anything yet runs the first visible check.
     release = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", "01_bptt"))
     first_test = next(i for i, c in enumerate(release.cells) if nbgrader_meta(c).get("grade"))
-    release.cells = release.cells[:first_test + 1]
+    release.cells = release.cells[: first_test + 1]
     _setup_cell(release, url)
     nbformat.write(release, tmp_path / "unsolved.ipynb")
     jobs.append((tmp_path / "unsolved.ipynb", True))
@@ -218,14 +249,21 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(clean_ve
 
     after = venvs.installed(venv)
     assert after.get("rnn-gradients-course") == stamp.pyproject(ROOT)["project"]["version"]
-    changed = {name: (before[name], after.get(name)) for name in KEEP
-               if name in before and after.get(name) != before[name]}
+    changed = {
+        name: (before[name], after.get(name))
+        for name in KEEP
+        if name in before and after.get(name) != before[name]
+    }
     assert not changed, f"the course's install changed Colab's own packages: {changed}"
-    found = venvs.run(venv, "-c", "import importlib.metadata as m, importlib.util as u, json; "
-                      "print(json.dumps([u.find_spec('helpers').origin, "
-                      "u.find_spec('instructor') is None, "
-                      "m.distribution('rnn-gradients-course').read_text('direct_url.json')]))",
-                      cwd=tmp_path)
+    found = venvs.run(
+        venv,
+        "-c",
+        "import importlib.metadata as m, importlib.util as u, json; "
+        "print(json.dumps([u.find_spec('helpers').origin, "
+        "u.find_spec('instructor') is None, "
+        "m.distribution('rnn-gradients-course').read_text('direct_url.json')]))",
+        cwd=tmp_path,
+    )
     helpers_file, no_instructor, direct_url = json.loads(found.stdout)
     assert "site-packages" in helpers_file and no_instructor, "a learner gets helpers alone"
     vcs = json.loads(direct_url)["vcs_info"]
@@ -242,17 +280,25 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(clean_ve
         if "Colab, " not in _text(setup):
             problems.append(f"{path.stem}: the set-up did not run as on Colab: {setup.outputs}")
         visible = [c for c in nb.cells if nbgrader_meta(c).get("grade_id", "").startswith("test_")]
-        problems += [f"{path.stem}: {nbgrader_meta(c)['grade_id']} did not pass"
-                     for c in visible if "\u2714" not in _text(c)]
+        problems += [
+            f"{path.stem}: {nbgrader_meta(c)['grade_id']} did not pass"
+            for c in visible
+            if "\u2714" not in _text(c)
+        ]
         if not visible:
             problems.append(f"{path.stem}: no visible check ran")
         if path.stem in explorers:
             report = course_tools.explorer_report(nb)
-            problems += [f"{path.stem}: explorer {name}: {found}"
-                         for name, found in report.items()
-                         if not found["timings"] or found["errors"]]
-            if not any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-                       for c in nb.cells for o in c.get("outputs", [])):
+            problems += [
+                f"{path.stem}: explorer {name}: {found}"
+                for name, found in report.items()
+                if not found["timings"] or found["errors"]
+            ]
+            if not any(
+                "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                for c in nb.cells
+                for o in c.get("outputs", [])
+            ):
                 problems.append(f"{path.stem}: no widget was displayed")
     assert not problems, "\n".join(problems)
     print(f"seconds per notebook on 'Colab': {seconds}")

@@ -33,15 +33,18 @@ def course(tmp_path):
     return course_tools.copy_course(tmp_path / "course")
 
 
-@pytest.mark.parametrize("name, student", [
-    ("alice.ipynb", "alice"),
-    ("Bob_01_bptt.ipynb", "bob"),
-    ("01_bptt-carol-2.ipynb", "carol_2"),
-    ("smithdana_12345_67890_01_bptt.ipynb", "smithdana"),
-    ("smithdana_late_12345_67890_01_bptt-1.ipynb", "smithdana"),
-    ("Erin Jones_4242_assignsubmission_file_", "erin_jones"),
-    ("frank.zip", "frank"),
-])
+@pytest.mark.parametrize(
+    "name, student",
+    [
+        ("alice.ipynb", "alice"),
+        ("Bob_01_bptt.ipynb", "bob"),
+        ("01_bptt-carol-2.ipynb", "carol_2"),
+        ("smithdana_12345_67890_01_bptt.ipynb", "smithdana"),
+        ("smithdana_late_12345_67890_01_bptt-1.ipynb", "smithdana"),
+        ("Erin Jones_4242_assignsubmission_file_", "erin_jones"),
+        ("frank.zip", "frank"),
+    ],
+)
 def test_student_names_are_read_from_file_names(name, student):
     assert student_from_name(name, "01_bptt", "01_bptt") == student
 
@@ -55,7 +58,8 @@ def test_a_folder_of_notebooks_zips_and_folders(course, tmp_path):
     _zip(downloads / "dan.zip", {"readme.md": "no notebook"})
     (downloads / "Erin Jones_4242_assignsubmission_file_").mkdir()
     (downloads / "Erin Jones_4242_assignsubmission_file_" / "01_bptt (2).ipynb").write_text(
-        NOTEBOOK)
+        NOTEBOOK
+    )
     (downloads / "report.pdf").write_bytes(b"%PDF")
     (downloads / "broken.zip").write_bytes(b"not a zip")
     report = collect(course, downloads, "01_bptt")
@@ -66,17 +70,23 @@ def test_a_folder_of_notebooks_zips_and_folders(course, tmp_path):
         assert (folder / "01_bptt.ipynb").read_text() == NOTEBOOK
         assert (folder / "timestamp.txt").read_text().endswith("UTC")
     problems = "\n".join(report.problems)
-    for expected in ("dan.zip: holds no notebook", "report.pdf: not a notebook or a zip",
-                     "broken.zip: not a readable zip file"):
+    for expected in (
+        "dan.zip: holds no notebook",
+        "report.pdf: not a notebook or a zip",
+        "broken.zip: not a readable zip file",
+    ):
         assert expected in problems
 
 
 def test_a_canvas_bulk_download_and_a_resubmission(course, tmp_path):
-    bulk = _zip(tmp_path / "submissions.zip", {
-        "smithdana_12345_67890_01_bptt.ipynb": NOTEBOOK,
-        "leeeve_late_222_333_01_bptt-1.ipynb": NOTEBOOK,
-        "leeeve_222_334_01_bptt.ipynb": NOTEBOOK.replace("[]", "[ ]", 1),
-    })
+    bulk = _zip(
+        tmp_path / "submissions.zip",
+        {
+            "smithdana_12345_67890_01_bptt.ipynb": NOTEBOOK,
+            "leeeve_late_222_333_01_bptt-1.ipynb": NOTEBOOK,
+            "leeeve_222_334_01_bptt.ipynb": NOTEBOOK.replace("[]", "[ ]", 1),
+        },
+    )
     report = collect(course, bulk, "01_bptt")
     assert {s for s, _ in report.placed} == {"smithdana", "leeeve"}
     assert any("leeeve: 2 notebooks" in p for p in report.problems)
@@ -100,8 +110,13 @@ def _course_repo(tmp_path):
 
 
 def _git(root, *args):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                          cwd=root, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def test_publish_writes_a_student_copy_without_answers(tmp_path):
@@ -115,8 +130,10 @@ def test_publish_writes_a_student_copy_without_answers(tmp_path):
     for secret in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "nbgrader_config"):
         assert secret not in text
     notebook = (dest / "notebooks/01_bptt/01_bptt.ipynb").read_text()
-    assert ("colab.research.google.com/github/someone/course/blob/spring/notebooks/01_bptt/"
-            "01_bptt.ipynb") in notebook
+    assert (
+        "colab.research.google.com/github/someone/course/blob/spring/notebooks/01_bptt/"
+        "01_bptt.ipynb"
+    ) in notebook
     assert "git+https://github.com/someone/course@spring" in notebook
     assert stamp.configured(course_tools.ROOT).repository not in notebook
     project = tomllib.loads((dest / "pyproject.toml").read_text())
@@ -130,16 +147,33 @@ def test_publish_writes_a_student_copy_without_answers(tmp_path):
 
 def test_publish_to_a_branch_points_the_badges_at_that_branch(tmp_path):
     root = _course_repo(tmp_path)
-    who = {f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
-           for key, value in (("NAME", "t"), ("EMAIL", "t@example.org"))}
-    out = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(root), "publish",
-                          "--branch", "student"], capture_output=True, text=True,
-                         env={**os.environ, **who})
+    who = {
+        f"GIT_{role}_{key}": value
+        for role in ("AUTHOR", "COMMITTER")
+        for key, value in (("NAME", "t"), ("EMAIL", "t@example.org"))
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "instructor.cli",
+            "--root",
+            str(root),
+            "publish",
+            "--branch",
+            "student",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **who},
+    )
     assert out.returncode == 0, out.stderr
     notebook = _git(root, "show", "student:notebooks/04_eigenvalues/04_eigenvalues.ipynb")
     repository = stamp.configured(root).repository
-    assert (f"colab.research.google.com/github/{repository}/blob/student/notebooks/04_eigenvalues/"
-            "04_eigenvalues.ipynb") in notebook
+    assert (
+        f"colab.research.google.com/github/{repository}/blob/student/notebooks/04_eigenvalues/"
+        "04_eigenvalues.ipynb"
+    ) in notebook
     assert f"git+https://github.com/{repository}@student" in notebook
     assert "/blob/main/" not in notebook and "@main" not in notebook
 
@@ -172,12 +206,19 @@ def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):
 
 
 def test_the_console_script_explains_itself_and_fails_clearly(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "instructor.cli", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "instructor.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for step in ("release", "collect", "autograde", "feedback", "export", "publish"):
         assert step in out
-    bad = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(tmp_path),
-                          "export"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "instructor.cli", "--root", str(tmp_path), "export"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no course found" in bad.stderr
 
 
@@ -196,8 +237,7 @@ def _link(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course,
-                                                                                 tmp_path):
+def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course, tmp_path):
     """A zip bomb, path tricks, links, non-UTF-8 names and a notebook of another language: each
     is refused with a reason; the honest submission beside them is placed."""
     from instructor import collect as collect_module
@@ -205,36 +245,47 @@ def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course
     outside = tmp_path / "outside"
     outside.mkdir()
     bomb_size = collect_module.MAX_NOTEBOOK_BYTES + 1024
-    r_notebook = json.dumps({"cells": [], "metadata": {"kernelspec": {"language": "R",
-                                                                      "name": "ir"}},
-                             "nbformat": 4, "nbformat_minor": 5})
-    bulk = _zip_with(tmp_path / "bulk.zip", [
-        ("alice_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("bomb_1_2_01_bptt.ipynb", b"{" + b" " * bomb_size + b"}"),
-        ("../../outside/climb_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("/abs/evil_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        (_link("linky_1_2_01_bptt.ipynb"), b"/etc/passwd"),
-        ("cafX_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("rstudent_1_2_01_bptt.ipynb", r_notebook.encode()),
-    ])
+    r_notebook = json.dumps(
+        {
+            "cells": [],
+            "metadata": {"kernelspec": {"language": "R", "name": "ir"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+    bulk = _zip_with(
+        tmp_path / "bulk.zip",
+        [
+            ("alice_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("bomb_1_2_01_bptt.ipynb", b"{" + b" " * bomb_size + b"}"),
+            ("../../outside/climb_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("/abs/evil_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            (_link("linky_1_2_01_bptt.ipynb"), b"/etc/passwd"),
+            ("cafX_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("rstudent_1_2_01_bptt.ipynb", r_notebook.encode()),
+        ],
+    )
     # a member name in Latin-1, without the UTF-8 flag (as old Windows tools write them)
     bulk.write_bytes(bulk.read_bytes().replace(b"cafX_1_2", b"caf\xe9_1_2"))
     assert bulk.stat().st_size < 2**20, "the bomb should be small on disk"
     report = collect(course, bulk, "01_bptt")
     assert {s for s, _ in report.placed} == {"alice"}
     text = "\n".join(report.problems)
-    for expected in ("bomb_1_2_01_bptt.ipynb: larger than",
-                     "climb_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
-                     "evil_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
-                     "linky_1_2_01_bptt.ipynb: refused, it is a symbolic link",
-                     "refused, its name is not UTF-8",
-                     "rstudent_1_2_01_bptt.ipynb: refused, a notebook for R"):
+    for expected in (
+        "bomb_1_2_01_bptt.ipynb: larger than",
+        "climb_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+        "evil_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+        "linky_1_2_01_bptt.ipynb: refused, it is a symbolic link",
+        "refused, its name is not UTF-8",
+        "rstudent_1_2_01_bptt.ipynb: refused, a notebook for R",
+    ):
         assert expected in text, text
     assert not list(outside.iterdir())
-    placed = sorted(p.relative_to(course) for p in (course / "submitted").rglob("*")
-                    if p.is_file())
-    assert [str(p) for p in placed] == ["submitted/alice/01_bptt/01_bptt.ipynb",
-                                        "submitted/alice/01_bptt/timestamp.txt"]
+    placed = sorted(p.relative_to(course) for p in (course / "submitted").rglob("*") if p.is_file())
+    assert [str(p) for p in placed] == [
+        "submitted/alice/01_bptt/01_bptt.ipynb",
+        "submitted/alice/01_bptt/timestamp.txt",
+    ]
 
 
 def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
@@ -243,7 +294,8 @@ def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
     (downloads / "alice.ipynb").write_text(NOTEBOOK)
     (downloads / "mallory.ipynb").symlink_to(course / "nbgrader_config.py")
     (downloads / "bob_folder" / "01_bptt.ipynb").symlink_to(
-        next((course / "solutions" / "01_bptt").glob("*.ipynb")))
+        next((course / "solutions" / "01_bptt").glob("*.ipynb"))
+    )
     report = collect(course, downloads, "01_bptt")
     assert {s for s, _ in report.placed} == {"alice"}
     text = "\n".join(report.problems)

@@ -18,7 +18,8 @@ SEEDS = [2, 4, 7]
 def sdpa(query, keys, values):
     """Context only, from PyTorch's fused attention: query (B, H), keys, values (T, B, H)."""
     return nn.functional.scaled_dot_product_attention(
-        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)).squeeze(1)
+        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)
+    ).squeeze(1)
 
 
 def softmax_pair(query, keys, values):
@@ -52,9 +53,9 @@ def test_batched_forward_and_gradient_flow_match_each_seed(name):
         output, states = net(inputs)
         torch.testing.assert_close(outputs[index], output, rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(torch.stack(hiddens)[:, index], torch.stack(states))
-        np.testing.assert_allclose(flows[index],
-                                   diagnostics.hidden_grad_norms(net, inputs, targets, MSE),
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            flows[index], diagnostics.hidden_grad_norms(net, inputs, targets, MSE), rtol=1e-10
+        )
 
 
 @pytest.mark.parametrize("name", ["skip", "attention"])
@@ -81,10 +82,13 @@ def test_weight_decay_shrinks_weights_and_is_checked():
 
     plain, decayed = (ensembles.Ensemble(make, SEEDS) for _ in range(2))
     ensembles.train(plain, batch, MSE, steps=20, lr=0.01, optimizer="sgd", progress=False)
-    ensembles.train(decayed, batch, MSE, steps=20, lr=0.01, optimizer="sgd", weight_decay=5.0,
-                    progress=False)
-    norm = {k: float(e.params["cell__weight_hh"].detach().norm()) for k, e in
-            (("plain", plain), ("decayed", decayed))}
+    ensembles.train(
+        decayed, batch, MSE, steps=20, lr=0.01, optimizer="sgd", weight_decay=5.0, progress=False
+    )
+    norm = {
+        k: float(e.params["cell__weight_hh"].detach().norm())
+        for k, e in (("plain", plain), ("decayed", decayed))
+    }
     assert norm["decayed"] < 0.5 * norm["plain"]
     with pytest.raises(ValueError, match="weight_decay"):
         ensembles.train(plain, batch, MSE, steps=1, weight_decay=-1.0, progress=False)

@@ -49,4 +49,5 @@ def test_a_jobs_gradebook_holds_the_assignments_and_no_student(generated_course,
         assert _rows(copy, tmp_path, table) == 0, f"the job's gradebook copy holds {table} rows"
     assert _rows(copy, tmp_path, "grade_cells") == cells
     assert len(copy) <= len(empty) + 4096, (
-        f"a job's gradebook grew from {len(empty)} to {len(copy)} bytes with 60 students")
+        f"a job's gradebook grew from {len(empty)} to {len(copy)} bytes with 60 students"
+    )

@@ -27,7 +27,8 @@ def test_committed_release_matches_a_fresh_generation(assignment, generated_cour
     committed = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", assignment))
     assert course_tools.dumps_cells(committed) == course_tools.dumps_cells(fresh), (
         f"notebooks/{assignment} is stale: run `rnn-course release -a {assignment}` from the "
-        "course root and commit the result")
+        "course root and commit the result"
+    )
     released = {p.name for p in (ROOT / "notebooks" / assignment).iterdir()}
     assert released == {p.name for p in (generated_course / "notebooks" / assignment).iterdir()}
 
@@ -44,8 +45,10 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
     secret, public = [], []
     for cell in solution.cells:
         source = cell.source
-        for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"),
-                           ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+        for begin, end in (
+            ("### BEGIN SOLUTION", "### END SOLUTION"),
+            ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+        ):
             pattern = re.escape(begin) + r"(.*?)" + re.escape(end)
             for block in re.findall(pattern, source, flags=re.S):
                 secret += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12]
@@ -64,15 +67,19 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
 def test_sources_have_no_outputs_and_their_text_twin_is_in_sync(assignment, tmp_path):
     path = course_tools.notebook_path(ROOT / "solutions", assignment)
     nb = course_tools.read(path)
-    assert all(not c.get("outputs") and not c.get("execution_count")
-               for c in nb.cells if c.cell_type == "code"), f"{path} has outputs: strip them"
+    assert all(
+        not c.get("outputs") and not c.get("execution_count")
+        for c in nb.cells
+        if c.cell_type == "code"
+    ), f"{path} has outputs: strip them"
     twin = path.with_suffix(".py")
     if twin.exists():
         import jupytext
 
         from_text = jupytext.read(twin)
         assert course_tools.dumps_cells(from_text) == course_tools.dumps_cells(nb), (
-            f"{twin.name} and {path.name} differ: run `jupytext --sync {twin}`")
+            f"{twin.name} and {path.name} differ: run `jupytext --sync {twin}`"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -85,11 +92,13 @@ def test_notebook_has_the_required_parts(assignment):
     setup = next(c.source for c in nb.cells if c.cell_type == "code")
     assert stamp.BADGE_MARKER in nb.cells[0].source and stamp.INSTALL_MARKER in setup, (
         f"{assignment}: the title cell needs a `{stamp.BADGE_MARKER} -->` line and the set-up "
-        f"cell a `{stamp.INSTALL_MARKER}` line (see CONTRIBUTING.md)")
+        f"cell a `{stamp.INSTALL_MARKER}` line (see CONTRIBUTING.md)"
+    )
     text = course_tools.notebook_path(ROOT / "solutions", assignment).read_text()
     for written in ("colab.research.google.com/github/", "git+"):
         assert written not in text, (
-            f"{assignment}: `{written}` written by hand; the release writes the course's address")
+            f"{assignment}: `{written}` written by hand; the release writes the course's address"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -106,10 +115,14 @@ def test_released_notebook_points_at_the_configured_address(assignment):
 
 def test_the_address_lives_in_pyproject_only():
     address = stamp.configured(ROOT)
-    written = [p.relative_to(ROOT).as_posix() for folder in ("solutions", "helpers",
-                                                              "instructor", "tests")
-               for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb")
-               and address.repository in p.read_text(errors="ignore")]
+    written = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("solutions", "helpers", "instructor", "tests")
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".ipynb")
+        and address.repository in p.read_text(errors="ignore")
+    ]
     assert not written, f"the course's address is written by hand in {written}"
 
 
@@ -134,16 +147,17 @@ def test_the_address_is_read_from_pyproject_and_checked(tmp_path):
     text = (ROOT / "pyproject.toml").read_text()
     configured = stamp.configured(ROOT)
     data = stamp.pyproject(ROOT)
-    assert configured.ref == data["tool"]["rnn-course"].get("ref",
-                                                            "v" + data["project"]["version"])
-    fork = text.replace(f"https://github.com/{configured.repository}",
-                        "https://github.com/someone/fork.git").replace(
-        "[tool.rnn-course]\n", '[tool.rnn-course]\nref = "spring-2027"\n')
+    assert configured.ref == data["tool"]["rnn-course"].get("ref", "v" + data["project"]["version"])
+    fork = text.replace(
+        f"https://github.com/{configured.repository}", "https://github.com/someone/fork.git"
+    ).replace("[tool.rnn-course]\n", '[tool.rnn-course]\nref = "spring-2027"\n')
     (tmp_path / "pyproject.toml").write_text(fork)
-    assert stamp.configured(tmp_path) == stamp.Address("someone/fork", "spring-2027",
-                                                        configured.package)
-    (tmp_path / "pyproject.toml").write_text(fork.replace("https://github.com/someone/fork.git",
-                                                          "https://gitlab.com/someone/fork"))
+    assert stamp.configured(tmp_path) == stamp.Address(
+        "someone/fork", "spring-2027", configured.package
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        fork.replace("https://github.com/someone/fork.git", "https://gitlab.com/someone/fork")
+    )
     with pytest.raises(ValueError, match="GitHub address"):
         stamp.configured(tmp_path)
     with pytest.raises(ValueError, match="tag or branch"):

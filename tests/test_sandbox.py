@@ -13,7 +13,7 @@ import pytest
 from instructor import codec, confine
 from instructor.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded
 
-STUDENT = '''
+STUDENT = """
 import numpy as np
 
 def matmul(a, b):
@@ -84,14 +84,19 @@ def sgd_step(model, inputs, targets, loss_fn, optimizer):
     loss.backward()                                       # adds to them: no zero_grad
     optimizer.step()
     return float(loss), [g.sum().item() for g in seen]
-'''
+"""
 
 
 @pytest.fixture()
 def sandbox():
     scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", STUDENT)],
-                  Limits(setup_seconds=10, call_seconds=2), scratch, allow_torch=False)
+    box = Sandbox(
+        "import numpy as np",
+        [("student", STUDENT)],
+        Limits(setup_seconds=10, call_seconds=2),
+        scratch,
+        allow_torch=False,
+    )
     yield box
     box.close()
     confine.remove_scratch(scratch)
@@ -100,27 +105,46 @@ def sandbox():
 @pytest.fixture()
 def torch_sandbox():
     scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", STUDENT)],
-                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=True)
+    box = Sandbox(
+        "import numpy as np",
+        [("student", STUDENT)],
+        Limits(setup_seconds=10, call_seconds=20),
+        scratch,
+        allow_torch=True,
+    )
     yield box
     box.close()
     confine.remove_scratch(scratch)
 
 
 def test_codec_round_trips_plain_data_and_refuses_objects():
-    value = {"a": np.arange(6.0).reshape(2, 3), "b": [1, 2.5, float("nan"), None, "x", (True,)],
-             "c": np.float32(1.5), "d": 1 + 2j, "e": np.array(2.5), "f": np.ones((2, 3)).T}
+    value = {
+        "a": np.arange(6.0).reshape(2, 3),
+        "b": [1, 2.5, float("nan"), None, "x", (True,)],
+        "c": np.float32(1.5),
+        "d": 1 + 2j,
+        "e": np.array(2.5),
+        "f": np.ones((2, 3)).T,
+    }
     back = codec.decode(codec.encode(value))
     assert back["e"].shape == () and back["e"] == 2.5
     assert np.array_equal(back["f"], np.ones((3, 2)))
     assert np.array_equal(back["a"], value["a"]) and back["a"].dtype == np.float64
-    assert back["b"][:2] == [1, 2.5] and np.isnan(back["b"][2]) and back["b"][3:] == [None, "x",
-                                                                                       (True,)]
+    assert (
+        back["b"][:2] == [1, 2.5]
+        and np.isnan(back["b"][2])
+        and back["b"][3:] == [None, "x", (True,)]
+    )
     assert back["c"] == np.float32(1.5) and back["d"] == 1 + 2j
     opaque = codec.decode(codec.encode(object()))
     assert isinstance(opaque, codec.Opaque) and type(opaque).__name__ == "object"
-    for bad in (b"\x80", b"[1]", b'{"x": 1}', b'{"a": "AAAA", "dtype": "|O", "shape": [1]}',
-                b'{"a": "AAAA", "dtype": "<f8", "shape": [9]}'):
+    for bad in (
+        b"\x80",
+        b"[1]",
+        b'{"x": 1}',
+        b'{"a": "AAAA", "dtype": "|O", "shape": [1]}',
+        b'{"a": "AAAA", "dtype": "<f8", "shape": [9]}',
+    ):
         with pytest.raises(codec.DecodeError):
             codec.decode(bad)
 
@@ -168,8 +192,10 @@ def test_hangs_and_exits_cost_one_call_only(sandbox):
     assert np.array_equal(sandbox.call("matmul", (np.eye(2), np.eye(2)), {}), np.eye(2))
 
 
-@pytest.mark.skipif(not confine.namespaces_available() and confine.sandbox_ids() is None,
-                    reason="confinement needs user namespaces or root")
+@pytest.mark.skipif(
+    not confine.namespaces_available() and confine.sandbox_ids() is None,
+    reason="confinement needs user namespaces or root",
+)
 def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
     target = tmp_path / "gradebook.db"
     target.write_text("original")
@@ -182,11 +208,12 @@ def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
 
 
 def test_a_hanging_or_crashing_cell_is_left_out_and_the_others_still_graded():
-    cells = [("good", "def f():\n    return 1.0\n"),
-             ("hangs", "while True:\n    try:\n        pass\n    except BaseException:\n"
-                       "        pass\n"),
-             ("dies", "import os\nos._exit(5)\n"),
-             ("later", "def g():\n    return 2.0\n")]
+    cells = [
+        ("good", "def f():\n    return 1.0\n"),
+        ("hangs", "while True:\n    try:\n        pass\n    except BaseException:\n        pass\n"),
+        ("dies", "import os\nos._exit(5)\n"),
+        ("later", "def g():\n    return 2.0\n"),
+    ]
     with Sandbox("", cells, Limits(setup_seconds=2, call_seconds=2)) as box:
         assert box.call("f", (), {}) == 1.0 and box.call("g", (), {}) == 2.0
         assert "did not finish within 2 s" in box.cell_errors["hangs"]
@@ -203,9 +230,10 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(torc
         p.grad = torch.full_like(p, 0.25)
     before = [p.detach().clone() for p in model.parameters()]
     inputs, targets = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
-    loss, seen = torch_sandbox.call("sgd_step", (model, inputs, targets, torch.nn.MSELoss(),
-                                                 optimizer), {})
-    assert seen == [0.25 * p.numel() for p in before]          # pickling drops .grad; it came
+    loss, seen = torch_sandbox.call(
+        "sgd_step", (model, inputs, targets, torch.nn.MSELoss(), optimizer), {}
+    )
+    assert seen == [0.25 * p.numel() for p in before]  # pickling drops .grad; it came
     reference = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
         for r, b in zip(reference.parameters(), before, strict=True):
@@ -214,9 +242,9 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(torc
     expected_loss.backward()
     assert loss == pytest.approx(float(expected_loss.detach()))
     for p, b, r in zip(model.parameters(), before, reference.parameters(), strict=True):
-        total = r.grad + 0.25                                  # accumulated onto the old .grad
+        total = r.grad + 0.25  # accumulated onto the old .grad
         assert torch.allclose(p.grad, total)
-        assert torch.allclose(p.detach(), b - 0.5 * total)     # the child's update, mirrored
+        assert torch.allclose(p.detach(), b - 0.5 * total)  # the child's update, mirrored
 
 
 def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(tmp_path):
@@ -225,9 +253,13 @@ def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(t
     import torch
 
     x = torch.randn(1500, 1500)
-    float((x @ x).sum() + torch.randn(10**6).exp().sum())    # the grader's own oracle work
-    with Sandbox("import numpy as np", [("student", STUDENT)],
-                 Limits(setup_seconds=10, call_seconds=20), None) as box:
+    float((x @ x).sum() + torch.randn(10**6).exp().sum())  # the grader's own oracle work
+    with Sandbox(
+        "import numpy as np",
+        [("student", STUDENT)],
+        Limits(setup_seconds=10, call_seconds=20),
+        None,
+    ) as box:
         box.start()
         assert np.isfinite(box.call("parallel_work", (), {}))
 
@@ -242,12 +274,12 @@ def test_a_random_generator_argument_advances_as_in_a_kernel(sandbox):
     rng = np.random.default_rng(3)
     first, second = sandbox.call("draws", (rng, 4), {}), sandbox.call("draws", (rng, 2), {})
     again = np.random.default_rng(3)
-    assert np.array_equal(first, again.normal(size=4))      # the grader's generator was used
-    assert np.array_equal(second, again.normal(size=2))     # and it moved on, as in a kernel
+    assert np.array_equal(first, again.normal(size=4))  # the grader's generator was used
+    assert np.array_equal(second, again.normal(size=2))  # and it moved on, as in a kernel
     assert rng.bit_generator.state == again.bit_generator.state
 
 
-SNOOP = '''
+SNOOP = """
 import gc, os, socket, sys
 
 def what_it_sees(paths):
@@ -297,7 +329,7 @@ def environment():
 def finds(marker):
     return [type(o).__name__ for o in gc.get_objects()
             if isinstance(o, (str, bytes, dict, list)) and marker in str(o)[:100000]][:5]
-'''
+"""
 # Held in the grader's memory while the sandbox runs: the child must not have it.
 GRADER_SECRET = "hidden-test-" + "marker-4d1f"
 
@@ -305,15 +337,21 @@ GRADER_SECRET = "hidden-test-" + "marker-4d1f"
 @pytest.fixture()
 def snooper():
     scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", SNOOP)],
-                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=False)
+    box = Sandbox(
+        "import numpy as np",
+        [("student", SNOOP)],
+        Limits(setup_seconds=10, call_seconds=20),
+        scratch,
+        allow_torch=False,
+    )
     yield box
     box.close()
     confine.remove_scratch(scratch)
 
 
-needs_a_view = pytest.mark.skipif(not confine.namespaces_available(),
-                                  reason="a private view needs Linux namespaces")
+needs_a_view = pytest.mark.skipif(
+    not confine.namespaces_available(), reason="a private view needs Linux namespaces"
+)
 
 
 @needs_a_view
@@ -325,15 +363,21 @@ def test_student_code_sees_the_python_environment_and_nothing_of_the_course(snoo
     os.chmod(tmp_path, 0o755)
     os.chmod(secret, 0o644)
     home = os.path.expanduser("~")
-    seen = snooper.call("what_it_sees", ([str(secret), str(ROOT / "solutions"), str(ROOT),
-                                          home, "/etc/shadow"],), {})
+    seen = snooper.call(
+        "what_it_sees",
+        ([str(secret), str(ROOT / "solutions"), str(ROOT), home, "/etc/shadow"],),
+        {},
+    )
     assert seen[str(secret)] == "FileNotFoundError"
     assert seen[str(ROOT / "solutions")] == "FileNotFoundError"
     assert not {"solutions", "notebooks", "nbgrader_config.py", "tests"} & set(seen[str(ROOT)])
     assert seen["/etc/shadow"] in ("PermissionError", "FileNotFoundError")
     # of the home folder, only the way to a Python environment that lives there (pyenv, conda)
-    leading = {os.path.relpath(p, home).split(os.sep)[0] for p in confine.python_paths()
-               if p.startswith(home.rstrip("/") + "/")}
+    leading = {
+        os.path.relpath(p, home).split(os.sep)[0]
+        for p in confine.python_paths()
+        if p.startswith(home.rstrip("/") + "/")
+    }
     assert seen[home] == "FileNotFoundError" or set(seen[home]) <= leading, seen[home]
 
 
@@ -366,7 +410,7 @@ def test_student_code_has_no_network(snooper):
 
 def test_the_child_holds_nothing_the_grader_read(snooper):
     secret = GRADER_SECRET * 2  # built at run time, so the test's own code does not hold it
-    assert snooper.call("finds", (secret[:20] + "X",), {}) == []   # the search works on misses
+    assert snooper.call("finds", (secret[:20] + "X",), {}) == []  # the search works on misses
     assert snooper.call("finds", (GRADER_SECRET,), {}) == []
 
 
@@ -411,6 +455,7 @@ def test_a_python_environment_under_tmp_stays_visible_beneath_the_fresh_tmp(tmp_
         confine.remove_scratch(scratch)
         assert os.waitstatus_to_exitcode(status) == 0, (
             "exit 1: a folder under /tmp named as readable was hidden beneath the view's /tmp; "
-            "exit 2: the rest of /tmp was visible")
+            "exit 2: the rest of /tmp was visible"
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -38,8 +38,14 @@ def run(venv: Path, *args: str, timeout: float = 900, **kwargs) -> subprocess.Co
     """`<venv>/bin/python ARGS` with the course's checkout off the path (no PYTHONPATH)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(kwargs.pop("env", {}))
-    return subprocess.run([str(python(venv)), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, **kwargs)
+    return subprocess.run(
+        [str(python(venv)), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kwargs,
+    )
 
 
 def installed(venv: Path) -> dict[str, str]:
@@ -50,8 +56,9 @@ def installed(venv: Path) -> dict[str, str]:
     return {d["name"].lower(): d["version"] for d in json.loads(out.stdout)}
 
 
-def cached(name: str, requirements: list[str], pip: str | None = None,
-           salt: str = "") -> tuple[Path, float]:
+def cached(
+    name: str, requirements: list[str], pip: str | None = None, salt: str = ""
+) -> tuple[Path, float]:
     """A venv in which `pip install REQUIREMENTS` ran (pip `pip` first, or the venv's own pip
     when None; `salt`: anything else its contents depend on, such as a pyproject.toml); and the
     seconds spent building it (0.0 when the cache held it)."""
@@ -65,16 +72,22 @@ def cached(name: str, requirements: list[str], pip: str | None = None,
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError):
             pass
     for old in venv.parent.glob(f"{name}-*"):
-        if old != venv and (not (old / CONTENTS).is_file() or time.time() -
-                            (old / CONTENTS).stat().st_mtime > STALE_DAYS * 86400):
+        if old != venv and (
+            not (old / CONTENTS).is_file()
+            or time.time() - (old / CONTENTS).stat().st_mtime > STALE_DAYS * 86400
+        ):
             shutil.rmtree(old, ignore_errors=True)
     start = time.monotonic()
     scratch = venv.with_name(f".{venv.name}-{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.parent.mkdir(parents=True, exist_ok=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(scratch)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         steps = [[f"pip=={pip}"]] if pip else []
         steps.append(list(requirements))
         for step in steps:

@@ -104,10 +104,21 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "instructor.sandbox.zygote", str(child.fileno()),
-                 *(["--torch"] if allow_torch else [])],
-                pass_fds=(child.fileno(),), env=env, cwd="/", stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "instructor.sandbox.zygote",
+                    str(child.fileno()),
+                    *(["--torch"] if allow_torch else []),
+                ],
+                pass_fds=(child.fileno(),),
+                env=env,
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         finally:
             child.close()
         self.control = parent

@@ -42,7 +42,8 @@ class Mistake:
     roundtrip: also graded through nbgrader as part of a class (tests/test_grading.py): pick
         mistakes whose effect does not reach the exercises that call the function;
     diagnosable: False for a mistake whose results are not reproducible (it draws from the
-        global numpy random state): it is tested, but never named, since nothing can match it.
+        global numpy random state) or that the tests refuse before calling it (torch in a
+        from-scratch exercise): it is tested, but never named, since nothing can match it.
     """
 
     exercise: str

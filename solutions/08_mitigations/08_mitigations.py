@@ -89,11 +89,11 @@ rng = course.setup(seed=0)
 # pushes a network out of the regime where gradients **can** explode, and by the same factor
 # deeper into the one where they vanish. It is a remedy for explosion, not for vanishing.
 #
-# L1 instead moves every weight by the same $\eta\lambda$ toward 0, whatever its size: small
-# weights are driven to (around) zero while large ones keep most of their value: it pushes many
-# weights to (almost) zero. (With Adam, a penalty added to the loss is divided by Adam's running gradient
-# scale like any other gradient and no longer shrinks all weights alike; AdamW (Loshchilov and
-# Hutter 2019) applies the decay directly instead.)
+# L1 instead moves every weight by the same $\eta\lambda$ toward 0, whatever its size: it pushes
+# many small weights to (almost) zero while large ones keep most of their value. (With Adam, a
+# penalty added to the loss is divided by Adam's running gradient scale like any other gradient
+# and no longer shrinks all weights alike; AdamW (Loshchilov and Hutter 2019) applies the decay
+# directly instead.)
 #
 # ### Exercises 1–2: `l2_penalty` and `l1_penalty` (≈ 10 min)
 # Both take a **list** of float64 arrays of any shapes and return `(value, grads)`: the penalty
@@ -914,13 +914,13 @@ claims.claim_seeds("with attention, every step keeps about 1/T of the last step'
 
 # %% [markdown]
 # Your function and PyTorch's agree to rounding on the network's own states. At
-# initialisation the scores $k_t\cdot q/\sqrt H$ hardly vary over time (the printed spread):
-# the hidden states, the keys, differ little from step to step along the query's direction, so
-# whatever the query, the softmax of nearly equal scores is nearly uniform. Every weight is
-# close to $1/T$ (the printed range) and every state receives about $1/T$ of the readout's gradient: the attention
+# initialisation the scores $k_t\cdot q/\sqrt H$ hardly vary over time (the printed spread): the
+# hidden states, the keys, differ little from step to step along the query's direction, so whatever
+# the query, the softmax of nearly equal scores is nearly uniform. Every weight is close to $1/T$
+# (the printed range) and every state receives about $1/T$ of the readout's gradient: the attention
 # curve is flat, and the smallest share any step keeps is within a factor of two of $1/T$ (the
-# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does
-# not repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
+# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does not
+# repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
 
 # %% [markdown]
 # ## 5. How fast does a run get there? (≈ 5 min)
@@ -1072,13 +1072,13 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # another, on PyTorch's fused kernel, which is faster for it on a CPU
 # (`python benchmarks/ensembles.py --comparison` times both ways for every recipe).
 #
-# **Where the numbers come from.** All of it is more training than this notebook's budget, so
-# the runs were made once by `python scripts/compare_mitigations.py`, which writes
-# `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`;
-# the course's tests re-run one configuration and get the stored numbers back exactly. With
-# time to spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file
-# records how long each configuration took: the cell prints the total and the range). The table and plots below, your
-# `steps_to_threshold` included, are computed from the stored loss curves.
+# **Where the numbers come from.** All of it is more training than this notebook's budget, so the
+# runs were made once by `python scripts/compare_mitigations.py`, which writes
+# `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`; the
+# course's tests re-run one configuration and get the stored numbers back exactly. With time to
+# spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file records how
+# long each configuration took: the cell prints the total and the range). The table and plots below,
+# your `steps_to_threshold` included, are computed from the stored loss curves.
 
 # %%
 RUN_COMPARISON_HERE = False   # True: train every configuration here instead of loading them
@@ -1435,12 +1435,12 @@ claims.claim("the failed runs of the networks with tanh states do not all stay n
 # state keeps some of the first token although almost no gradient reaches it, the "latch" of
 # notebook 02.
 #
-# **Stability.** No run went non-finite, the unclipped ones included. Only the IRNN's loss blew
-# past 100 times the baseline, clipped gradient and all; the cells after this discussion show
-# why. The networks with tanh states, which are bounded, never blew up, but their failures are
-# not all alike (the printed range and counts): some runs stay near the no-memory loss, some
-# learn part of the task (the lower heat maps' cells well below 1), and a few end well above the no-memory loss, worse than answering a constant.
-# (Section 7 shows explosion, on text with plain SGD.)
+# **Stability.** No run went non-finite, the unclipped ones included. Only the IRNN's loss blew past
+# 100 times the baseline, clipped gradient and all; the cells after this discussion show why. The
+# networks with tanh states, which are bounded, never blew up, but their failures are not all alike
+# (the printed range and counts): some runs stay near the no-memory loss, some learn part of the
+# task (the lower heat maps' cells well below 1), and a few end well above the no-memory loss, worse
+# than answering a constant. (Section 7 shows explosion, on text with plain SGD.)
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient back
 # almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose some
@@ -1625,8 +1625,8 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 #
 # - An L2 penalty multiplies the weights by $1 - 2\eta\lambda$ per SGD step: $\sigma_{\max}(W_{hh})$
 #   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It guards against explosion and deepens
-#   vanishing. L1 subtracts a constant $\eta\lambda$ and pushes many weights to (almost) zero. Under Adam, use
-#   decoupled decay (AdamW) to get that shrinking.
+#   vanishing. L1 subtracts a constant $\eta\lambda$ and pushes many weights to (almost) zero. Under
+#   Adam, use decoupled decay (AdamW) to get that shrinking.
 # - A skip of $s$ steps cuts the Jacobians between $h_T$ and $h_k$ to about $(T-k)/s$;
 #   attention cuts them to none: every state reaches the output in one step.
 # - Adam's first step moves every weight that has a gradient by about the learning rate,

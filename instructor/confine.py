@@ -380,6 +380,24 @@ def make_scratch(parent: str | None = None) -> str:
     return _private_folder(_scratch_owner(), parent)
 
 
+def seed_font_cache(scratch: str) -> None:
+    """Give student code in `scratch` (its MPLCONFIGDIR) this process's matplotlib font list, so
+    that a fresh kernel does not rebuild it (0.15-0.3 s each). It lists font files only; where
+    there is none to copy, matplotlib builds its own as before."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    name = f"fontlist-v{font_manager.FontManager.__version__}.json"
+    source = os.path.join(matplotlib.get_cachedir(), name)
+    if not os.path.isfile(source):
+        return
+    target = os.path.join(scratch, name)
+    shutil.copyfile(source, target)
+    owner = _scratch_owner()
+    if owner is not None:
+        os.chown(target, *owner)
+
+
 def remove_scratch(path: str) -> None:
     """Delete a scratch folder and whatever student code left in it."""
     shutil.rmtree(path, ignore_errors=True)

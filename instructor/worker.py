@@ -39,6 +39,7 @@ def worker_setup(
         os.dup2(fd, 1)
         os.dup2(fd, 2)
     warnings.filterwarnings("ignore", module="sqlalchemy")
+    import matplotlib.font_manager  # noqa: F401  (its font list, copied to every kernel)
     import nbgrader.apps  # noqa: F401
     import torch
 

@@ -459,3 +459,26 @@ def test_a_python_environment_under_tmp_stays_visible_beneath_the_fresh_tmp(tmp_
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
+    """A fresh kernel reads the grader's matplotlib font list instead of rebuilding it."""
+    import subprocess
+    import sys
+
+    scratch = confine.make_scratch()
+    try:
+        confine.seed_font_cache(scratch)
+        seeded = [n for n in os.listdir(scratch) if n.startswith("fontlist-")]
+        assert seeded, "no font list was copied into the scratch folder"
+        path = os.path.join(scratch, seeded[0])
+        before = os.stat(path).st_mtime_ns
+        probe = "import matplotlib.font_manager as f; print(len(f.fontManager.ttflist))"
+        command = [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--",
+                   sys.executable, "-c", probe]  # fmt: skip
+        out = subprocess.run(command, env=confine.clean_environment(scratch), capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+        assert out.returncode == 0 and int(out.stdout) > 0, out.stderr[-2000:]
+        assert os.stat(path).st_mtime_ns == before, "matplotlib rebuilt the font list"
+    finally:
+        confine.remove_scratch(scratch)

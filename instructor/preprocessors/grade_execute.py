@@ -78,6 +78,7 @@ class GradeExecute(Execute):
         km = super().create_kernel_manager()
         km.scratch = confine.make_scratch()
         self._scratches.append(km.scratch)
+        confine.seed_font_cache(km.scratch)
         km.transport, km.ip = "ipc", os.path.join(km.scratch, "kernel")
         return km
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import pickle
 import statistics
 import sys
 import tempfile
@@ -102,10 +103,11 @@ def _echo(job, limit=None) -> Result:
     return Result(job.assignment, job.student, autograded={"nb.ipynb": b"x" * 250_000})
 
 
-def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
+def engine_overhead(root: Path, workers: int, count: int = 64) -> tuple[float, float]:
     """Milliseconds between two results when tasks cost nothing but their scheduling and their
-    transfers, on the same kind of cluster, with as many in flight as there are workers: the
-    most submissions per second the coordinator can take, whatever the cluster's size."""
+    transfers, on the same kind of cluster, with as many in flight as there are workers (the
+    most submissions per second the coordinator can take, whatever the cluster's size), and the
+    megabytes one task moves (its job, pickled, and the result's bytes)."""
     subs = find_submissions(root)
     config, snapshot = (root / "nbgrader_config.py").read_text(), gradebook.snapshot(root)
     jobs = [make_job(subs[i % len(subs)], config, snapshot) for i in range(count)]
@@ -115,7 +117,10 @@ def engine_overhead(root: Path, workers: int, count: int = 64) -> float:
             iter(jobs), count, lambda r, o: seen.append(time.perf_counter()), workers=workers
         )
     # the first result waits for the cluster to start: time the steady state after it
-    return (seen[-1] - seen[0]) / (count - 1) * 1000
+    moved = statistics.mean(len(pickle.dumps(job)) for job in jobs) + len(
+        _echo(jobs[0]).autograded["nb.ipynb"]
+    )
+    return (seen[-1] - seen[0]) / (count - 1) * 1000, moved / 1e6
 
 
 def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
@@ -147,7 +152,7 @@ def main() -> int:
         records: list[float] = []
         serial, graded = timed_autograde(root, 1, records)
         parallel, _ = timed_autograde(root, args.workers, records)
-        overhead_ms = engine_overhead(root, args.workers)
+        overhead_ms, megabytes = engine_overhead(root, args.workers)
     scores = {r.student: r.score for r in graded}
     print(
         f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
@@ -182,7 +187,7 @@ def main() -> int:
     per_job = jobs / len(graded)
     busy = per_job * 1000 / (overhead_ms + write_ms)
     print(
-        f"engine overhead per submission (scheduling and transfer of ~0.6 MB, results "
+        f"engine overhead per submission (scheduling and transfer of {megabytes:.2f} MB, results "
         f"taken one after another): {overhead_ms:.1f} ms; the coordinator's gradebook write "
         f"per result: median {write_ms:.0f} ms. At {per_job:.1f} s of grading per "
         f"submission, one coordinator keeps about {busy:,.0f} workers busy"

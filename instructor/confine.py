@@ -56,6 +56,8 @@ FILE_SIZE_LIMIT = 256 * 2**20
 PROCESS_LIMIT = 4096
 KERNEL_MEMORY = 8 * 2**30
 SCRATCH_PREFIX = "rnn-course-sandbox-"
+# The variables torch and the BLAS libraries read for their thread counts.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # What a confined process sees of the system besides the Python environment.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -432,11 +434,14 @@ KEPT_ENVIRONMENT = (
     "LC_CTYPE",
     "TZ",
     "PYTHONPATH",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
+    *THREAD_VARIABLES,
     "NBGRADER_EXECUTION",
 )
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The variables that cap torch's and BLAS's threads at `threads`."""
+    return {name: str(threads) for name in THREAD_VARIABLES}
 
 
 def clean_environment(scratch: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from instructor import confine
 from instructor.job import Job, Result, failure, grade
 from instructor.problems import Kind, Problem
 
@@ -72,12 +73,7 @@ def _cluster(workers: int, tmpdir: str | None):
 
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {"TMPDIR": tmpdir} if tmpdir else {}
-    env.update(
-        {
-            name: str(threads)
-            for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-        }
-    )
+    env.update(confine.thread_environment(threads))
     return LocalCluster(
         n_workers=workers,
         threads_per_worker=1,

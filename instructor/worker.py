@@ -6,15 +6,7 @@ import os
 import warnings
 from pathlib import Path
 
-# The variables torch and the BLAS libraries read for their thread counts.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def limit_thread_env(threads: int) -> None:
-    """Cap the threads torch and BLAS may use in this process's future children (and in this
-    process, if they are not imported yet)."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
+from instructor import confine
 
 
 def worker_setup(
@@ -24,11 +16,9 @@ def worker_setup(
     (the cores divided among the workers), keep its temporary files in the run's folder, send
     nbgrader's chatter to the file `chatter`, import the heavy modules, and make itself
     undumpable (student code cannot read its memory)."""
-    from instructor import confine
-
     if die_with_parent:
         confine.die_with_parent()
-    limit_thread_env(threads)
+    os.environ.update(confine.thread_environment(threads))  # this process's kernels too
     if tmpdir:
         import tempfile
 

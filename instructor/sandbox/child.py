@@ -23,7 +23,6 @@ from typing import Any
 from instructor import codec, confine
 from instructor.sandbox.mirror import apply_state, state_of
 from instructor.sandbox.protocol import Callback, Message, expect, recv, send
-from instructor.worker import limit_thread_env
 
 
 class _IPythonStub:
@@ -133,7 +132,7 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Messag
 def serve(sock: socket.socket) -> None:
     """The child's whole life: configure, confine, run the cells, answer calls until EOF."""
     config = codec.decode(expect(sock, Message.CONFIG))
-    limit_thread_env(1)
+    os.environ.update(confine.thread_environment(1))
     if config.get("torch"):
         import torch
 

@@ -73,8 +73,7 @@ def child_environment() -> dict[str, str]:
     env = confine.clean_environment(tempfile.gettempdir())
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(instructor.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[name] = "1"
+    env.update(confine.thread_environment(1))
     return env
 
 

@@ -87,34 +87,29 @@ def sgd_step(model, inputs, targets, loss_fn, optimizer):
 """
 
 
-@pytest.fixture()
-def sandbox():
+def _sandbox_of(cells: str, call_seconds: float, allow_torch: bool):
+    """A sandbox holding `cells` as the student's, in its own scratch folder, then cleaned up."""
     scratch = confine.make_scratch()
     box = Sandbox(
         "import numpy as np",
-        [("student", STUDENT)],
-        Limits(setup_seconds=10, call_seconds=2),
+        [("student", cells)],
+        Limits(setup_seconds=10, call_seconds=call_seconds),
         scratch,
-        allow_torch=False,
+        allow_torch=allow_torch,
     )
     yield box
     box.close()
     confine.remove_scratch(scratch)
+
+
+@pytest.fixture()
+def sandbox():
+    yield from _sandbox_of(STUDENT, 2, allow_torch=False)
 
 
 @pytest.fixture()
 def torch_sandbox():
-    scratch = confine.make_scratch()
-    box = Sandbox(
-        "import numpy as np",
-        [("student", STUDENT)],
-        Limits(setup_seconds=10, call_seconds=20),
-        scratch,
-        allow_torch=True,
-    )
-    yield box
-    box.close()
-    confine.remove_scratch(scratch)
+    yield from _sandbox_of(STUDENT, 20, allow_torch=True)
 
 
 def test_codec_round_trips_plain_data_and_refuses_objects():
@@ -336,17 +331,7 @@ GRADER_SECRET = "hidden-test-" + "marker-4d1f"
 
 @pytest.fixture()
 def snooper():
-    scratch = confine.make_scratch()
-    box = Sandbox(
-        "import numpy as np",
-        [("student", SNOOP)],
-        Limits(setup_seconds=10, call_seconds=20),
-        scratch,
-        allow_torch=False,
-    )
-    yield box
-    box.close()
-    confine.remove_scratch(scratch)
+    yield from _sandbox_of(SNOOP, 20, allow_torch=False)
 
 
 needs_a_view = pytest.mark.skipif(

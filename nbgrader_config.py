@@ -45,6 +45,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from instructor.preprocessors import (  # noqa: E402
+    DiagnoseMistakes,
     GradeExecute,
     HideHiddenTests,
     RebuildCells,
@@ -52,18 +53,29 @@ from instructor.preprocessors import (  # noqa: E402
 )
 
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, RebuildCells, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    ClearOutput,
+    RebuildCells,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    GradeExecute, TrustedGrading, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    GradeExecute,
+    TrustedGrading,
+    DiagnoseMistakes,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
 ]
 # The problems the grader records travel in the autograded notebook's metadata.
-c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"),
-                                                         ("rnn_course",)}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("rnn_course",)}
 # Feedback shows results, never the hidden tests themselves (nbgrader issue 1363).
 c.GenerateFeedback.preprocessors = [
-    HideHiddenTests, "nbgrader.preprocessors.GetGrades",
+    HideHiddenTests,
+    "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.TrustedGrading.call_timeout = 30

@@ -36,8 +36,10 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=6, help="values per slider")
     args = parser.parse_args()
     ok = True
-    print(f"{'notebook / explorer':<32} {'redraws':>8} {'median (ms)':>12} {'p90 (ms)':>9} "
-          f"{'max (ms)':>9}  budget {BUDGET_S * 1000:.0f} ms")
+    print(
+        f"{'notebook / explorer':<32} {'redraws':>8} {'median (ms)':>12} {'p90 (ms)':>9} "
+        f"{'max (ms)':>9}  budget {BUDGET_S * 1000:.0f} ms"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for assignment in course_tools.assignments():
             path = course_tools.notebook_path(course_tools.ROOT / "solutions", assignment)
@@ -49,8 +51,10 @@ def main() -> int:
                 p90 = times[int(0.9 * (len(times) - 1))]
                 verdict = "ok" if median <= BUDGET_S else "OVER"
                 ok &= median <= BUDGET_S and not found["errors"]
-                print(f"{assignment + ' / ' + name:<32} {len(times):8d} {1000 * median:12.0f} "
-                      f"{1000 * p90:9.0f} {1000 * times[-1]:9.0f}  {verdict}")
+                print(
+                    f"{assignment + ' / ' + name:<32} {len(times):8d} {1000 * median:12.0f} "
+                    f"{1000 * p90:9.0f} {1000 * times[-1]:9.0f}  {verdict}"
+                )
                 for error in found["errors"]:
                     print(f"    error: {error}")
     return 0 if ok else 1

@@ -56,8 +56,12 @@ def time_autograde(root: Path, assignment: str, student: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("-a", "--assignment", action="append",
-                        help="time only this notebook (repeatable; default: all)")
+    parser.add_argument(
+        "-a",
+        "--assignment",
+        action="append",
+        help="time only this notebook (repeatable; default: all)",
+    )
     args = parser.parse_args()
     os.environ.pop("MPLBACKEND", None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,24 +73,38 @@ def main() -> int:
             path = course_tools.notebook_path(root / "solutions", assignment)
             runs = [time_execution(path, Path(tmp)) for _ in range(args.repeat)]
             grade = [time_autograde(root, assignment, f"bench{i}") for i in range(args.repeat)]
-            rows.append((assignment, statistics.median(r[0] for r in runs),
-                         statistics.median(grade), statistics.median(r[1] for r in runs)))
+            rows.append(
+                (
+                    assignment,
+                    statistics.median(r[0] for r in runs),
+                    statistics.median(grade),
+                    statistics.median(r[1] for r in runs),
+                )
+            )
             loads.append(os.getloadavg()[0])
     cores = os.cpu_count()
-    print(f"\nmedian of {args.repeat} runs, {cores} CPU cores, fresh kernel each run; load "
-          f"average {min(loads):.1f} to {max(loads):.1f}\n")
-    print(f"{'notebook':<16} {'execute (s)':>12} {'kernel CPU (s)':>15} {'autograde (s)':>14} "
-          f"{'overhead':>9}  budget")
+    print(
+        f"\nmedian of {args.repeat} runs, {cores} CPU cores, fresh kernel each run; load "
+        f"average {min(loads):.1f} to {max(loads):.1f}\n"
+    )
+    print(
+        f"{'notebook':<16} {'execute (s)':>12} {'kernel CPU (s)':>15} {'autograde (s)':>14} "
+        f"{'overhead':>9}  budget"
+    )
     for assignment, run, grade, cpu in rows:
         verdict = "ok" if run <= BUDGET_NOTEBOOK_S else f"OVER {BUDGET_NOTEBOOK_S:.0f} s"
-        print(f"{assignment:<16} {run:12.1f} {cpu:15.1f} {grade:14.1f} {grade / run - 1:+9.0%}  "
-              f"{verdict}")
+        print(
+            f"{assignment:<16} {run:12.1f} {cpu:15.1f} {grade:14.1f} {grade / run - 1:+9.0%}  "
+            f"{verdict}"
+        )
     total = sum(r[1] for r in rows)
     overhead = sum(r[2] for r in rows) / total - 1
-    print(f"{'series':<16} {total:12.1f} {sum(r[3] for r in rows):15.1f} "
-          f"{sum(r[2] for r in rows):14.1f} {overhead:+9.0%}  "
-          f"{'ok' if total <= BUDGET_SERIES_S else 'OVER'} (series <= {BUDGET_SERIES_S:.0f} s, "
-          f"grading overhead <= {BUDGET_GRADING_OVERHEAD:.0%})")
+    print(
+        f"{'series':<16} {total:12.1f} {sum(r[3] for r in rows):15.1f} "
+        f"{sum(r[2] for r in rows):14.1f} {overhead:+9.0%}  "
+        f"{'ok' if total <= BUDGET_SERIES_S else 'OVER'} (series <= {BUDGET_SERIES_S:.0f} s, "
+        f"grading overhead <= {BUDGET_GRADING_OVERHEAD:.0%})"
+    )
     ok = all(r[1] <= BUDGET_NOTEBOOK_S for r in rows) and total <= BUDGET_SERIES_S
     return 0 if ok else 1
 

@@ -12,11 +12,17 @@ hint, for example:
 
 The expected values always come from an independent oracle in the notebook (torch.autograd,
 torch.nn): nothing here computes an exercise's answer.
+
+In a notebook a failure shows that message alone, without the frames of this module
+(`CheckFailure._render_traceback_`, which IPython uses instead of a traceback); when the
+student's own code raised, one more line says where. `str(failure)` is the message itself,
+which is what the grader reads.
 """
 
 from __future__ import annotations
 
 import itertools
+import traceback
 import types
 import warnings
 from collections.abc import Callable
@@ -31,6 +37,31 @@ from helpers._validate import positive_int
 class CheckFailure(AssertionError):
     """A visible or hidden check failed; the message says what, where, and what to try."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this failure instead of a traceback (IPython 7.34 and 8+):
+        the message, and the line of the student's own code that raised, if one did."""
+        lines = str(self).split("\n")
+        lines[0] = f"\x1b[0;31m{type(self).__name__}\x1b[0m: {lines[0]}"
+        where = _student_line(self.__context__)
+        return lines + ([f"  raised at: {where}"] if where else [])
+
+
+def _student_line(error: BaseException | None) -> str:
+    """Where a student's function raised `error`: "line N of f: <code>" for the innermost frame
+    in notebook code (a cell), or "" when there is none (or the exercise is still a stub)."""
+    if error is None or isinstance(error, CheckFailure | NotImplementedError):
+        return ""
+    cells = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith("<ipython-input-") or "/ipykernel_" in frame.filename
+    ]
+    if not cells:
+        return ""
+    frame = cells[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"line {frame.lineno} of {frame.name} (in its cell){code}"
+
 
 def preview(values: Any, max_items: int = 3) -> str:
     """A short, readable rendering of an array's first few entries (or of any other value)."""
@@ -41,19 +72,25 @@ def preview(values: Any, max_items: int = 3) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def fail(exercise: str, problem: str, *, inputs: str, returned: str, expected: str,
-         hint: str) -> None:
-    """Raise a CheckFailure with the course's five-part message."""
+def fail(
+    exercise: str, problem: str, *, inputs: str, returned: str, expected: str, hint: str
+) -> None:
+    """Raise a CheckFailure with the course's five-part message.
+
+    Raised `from None`: a failure reported while handling the student's exception does not
+    chain that exception's traceback through this module (it stays in `__context__`)."""
     raise CheckFailure(
         f"{exercise}: {problem}\n"
         f"  input:    {inputs}\n"
         f"  returned: {returned}\n"
         f"  expected: {expected}\n"
-        f"  hint:     {hint}")
+        f"  hint:     {hint}"
+    ) from None
 
 
-def call(exercise: str, fn: Callable[..., Any], *args: Any, inputs: str,
-         **kwargs: Any) -> tuple[Any, list[warnings.WarningMessage]]:
+def call(
+    exercise: str, fn: Callable[..., Any], *args: Any, inputs: str, **kwargs: Any
+) -> tuple[Any, list[warnings.WarningMessage]]:
     """Call a student's function; return (result, warnings it raised).
 
     Warnings are recorded, not printed (nbgrader zeroes a test cell that writes to stderr).
@@ -65,22 +102,40 @@ def call(exercise: str, fn: Callable[..., Any], *args: Any, inputs: str,
             warnings.simplefilter("always")
             result = fn(*args, **kwargs)
     except NotImplementedError:
-        fail(exercise, "not implemented yet.", inputs=inputs, returned="NotImplementedError",
-             expected="your implementation",
-             hint="replace `raise NotImplementedError()` with your code, then run the cell that "
-                  "defines the function before this check.")
+        fail(
+            exercise,
+            "not implemented yet.",
+            inputs=inputs,
+            returned="NotImplementedError",
+            expected="your implementation",
+            hint="replace `raise NotImplementedError()` with your code, then run the cell that "
+            "defines the function before this check.",
+        )
     except CheckFailure:
         raise
     except Exception as error:  # a student's bug: report it as a failed check with its input
-        fail(exercise, f"raised {type(error).__name__}.", inputs=inputs,
-             returned=f"{type(error).__name__}: {error}", expected="a result, not an exception",
-             hint="read the error above; check the shapes of your intermediate arrays "
-                  "(the docstring lists them).")
+        fail(
+            exercise,
+            f"raised {type(error).__name__}.",
+            inputs=inputs,
+            returned=f"{type(error).__name__}: {error}",
+            expected="a result, not an exception",
+            hint="read the error above; check the shapes of your intermediate arrays "
+            "(the docstring lists them).",
+        )
     return result, list(caught)
 
 
-def expect_raises(exercise: str, error: type[Exception], fn: Callable[..., Any], *args: Any,
-                  inputs: str, problem: str, expected: str, hint: str) -> None:
+def expect_raises(
+    exercise: str,
+    error: type[Exception],
+    fn: Callable[..., Any],
+    *args: Any,
+    inputs: str,
+    problem: str,
+    expected: str,
+    hint: str,
+) -> None:
     """Fail unless fn(*args) raises `error` (a bad input the exercise must refuse).
 
     Any other exception, and NotImplementedError, fails as it does in `call`.
@@ -94,29 +149,51 @@ def expect_raises(exercise: str, error: type[Exception], fn: Callable[..., Any],
     fail(exercise, problem, inputs=inputs, returned=preview(got), expected=expected, hint=hint)
 
 
-def as_array(exercise: str, name: str, returned: Any, shape: tuple[int, ...], *,
-             inputs: str, hint: str = "") -> np.ndarray:
+def as_array(
+    exercise: str, name: str, returned: Any, shape: tuple[int, ...], *, inputs: str, hint: str = ""
+) -> np.ndarray:
     """Check `returned` is a finite float numpy array of `shape`; return it as np.ndarray."""
     if shape == () and isinstance(returned, float | np.floating):
         returned = np.asarray(returned, dtype=np.float64)
     if not isinstance(returned, np.ndarray):
-        fail(exercise, f"{name} should be a numpy array.", inputs=inputs,
-             returned=f"{type(returned).__name__}", expected=f"np.ndarray of shape {shape}",
-             hint=hint or "return numpy arrays (np.float64), not lists, tensors or scalars.")
+        fail(
+            exercise,
+            f"{name} should be a numpy array.",
+            inputs=inputs,
+            returned=f"{type(returned).__name__}",
+            expected=f"np.ndarray of shape {shape}",
+            hint=hint or "return numpy arrays (np.float64), not lists, tensors or scalars.",
+        )
     if returned.shape != tuple(shape):
-        fail(exercise, f"{name} has the wrong shape.", inputs=inputs,
-             returned=f"shape {returned.shape}", expected=f"shape {tuple(shape)}",
-             hint=hint or "compare with the shapes in the docstring; a transposed matrix or a "
-                          "missing/extra time step changes the shape.")
+        fail(
+            exercise,
+            f"{name} has the wrong shape.",
+            inputs=inputs,
+            returned=f"shape {returned.shape}",
+            expected=f"shape {tuple(shape)}",
+            hint=hint
+            or "compare with the shapes in the docstring; a transposed matrix or a "
+            "missing/extra time step changes the shape.",
+        )
     if not np.issubdtype(returned.dtype, np.floating):
-        fail(exercise, f"{name} should hold floats.", inputs=inputs,
-             returned=f"dtype {returned.dtype}", expected="dtype float64",
-             hint="integer arrays lose the fractional part; build results with float arrays.")
+        fail(
+            exercise,
+            f"{name} should hold floats.",
+            inputs=inputs,
+            returned=f"dtype {returned.dtype}",
+            expected="dtype float64",
+            hint="integer arrays lose the fractional part; build results with float arrays.",
+        )
     if not np.all(np.isfinite(returned)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(returned))[0])
-        fail(exercise, f"{name} contains inf or NaN.", inputs=inputs,
-             returned=f"{name}{list(bad)} = {returned[bad]}", expected="finite values",
-             hint=hint or "look for an overflow or a division by zero.")
+        fail(
+            exercise,
+            f"{name} contains inf or NaN.",
+            inputs=inputs,
+            returned=f"{name}{list(bad)} = {returned[bad]}",
+            expected="finite values",
+            hint=hint or "look for an overflow or a division by zero.",
+        )
     return returned
 
 
@@ -132,8 +209,17 @@ def close(returned: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) 
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
 
 
-def expect_close(exercise: str, name: str, returned: Any, expected: np.ndarray, *, inputs: str,
-                 hint: str, rtol: float = 1e-6, atol: float = 1e-9) -> np.ndarray:
+def expect_close(
+    exercise: str,
+    name: str,
+    returned: Any,
+    expected: np.ndarray,
+    *,
+    inputs: str,
+    hint: str,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> np.ndarray:
     """Check `returned` matches `expected` (shape, finiteness, values); return it as an array.
 
     On failure the message shows the row holding the worst entry, returned against expected.
@@ -150,16 +236,28 @@ def expect_close(exercise: str, name: str, returned: Any, expected: np.ndarray, 
         start = max(0, min(int(worst[-1]) - 1, expected.shape[-1] - 3))
         window = (*worst[:-1], slice(start, start + 3))
         where = f"{name}[{''.join(f'{i}, ' for i in worst[:-1])}{start}:{start + 3}]"
-    fail(exercise, f"{name} is wrong.", inputs=inputs,
-         returned=f"{where} = {preview(np.asarray(got[window]))}",
-         expected=f"{where} = {preview(np.asarray(expected[window]))}   (max relative error "
-                  f"{max_relative_error(got, expected):.1e})",
-         hint=hint)
+    fail(
+        exercise,
+        f"{name} is wrong.",
+        inputs=inputs,
+        returned=f"{where} = {preview(np.asarray(got[window]))}",
+        expected=f"{where} = {preview(np.asarray(expected[window]))}   (max relative error "
+        f"{max_relative_error(got, expected):.1e})",
+        hint=hint,
+    )
     return got  # not reached
 
 
-def expect(exercise: str, condition: bool, problem: str, *, inputs: str, returned: str,
-           expected: str, hint: str) -> None:
+def expect(
+    exercise: str,
+    condition: bool,
+    problem: str,
+    *,
+    inputs: str,
+    returned: str,
+    expected: str,
+    hint: str,
+) -> None:
     """Fail with the five-part message unless `condition` holds."""
     if not condition:
         fail(exercise, problem, inputs=inputs, returned=returned, expected=expected, hint=hint)
@@ -168,16 +266,31 @@ def expect(exercise: str, condition: bool, problem: str, *, inputs: str, returne
 def as_number(exercise: str, name: str, returned: Any, *, inputs: str, hint: str) -> float:
     """Check `returned` is one real, finite number (a Python or numpy float or int, or a 0-d
     float array); return it as a float."""
-    ok = isinstance(returned, int | float | np.integer | np.floating | np.ndarray) \
-        and not isinstance(returned, bool | np.bool_) and np.ndim(returned) == 0 \
+    ok = (
+        isinstance(returned, int | float | np.integer | np.floating | np.ndarray)
+        and not isinstance(returned, bool | np.bool_)
+        and np.ndim(returned) == 0
         and np.isrealobj(returned)
-    expect(exercise, ok, f"{name} should be one real number.", inputs=inputs,
-           returned=f"{type(returned).__name__}: {preview(returned)}", expected="a float",
-           hint=hint)
+    )
+    expect(
+        exercise,
+        ok,
+        f"{name} should be one real number.",
+        inputs=inputs,
+        returned=f"{type(returned).__name__}: {preview(returned)}",
+        expected="a float",
+        hint=hint,
+    )
     value = float(returned)
-    expect(exercise, bool(np.isfinite(value)), f"{name} is inf or NaN.", inputs=inputs,
-           returned=repr(value), expected="a finite number",
-           hint="look for an overflow or a division by zero.")
+    expect(
+        exercise,
+        bool(np.isfinite(value)),
+        f"{name} is inf or NaN.",
+        inputs=inputs,
+        returned=repr(value),
+        expected="a finite number",
+        hint="look for an overflow or a division by zero.",
+    )
     return value
 
 
@@ -190,18 +303,33 @@ def expect_unchanged(exercise: str, name: str, before: Any, after: Any, *, input
     many = isinstance(before, list)
     befores, afters = (before, after) if many else ([before], [after])
     for i, (old, new) in enumerate(itertools.zip_longest(befores, afters)):
-        if old is None or new is None or np.shape(old) != np.shape(new) \
-                or not np.array_equal(old, new, equal_nan=True):
+        if (
+            old is None
+            or new is None
+            or np.shape(old) != np.shape(new)
+            or not np.array_equal(old, new, equal_nan=True)
+        ):
             where = f"{name}[{i}]" if many else name
-            fail(exercise, f"changed its input {name} in place.", inputs=inputs,
-                 returned=f"{where} after the call: {preview(np.asarray(new))}",
-                 expected=f"{where} unchanged: {preview(np.asarray(old))}",
-                 hint="work on a copy (x * c or np.array(x, dtype=float) makes a new array); "
-                      "never assign into an argument (x[...] = ..., x *= ...).")
+            fail(
+                exercise,
+                f"changed its input {name} in place.",
+                inputs=inputs,
+                returned=f"{where} after the call: {preview(np.asarray(new))}",
+                expected=f"{where} unchanged: {preview(np.asarray(old))}",
+                hint="work on a copy (x * c or np.array(x, dtype=float) makes a new array); "
+                "never assign into an argument (x[...] = ..., x *= ...).",
+            )
 
 
-def expect_elementwise(exercise: str, fn: Callable[..., Any], x: Any, expected: Any, *args: Any,
-                       hint: str, warning_hint: str) -> None:
+def expect_elementwise(
+    exercise: str,
+    fn: Callable[..., Any],
+    x: Any,
+    expected: Any,
+    *args: Any,
+    hint: str,
+    warning_hint: str,
+) -> None:
     """Check an elementwise function: fn(x, *args) must equal `expected` (same shape, relative
     error <= 1e-9), raise no warning (an overflow in exp, say) and leave x unchanged."""
     x = np.array(x, dtype=np.float64)
@@ -210,11 +338,26 @@ def expect_elementwise(exercise: str, fn: Callable[..., Any], x: Any, expected: 
     inputs = f"x of shape {x.shape}: {preview(x, 4)}{extra}"
     got, caught = call(exercise, fn, x, *args, inputs=inputs)
     warned = [f"{w.category.__name__}: {w.message}" for w in caught]
-    expect(exercise, not warned, "raised a warning.", inputs=inputs,
-           returned=warned[0] if warned else "", expected="no warning", hint=warning_hint)
+    expect(
+        exercise,
+        not warned,
+        "raised a warning.",
+        inputs=inputs,
+        returned=warned[0] if warned else "",
+        expected="no warning",
+        hint=warning_hint,
+    )
     expect_unchanged(exercise, "x", before, x, inputs=inputs)
-    expect_close(exercise, f"{exercise}(x{extra})", got, expected, inputs=inputs, rtol=1e-9,
-                 atol=1e-300, hint=hint)
+    expect_close(
+        exercise,
+        f"{exercise}(x{extra})",
+        got,
+        expected,
+        inputs=inputs,
+        rtol=1e-9,
+        atol=1e-300,
+        hint=hint,
+    )
 
 
 def first_bad_step(num_steps: int, agrees: Callable[[int], bool]) -> int | None:
@@ -243,25 +386,38 @@ def referenced_names(fn: Callable[..., Any]) -> set[str]:
         codes.extend(c for c in code.co_consts if hasattr(c, "co_names"))
     glob = getattr(fn, "__globals__", {})
     values = [glob[name] for name in names if name in glob]
-    values += [cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ())
-               if cell.cell_contents is not None]
+    values += [
+        cell.cell_contents
+        for cell in (getattr(fn, "__closure__", None) or ())
+        if cell.cell_contents is not None
+    ]
     for value in values:
-        module = getattr(value, "__name__", None) if isinstance(value, types.ModuleType) \
+        module = (
+            getattr(value, "__name__", None)
+            if isinstance(value, types.ModuleType)
             else getattr(value, "__module__", None)
+        )
         if isinstance(module, str):
             names.add(module.split(".")[0])
     return names
 
 
-def expect_from_scratch(exercise: str, fn: Callable[..., Any],
-                        forbidden: tuple[str, ...] = ("torch",)) -> None:
+def expect_from_scratch(
+    exercise: str, fn: Callable[..., Any], forbidden: tuple[str, ...] = ("torch",)
+) -> None:
     """Fail when a from-scratch exercise calls torch (or another forbidden name) instead of
     computing its result with numpy."""
     used = sorted(referenced_names(fn) & set(forbidden))
-    expect(exercise, not used, "must be written with numpy alone.", inputs="the function's code",
-           returned=f"it uses {', '.join(used)}", expected="numpy operations only",
-           hint="the point is to derive and write the computation yourself; PyTorch is the "
-                "checker's oracle, not part of the answer.")
+    expect(
+        exercise,
+        not used,
+        "must be written with numpy alone.",
+        inputs="the function's code",
+        returned=f"it uses {', '.join(used)}",
+        expected="numpy operations only",
+        hint="the point is to derive and write the computation yourself; PyTorch is the "
+        "checker's oracle, not part of the answer.",
+    )
 
 
 def passed(exercise: str, what: str = "all visible checks") -> None:
@@ -296,17 +452,31 @@ class RNNCase:
 
     def describe(self) -> str:
         """How to rebuild this case: shown in every failure message."""
-        return (f"T={self.T}, B={self.B}, D={self.D}, H={self.H}, seed {self.seed} "
-                f"(see helpers.checks.small_rnn_case)")
+        return (
+            f"T={self.T}, B={self.B}, D={self.D}, H={self.H}, seed {self.seed} "
+            f"(see helpers.checks.small_rnn_case)"
+        )
 
     def prefix(self, t: int) -> RNNCase:
         """The same case cut to its first t time steps."""
-        return RNNCase(t, self.B, self.D, self.H, self.seed, self.xs[:t], self.h0, self.W_xh,
-                       self.W_hh, self.b_h, self.dhs[:t])
+        return RNNCase(
+            t,
+            self.B,
+            self.D,
+            self.H,
+            self.seed,
+            self.xs[:t],
+            self.h0,
+            self.W_xh,
+            self.W_hh,
+            self.b_h,
+            self.dhs[:t],
+        )
 
 
-def small_rnn_case(T: int = 3, B: int = 2, D: int = 4, H: int = 5, seed: int = 0,
-                   scale: float = 0.5) -> RNNCase:
+def small_rnn_case(
+    T: int = 3, B: int = 2, D: int = 4, H: int = 5, seed: int = 0, scale: float = 0.5
+) -> RNNCase:
     """A reproducible RNN problem: entries are Gaussian with standard deviation `scale`.
 
     H and D differ by default so that a transposed weight matrix fails loudly on shapes too.

@@ -49,14 +49,17 @@ def strict() -> bool:
 def _as_bool(name: str, value: object) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    raise ValueError(f"{name} must be True or False (a comparison's result), got {value!r} of "
-                     f"type {type(value).__name__}; for an array use .all() or .any()")
+    raise ValueError(
+        f"{name} must be True or False (a comparison's result), got {value!r} of "
+        f"type {type(value).__name__}; for an array use .all() or .any()"
+    )
 
 
 def _text(name: str, value: object, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise ValueError(f"{name} must be a {'' if allow_empty else 'non-empty '}string, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name} must be a {'' if allow_empty else 'non-empty '}string, got {value!r}"
+        )
     return value.strip()
 
 
@@ -67,10 +70,12 @@ class _FailedClaimBox:
         self.statement, self.evidence = statement, evidence
 
     def __repr__(self) -> str:
-        return (f"⚠ The text claims: {self.statement}\n"
-                f"  In this run it did not hold ({self.evidence or 'no evidence given'}).\n"
-                "  Look at the numbers and the plot above: your run differs from the one the text "
-                "describes (a changed seed, size or setting, or an exercise answer to recheck).")
+        return (
+            f"⚠ The text claims: {self.statement}\n"
+            f"  In this run it did not hold ({self.evidence or 'no evidence given'}).\n"
+            "  Look at the numbers and the plot above: your run differs from the one the text "
+            "describes (a changed seed, size or setting, or an exercise answer to recheck)."
+        )
 
     def _repr_html_(self) -> str:
         statement, evidence = html.escape(self.statement), html.escape(self.evidence or "")
@@ -82,7 +87,8 @@ class _FailedClaimBox:
             f"This run measured: {evidence or 'no evidence given'}<br>"
             "Look at the numbers and the plot above: your run differs from the one the text "
             "describes (a changed seed, size or setting, or an exercise answer to recheck)."
-            "</div>")
+            "</div>"
+        )
 
 
 def _warn(statement: str, evidence: str) -> None:
@@ -117,8 +123,10 @@ def claim(statement: str, holds: bool, evidence: str = "") -> bool:
         print(f"✔ {statement}" + (f"  ({evidence})" if evidence else ""))
         return True
     if strict():
-        raise ClaimFailed(f"the text claims: {statement}\n"
-                          f"but in this run it did not hold: {evidence or 'no evidence given'}")
+        raise ClaimFailed(
+            f"the text claims: {statement}\n"
+            f"but in this run it did not hold: {evidence or 'no evidence given'}"
+        )
     _warn(statement, evidence)
     return False
 
@@ -136,8 +144,10 @@ def claim_seeds(statement: str, outcomes: Sequence[bool], spread: str = "") -> b
         raise ValueError(f"outcomes must be a sequence of bools, one per seed, got {outcomes!r}")
     flags = [_as_bool(f"outcomes[{i}]", value) for i, value in enumerate(outcomes)]
     if len(flags) < MIN_SEEDS:
-        raise ValueError(f"a claim about random runs needs at least {MIN_SEEDS} seeds, got "
-                         f"{len(flags)}: train more seeds (helpers.ensembles trains them together)")
+        raise ValueError(
+            f"a claim about random runs needs at least {MIN_SEEDS} seeds, got "
+            f"{len(flags)}: train more seeds (helpers.ensembles trains them together)"
+        )
     spread = _text("spread", spread, allow_empty=True)
     evidence = f"{sum(flags)}/{len(flags)} seeds" + (f"; {spread}" if spread else "")
     return claim(statement, all(flags), evidence)
@@ -151,11 +161,12 @@ def spread(values: Sequence[float] | np.ndarray, fmt: str = ".3g", label: str = 
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     prefix = f"{label} " if label else ""
-    if values.size == 0:           # an empty group of seeds (none failed, say)
+    if values.size == 0:  # an empty group of seeds (none failed, say)
         return f"{prefix}(no seeds)"
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return f"{prefix}non-finite in every seed"
+
     def show(v: float) -> str:
         return format(int(v) if fmt.endswith("d") else v, fmt)
 

@@ -55,8 +55,10 @@ def describe() -> str:
     """One line that says where the notebook runs (shown by the set-up cell)."""
     where = "Colab" if in_colab() else "local"
     mode = "autograding (experiments at smoke scale)" if is_autograding() else "interactive"
-    return (f"{where}, {mode}; torch {torch.__version__} on {get_device()}, "
-            f"numpy {np.__version__}, {torch.get_num_threads()} CPU thread(s)")
+    return (
+        f"{where}, {mode}; torch {torch.__version__} on {get_device()}, "
+        f"numpy {np.__version__}, {torch.get_num_threads()} CPU thread(s)"
+    )
 
 
 def limit_threads(threads: int = 1) -> None:

@@ -9,8 +9,12 @@ import torch
 from torch import nn
 
 
-def hidden_grad_norms(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                      loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> np.ndarray:
+def hidden_grad_norms(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> np.ndarray:
     """||dL/dh_t|| for t = 1..T from a single backward pass.
 
     model: returns (output, hiddens) with hiddens a list of T tensors (B, H), as every model in
@@ -20,9 +24,11 @@ def hidden_grad_norms(model: nn.Module, inputs: torch.Tensor, targets: torch.Ten
     """
     output, hiddens = model(inputs)
     if not isinstance(hiddens, list | tuple) or len(hiddens) == 0:
-        raise ValueError("model must return (output, hiddens) with hiddens a non-empty list of "
-                         "(B, H) tensors: use a helpers.models.SequenceModel (a "
-                         "FusedSequenceModel's .unrolled() copy has the same weights)")
+        raise ValueError(
+            "model must return (output, hiddens) with hiddens a non-empty list of "
+            "(B, H) tensors: use a helpers.models.SequenceModel (a "
+            "FusedSequenceModel's .unrolled() copy has the same weights)"
+        )
     loss = loss_fn(output, targets)
     if loss.dim() != 0:
         raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")

@@ -19,8 +19,11 @@ from helpers._validate import one_of, positive_int
 CELLS = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "lstm", "gru")
 FUSED_CELLS = ("tanh", "relu", "lstm", "gru")
 # Vanilla cells that nn.RNNCell does not offer: same parameters, this activation instead.
-_ACTIVATIONS = {"sigmoid": torch.sigmoid, "leaky_relu": nn.functional.leaky_relu,
-                "elu": nn.functional.elu}
+_ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "leaky_relu": nn.functional.leaky_relu,
+    "elu": nn.functional.elu,
+}
 _VANILLA = {"tanh": torch.tanh, "relu": torch.relu, **_ACTIVATIONS}
 VANILLA_CELLS = tuple(_VANILLA)
 READOUTS = ("last", "all")
@@ -36,8 +39,14 @@ class SequenceModel(nn.Module):
     `cell.bias_ih`, `cell.bias_hh`.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 cell: str = "tanh", readout: str = "last") -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        cell: str = "tanh",
+        readout: str = "last",
+    ) -> None:
         super().__init__()
         input_size = positive_int("input_size", input_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
@@ -50,15 +59,17 @@ class SequenceModel(nn.Module):
             self.cell = nn.GRUCell(input_size, hidden_size)
         else:
             # nn.RNNCell offers tanh and relu; the other vanilla cells reuse its parameters.
-            self.cell = nn.RNNCell(input_size, hidden_size,
-                                   nonlinearity="relu" if cell == "relu" else "tanh")
+            self.cell = nn.RNNCell(
+                input_size, hidden_size, nonlinearity="relu" if cell == "relu" else "tanh"
+            )
         self.head = nn.Linear(hidden_size, output_size)
 
     def _step(self, x: torch.Tensor, state):
         if self.cell_type in _ACTIVATIONS:
             c = self.cell
-            h = _ACTIVATIONS[self.cell_type](x @ c.weight_ih.T + c.bias_ih + state @ c.weight_hh.T
-                                             + c.bias_hh)
+            h = _ACTIVATIONS[self.cell_type](
+                x @ c.weight_ih.T + c.bias_ih + state @ c.weight_hh.T + c.bias_hh
+            )
             return h, h
         if self.cell_type == "lstm":
             h, c = self.cell(x, state)
@@ -101,8 +112,15 @@ class SkipRNN(SequenceModel):
     (uniform on [-1/sqrt(H), 1/sqrt(H)]). forward returns (output, [h_1, ..., h_T]).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, skip: int,
-                 cell: str = "tanh", readout: str = "last") -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        skip: int,
+        cell: str = "tanh",
+        readout: str = "last",
+    ) -> None:
         one_of("cell", cell, VANILLA_CELLS)
         super().__init__(input_size, hidden_size, output_size, cell=cell, readout=readout)
         self.skip = positive_int("skip", skip, minimum=2)
@@ -116,11 +134,18 @@ class SkipRNN(SequenceModel):
         c, phi = self.cell, _VANILLA[self.cell_type]
         zero = inputs.new_zeros(inputs.shape[1], self.hidden_size)
         hiddens: list[torch.Tensor] = []
-        for t, x in enumerate(inputs):          # hiddens[t] is h_(t+1)
+        for t, x in enumerate(inputs):  # hiddens[t] is h_(t+1)
             prev = hiddens[-1] if hiddens else zero
             back = hiddens[t - self.skip] if t >= self.skip else zero
-            hiddens.append(phi(x @ c.weight_ih.T + c.bias_ih + prev @ c.weight_hh.T + c.bias_hh
-                               + back @ self.weight_skip.T))
+            hiddens.append(
+                phi(
+                    x @ c.weight_ih.T
+                    + c.bias_ih
+                    + prev @ c.weight_hh.T
+                    + c.bias_hh
+                    + back @ self.weight_skip.T
+                )
+            )
         return hiddens
 
 
@@ -137,12 +162,20 @@ class AttentionRNN(SequenceModel):
     returns them.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 attention: Callable, cell: str = "tanh") -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        attention: Callable,
+        cell: str = "tanh",
+    ) -> None:
         super().__init__(input_size, hidden_size, output_size, cell=cell, readout="last")
         if not callable(attention):
-            raise ValueError("attention must be a function (query, keys, values) -> context, "
-                             f"got {type(attention).__name__}")
+            raise ValueError(
+                "attention must be a function (query, keys, values) -> context, "
+                f"got {type(attention).__name__}"
+            )
         self.attention = attention
         self.query = nn.Linear(self.hidden_size, self.hidden_size)
         self.head = nn.Linear(2 * self.hidden_size, output_size)
@@ -153,16 +186,23 @@ class AttentionRNN(SequenceModel):
         hiddens = self.hidden_states(inputs)
         states = torch.stack(hiddens)
         found = self.attention(self.query(hiddens[-1]), states, states)
-        context, self.last_weights = (found if isinstance(found, tuple | list)
-                                      else (found, None))
+        context, self.last_weights = found if isinstance(found, tuple | list) else (found, None)
         if context.shape != hiddens[-1].shape:
-            raise ValueError(f"attention returned a context of shape {tuple(context.shape)}, "
-                             f"expected (B, H) = {tuple(hiddens[-1].shape)}")
+            raise ValueError(
+                f"attention returned a context of shape {tuple(context.shape)}, "
+                f"expected (B, H) = {tuple(hiddens[-1].shape)}"
+            )
         return self.head(torch.cat([context, hiddens[-1]], dim=1)), hiddens
 
 
-def orthogonal_rnn(scale: float, cell: str = "relu", input_size: int = 2, hidden_size: int = 32,
-                   output_size: int = 1, seed: int = 0) -> SequenceModel:
+def orthogonal_rnn(
+    scale: float,
+    cell: str = "relu",
+    input_size: int = 2,
+    hidden_size: int = 32,
+    output_size: int = 1,
+    seed: int = 0,
+) -> SequenceModel:
     """A SequenceModel whose W_hh is `scale` times a random orthogonal matrix, so that every
     singular value of W_hh equals `scale`: the exploding-regime networks of notebooks 03 and 05.
 
@@ -171,8 +211,9 @@ def orthogonal_rnn(scale: float, cell: str = "relu", input_size: int = 2, hidden
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     if cell not in ("tanh", "sigmoid", "relu"):
-        raise ValueError(f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), "
-                         f"got {cell!r}")
+        raise ValueError(
+            f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), got {cell!r}"
+        )
     torch.manual_seed(seed)
     net = SequenceModel(input_size, hidden_size, output_size, cell=cell)
     with torch.no_grad():
@@ -191,8 +232,9 @@ class FusedSequenceModel(nn.Module):
     (output (B, O), hidden states (T, B, H)); `rnn` is the fused module (`rnn.weight_hh_l0`, ...).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 cell: str = "tanh") -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, output_size: int, cell: str = "tanh"
+    ) -> None:
         super().__init__()
         input_size = positive_int("input_size", input_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
@@ -214,8 +256,9 @@ class FusedSequenceModel(nn.Module):
 
     def unrolled(self) -> SequenceModel:
         """A SequenceModel (one cell call per step) holding copies of these weights."""
-        copy = SequenceModel(self.rnn.input_size, self.hidden_size, self.head.out_features,
-                             cell=self.cell_type).to(self.head.weight)
+        copy = SequenceModel(
+            self.rnn.input_size, self.hidden_size, self.head.out_features, cell=self.cell_type
+        ).to(self.head.weight)
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 getattr(copy.cell, name).copy_(getattr(self.rnn, f"{name}_l0"))
@@ -233,8 +276,9 @@ class CharLanguageModel(nn.Module):
     states are not exposed one by one: use the gradient-norm log of the training loop.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int, cell: str = "tanh",
-                 embedding_size: int = 16) -> None:
+    def __init__(
+        self, vocab_size: int, hidden_size: int, cell: str = "tanh", embedding_size: int = 16
+    ) -> None:
         super().__init__()
         vocab_size = positive_int("vocab_size", vocab_size, minimum=2)
         self.hidden_size = positive_int("hidden_size", hidden_size)
@@ -248,7 +292,9 @@ class CharLanguageModel(nn.Module):
     def forward(self, ids: torch.Tensor, state=None):
         """ids (K, B) -> (logits (K, B, V), state after step K)."""
         if ids.dim() != 2 or ids.dtype != torch.long:
-            raise ValueError(f"ids must be an int64 tensor (K, B) of character ids, got "
-                             f"{ids.dtype} of shape {tuple(ids.shape)}")
+            raise ValueError(
+                f"ids must be an int64 tensor (K, B) of character ids, got "
+                f"{ids.dtype} of shape {tuple(ids.shape)}"
+            )
         states, state = self.rnn(self.embed(ids), state)
         return self.head(states), state

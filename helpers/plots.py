@@ -29,8 +29,9 @@ def use_course_style() -> None:
     plt.rcParams.update(STYLE)
 
 
-def labelled(ax: plt.Axes, title: str, xlabel: str, ylabel: str, logy: bool = False,
-             logx: bool = False) -> plt.Axes:
+def labelled(
+    ax: plt.Axes, title: str, xlabel: str, ylabel: str, logy: bool = False, logx: bool = False
+) -> plt.Axes:
     """Give `ax` its title and axis labels (required: a figure without them is not finished)."""
     for name, value in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(value, str) or not value.strip():
@@ -45,9 +46,17 @@ def labelled(ax: plt.Axes, title: str, xlabel: str, ylabel: str, logy: bool = Fa
     return ax
 
 
-def line_plot(x: Sequence[float] | np.ndarray, series: Mapping[str, Sequence[float] | np.ndarray],
-              title: str, xlabel: str, ylabel: str, logy: bool = False, ax: plt.Axes | None = None,
-              baseline: tuple[float, str] | None = None, marker: str | None = None) -> plt.Axes:
+def line_plot(
+    x: Sequence[float] | np.ndarray,
+    series: Mapping[str, Sequence[float] | np.ndarray],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    logy: bool = False,
+    ax: plt.Axes | None = None,
+    baseline: tuple[float, str] | None = None,
+    marker: str | None = None,
+) -> plt.Axes:
     """Plot several named series against one x axis, with a legend.
 
     series: label -> values, each the length of x. baseline: (y, label) drawn as a dashed line.
@@ -84,17 +93,37 @@ def draw_unrolled_rnn(steps: int = 4, ax: plt.Axes | None = None) -> plt.Axes:
         _, ax = plt.subplots(figsize=(1.7 * (steps + 1), 3.2))
 
     def node(x: float, y: float, text: str, color: str) -> None:
-        ax.text(x, y, text, ha="center", va="center", fontsize=12, zorder=3,
-                bbox={"boxstyle": "circle,pad=0.35", "fc": color, "ec": "black"})
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=12,
+            zorder=3,
+            bbox={"boxstyle": "circle,pad=0.35", "fc": color, "ec": "black"},
+        )
 
-    def arrow(x0: float, y0: float, x1: float, y1: float, label: str = "",
-              color: str = "black") -> None:
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
-                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.6,
-                                "shrinkA": 16, "shrinkB": 16})
+    def arrow(
+        x0: float, y0: float, x1: float, y1: float, label: str = "", color: str = "black"
+    ) -> None:
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            zorder=2,
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": color,
+                "lw": 1.6,
+                "shrinkA": 16,
+                "shrinkB": 16,
+            },
+        )
         if label:
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", fontsize=9,
-                    color=color)
+            ax.text(
+                (x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", fontsize=9, color=color
+            )
 
     node(0, 1, "$h_0$", "#eeeeee")
     for t in range(1, steps + 1):
@@ -106,11 +135,62 @@ def draw_unrolled_rnn(steps: int = 4, ax: plt.Axes | None = None) -> plt.Axes:
         arrow(t - 1, 1, t, 1, "$W_{hh}$" if t == 1 else "")
         arrow(t, 1 - 0.15, t - 1, 1 - 0.15, color="tab:red")
     ax.text(0.55, -0.05, "$W_{xh}$", fontsize=9)
-    ax.text(steps / 2, -0.65, "red: the gradient flows back through every $W_{hh}$ "
-            r"(one Jacobian $\partial h_t/\partial h_{t-1}$ per step)", ha="center", fontsize=9,
-            color="tab:red")
+    ax.text(
+        steps / 2,
+        -0.65,
+        "red: the gradient flows back through every $W_{hh}$ "
+        r"(one Jacobian $\partial h_t/\partial h_{t-1}$ per step)",
+        ha="center",
+        fontsize=9,
+        color="tab:red",
+    )
     ax.set_xlim(-0.6, steps + 0.6)
     ax.set_ylim(-0.9, 2.5)
     ax.set_axis_off()
     ax.set_title(f"An RNN unrolled over T = {steps} steps: the same weights at every step")
     return ax
+
+
+def circle(ax: plt.Axes, radius: float = 1.0, points: int = 200, **style) -> plt.Line2D:
+    """Draw the circle of `radius` around 0 as a line on `ax` and return it.
+
+    A line, not a `plt.Circle` patch, so that its legend entry is a line like the circle itself
+    (a patch shows up as a rectangle). `style` goes to `ax.plot` (color, linestyle, label, ...).
+    To change the radius later: `line.set_data(*(r * np.asarray(xy) for xy in unit))` with
+    `unit = circle_points(1.0)`, or simply draw a new one.
+    """
+    if not (
+        isinstance(radius, int | float)
+        and not isinstance(radius, bool)
+        and radius >= 0
+        and np.isfinite(radius)
+    ):
+        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 8:
+        raise ValueError(f"points must be an integer >= 8, got {points!r}")
+    (line,) = ax.plot(*circle_points(radius, points), **style)
+    return line
+
+
+def circle_points(radius: float, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of `points` points around the circle of `radius` (closed: the last equals the
+    first), for `Line2D.set_data` when a circle drawn by `circle` changes its radius."""
+    angle = np.linspace(0.0, 2.0 * np.pi, points)
+    return radius * np.cos(angle), radius * np.sin(angle)
+
+
+def moving_average(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over the last `window` entries at every position, same length as `values`
+    (over the entries there are at the start). A float64 array of shape (len(values),);
+    non-finite entries stay visible: a window holding a NaN averages to NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D, got shape {values.shape}")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if values.size == 0:
+        return values
+    padded = np.concatenate([np.zeros(window - 1), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)  # (len(values), window)
+    counts = np.minimum(np.arange(1, values.size + 1), window)
+    return windows.sum(axis=1) / counts

@@ -23,8 +23,9 @@ def _generator(seed: int | None) -> torch.Generator | None:
     return torch.Generator().manual_seed(seed)
 
 
-def adding_problem(batch_size: int, seq_len: int, seed: int | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+def adding_problem(
+    batch_size: int, seq_len: int, seed: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The adding problem (Hochreiter and Schmidhuber 1997; Le, Jaitly and Hinton 2015).
 
     Returns (inputs, targets): inputs (T, B, 2) with channel 0 uniform on [0, 1] and channel 1
@@ -47,8 +48,9 @@ def adding_problem(batch_size: int, seq_len: int, seed: int | None = None
     return inputs, targets
 
 
-def first_token_task(batch_size: int, seq_len: int, num_classes: int = 2,
-                     seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def first_token_task(
+    batch_size: int, seq_len: int, num_classes: int = 2, seed: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Long-range classification: the label is the class of the FIRST token; the rest is noise.
 
     Returns (inputs, labels): inputs (T, B, C) one-hot tokens, where step 0 is the label's token
@@ -66,8 +68,9 @@ def first_token_task(batch_size: int, seq_len: int, num_classes: int = 2,
     return inputs, labels
 
 
-def copy_task(batch_size: int, delay: int, num_symbols: int = 8, length: int = 10,
-              seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def copy_task(
+    batch_size: int, delay: int, num_symbols: int = 8, length: int = 10, seed: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The copy memory task of Arjovsky, Shah and Bengio (2016).
 
     The alphabet has num_symbols + 2 tokens: 0 is blank, 1..num_symbols are data, and
@@ -90,7 +93,7 @@ def copy_task(batch_size: int, delay: int, num_symbols: int = 8, length: int = 1
     tokens[:length] = data
     tokens[length + delay - 1] = num_symbols + DELIMITER_OFFSET
     targets = torch.full((total, batch_size), BLANK, dtype=torch.long)
-    targets[delay + length:] = data
+    targets[delay + length :] = data
     inputs = torch.nn.functional.one_hot(tokens, num_symbols + 2).float()
     return inputs, targets
 

@@ -64,8 +64,9 @@ def char_corpus(text: str | None = None, valid_fraction: float = 0.1) -> CharCor
     return CharCorpus(chars, ids[:split], ids[split:])
 
 
-def tbptt_batches(ids: torch.Tensor, batch_size: int, chunk: int, offset: int = 0
-                  ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def tbptt_batches(
+    ids: torch.Tensor, batch_size: int, chunk: int, offset: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless (inputs, targets) chunks for truncated BPTT, each (chunk, batch_size) int64.
 
     The ids are cut into batch_size parallel streams (column b is one contiguous stretch of
@@ -77,15 +78,16 @@ def tbptt_batches(ids: torch.Tensor, batch_size: int, chunk: int, offset: int = 
     chunk = positive_int("chunk", chunk)
     offset = positive_int("offset", offset, minimum=0)
     if ids.dim() != 1:
-        raise ValueError(f"ids must be a 1-D tensor of character ids, got shape "
-                         f"{tuple(ids.shape)}")
+        raise ValueError(f"ids must be a 1-D tensor of character ids, got shape {tuple(ids.shape)}")
     length = (len(ids) - offset - 1) // batch_size
     if length < chunk + 1:
-        raise ValueError(f"too little text for {batch_size} streams of chunks of {chunk}: "
-                         f"{len(ids) - offset} ids after the offset")
-    inputs = ids[offset:offset + length * batch_size].view(batch_size, length).T
-    targets = ids[offset + 1:offset + 1 + length * batch_size].view(batch_size, length).T
+        raise ValueError(
+            f"too little text for {batch_size} streams of chunks of {chunk}: "
+            f"{len(ids) - offset} ids after the offset"
+        )
+    inputs = ids[offset : offset + length * batch_size].view(batch_size, length).T
+    targets = ids[offset + 1 : offset + 1 + length * batch_size].view(batch_size, length).T
     chunks = math.floor(length / chunk)
     while True:
         for i in range(chunks):
-            yield inputs[i * chunk:(i + 1) * chunk], targets[i * chunk:(i + 1) * chunk]
+            yield inputs[i * chunk : (i + 1) * chunk], targets[i * chunk : (i + 1) * chunk]

@@ -42,23 +42,39 @@ class History:
         return None
 
 
-def _default_step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
-                  loss_fn: Callable, optimizer: torch.optim.Optimizer) -> tuple[float, float]:
+def _default_step(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: Callable,
+    optimizer: torch.optim.Optimizer,
+) -> tuple[float, float]:
     optimizer.zero_grad()
     output, _ = model(inputs)
     loss = loss_fn(output, targets)
     loss.backward()
-    norm = float(torch.nn.utils.get_total_norm(
-        [p.grad for p in model.parameters() if p.grad is not None]))
+    norm = float(
+        torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    )
     optimizer.step()
     return float(loss.detach()), norm
 
 
-def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callable,
-          steps: int, lr: float = 1e-2, optimizer: str = "adam",
-          step: Callable | None = None, record: Callable[[int, nn.Module], object] | None = None,
-          record_every: int = 10, progress: bool = True, desc: str = "training",
-          stop_below: float | None = None, window: int = 10) -> History:
+def train(
+    model: nn.Module,
+    make_batch: Callable[[int], Batch],
+    loss_fn: Callable,
+    steps: int,
+    lr: float = 1e-2,
+    optimizer: str = "adam",
+    step: Callable | None = None,
+    record: Callable[[int, nn.Module], object] | None = None,
+    record_every: int = 10,
+    progress: bool = True,
+    desc: str = "training",
+    stop_below: float | None = None,
+    window: int = 10,
+) -> History:
     """Train `model` for `steps` updates and return its History.
 
     make_batch(i) -> (inputs (T, B, D), targets) for step i; loss_fn(output, targets) -> scalar.
@@ -76,8 +92,9 @@ def train(model: nn.Module, make_batch: Callable[[int], Batch], loss_fn: Callabl
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     kind = one_of("optimizer", optimizer, OPTIMIZERS)
     window = positive_int("window", window)
-    if stop_below is not None and not (isinstance(stop_below, int | float)
-                                       and not isinstance(stop_below, bool)):
+    if stop_below is not None and not (
+        isinstance(stop_below, int | float) and not isinstance(stop_below, bool)
+    ):
         raise ValueError(f"stop_below must be None or a number, got {stop_below!r}")
     opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     step = step or _default_step
@@ -105,8 +122,9 @@ def accuracy(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> fl
     """Fraction of sequences whose predicted class (argmax of the output) equals the label."""
     output, _ = model(inputs)
     if output.dim() != 2 or output.shape[0] != labels.shape[0]:
-        raise ValueError(f"expected output (B, C) for labels ({labels.shape[0]},), got "
-                         f"{tuple(output.shape)}")
+        raise ValueError(
+            f"expected output (B, C) for labels ({labels.shape[0]},), got {tuple(output.shape)}"
+        )
     return float((output.argmax(dim=1) == labels).float().mean())
 
 
@@ -116,10 +134,17 @@ def _detached(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
-def train_tbptt(model: nn.Module, batches: Iterator[Batch], steps: int, lr: float = 1.0,
-                optimizer: str = "sgd", max_norm: float | None = None,
-                schedule: Callable[[torch.optim.Optimizer], object] | None = None,
-                progress: bool = True, desc: str = "truncated BPTT") -> History:
+def train_tbptt(
+    model: nn.Module,
+    batches: Iterator[Batch],
+    steps: int,
+    lr: float = 1.0,
+    optimizer: str = "sgd",
+    max_norm: float | None = None,
+    schedule: Callable[[torch.optim.Optimizer], object] | None = None,
+    progress: bool = True,
+    desc: str = "truncated BPTT",
+) -> History:
     """Train a language model (e.g. helpers.models.CharLanguageModel) with truncated BPTT.
 
     batches: an iterator of (inputs (K, B), targets (K, B)) chunks that continue each other
@@ -146,11 +171,13 @@ def train_tbptt(model: nn.Module, batches: Iterator[Batch], steps: int, lr: floa
         opt.zero_grad()
         logits, state = model(inputs, state)
         state = _detached(state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                           targets.reshape(-1))
+        loss = nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+        )
         loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                              float("inf") if max_norm is None else max_norm)
+        norm = torch.nn.utils.clip_grad_norm_(
+            model.parameters(), float("inf") if max_norm is None else max_norm
+        )
         opt.step()
         if scheduler is not None:
             scheduler.step()
@@ -162,8 +189,9 @@ def train_tbptt(model: nn.Module, batches: Iterator[Batch], steps: int, lr: floa
 
 
 @torch.no_grad()
-def language_model_loss(model: nn.Module, ids: torch.Tensor, batch_size: int = 64,
-                        chunk: int = 100) -> float:
+def language_model_loss(
+    model: nn.Module, ids: torch.Tensor, batch_size: int = 64, chunk: int = 100
+) -> float:
     """Mean cross-entropy (nats per character) of a language model on the ids (1-D), read as
     batch_size parallel streams in chunks of `chunk`, the state carried from chunk to chunk."""
     batch_size = positive_int("batch_size", batch_size)
@@ -171,12 +199,16 @@ def language_model_loss(model: nn.Module, ids: torch.Tensor, batch_size: int = 6
     length = (len(ids) - 1) // batch_size
     if length < 1:
         raise ValueError(f"too few ids ({len(ids)}) for {batch_size} streams")
-    inputs = ids[:length * batch_size].view(batch_size, length).T
-    targets = ids[1:1 + length * batch_size].view(batch_size, length).T
+    inputs = ids[: length * batch_size].view(batch_size, length).T
+    targets = ids[1 : 1 + length * batch_size].view(batch_size, length).T
     total, state = 0.0, None
     for start in range(0, length, chunk):
-        logits, state = model(inputs[start:start + chunk], state)
-        total += float(nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), targets[start:start + chunk].reshape(-1),
-            reduction="sum"))
+        logits, state = model(inputs[start : start + chunk], state)
+        total += float(
+            nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]),
+                targets[start : start + chunk].reshape(-1),
+                reduction="sum",
+            )
+        )
     return total / (length * batch_size)

@@ -9,6 +9,12 @@ Speed comes from drawing the figure once and then only updating it: the notebook
 data of its lines and points (`set_data`, `set_offsets`, limits, titles). Creating a fresh
 figure for every change costs matplotlib several times more (new axes, ticks and text layout).
 
+Two rules hold for every explorer, whatever its view does. A slider is wide enough that one
+press of an arrow key moves its handle by a visible step (`STEP_PX` pixels, up to a track of
+`MAX_TRACK_PX`), each slider on its own row and the other controls on one row below. A legend
+inside a plot goes where it covers the least data, at every redraw (matplotlib's "best"), and a
+legend that still covers data is recorded in `errors`, so that tests catch it.
+
 Widgets need a live kernel and a front end: a static view of a notebook (GitHub, nbviewer, an
 exported HTML) shows no widget, and autograding never moves a slider. Notebooks therefore draw a
 static figure of the same thing next to every explorer, with the same view class.
@@ -22,6 +28,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from matplotlib.figure import Figure
+
+STEP_PX = 6  # pixels the handle of a slider moves for one step (one arrow key press)
+MIN_TRACK_PX, MAX_TRACK_PX = 200, 600  # a slider's track, whatever its number of steps
+LABEL_PX = 160  # a slider's description and readout, beside its track
 
 
 class View(Protocol):
@@ -37,41 +47,57 @@ class Explorer:
     inches (add axes with `figure.subplots(...)`); `view.update(**values)` then receives the
     controls' values as keyword arguments named like the controls. controls: name -> ipywidgets
     value widget (a slider, a dropdown, ...). Display the explorer as the last expression of a
-    cell. `timings` holds the seconds each redraw took (update plus rendering).
+    cell. `timings` holds the seconds each redraw took (update plus rendering); `errors` the
+    problems met while redrawing (an exception in the view's update, a legend over the data).
     """
 
-    def __init__(self, make_view: Callable[[Figure], View], controls: Mapping[str, Any],
-                 title: str = "", figsize: tuple[float, float] = (10.0, 3.8),
-                 dpi: int = 80) -> None:
+    def __init__(
+        self,
+        make_view: Callable[[Figure], View],
+        controls: Mapping[str, Any],
+        title: str = "",
+        figsize: tuple[float, float] = (10.0, 3.8),
+        dpi: int = 80,
+    ) -> None:
         import ipywidgets as widgets
 
         if not callable(make_view):
-            raise ValueError("make_view must be a function that builds the plots on a figure "
-                             f"and returns an object with an update(**values) method, got "
-                             f"{make_view!r}")
+            raise ValueError(
+                "make_view must be a function that builds the plots on a figure "
+                f"and returns an object with an update(**values) method, got "
+                f"{make_view!r}"
+            )
         if not controls:
-            raise ValueError("controls must name at least one widget, e.g. "
-                             "{'rho': ipywidgets.FloatSlider(...)}")
+            raise ValueError(
+                "controls must name at least one widget, e.g. {'rho': ipywidgets.FloatSlider(...)}"
+            )
         for name, control in controls.items():
             if not isinstance(control, widgets.ValueWidget):
-                raise ValueError(f"control {name!r} must be an ipywidgets value widget (a "
-                                 f"slider, a dropdown, ...), got {type(control).__name__}")
+                raise ValueError(
+                    f"control {name!r} must be an ipywidgets value widget (a "
+                    f"slider, a dropdown, ...), got {type(control).__name__}"
+                )
         if not (isinstance(dpi, int) and 20 <= dpi <= 300):
             raise ValueError(f"dpi must be an integer from 20 to 300, got {dpi!r}")
         # A Figure made without pyplot: the inline backend never shows it on its own.
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.view = make_view(self.figure)
         if not callable(getattr(self.view, "update", None)):
-            raise ValueError("make_view must return an object with an update(**values) method, "
-                             f"got {type(self.view).__name__}")
+            raise ValueError(
+                "make_view must return an object with an update(**values) method, "
+                f"got {type(self.view).__name__}"
+            )
         self.controls, self.dpi = dict(controls), dpi
         self.timings: list[float] = []
         self.errors: list[str] = []
+        for axes in self.figure.axes:
+            _place_legend_best(axes)
         self.output = widgets.Output()
         self.status = widgets.HTML()
         header = [widgets.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = widgets.VBox([*header, widgets.HBox(list(self.controls.values())),
-                                    self.output, self.status])
+        self.widget = widgets.VBox(
+            [*header, *_control_rows(widgets, self.controls.values()), self.output, self.status]
+        )
         for control in self.controls.values():
             control.observe(self._changed, names="value")
         self.redraw()
@@ -88,8 +114,9 @@ class Explorer:
         # Text is most of a redraw's time; unhinted glyphs render about 15% faster and look
         # the same at screen resolution. Fast compression: the size hardly matters here.
         with matplotlib.rc_context({"text.hinting": "none"}):
-            self.figure.savefig(buffer, format="png", dpi=self.dpi,
-                                pil_kwargs={"compress_level": 1})
+            self.figure.savefig(
+                buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1}
+            )
         return buffer.getvalue()
 
     def redraw(self) -> float:
@@ -109,6 +136,10 @@ class Explorer:
             except Exception as error:  # a callback must not raise into the widget machinery
                 self.errors.append(f"{self.values()}: {type(error).__name__}: {error}")
                 print(f"could not draw: {type(error).__name__}: {error}")
+            else:
+                self.errors += [
+                    f"{self.values()}: {problem}" for problem in legends_over_data(self.figure)
+                ]
         seconds = time.perf_counter() - start
         self.timings.append(seconds)
         self.status.value = f"<small>redrawn in {1000 * seconds:.0f} ms</small>"
@@ -138,6 +169,89 @@ class Explorer:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _slider_steps(control: Any) -> int | None:
+    """How many steps a slider has from min to max (None for a control that is not a slider)."""
+    if hasattr(control, "options") or not all(
+        hasattr(control, name) for name in ("min", "max", "step")
+    ):
+        return None
+    if not control.step:
+        return None
+    return max(1, round((control.max - control.min) / control.step))
+
+
+def _control_rows(widgets: Any, controls: Any) -> list[Any]:
+    """The controls laid out: each slider on its own row, all as wide as the slider with the
+    most steps needs for one visible step per arrow key (unless the notebook set a width), then
+    the other controls on one row."""
+    controls = list(controls)
+    steps = [_slider_steps(control) for control in controls]
+    sliders = [c for c, n in zip(controls, steps, strict=True) if n is not None]
+    others = [c for c, n in zip(controls, steps, strict=True) if n is None]
+    if sliders:
+        track = min(MAX_TRACK_PX, max(MIN_TRACK_PX, STEP_PX * max(n or 0 for n in steps)))
+        for slider in sliders:
+            if not slider.layout.width:
+                slider.layout.width = f"{track + LABEL_PX}px"
+    return sliders + ([widgets.HBox(others)] if others else [])
+
+
+def _place_legend_best(axes: Any) -> None:
+    """Let a legend inside `axes` move to where it covers the least data at every draw (a
+    legend the view anchored elsewhere, outside the axes say, stays where it is)."""
+    legend = axes.get_legend()
+    if legend is None or legend.get_bbox_to_anchor().bounds != axes.bbox.bounds:
+        return
+    if hasattr(legend, "set_loc"):  # matplotlib 3.8+
+        legend.set_loc("best")
+    else:
+        legend._loc = 0  # "best" in matplotlib 3.6 and 3.7
+
+
+def legends_over_data(figure: Figure) -> list[str]:
+    """A sentence for each legend of the (drawn) figure that covers data of its own axes: a
+    point of a scatter or of a marker-only line, or a segment of a drawn line."""
+    from matplotlib.transforms import Bbox
+
+    problems = []
+    for axes in figure.axes:
+        legend = axes.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = Bbox.intersection(legend.get_window_extent(), axes.bbox)
+        if box is None:  # the legend is outside the plotting area
+            continue
+        covered = []
+        for line in axes.lines:
+            if not line.get_visible():
+                continue
+            if line.get_linestyle() in ("None", "", " "):  # markers only: their points
+                hit = box.count_contains(line.get_transform().transform(line.get_xydata())) > 0
+            else:
+                hit = (
+                    line.get_transform()
+                    .transform_path(line.get_path())
+                    .intersects_bbox(box, filled=False)
+                )
+            covered += [_name(line)] if hit else []
+        for patch in axes.patches:
+            outline = patch.get_transform().transform_path(patch.get_path())
+            if patch.get_visible() and outline.intersects_bbox(box, filled=patch.get_fill()):
+                covered.append(_name(patch))
+        for collection in axes.collections:
+            offsets = collection.get_offset_transform().transform(collection.get_offsets())
+            if collection.get_visible() and len(offsets) and box.count_contains(offsets):
+                covered.append(_name(collection))
+        if covered:
+            problems.append(f"the legend of {axes.get_title()!r} covers {', '.join(covered)}")
+    return problems
+
+
+def _name(artist: Any) -> str:
+    label = artist.get_label()
+    return repr(label) if label and not label.startswith("_") else type(artist).__name__
 
 
 def _control_values(control: Any, points: int) -> list[Any]:

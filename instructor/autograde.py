@@ -10,7 +10,7 @@
    `Result` as data.
 4. As each result arrives, the coordinator (this process, alone) restores and reports any
    change to the course's own files, writes the student's log, commits the grades
-   (`instructor.gradebook.record`: one student per transaction) and marks the submission done.
+   (`instructor.gradebook.Recorder`: one student per transaction) and marks the submission done.
 5. The `Summary` names every problem of every student (`instructor.problems`).
 
 A submission that raises, hangs, kills its kernel, prints gigabytes, is not valid JSON, or has
@@ -29,10 +29,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor import confine, engine
+from instructor import catalogue, confine, engine
 from instructor.course_folder import assignments, notebook_path
-from instructor.gradebook import ensure_assignments, is_current, record, snapshot
-from instructor.job import CONFIG_NAME, Grade, Job, Result
+from instructor.gradebook import Recorder, ensure_assignments, is_current, snapshot
+from instructor.job import CONFIG_NAME, Job, Result
 from instructor.problems import Kind, Problem, sentences
 from instructor.submission import WORK, Submission
 
@@ -48,17 +48,22 @@ class Summary:
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
-        out = [f"graded {len(self.graded)} submission(s) in {self.seconds:.1f} s; "
-               f"{len(self.skipped)} unchanged since their last grading (use --force to regrade)"]
+        out = [
+            f"graded {len(self.graded)} submission(s) in {self.seconds:.1f} s; "
+            f"{len(self.skipped)} unchanged since their last grading (use --force to regrade)"
+        ]
         for r in sorted(self.graded, key=lambda r: (r.assignment, r.student)):
             if r.problems:
-                out.append(f"  {r.assignment}/{r.student}: {r.score:g}/{r.max_score:g} points; "
-                           + "; ".join(sentences(r.problems)))
+                out.append(
+                    f"  {r.assignment}/{r.student}: {r.score:g}/{r.max_score:g} points; "
+                    + "; ".join(sentences(r.problems))
+                )
         return out
 
 
-def find_submissions(root: Path, only_assignments: list[str] | None = None,
-                     only_students: list[str] | None = None) -> list[Submission]:
+def find_submissions(
+    root: Path, only_assignments: list[str] | None = None, only_students: list[str] | None = None
+) -> list[Submission]:
     """Every submitted/<student>/<assignment>/ folder, filtered."""
     known = set(assignments(root))
     wanted = set(only_assignments or known)
@@ -66,9 +71,17 @@ def find_submissions(root: Path, only_assignments: list[str] | None = None,
     if unknown:
         raise ValueError(f"unknown assignment(s) {sorted(unknown)}; the course has {sorted(known)}")
     submitted = root / "submitted"
-    found = [Submission(root, a.name, s.name) for s in sorted(submitted.iterdir()) if s.is_dir()
-             for a in sorted(s.iterdir()) if a.is_dir() and a.name in wanted] \
-        if submitted.is_dir() else []
+    found = (
+        [
+            Submission(root, a.name, s.name)
+            for s in sorted(submitted.iterdir())
+            if s.is_dir()
+            for a in sorted(s.iterdir())
+            if a.is_dir() and a.name in wanted
+        ]
+        if submitted.is_dir()
+        else []
+    )
     if only_students:
         missing = set(only_students) - {sub.student for sub in found}
         if missing:
@@ -81,8 +94,17 @@ def make_job(sub: Submission, config: str, gradebook: bytes) -> Job:
     """The job that grades `sub`: its files and everything else it needs, as data."""
     source = notebook_path(sub.root / "solutions", sub.assignment)
     files = sub.files()
-    return Job(sub.assignment, sub.student, files, {source.name: source.read_bytes()}, config,
-               gradebook, digest=Submission.digest_of(files))
+    mistakes = catalogue.path_of(sub.root / "solutions", sub.assignment)
+    return Job(
+        sub.assignment,
+        sub.student,
+        files,
+        {source.name: source.read_bytes()},
+        config,
+        gradebook,
+        digest=Submission.digest_of(files),
+        catalogue=mistakes.read_bytes() if mistakes.is_file() else b"",
+    )
 
 
 class ProtectedFiles:
@@ -96,7 +118,11 @@ class ProtectedFiles:
 
         folders = [Path(helpers.__file__).parent, Path(instructor.__file__).parent]
         paths = [p for f in folders for p in f.rglob("*.py")]
-        paths += [root / CONFIG_NAME, *sorted((root / "solutions").rglob("*.ipynb"))]
+        paths += [
+            root / CONFIG_NAME,
+            *sorted((root / "solutions").rglob("*.ipynb")),
+            *sorted((root / "solutions").rglob(catalogue.CATALOGUE_NAME)),
+        ]
         self.saved = {p: p.read_bytes() for p in paths if p.is_file()}
 
     def restore(self) -> list[str]:
@@ -132,8 +158,10 @@ class RunLock:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     os.close(self.fd)
-                    raise RuntimeError(f"another autograde is running on this course (it holds "
-                                       f"{self.path}); wait for it, or stop it") from None
+                    raise RuntimeError(
+                        f"another autograde is running on this course (it holds "
+                        f"{self.path}); wait for it, or stop it"
+                    ) from None
                 time.sleep(0.2)
 
     def __exit__(self, *exc) -> None:
@@ -168,28 +196,26 @@ def run_folder() -> tuple[str, int]:
 def write_log(sub: Submission, result: Result) -> None:
     """The student's log: what nbgrader said, every problem, the score."""
     sub.log.parent.mkdir(parents=True, exist_ok=True)
-    sub.log.write_text(f"grading {sub.student}/{sub.assignment}\n" + result.log
-                       + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
-                       + f"score {result.score:g}/{result.max_score:g} in "
-                         f"{result.seconds:.1f} s\n")
+    sub.log.write_text(
+        f"grading {sub.student}/{sub.assignment}\n"
+        + result.log
+        + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
+        + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
+        + f"score {result.score:g}/{result.max_score:g} in "
+        f"{result.seconds:.1f} s\n"
+    )
 
 
-def _zero_grades(root: Path, result: Result) -> None:
-    """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
-    from nbgrader.api import Gradebook
-
-    from instructor.course_folder import db_url
-
-    with Gradebook(db_url(root)) as gb:
-        assignment = gb.find_assignment(result.assignment)
-        result.grades = [Grade(nb.name, cell.name, 0.0, float(cell.max_score))
-                         for nb in assignment.notebooks for cell in nb.grade_cells]
-
-
-def autograde(root: Path, only_assignments: list[str] | None = None,
-              only_students: list[str] | None = None, workers: int | None = None,
-              force: bool = False, student_timeout: float = 600.0,
-              progress: bool = True, scheduler: str | None = None) -> Summary:
+def autograde(
+    root: Path,
+    only_assignments: list[str] | None = None,
+    only_students: list[str] | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    student_timeout: float = 600.0,
+    progress: bool = True,
+    scheduler: str | None = None,
+) -> Summary:
     """Grade every submission under submitted/ (or the ones named): on a LocalCluster of
     `workers` processes (default: one per core), or on the dask cluster at `scheduler`."""
     from tqdm.auto import tqdm
@@ -201,33 +227,47 @@ def autograde(root: Path, only_assignments: list[str] | None = None,
         todo = [sub for sub in found if force or not is_current(sub)]
         summary.skipped = [sub for sub in found if sub not in todo]
         if todo:
+            cannot = None if scheduler else confine.student_code_cannot_run()
+            if cannot:  # every student would lose the points of every exercise: grade nobody
+                raise RuntimeError(f"cannot grade on this machine: {cannot}")
             ensure_assignments(root, sorted({sub.assignment for sub in todo}))
             config, gradebook = (root / CONFIG_NAME).read_text(), snapshot(root)
             jobs: Iterator[Job] = (make_job(sub, config, gradebook) for sub in todo)
             protected = None if confine.mode().private else ProtectedFiles(root)
-            bar = tqdm(total=len(todo), desc="autograding", unit="submission",
-                       disable=not progress)
+            bar = tqdm(total=len(todo), desc="autograding", unit="submission", disable=not progress)
 
             def on_result(result: Result, others: list[str]) -> None:
                 changed = protected.restore() if protected else []
                 if changed:
-                    result.problems.append(Problem(
-                        Kind.FILES_RESTORED, detail=", ".join(changed) + (
-                            f"; also being graded then: {', '.join(others)}" if others else "")))
+                    result.problems.append(
+                        Problem(
+                            Kind.FILES_RESTORED,
+                            detail=", ".join(changed)
+                            + (f"; also being graded then: {', '.join(others)}" if others else ""),
+                        )
+                    )
                 if not result.grades:
-                    _zero_grades(root, result)
+                    recorder.zero_grades(result)
                 sub = Submission(root, result.assignment, result.student)
                 write_log(sub, result)
-                record(root, result)
+                recorder.record(result)
                 summary.graded.append(result)
                 bar.update(1)
                 bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
 
             folder, lock = run_folder()
             try:
-                engine.run(jobs, len(todo), on_result, workers=workers or os.cpu_count() or 1,
-                           scheduler=scheduler, limit=student_timeout, tmpdir=folder,
-                           logs=root / WORK / "logs")
+                with Recorder(root) as recorder:
+                    engine.run(
+                        jobs,
+                        len(todo),
+                        on_result,
+                        workers=workers or os.cpu_count() or 1,
+                        scheduler=scheduler,
+                        limit=student_timeout,
+                        tmpdir=folder,
+                        logs=root / WORK / "logs",
+                    )
             finally:
                 bar.close()
                 os.close(lock)

@@ -13,8 +13,11 @@ SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_MARKERS = (SOLUTION_BEGIN, SOLUTION_END)
 HIDDEN_MARKERS = (HIDDEN_BEGIN, HIDDEN_END)
+# Every mistake catalogue (solutions/<id>/mistakes.py, `instructor.catalogue`) holds this line.
+CATALOGUE_MARKER = "### MISTAKE CATALOGUE: instructor material, never published"
 # What must never appear in anything students receive (notebooks/, a published copy).
-INSTRUCTOR_MARKERS = (*SOLUTION_MARKERS, *HIDDEN_MARKERS)
+INSTRUCTOR_MARKERS = (*SOLUTION_MARKERS, *HIDDEN_MARKERS, CATALOGUE_MARKER)
+TEST_PREFIXES = ("test_", "hidden_")  # test_<exercise>: its visible check; hidden_<exercise>
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
@@ -44,6 +47,20 @@ def is_test_cell(cell: NotebookNode) -> bool:
 def is_locked_cell(cell: NotebookNode) -> bool:
     """A cell the student may not change (tests, checking tools, read-only prose)."""
     return bool(nbgrader_meta(cell).get("locked"))
+
+
+def tested_exercise(grade_id: str) -> str | None:
+    """The exercise a test cell checks (test_<name> and hidden_<name> both check <name>), or
+    None for a grade id that is not a test's."""
+    for prefix in TEST_PREFIXES:
+        if grade_id.startswith(prefix) and len(grade_id) > len(prefix):
+            return grade_id[len(prefix) :]
+    return None
+
+
+def is_hidden_test(grade_id: str) -> bool:
+    """A hidden test's grade id (hidden_<exercise>)."""
+    return grade_id.startswith(TEST_PREFIXES[1])
 
 
 def without_block(source: str, begin: str, end: str, keep: str | None = None) -> str:

@@ -1,11 +1,13 @@
 """`rnn-course`: one command per step of the instructor's workflow.
 
-    rnn-course release                       notebooks/ from solutions/ (and the gradebook)
-    rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
-    rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
-    rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
-    rnn-course export [-o grades.csv]        grades as CSV
-    rnn-course publish DEST | --branch NAME  a student-only copy of the course
+rnn-course release                       notebooks/ from solutions/ (and the gradebook)
+rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
+rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
+rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
+rnn-course report [-a ID] [-o DIR]       class report: HTML page and CSV per assignment
+rnn-course export [-o grades.csv]        grades as CSV
+    [--format canvas|moodle]             ... or as the LMS's gradebook import file
+rnn-course publish DEST | --branch NAME  a student-only copy of the course
 """
 
 from __future__ import annotations
@@ -38,10 +40,16 @@ def _collect(args) -> int:
 def _autograde(args) -> int:
     from instructor.autograde import autograde
 
-    summary = autograde(args.root, args.assignment or None, args.student or None,
-                        workers=args.workers, force=args.force,
-                        student_timeout=args.student_timeout, progress=not args.quiet,
-                        scheduler=args.scheduler)
+    summary = autograde(
+        args.root,
+        args.assignment or None,
+        args.student or None,
+        workers=args.workers,
+        force=args.force,
+        student_timeout=args.student_timeout,
+        progress=not args.quiet,
+        scheduler=args.scheduler,
+    )
     print("\n".join(summary.lines()))
     print(f"logs: {args.root / '.grading' / 'logs'}")
     return 0
@@ -55,11 +63,40 @@ def _feedback(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from instructor import report
+
+    out = Path(args.output)
+    written = report.write(
+        args.root, out if out.is_absolute() else args.root / out, args.assignment or None
+    )
+    if not written:
+        raise ValueError("nothing graded yet: run `rnn-course autograde` first")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _export(args) -> int:
+    from instructor import lms
     from instructor.feedback import export_grades
 
-    path = export_grades(args.root, Path(args.output))
-    print(f"wrote {path}")
+    if args.format == "nbgrader":
+        if args.assignment or args.lms_assignment:
+            raise ValueError("-a and --lms-assignment go with --format canvas or moodle")
+        print(f"wrote {export_grades(args.root, Path(args.output))}")
+        return 0
+    ids = dict(pair.split("=", 1) for pair in args.lms_assignment or [] if "=" in pair)
+    if len(ids) != len(args.lms_assignment or []):
+        raise ValueError("--lms-assignment takes ID=LMS_ID, e.g. 01_bptt=4567")
+    out = Path(args.output)
+    done = lms.export(
+        args.root,
+        lms.Lms(args.format),
+        out if out.is_absolute() else args.root / out,
+        args.assignment or None,
+        ids,
+    )
+    print("\n".join(done.lines()))
     return 0
 
 
@@ -68,21 +105,30 @@ def _publish(args) -> int:
 
     if bool(args.dest) == bool(args.branch):
         raise ValueError("publish needs a destination folder or --branch, not both")
+    where = publish.address(args.root, args.github, args.branch)
     if args.branch:
-        commit = publish.to_branch(args.root, args.branch, args.github)
+        commit = publish.to_branch(args.root, args.branch, where)
         print(f"published the student edition to branch {args.branch} ({commit[:10]})")
     else:
-        files = publish.build(args.root, Path(args.dest), args.github)
+        files = publish.build(args.root, Path(args.dest), where)
         print(f"published the student edition ({len(files)} files) to {args.dest}")
+    print(f"its Colab badges open and its set-up cells install {where.url()} at {where.ref}")
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="rnn-course", description=__doc__.split("\n\n")[0],
-                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                  epilog=__doc__.split("\n\n", 1)[1])
-    top.add_argument("--root", type=Path, default=None,
-                     help="the course folder (default: found from the working directory)")
+    top = argparse.ArgumentParser(
+        prog="rnn-course",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    top.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the course folder (default: found from the working directory)",
+    )
     steps = top.add_subparsers(dest="step", required=True)
 
     def step(name, func, help_):
@@ -91,11 +137,16 @@ def parser() -> argparse.ArgumentParser:
         return sub
 
     def selection(sub, students=True):
-        sub.add_argument("-a", "--assignment", action="append",
-                         help="assignment id, e.g. 01_bptt (repeatable; default: all)")
+        sub.add_argument(
+            "-a",
+            "--assignment",
+            action="append",
+            help="assignment id, e.g. 01_bptt (repeatable; default: all)",
+        )
         if students:
-            sub.add_argument("-s", "--student", action="append",
-                             help="student id (repeatable; default: all)")
+            sub.add_argument(
+                "-s", "--student", action="append", help="student id (repeatable; default: all)"
+            )
 
     selection(step("release", _release, "regenerate notebooks/ from solutions/"), False)
     sub = step("collect", _collect, "lay out downloaded student files for grading")
@@ -103,23 +154,64 @@ def parser() -> argparse.ArgumentParser:
     selection(sub, False)
     sub = step("autograde", _autograde, "autograde submissions in parallel")
     selection(sub)
-    sub.add_argument("-j", "--workers", type=int, default=None,
-                     help="worker processes of the local cluster (default: one per core)")
-    sub.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                     help="grade on this dask cluster instead of a local one (its workers need "
-                          "the course installed)")
+    sub.add_argument(
+        "-j",
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    sub.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="grade on this dask cluster instead of a local one (its workers need "
+        "the course installed)",
+    )
     sub.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
-    sub.add_argument("--student-timeout", type=float, default=600.0,
-                     help="seconds one submission may take in all (default 600)")
+    sub.add_argument(
+        "--student-timeout",
+        type=float,
+        default=600.0,
+        help="seconds one submission may take in all (default 600)",
+    )
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     selection(step("feedback", _feedback, "write HTML feedback (hidden tests removed)"))
-    sub = step("export", _export, "export grades as CSV")
+    sub = step("report", _report, "write the class report (HTML page and CSV per assignment)")
+    selection(sub, False)
+    sub.add_argument(
+        "-o",
+        "--output",
+        default="reports",
+        help="folder to write, relative to the course folder (default: reports)",
+    )
+    sub = step("export", _export, "export grades as CSV: nbgrader's, or an LMS's import file")
+    selection(sub, False)
     sub.add_argument("-o", "--output", default="grades.csv")
+    sub.add_argument(
+        "--format",
+        choices=["nbgrader", "canvas", "moodle"],
+        default="nbgrader",
+        help="nbgrader's CSV (default); Canvas's gradebook import CSV; Moodle's "
+        "grading worksheet, one per assignment (-o's name plus -<ID>)",
+    )
+    sub.add_argument(
+        "--lms-assignment",
+        action="append",
+        metavar="ID=LMS_ID",
+        help="Canvas: the LMS's id of an assignment, so that the import updates "
+        "it instead of creating one (repeatable)",
+    )
     sub = step("publish", _publish, "write a student-only copy of the course")
     sub.add_argument("dest", nargs="?", help="folder to write (emptied first)")
     sub.add_argument("--branch", help="commit the copy to this git branch instead")
-    sub.add_argument("--github", default="rnn-gradients/rnn-gradients-course",
-                     help="owner/name[@branch] the Colab badges should open")
+    sub.add_argument(
+        "--github",
+        default=None,
+        help="owner/name[@ref] on GitHub where the copy will live, which its Colab "
+        "badges open and its set-up cells install (default: the course's "
+        "Repository in pyproject.toml, at the --branch or the configured ref)",
+    )
     return top
 
 

@@ -46,8 +46,11 @@ def _array_to_json(array: np.ndarray) -> dict:
     base = np.array(np.asarray(array).view(np.ndarray), order="C")  # keeps 0-d arrays 0-d
     if base.dtype.kind not in NUMERIC_KINDS or base.dtype.fields is not None:
         return {"o": f"ndarray[{base.dtype.str}]"}
-    return {"a": base64.b64encode(base.tobytes()).decode(), "dtype": base.dtype.str,
-            "shape": list(base.shape)}
+    return {
+        "a": base64.b64encode(base.tobytes()).decode(),
+        "dtype": base.dtype.str,
+        "shape": list(base.shape),
+    }
 
 
 def _to_json(value: Any, depth: int = 0) -> Any:
@@ -106,7 +109,7 @@ def _from_json(node: Any, depth: int = 0) -> Any:  # noqa: C901 (one branch per 
         raise DecodeError(f"unexpected {type(node).__name__}")
     if "a" in node:
         return _array_from_json(node)
-    (tag, body), = list(node.items())[:1]
+    ((tag, body),) = list(node.items())[:1]
     if tag == "i":
         return int(str(body)[:5000])
     if tag == "f":

@@ -21,15 +21,15 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from instructor import lms
 from instructor.course_folder import notebook_path
+from instructor.lms import LmsId
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download
-_CANVAS = re.compile(r"^(?P<student>[A-Za-z0-9-]+)_(?:late_)?\d+_\d+_")
-_MOODLE = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Found:
     origin: str
     data: bytes
     modified: datetime
+    lms: LmsId | None = None  # the student's id in the LMS whose download named the file
 
 
 @dataclass
@@ -47,8 +48,10 @@ class CollectReport:
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"placed {len(self.placed)} submission(s)"
-               + (f" ({len(self.replaced)} replaced an earlier one)" if self.replaced else "")]
+        out = [
+            f"placed {len(self.placed)} submission(s)"
+            + (f" ({len(self.replaced)} replaced an earlier one)" if self.replaced else "")
+        ]
         out += [f"  not placed: {p}" for p in self.problems]
         return out
 
@@ -63,10 +66,9 @@ def student_from_name(name: str, assignment: str, notebook: str) -> str:
     stem = Path(name).name
     for suffix in (".ipynb", ".zip"):
         stem = stem.removesuffix(suffix)
-    for pattern in (_MOODLE, _CANVAS):
-        match = pattern.match(stem)
-        if match:
-            return normalise(match["student"])
+    known = lms.identify(stem)
+    if known:
+        return normalise(known.name)
     cleaned = normalise(stem)
     for token in sorted({normalise(assignment), normalise(notebook)}, key=len, reverse=True):
         cleaned = cleaned.replace(token, "_")
@@ -91,8 +93,11 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> b
 def unsafe_member(info: zipfile.ZipInfo) -> str:
     """Why a zip member must not be used ("" when it may)."""
     name = info.filename
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or \
-            ".." in re.split(r"[/\\]", name):
+    if (
+        name.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", name)
+        or ".." in re.split(r"[/\\]", name)
+    ):
         return "its path is absolute or climbs out with '..'"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "it is a symbolic link"
@@ -108,14 +113,23 @@ def foreign_language(data: bytes) -> str:
         meta = json.loads(data).get("metadata", {})
     except (ValueError, AttributeError, UnicodeDecodeError):
         return ""
-    language = (meta.get("kernelspec", {}).get("language")
-                or meta.get("language_info", {}).get("name") or "python")
+    language = (
+        meta.get("kernelspec", {}).get("language")
+        or meta.get("language_info", {}).get("name")
+        or "python"
+    )
     return "" if str(language).lower() == "python" else str(language)
 
 
 def _pick_notebook(names: list[str], notebook: str) -> tuple[str | None, str]:
-    notebooks = [n for n in names if n.endswith(".ipynb") and "/." not in f"/{n}"
-                 and "__MACOSX" not in n and ".ipynb_checkpoints" not in n]
+    notebooks = [
+        n
+        for n in names
+        if n.endswith(".ipynb")
+        and "/." not in f"/{n}"
+        and "__MACOSX" not in n
+        and ".ipynb_checkpoints" not in n
+    ]
     exact = [n for n in notebooks if Path(n).name == f"{notebook}.ipynb"]
     if len(exact) == 1:
         return exact[0], ""
@@ -126,8 +140,14 @@ def _pick_notebook(names: list[str], notebook: str) -> tuple[str | None, str]:
     return None, f"holds {len(notebooks)} notebooks ({', '.join(sorted(notebooks)[:4])})"
 
 
-def _from_zip(data: bytes, origin: str, student: str, notebook: str,
-              report: CollectReport) -> Found | None:
+def _from_zip(
+    data: bytes,
+    origin: str,
+    student: str,
+    notebook: str,
+    report: CollectReport,
+    ident: LmsId | None = None,
+) -> Found | None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -144,12 +164,12 @@ def _from_zip(data: bytes, origin: str, student: str, notebook: str,
     except TooLarge:
         report.problems.append(f"{origin}: {chosen} is larger than {MAX_NOTEBOOK_BYTES} bytes")
         return None
-    return Found(student, f"{origin}:{chosen}", data,
-                 datetime(*info.date_time, tzinfo=timezone.utc))
+    return Found(student, f"{origin}:{chosen}", data, datetime(*info.date_time, tzinfo=UTC), ident)
 
 
-def _safe_members(archive: zipfile.ZipFile, origin: str,
-                  report: CollectReport) -> list[zipfile.ZipInfo]:
+def _safe_members(
+    archive: zipfile.ZipFile, origin: str, report: CollectReport
+) -> list[zipfile.ZipInfo]:
     """The archive's file members, each unsafe one reported and left out."""
     kept = []
     for info in archive.infolist():
@@ -163,8 +183,7 @@ def _safe_members(archive: zipfile.ZipFile, origin: str,
     return kept
 
 
-def _entries(source: Path, assignment: str, notebook: str,
-             report: CollectReport) -> list[Found]:
+def _entries(source: Path, assignment: str, notebook: str, report: CollectReport) -> list[Found]:
     """Every (student, notebook) the folder or bulk zip holds."""
     found: list[Found] = []
     if source.is_file() and source.suffix == ".zip":
@@ -178,22 +197,32 @@ def _entries(source: Path, assignment: str, notebook: str,
             prefix = ""
         groups: dict[str, list[zipfile.ZipInfo]] = {}
         for info in members:
-            rest = info.filename[len(prefix):]
+            rest = info.filename[len(prefix) :]
             head = rest.split("/")[0]
             groups.setdefault(head if "/" in rest else rest, []).append(info)
         for head, infos in groups.items():
             student = student_from_name(head, assignment, notebook)
-            if len(infos) == 1 and "/" not in infos[0].filename[len(prefix):]:
+            ident = lms.identify(head)
+            if len(infos) == 1 and "/" not in infos[0].filename[len(prefix) :]:
                 info = infos[0]
                 try:
                     data = _read_capped(archive, info, MAX_ARCHIVE_BYTES)
                 except TooLarge:
-                    report.problems.append(f"{source.name}:{head}: larger than "
-                                           f"{MAX_ARCHIVE_BYTES} bytes")
+                    report.problems.append(
+                        f"{source.name}:{head}: larger than {MAX_ARCHIVE_BYTES} bytes"
+                    )
                     continue
-                found += _one_file(head, data, len(data),
-                                   datetime(*info.date_time, tzinfo=timezone.utc), student,
-                                   assignment, notebook, report)
+                found += _one_file(
+                    head,
+                    data,
+                    len(data),
+                    datetime(*info.date_time, tzinfo=UTC),
+                    student,
+                    assignment,
+                    notebook,
+                    report,
+                    ident,
+                )
             else:  # a per-student folder inside the zip
                 names = [i.filename for i in infos]
                 chosen, why = _pick_notebook(names, notebook)
@@ -204,11 +233,19 @@ def _entries(source: Path, assignment: str, notebook: str,
                 try:
                     data = _read_capped(archive, info, MAX_NOTEBOOK_BYTES)
                 except TooLarge:
-                    report.problems.append(f"{source.name}:{chosen}: larger than "
-                                           f"{MAX_NOTEBOOK_BYTES} bytes")
+                    report.problems.append(
+                        f"{source.name}:{chosen}: larger than {MAX_NOTEBOOK_BYTES} bytes"
+                    )
                     continue
-                found.append(Found(student, f"{source.name}:{chosen}", data,
-                                   datetime(*info.date_time, tzinfo=timezone.utc)))
+                found.append(
+                    Found(
+                        student,
+                        f"{source.name}:{chosen}",
+                        data,
+                        datetime(*info.date_time, tzinfo=UTC),
+                        ident,
+                    )
+                )
         return found
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a .zip file")
@@ -221,36 +258,64 @@ def _entries(source: Path, assignment: str, notebook: str,
         try:
             path.name.encode()
         except UnicodeEncodeError:
-            report.problems.append(f"{path.name.encode(errors='replace').decode()}: refused, "
-                                   f"its name is not UTF-8")
+            report.problems.append(
+                f"{path.name.encode(errors='replace').decode()}: refused, its name is not UTF-8"
+            )
             continue
         student = student_from_name(path.name, assignment, notebook)
-        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        ident = lms.identify(path.name)
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         if path.is_dir():
             links = [p for p in path.rglob("*") if p.is_symlink()]
             for link in links:
-                report.problems.append(f"{link.relative_to(source)}: refused, it is a symbolic "
-                                       f"link")
-            names = [str(p.relative_to(path)) for p in path.rglob("*")
-                     if p.is_file() and not p.is_symlink()
-                     and not any(p.is_relative_to(link) for link in links)]
+                report.problems.append(
+                    f"{link.relative_to(source)}: refused, it is a symbolic link"
+                )
+            names = [
+                str(p.relative_to(path))
+                for p in path.rglob("*")
+                if p.is_file()
+                and not p.is_symlink()
+                and not any(p.is_relative_to(link) for link in links)
+            ]
             chosen, why = _pick_notebook(names, notebook)
             if chosen is None:
                 report.problems.append(f"{path.name}/: {why}")
                 continue
-            found.append(Found(student, f"{path.name}/{chosen}", (path / chosen).read_bytes(),
-                               modified))
+            found.append(
+                Found(
+                    student, f"{path.name}/{chosen}", (path / chosen).read_bytes(), modified, ident
+                )
+            )
         else:
             size = path.stat().st_size
-            found += _one_file(path.name, path.read_bytes() if size <= MAX_ARCHIVE_BYTES
-                               else b"", size, modified, student, assignment, notebook, report)
+            found += _one_file(
+                path.name,
+                path.read_bytes() if size <= MAX_ARCHIVE_BYTES else b"",
+                size,
+                modified,
+                student,
+                assignment,
+                notebook,
+                report,
+                ident,
+            )
     return found
 
 
-def _one_file(name: str, data: bytes, size: int, modified: datetime, student: str,
-              assignment: str, notebook: str, report: CollectReport) -> list[Found]:
+def _one_file(
+    name: str,
+    data: bytes,
+    size: int,
+    modified: datetime,
+    student: str,
+    assignment: str,
+    notebook: str,
+    report: CollectReport,
+    ident: LmsId | None = None,
+) -> list[Found]:
     if name.endswith(".zip"):
-        hit = _from_zip(data, name, student, notebook, report)
+        hit = _from_zip(data, name, student, notebook, report, ident)
         return [hit] if hit else []
     if not name.endswith(".ipynb"):
         report.problems.append(f"{name}: not a notebook or a zip")
@@ -258,7 +323,7 @@ def _one_file(name: str, data: bytes, size: int, modified: datetime, student: st
     if size > MAX_NOTEBOOK_BYTES:
         report.problems.append(f"{name}: larger than {MAX_NOTEBOOK_BYTES} bytes")
         return []
-    return [Found(student, name, data, modified)]
+    return [Found(student, name, data, modified, ident)]
 
 
 def _placeable(item: Found, report: CollectReport) -> bool:
@@ -281,17 +346,21 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
             continue
         if _placeable(item, report):
             by_student.setdefault(item.student, []).append(item)
+    ids: dict[str, LmsId] = {}  # for `rnn-course export --format canvas|moodle`
     for student, items in sorted(by_student.items()):
         items.sort(key=lambda f: f.modified)
         if len(items) > 1:
             report.problems.append(
                 f"{student}: {len(items)} notebooks ({', '.join(i.origin for i in items)}); "
-                f"kept the newest, {items[-1].origin}")
+                f"kept the newest, {items[-1].origin}"
+            )
         item = items[-1]
         folder = root / "submitted" / student / assignment
         if not folder.resolve().is_relative_to((root / "submitted").resolve()):
             report.problems.append(f"{student}: refused, not a usable student id")
             continue
+        if item.lms:
+            ids[student] = item.lms
         target = folder / f"{notebook}.ipynb"
         if target.exists():
             if target.read_bytes() == item.data:
@@ -300,7 +369,8 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
             report.replaced.append(student)
         folder.mkdir(parents=True, exist_ok=True)
         target.write_bytes(item.data)
-        (folder / "timestamp.txt").write_text(
-            item.modified.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        (folder / "timestamp.txt").write_text(item.modified.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
         report.placed.append((student, item.origin))
+    if ids:
+        lms.record(root, assignment, ids)
     return report

@@ -56,15 +56,23 @@ FILE_SIZE_LIMIT = 256 * 2**20
 PROCESS_LIMIT = 4096
 KERNEL_MEMORY = 8 * 2**30
 SCRATCH_PREFIX = "rnn-course-sandbox-"
+# The variables torch and the BLAS libraries read for their thread counts.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # What a confined process sees of the system besides the Python environment.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 TORCH_PACKAGES = ("torch", "functorch", "torchgen")
-NO_TORCH = ('raise ImportError("torch is not available here: this exercise is graded as code '
-            'written from scratch with numpy")\n')
+NO_TORCH = (
+    'raise ImportError("torch is not available here: this exercise is graded as code '
+    'written from scratch with numpy")\n'
+)
 
-_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (0x20000, 0x10000000, 0x20000000,
-                                                              0x40000000)
+_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (
+    0x20000,
+    0x10000000,
+    0x20000000,
+    0x40000000,
+)
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 _MNT_DETACH = 2
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
@@ -105,19 +113,37 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None
-           ) -> None:
-    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
-                       flags, data.encode() if data else None), f"mount {source} on {target}")
+def _mount(
+    source: str, target: str, fstype: str | None, flags: int, data: str | None = None
+) -> None:
+    _check(
+        _libc.mount(
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        ),
+        f"mount {source} on {target}",
+    )
 
 
 def _set_mount_readonly(path: str, readonly: bool, recursive: bool) -> None:
-    attr = struct.pack("QQQQ", _MOUNT_ATTR_RDONLY if readonly else 0,
-                       0 if readonly else _MOUNT_ATTR_RDONLY, 0, 0)
+    attr = struct.pack(
+        "QQQQ", _MOUNT_ATTR_RDONLY if readonly else 0, 0 if readonly else _MOUNT_ATTR_RDONLY, 0, 0
+    )
     buffer = ctypes.create_string_buffer(attr, len(attr))
-    _check(_libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(),
-                         _AT_RECURSIVE if recursive else 0, buffer, len(attr)),
-           f"mount_setattr {path}")
+    _check(
+        _libc.syscall(
+            _SYS_MOUNT_SETATTR,
+            _AT_FDCWD,
+            path.encode(),
+            _AT_RECURSIVE if recursive else 0,
+            buffer,
+            len(attr),
+        ),
+        f"mount_setattr {path}",
+    )
 
 
 # ------------------------------------------------------------------------------ the view
@@ -152,8 +178,11 @@ def torch_folders() -> list[str]:
     """The folders of torch and its companion packages (found, never imported)."""
     found = []
     for name in TORCH_PACKAGES:
-        spec = importlib.util.find_spec(name) if name not in sys.modules else \
-            sys.modules[name].__spec__
+        spec = (
+            importlib.util.find_spec(name)
+            if name not in sys.modules
+            else sys.modules[name].__spec__
+        )
         if spec is not None and spec.submodule_search_locations:
             found += [os.path.realpath(p) for p in spec.submodule_search_locations]
     return found
@@ -176,6 +205,10 @@ def _build_view(view: View) -> None:
     new_root = os.path.join(view.scratch, ".view")
     os.makedirs(new_root, exist_ok=True)
     _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+    # A fresh /tmp first, so that a Python environment or a scratch folder under the real /tmp
+    # is bound on top of it rather than hidden beneath it.
+    os.makedirs(new_root + "/tmp", exist_ok=True)
+    _mount("tmpfs", new_root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=256m,mode=1777")
     for path in SYSTEM_PATHS:
         if os.path.islink(path):
             os.symlink(os.readlink(path), new_root + path)
@@ -187,21 +220,28 @@ def _build_view(view: View) -> None:
     for device in DEVICES:
         if os.path.exists(f"/dev/{device}"):
             _bind(new_root, f"/dev/{device}", recursive=False)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{new_root}/dev/{name}")
     os.makedirs(new_root + "/dev/shm")
     _mount("tmpfs", new_root + "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     os.makedirs(new_root + "/proc")
     _mount("proc", new_root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    os.makedirs(new_root + "/tmp", exist_ok=True)
-    _mount("tmpfs", new_root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=256m,mode=1777")
     _bind(new_root, view.scratch, recursive=False)
     if not view.allow_torch:
         for folder in torch_folders():
             if os.path.isdir(new_root + folder):
-                _mount("tmpfs", new_root + folder, "tmpfs", _MS_NOSUID | _MS_NODEV,
-                       "size=64k,mode=0755")
+                _mount(
+                    "tmpfs",
+                    new_root + folder,
+                    "tmpfs",
+                    _MS_NOSUID | _MS_NODEV,
+                    "size=64k,mode=0755",
+                )
                 with open(os.path.join(new_root + folder, "__init__.py"), "w") as f:
                     f.write(NO_TORCH)
     os.chdir(new_root)
@@ -221,8 +261,11 @@ def _enter_namespaces(view: View, as_nobody: bool) -> None:
     flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET
     _check(_libc.unshare(flags if as_nobody else flags | _CLONE_NEWUSER), "unshare")
     if not as_nobody:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"),
-                           ("gid_map", f"0 {gid} 1")):
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"0 {uid} 1"),
+            ("gid_map", f"0 {gid} 1"),
+        ):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     child = os.fork()
@@ -280,8 +323,9 @@ def _probe(as_nobody: bool) -> bool:
                 open(os.path.join(sys.prefix, "rnn-course-probe-write"), "w")
             except OSError:
                 open(os.path.join(scratch, "probe"), "w").close()
-                code = 0 if not os.path.exists(outside) and os.access(sys.executable, os.X_OK) \
-                    else 1
+                code = (
+                    0 if not os.path.exists(outside) and os.access(sys.executable, os.X_OK) else 1
+                )
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
@@ -338,6 +382,24 @@ def make_scratch(parent: str | None = None) -> str:
     return _private_folder(_scratch_owner(), parent)
 
 
+def seed_font_cache(scratch: str) -> None:
+    """Give student code in `scratch` (its MPLCONFIGDIR) this process's matplotlib font list, so
+    that a fresh kernel does not rebuild it (0.15-0.3 s each). It lists font files only; where
+    there is none to copy, matplotlib builds its own as before."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    name = f"fontlist-v{font_manager.FontManager.__version__}.json"
+    source = os.path.join(matplotlib.get_cachedir(), name)
+    if not os.path.isfile(source):
+        return
+    target = os.path.join(scratch, name)
+    shutil.copyfile(source, target)
+    owner = _scratch_owner()
+    if owner is not None:
+        os.chown(target, *owner)
+
+
 def remove_scratch(path: str) -> None:
     """Delete a scratch folder and whatever student code left in it."""
     shutil.rmtree(path, ignore_errors=True)
@@ -351,14 +413,35 @@ def _virtual_memory() -> int:
     return 0
 
 
-STUDENT_ENVIRONMENT = ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR",
-                       "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME")
+STUDENT_ENVIRONMENT = (
+    "HOME",
+    "TMPDIR",
+    "MPLCONFIGDIR",
+    "IPYTHONDIR",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "XDG_CACHE_HOME",
+)
 # What student code's environment keeps of the grader's: search paths, locale, thread caps and
 # the autograding flag. Nothing else: a grader's variable can hold a secret, or a path into the
 # grader's own folders (torch's TORCHINDUCTOR_CACHE_DIR, once the grader's torch has set it).
-KEPT_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH",
-                    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "NBGRADER_EXECUTION")
+KEPT_ENVIRONMENT = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "PYTHONPATH",
+    *THREAD_VARIABLES,
+    "NBGRADER_EXECUTION",
+)
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The variables that cap torch's and BLAS's threads at `threads`."""
+    return {name: str(threads) for name in THREAD_VARIABLES}
 
 
 def clean_environment(scratch: str) -> dict[str, str]:
@@ -381,14 +464,18 @@ def confine_current_process(view: View, memory_bytes: int) -> Mode:
     os.environ.clear()
     os.environ.update(kept)
     tempfile.tempdir = view.scratch
-    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
-              (resource.RLIMIT_NPROC, PROCESS_LIMIT)]
+    limits = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
+        (resource.RLIMIT_NPROC, PROCESS_LIMIT),
+    ]
     if memory_bytes:
         limits.append((resource.RLIMIT_AS, _virtual_memory() + memory_bytes))
     for which, value in limits:
         _, hard = resource.getrlimit(which)
-        resource.setrlimit(which, (value, value if hard == resource.RLIM_INFINITY
-                                   else min(value, hard)))
+        resource.setrlimit(
+            which, (value, value if hard == resource.RLIM_INFINITY else min(value, hard))
+        )
     used = mode()
     if used.private:
         _enter_namespaces(view, as_nobody=used is Mode.ROOT_NAMESPACES)
@@ -406,14 +493,32 @@ def kernel_confinement() -> str | None:
     if used.private:
         return None
     if used is Mode.NONE:
-        return ("this machine offers neither user namespaces nor root, so notebooks would run "
-                "with your permissions")
+        return (
+            "this machine offers neither user namespaces nor root, so notebooks would run "
+            "with your permissions"
+        )
+    return nobody_cannot_run()
+
+
+def student_code_cannot_run() -> str | None:
+    """None when confined student code (kernel and sandbox alike) can run here; otherwise why
+    not, in one sentence: where it runs as `nobody` without a private view, nobody must be
+    able to read the Python environment (a Python under /root, as pyenv installs it, is not)."""
+    return nobody_cannot_run() if mode() is Mode.NOBODY else None
+
+
+@functools.cache
+def nobody_cannot_run() -> str | None:
+    """None when the nobody user can read and run this Python and the course's packages."""
     import ipykernel
 
     import helpers
 
-    needed = [sys.executable, os.path.dirname(helpers.__file__),
-              os.path.dirname(ipykernel.__file__)]
+    needed = [
+        sys.executable,
+        os.path.dirname(helpers.__file__),
+        os.path.dirname(ipykernel.__file__),
+    ]
     pid = os.fork()
     if pid == 0:
         ok = False
@@ -425,8 +530,10 @@ def kernel_confinement() -> str | None:
     _, status = os.waitpid(pid, 0)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return None
-    return (f"the '{SANDBOX_USER}' user cannot read {', '.join(needed)} (make the course and "
-            f"its Python world-readable, or enable user namespaces)")
+    return (
+        f"the '{SANDBOX_USER}' user cannot read {', '.join(needed)} (make the course and "
+        f"its Python world-readable, or enable user namespaces)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

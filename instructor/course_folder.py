@@ -21,14 +21,17 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "nbgrader_config.py").is_file() and (folder / "solutions").is_dir():
             return folder
-    raise ValueError(f"no course found at or above {here}: expected nbgrader_config.py and "
-                     f"solutions/ (run from the course folder, or pass --root)")
+    raise ValueError(
+        f"no course found at or above {here}: expected nbgrader_config.py and "
+        f"solutions/ (run from the course folder, or pass --root)"
+    )
 
 
 def assignments(root: Path) -> list[str]:
     """Assignment ids: every folder of solutions/ holding a notebook, in teaching order."""
-    return sorted(p.name for p in (root / "solutions").iterdir()
-                  if p.is_dir() and any(p.glob("*.ipynb")))
+    return sorted(
+        p.name for p in (root / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
+    )
 
 
 def notebook_path(folder: Path, assignment: str) -> Path:
@@ -62,14 +65,22 @@ def db_url(root: Path) -> str:
 
 def generate_release(root: Path, only: list[str] | None = None) -> list[str]:
     """`nbgrader generate_assignment --force` for every (or each named) assignment; this also
-    records the assignment's cells in the gradebook. Returns the ids generated."""
+    records the assignment's cells in the gradebook. Then the course's address (pyproject.toml)
+    goes into each released notebook's Colab badge and set-up cell (`instructor.stamp`).
+    Returns the ids generated."""
+    from instructor import stamp
+
+    address = stamp.configured(root)  # a bad address fails before anything is written
     api = course_api(root)
     ids = only or assignments(root)
     for assignment in ids:
         result = api.generate_assignment(assignment, force=True)
         if not result["success"]:
-            raise RuntimeError(f"generate_assignment {assignment} failed:\n{result['log']}\n"
-                               f"{result.get('error', '')}")
+            raise RuntimeError(
+                f"generate_assignment {assignment} failed:\n{result['log']}\n"
+                f"{result.get('error', '')}"
+            )
+    stamp.stamp_release(root, ids, address)
     return ids
 
 
@@ -80,8 +91,10 @@ def source_notebook(config, resources: dict) -> Path:
 
     info = resources["nbgrader"]
     coursedir = CourseDirectory(config=config)
-    return Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"])) / \
-        f"{info['notebook']}.ipynb"
+    return (
+        Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        / f"{info['notebook']}.ipynb"
+    )
 
 
 def read(path: Path):

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from instructor import confine
 from instructor.job import Job, Result, failure, grade
 from instructor.problems import Kind, Problem
 
@@ -35,12 +36,12 @@ def _plugin(threads: int, tmpdir: str | None, logs: str | None):
 
     class GradingWorker(WorkerPlugin):
         """Prepares each worker once: thread caps, temporary folder, chatter to a log, the
-        heavy imports (`instructor.pool.worker_setup`)."""
+        heavy imports (`instructor.worker.worker_setup`)."""
 
         name = PLUGIN_NAME
 
         def setup(self, worker) -> None:
-            from instructor.pool import worker_setup
+            from instructor.worker import worker_setup
 
             chatter = Path(logs) / f"worker-{os.getpid()}.log" if logs else None
             worker_setup(threads, tmpdir, chatter, die_with_parent=False)
@@ -72,15 +73,28 @@ def _cluster(workers: int, tmpdir: str | None):
 
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {"TMPDIR": tmpdir} if tmpdir else {}
-    env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                                "OPENBLAS_NUM_THREADS")})
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR, env=env), threads
+    env.update(confine.thread_environment(threads))
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env=env,
+    ), threads
 
 
-def run(jobs: Iterator[Job], count: int, on_result: Callable[[Result, list[str]], None], *,
-        workers: int = 1, scheduler: str | None = None, limit: float = 600.0,
-        tmpdir: str | None = None, logs: Path | None = None) -> None:
+def run(
+    jobs: Iterator[Job],
+    count: int,
+    on_result: Callable[[Result, list[str]], None],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    limit: float = 600.0,
+    tmpdir: str | None = None,
+    logs: Path | None = None,
+) -> None:
     """Grade `count` jobs on dask; call on_result(result, others) in this thread as each one
     finishes, `others` naming the students whose jobs are in flight at that moment."""
     import dask
@@ -90,12 +104,16 @@ def run(jobs: Iterator[Job], count: int, on_result: Callable[[Result, list[str]]
     if tmpdir and not scheduler:  # the local cluster's own files go with the run's folder
         settings["temporary-directory"] = tmpdir
     with dask.config.set(settings):
-        cluster, threads = (None, 1) if scheduler else _cluster(max(1, min(workers, count)),
-                                                                 tmpdir)
+        cluster, threads = (None, 1) if scheduler else _cluster(max(1, min(workers, count)), tmpdir)
         client = Client(scheduler or cluster, set_as_default=False)
         try:
-            client.register_plugin(_plugin(threads, None if scheduler else tmpdir,
-                                           None if scheduler else str(logs) if logs else None))
+            client.register_plugin(
+                _plugin(
+                    threads,
+                    None if scheduler else tmpdir,
+                    None if scheduler else str(logs) if logs else None,
+                )
+            )
             deaths = _Deaths()
             client.subscribe_topic("all", deaths)
             run_id = f"{time.time_ns():x}"
@@ -118,15 +136,25 @@ def run(jobs: Iterator[Job], count: int, on_result: Callable[[Result, list[str]]
                 try:
                     result = future.result()
                 except KilledWorker:
-                    result = failure(job, Problem(Kind.WORKER_DIED, detail=(
-                        " on every try: the submission kills the process that grades it")))
+                    result = failure(
+                        job,
+                        Problem(
+                            Kind.WORKER_DIED,
+                            detail=(
+                                " on every try: the submission kills the process that grades it"
+                            ),
+                        ),
+                    )
                 except Exception as error:  # a fault of the tooling: this student only
-                    result = failure(job, Problem(Kind.GRADER_FAULT,
-                                                  detail=f"{error!r}"[:300]))
+                    result = failure(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
                 tries = deaths.count(future.key)
                 if tries and not result.failed:
-                    result.problems.append(Problem(Kind.WORKER_DIED, detail=(
-                        f" while grading it ({tries} time(s)); it was graded again")))
+                    result.problems.append(
+                        Problem(
+                            Kind.WORKER_DIED,
+                            detail=(f" while grading it ({tries} time(s)); it was graded again"),
+                        )
+                    )
                 result.digest = result.digest or job.digest
                 on_result(result, [j.student for j in in_flight.values()])
                 future.release()

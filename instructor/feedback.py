@@ -8,18 +8,29 @@ from instructor.cells import HIDDEN_BEGIN
 from instructor.course_folder import course_api, course_config, db_url
 
 
-def generate_feedback(root: Path, only_assignments: list[str] | None = None,
-                      only_students: list[str] | None = None) -> list[Path]:
+def generate_feedback(
+    root: Path, only_assignments: list[str] | None = None, only_students: list[str] | None = None
+) -> list[Path]:
     """HTML feedback for every autograded submission (or those named); hidden tests are removed
     by `instructor.grader.HideHiddenTests`. Returns the files written."""
     api = course_api(root)
     autograded = root / "autograded"
-    pairs = sorted((a.name, s.name) for s in autograded.iterdir() if s.is_dir()
-                   for a in s.iterdir() if a.is_dir()) if autograded.is_dir() else []
+    pairs = (
+        sorted(
+            (a.name, s.name)
+            for s in autograded.iterdir()
+            if s.is_dir()
+            for a in s.iterdir()
+            if a.is_dir()
+        )
+        if autograded.is_dir()
+        else []
+    )
     written: list[Path] = []
     for assignment, student in pairs:
-        if (only_assignments and assignment not in only_assignments) or \
-                (only_students and student not in only_students):
+        if (only_assignments and assignment not in only_assignments) or (
+            only_students and student not in only_students
+        ):
             continue
         if (autograded / student / assignment / "GRADING-FAILED.txt").exists():
             continue

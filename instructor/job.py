@@ -26,7 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import phases, problems
+from instructor import catalogue, diagnosis, phases, problems
+from instructor.diagnosis import Diagnosis
 from instructor.problems import Kind, Problem
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -44,6 +45,7 @@ class Job:
     config: str  # the course's nbgrader_config.py
     gradebook: bytes  # an SQLite gradebook that knows the assignment and its cells
     digest: str = ""  # of `files`, recorded when the grade is committed
+    catalogue: bytes = b""  # the assignment's mistake catalogue (instructor.catalogue), if any
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Result:
     student: str
     grades: list[Grade] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)  # never part of the score
     failed: bool = False  # nothing could be graded: every cell scores zero
     autograded: dict[str, bytes] = field(default_factory=dict)
     timestamp: str | None = None
@@ -95,6 +98,8 @@ def _write_course(root: Path, job: Job) -> Path:
         path = root / "solutions" / job.assignment / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    if job.catalogue:
+        catalogue.path_of(root / "solutions", job.assignment).write_bytes(job.catalogue)
     folder = root / "submitted" / job.student / job.assignment
     folder.mkdir(parents=True)
     for name, data in job.files.items():
@@ -144,17 +149,27 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         api.log.removeHandler(handler)
     if not outcome["success"]:
         result.failed = True
-        result.problems.append(Problem(Kind.NBGRADER_FAILED, detail=_last_line(
-            outcome.get("error") or outcome.get("log", ""))))
+        result.problems.append(
+            Problem(
+                Kind.NBGRADER_FAILED,
+                detail=_last_line(outcome.get("error") or outcome.get("log", "")),
+            )
+        )
         return
     with Gradebook(config.CourseDirectory.db_url) as gb:
         submission = gb.find_submission(job.assignment, job.student)
         result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
         for nb in submission.notebooks:
             for grade in nb.grades:
-                result.grades.append(Grade(nb.name, grade.name, float(grade.auto_score or 0.0),
-                                           float(grade.max_score),
-                                           bool(grade.needs_manual_grade)))
+                result.grades.append(
+                    Grade(
+                        nb.name,
+                        grade.name,
+                        float(grade.auto_score or 0.0),
+                        float(grade.max_score),
+                        bool(grade.needs_manual_grade),
+                    )
+                )
     graded = root / "autograded" / job.student / job.assignment
     for path in sorted(graded.rglob("*")):
         if path.is_file():
@@ -162,6 +177,7 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
             if path.suffix == ".ipynb":
                 nb = nbformat.read(path, as_version=4)
                 result.problems += problems.recorded(nb)
+                result.diagnoses += diagnosis.recorded(nb)
                 for phase, seconds in phases.recorded(nb).items():
                     result.phases[phase] = result.phases.get(phase, 0.0) + seconds
 
@@ -224,8 +240,9 @@ def grade(job: Job, limit: float | None = None) -> Result:
             _autograde(scratch, job, result, log)
     except Exception as error:  # a fault of the tooling: this student only
         result.failed = True
-        result.problems.append(Problem(Kind.GRADER_FAULT,
-                                       detail=f"{type(error).__name__}: {error}"[:300]))
+        result.problems.append(
+            Problem(Kind.GRADER_FAULT, detail=f"{type(error).__name__}: {error}"[:300])
+        )
         log.write(traceback.format_exc())
     finally:
         watchdog.stop()

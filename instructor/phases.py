@@ -10,6 +10,7 @@ from instructor.problems import METADATA_KEY
 
 KERNEL_RUN = "kernel run"  # the confined kernel executing the notebook for its outputs
 TESTS = "tests"  # the instructor's tests against the student's functions, sandboxes included
+DIAGNOSIS = "diagnosis"  # replaying a failing exercise's calls on the mistake catalogue
 
 
 def record(nb: NotebookNode, phase: str, seconds: float) -> None:

@@ -37,8 +37,10 @@ class Kind(enum.Enum):
     OUT_OF_MEMORY = "{where} ran out of memory ({detail})"
     CELL_TIMEOUT = "{where} ran past the per-cell time limit"
     KERNEL_DIED = "the kernel died or hung in {where}; later cells were not run"
-    KERNEL_NOT_CONFINED = ("the notebook was not executed (its kernel could not be confined: "
-                           "{detail}); grading is unaffected")
+    KERNEL_NOT_CONFINED = (
+        "the notebook was not executed (its kernel could not be confined: "
+        "{detail}); grading is unaffected"
+    )
     NOT_EXECUTED = "the notebook was not executed ({detail}); grading is unaffected"
     OUTPUT_TRUNCATED = "{where} printed more than {detail} characters; the rest was dropped"
     # the trusted tests and the sandbox (instructor/preprocessors/trusted_grading.py)
@@ -105,5 +107,7 @@ def sentences(problems: Iterable[Problem]) -> list[str]:
         places = groups.setdefault((problem.kind, problem.detail), [])
         if problem.where not in places:
             places.append(problem.where)
-    return [Problem(kind, ", ".join(places), detail).sentence()
-            for (kind, detail), places in groups.items()]
+    return [
+        Problem(kind, ", ".join(places), detail).sentence()
+        for (kind, detail), places in groups.items()
+    ]

@@ -42,8 +42,11 @@ class Submission:
         """Every file of the submission, by its path relative to the folder."""
         if not self.folder.is_dir():
             return {}
-        return {str(p.relative_to(self.folder)): p.read_bytes()
-                for p in sorted(self.folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+        return {
+            str(p.relative_to(self.folder)): p.read_bytes()
+            for p in sorted(self.folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()
+        }
 
     def digest(self) -> str:
         """sha256 over the names and bytes of every file of the submission."""

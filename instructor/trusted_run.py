@@ -29,6 +29,7 @@ from instructor.cells import (
     strip_markers,
 )
 from instructor.problems import Kind, Problem
+from instructor.replay import Call, RecordedFunction
 from instructor.sandbox import (
     Limits,
     Sandbox,
@@ -53,31 +54,46 @@ class Outcome:
         return self.error is None
 
     def outputs(self) -> list[NotebookNode]:
-        outs = [nbformat.v4.new_output("stream", name="stdout", text=self.stdout[-5000:])
-                ] if self.stdout else []
+        outs = (
+            [nbformat.v4.new_output("stream", name="stdout", text=self.stdout[-5000:])]
+            if self.stdout
+            else []
+        )
         return outs + ([error_output(*self.error)] if self.error else [])
 
 
 @dataclass
 class TrustedRun:
-    """Every test cell's outcome by grade id, and the problems seen on the way."""
+    """Every test cell's outcome by grade id, and the problems seen on the way; with recording
+    on, also every call the tests made to the student's functions (for `instructor.replay`)."""
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    owner: dict[str, str] = field(default_factory=dict)  # function -> its exercise cell's id
+    students: dict[str, StudentFunction] = field(default_factory=dict)
+    calls: dict[str, list[Call]] = field(default_factory=dict)
 
 
 def error_output(name: str, message: str) -> NotebookNode:
     """An error output that quotes only the message (never a line of test source)."""
-    return nbformat.v4.new_output("error", ename=name, evalue=message,
-                                  traceback=[f"{name}: {line}" if i == 0 else line
-                                             for i, line in enumerate(message.splitlines())])
+    return nbformat.v4.new_output(
+        "error",
+        ename=name,
+        evalue=message,
+        traceback=[
+            f"{name}: {line}" if i == 0 else line for i, line in enumerate(message.splitlines())
+        ],
+    )
 
 
 def exec_quietly(source: str, label: str, namespace: dict, out: io.StringIO) -> None:
     """Run trusted cell source in `namespace`; its stdout goes to `out`, stderr and warnings
     nowhere (nbgrader would read them as a failure)."""
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         exec(compile(python_source(source), f"<{label}>", "exec"), namespace)
 
@@ -96,26 +112,38 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
-def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
-              limits: Limits | None = None, confined: bool = True) -> TrustedRun:
+def run_tests(
+    source_nb: NotebookNode,
+    submission_nb: NotebookNode,
+    limits: Limits | None = None,
+    confined: bool = True,
+    record: bool = False,
+) -> TrustedRun:
     """Run the source notebook's test cells against the submission's exercise cells.
 
     source_nb: the instructor's notebook (solutions and hidden tests); its first code cell is
     the set-up, its locked code cells the checking tools. submission_nb: the student's notebook;
     only its exercise cells (by nbgrader metadata) are used, in notebook order (a duplicated
-    exercise cell: the last definition wins, as in a kernel).
+    exercise cell: the last definition wins, as in a kernel). record: keep every call the tests
+    make to the student's functions (`instructor.replay.RecordedFunction`), for diagnosis.
     """
     code = [c for c in source_nb.cells if c.cell_type == "code"]
     setup = python_source(code[0].source)
     tools = [c for c in code[1:] if is_locked_cell(c) and not is_test_cell(c)]
     tests = [c for c in code if is_test_cell(c)]
     owner, with_torch = _exercises(source_nb)
-    answers = [(grade_id(c), python_source(c.source)) for c in submission_nb.cells
-               if is_solution_cell(c) and grade_id(c)]
-    sandboxes = {allow: Sandbox(setup, answers, limits,
-                                confine.make_scratch() if confined else None, allow_torch=allow)
-                 for allow in {name in with_torch for name in owner}}
-    run = TrustedRun()
+    answers = [
+        (grade_id(c), python_source(c.source))
+        for c in submission_nb.cells
+        if is_solution_cell(c) and grade_id(c)
+    ]
+    sandboxes = {
+        allow: Sandbox(
+            setup, answers, limits, confine.make_scratch() if confined else None, allow_torch=allow
+        )
+        for allow in {name in with_torch for name in owner}
+    }
+    run = TrustedRun(owner=dict(owner))
     try:
         namespace: dict = {"__name__": "__main__"}
         exec_quietly(code[0].source, "set-up", namespace, io.StringIO())
@@ -127,8 +155,15 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
             codes.update(function_codes(source))
             aliases.update(import_aliases(source))
         for name in owner:
-            namespace[name] = StudentFunction(sandboxes[name in with_torch], name,
-                                              codes.get(name), aliases)
+            sandbox = sandboxes[name in with_torch]
+            namespace[name] = (
+                RecordedFunction(
+                    sandbox, name, codes.get(name), aliases, run.calls.setdefault(name, [])
+                )
+                if record
+                else StudentFunction(sandbox, name, codes.get(name), aliases)
+            )
+            run.students[name] = namespace[name]
         for cell in tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
     finally:
@@ -138,15 +173,25 @@ def run_tests(source_nb: NotebookNode, submission_nb: NotebookNode,
                 confine.remove_scratch(sandbox.scratch)
             run.problems += sandbox.problems
             mine = {owner[name] for name in owner if (name in with_torch) == allow}
-            run.problems += [Problem(Kind.EXERCISE_CELL_FAILED, label, message)
-                             for label, message in sandbox.cell_errors.items() if label in mine]
-    run.problems += [Problem(Kind.TESTS_NOT_RUN, gid) for gid, o in run.outcomes.items()
-                     if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")]
+            run.problems += [
+                Problem(Kind.EXERCISE_CELL_FAILED, label, message)
+                for label, message in sandbox.cell_errors.items()
+                if label in mine
+            ]
+    run.problems += [
+        Problem(Kind.TESTS_NOT_RUN, gid)
+        for gid, o in run.outcomes.items()
+        if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")
+    ]
     return run
 
 
-def grade_submission(source_nb: NotebookNode, submission_nb: NotebookNode,
-                     limits: Limits | None = None, confined: bool = True) -> dict[str, Outcome]:
+def grade_submission(
+    source_nb: NotebookNode,
+    submission_nb: NotebookNode,
+    limits: Limits | None = None,
+    confined: bool = True,
+) -> dict[str, Outcome]:
     """grade id -> Outcome of every test cell (see `run_tests`)."""
     return run_tests(source_nb, submission_nb, limits, confined).outcomes
 

@@ -12,9 +12,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 _STATE = Path(tempfile.mkdtemp(prefix="rnn-course-tests-"))
-for _var, _sub in (("JUPYTER_CONFIG_DIR", "jupyter-config"), ("JUPYTER_DATA_DIR", "jupyter-data"),
-                   ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"), ("IPYTHONDIR", "ipython"),
-                   ("MPLCONFIGDIR", "matplotlib")):
+for _var, _sub in (
+    ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+    ("JUPYTER_DATA_DIR", "jupyter-data"),
+    ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+    ("IPYTHONDIR", "ipython"),
+    ("MPLCONFIGDIR", "matplotlib"),
+):
     os.environ[_var] = str(_STATE / _sub)
 # Kernels inherit the environment: an Agg backend there would embed no figures (PITFALLS.md).
 os.environ.pop("MPLBACKEND", None)

@@ -5,9 +5,16 @@ headless notebook runner. Course paths and nbgrader access come from `instructor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -23,13 +30,19 @@ from instructor.course_folder import (  # noqa: F401  (re-exported for the tests
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+# What tests keep for a person to look at after a run (screenshots, a class's summary); git
+# ignores it.
+ARTIFACTS = Path(os.environ.get("RNN_COURSE_ARTIFACTS") or ROOT / "test-artifacts")
 
 
 def copy_course(dest: Path, root: Path = ROOT) -> Path:
     """A scratch copy of the course (sources, helpers, config) where nbgrader may write freely."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(root / "solutions", dest / "solutions",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        root / "solutions",
+        dest / "solutions",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     shutil.copy(root / "nbgrader_config.py", dest / "nbgrader_config.py")
     return dest
 
@@ -40,18 +53,25 @@ def assignments(root: Path = ROOT) -> list[str]:
 
 def grade_cells(nb) -> dict[str, float]:
     """grade_id -> points, for every graded cell of a notebook."""
-    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
-            for c in nb.cells if nbgrader_meta(c).get("grade")}
+    return {
+        nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
+        for c in nb.cells
+        if nbgrader_meta(c).get("grade")
+    }
 
 
 def solution_sources(solution_nb) -> dict[str, str]:
     """grade_id -> the model solution's source (markers removed), for every solution cell."""
-    return {nbgrader_meta(c)["grade_id"]: strip_markers(c.source)
-            for c in solution_nb.cells if nbgrader_meta(c).get("solution")}
+    return {
+        nbgrader_meta(c)["grade_id"]: strip_markers(c.source)
+        for c in solution_nb.cells
+        if nbgrader_meta(c).get("solution")
+    }
 
 
-def make_submission(release_nb, solution_nb, replace: dict[str, str] | None = None,
-                    solved: bool = True):
+def make_submission(
+    release_nb, solution_nb, replace: dict[str, str] | None = None, solved: bool = True
+):
     """A student's notebook: the release with its solution cells filled in.
 
     solved=True fills every solution cell with the model solution; `replace` maps grade_id ->
@@ -89,8 +109,9 @@ def execute(nb, workdir: Path, timeout: int = 120):
     """Run nb top to bottom in a fresh python3 kernel started in workdir; nb gets the outputs."""
     import nbclient
 
-    nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     return nb
 
 
@@ -121,5 +142,65 @@ def explorer_report(nb) -> dict:
 
 def dumps_cells(nb) -> str:
     """Cell sources and nbgrader metadata only: what the sync test compares."""
-    return json.dumps([{"type": c.cell_type, "source": c.source, "nbgrader": nbgrader_meta(c)}
-                       for c in nb.cells], indent=1, sort_keys=True)
+    return json.dumps(
+        [{"type": c.cell_type, "source": c.source, "nbgrader": nbgrader_meta(c)} for c in nb.cells],
+        indent=1,
+        sort_keys=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return response.status, response.read()
+
+
+@contextlib.contextmanager
+def jupyter_lab(
+    python: str, folder: Path, log: Path, token: str, env: dict | None = None
+) -> Iterator[str]:
+    """JupyterLab as the README's first command starts it (`jupyter lab FOLDER`), run by
+    `python`: on loopback, with a token, on a free port, `--allow-root` as root. Yields its base
+    URL once it answers; stopped at the end."""
+    port = free_port()
+    cmd = [
+        python,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "w") as errors:
+        server = subprocess.Popen(
+            cmd + [str(folder)], stdout=subprocess.DEVNULL, stderr=errors, env=env
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if http_get(f"{base}/api/status?token={token}")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"JupyterLab did not start within 120 s: {log}"
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -41,26 +41,47 @@ from decimal import Decimal
 from pathlib import Path
 
 CONSTANTS = {
-    "0": 0.0, "1": 1.0, "1/2": 0.5, "1/4": 0.25, "3/4": 0.75, "1/3": 1 / 3, "2/3": 2 / 3,
-    "1/6": 1 / 6, "1/8": 0.125, "ln 2": math.log(2), "ln 10": math.log(10), "pi": math.pi,
-    "e": math.e, "sqrt 2": math.sqrt(2), "1/sqrt 2": 1 / math.sqrt(2), "sqrt 3": math.sqrt(3),
+    "0": 0.0,
+    "1": 1.0,
+    "1/2": 0.5,
+    "1/4": 0.25,
+    "3/4": 0.75,
+    "1/3": 1 / 3,
+    "2/3": 2 / 3,
+    "1/6": 1 / 6,
+    "1/8": 0.125,
+    "ln 2": math.log(2),
+    "ln 10": math.log(10),
+    "pi": math.pi,
+    "e": math.e,
+    "sqrt 2": math.sqrt(2),
+    "1/sqrt 2": 1 / math.sqrt(2),
+    "sqrt 3": math.sqrt(3),
 }
 _APPROX = r"(?:about|around|roughly|approximately|nearly|almost|~|≈|\\approx|\\sim)"
-_FACTOR = (r"\s*(?:%|\\%|percent\b|[x×](?![\w])|times\b|-?fold\b|orders?\b|decades?\b)")
+_FACTOR = r"\s*(?:%|\\%|percent\b|[x×](?![\w])|times\b|-?fold\b|orders?\b|decades?\b)"
 _TIME = r"\s*(?:min\b|minutes?\b|hours?\b|h\b)"
-_LABEL = (r"(?:section|sec\.|§|eqs?\.|equation|chapter|ch\.|table|fig\.|figure|version|v)"
-          r"\s*$")
+_LABEL = (
+    r"(?:section|sec\.|§|eqs?\.|equation|chapter|ch\.|table|fig\.|figure|version|v)"
+    r"\s*$"
+)
 _NAME = r"[A-Z][A-Za-z'\-]+"
 CITATION = re.compile(
     rf"{_NAME}(?:\s+et\s+al\.?|(?:,\s*{_NAME})*,?\s+and\s+{_NAME})?,?\s+\(?"
-    r"(?:19[5-9]\d|20[0-4]\d)[a-z]?\b")
-_ABBREVIATIONS = re.compile(r"\b(?:al|e\.g|i\.e|sec|eqs?|fig|vs|cf|Proc|Trans|Vol|no|pp)\.$",
-                            re.IGNORECASE)
+    r"(?:19[5-9]\d|20[0-4]\d)[a-z]?\b"
+)
+_ABBREVIATIONS = re.compile(
+    r"\b(?:al|e\.g|i\.e|sec|eqs?|fig|vs|cf|Proc|Trans|Vol|no|pp)\.$", re.IGNORECASE
+)
 _DECLARATION = re.compile(r"<!--\s*numbers-ok:\s*([^;>]*);\s*([^>]*?)\s*-->", re.DOTALL)
-_POWER = re.compile(r"(?:(\d+(?:\.\d+)?)\s*(?:\\times|×|\\cdot)\s*)?10\s*\^\s*\{?\s*([-−+]?\d+)"
-                    r"\s*\}?")
-_NUMBER = re.compile(r"(?<![\w.\\^])[-−]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
-                     r"(?!\.\d)(?=\W|$|x(?!\w))")
+_POWER = re.compile(
+    r"(?:(\d+(?:\.\d+)?)\s*(?:\\times|×|\\cdot)\s*)?10\s*\^\s*\{?\s*([-−+]?\d+)"
+    r"\s*\}?"
+)
+_NUMBER = re.compile(
+    r"(?<![\w.\\^])[-−]?\d+(?:\.\d+)?(?:[eE][-+−]?\d+)?"
+    r"(?!\.\d)(?=\W|$|x(?!\w))"
+)
 
 
 @dataclass(frozen=True)
@@ -88,8 +109,12 @@ def code_literals(sources: list[str]) -> list[float]:
             continue
         for token in tokens:
             text = token.string.lower()
-            if (token.type == tokenize.NUMBER and not text.endswith("j")
-                    and not text.startswith(("0x", "0o", "0b")) and ("." in text or "e" in text)):
+            if (
+                token.type == tokenize.NUMBER
+                and not text.endswith("j")
+                and not text.startswith(("0x", "0o", "0b"))
+                and ("." in text or "e" in text)
+            ):
                 values.append(float(token.string.replace("_", "")))
     return values
 
@@ -98,7 +123,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; no split after 'et al.', 'e.g.', 'sec.', ..."""
     spans, start = [], 0
     for match in re.finditer(r"[.!?](?=\s+[A-Z$(\[*`])|\n\s*\n|\n\s*[-*] ", text):
-        if match.group().startswith(".") and _ABBREVIATIONS.search(text[start:match.end()]):
+        if match.group().startswith(".") and _ABBREVIATIONS.search(text[start : match.end()]):
             continue
         spans.append((start, match.end()))
         start = match.end()
@@ -108,15 +133,17 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def _tolerance(text: str) -> float:
     exponent = Decimal(text.replace("−", "-").lstrip("-")).as_tuple().exponent
-    return 0.5 * 10.0 ** exponent          # half a unit in the last digit shown
+    return 0.5 * 10.0**exponent  # half a unit in the last digit shown
 
 
 def _matches(value: float, tol: float, candidates: list[float], percent: bool) -> bool:
     """True when |value| is one of the candidates as the prose rounds it (x100 for a percent).
     Code literals carry no sign (tokenize reads -6 as '-' and '6'), so signs are ignored."""
     value = abs(value)
-    return any(abs(abs(c) - value) < tol or (percent and abs(100 * abs(c) - value) < tol)
-               for c in candidates)
+    return any(
+        abs(abs(c) - value) < tol or (percent and abs(100 * abs(c) - value) < tol)
+        for c in candidates
+    )
 
 
 def scan_markdown(text: str, literals: list[float], cell: int = 0) -> list[Finding]:
@@ -137,15 +164,23 @@ def scan_markdown(text: str, literals: list[float], cell: int = 0) -> list[Findi
     for m in _POWER.finditer(text):
         mantissa = float(m.group(1)) if m.group(1) else 1.0
         exponent = int(m.group(2).replace("−", "-"))
-        tokens.append((m.start(), m.end(), m.group(), mantissa * 10.0 ** exponent,
-                       abs(mantissa * 10.0 ** exponent) * 1e-9, True))
+        tokens.append(
+            (
+                m.start(),
+                m.end(),
+                m.group(),
+                mantissa * 10.0**exponent,
+                abs(mantissa * 10.0**exponent) * 1e-9,
+                True,
+            )
+        )
         covered.append((m.start(), m.end()))
     for m in _NUMBER.finditer(text):
         if any(a <= m.start() < b for a, b in covered):
             continue
         raw = m.group()
         value = float(raw.replace("−", "-"))
-        before, after = text[max(0, m.start() - 40):m.start()], text[m.end():m.end() + 30]
+        before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 30]
         decimal = "." in raw or "e" in raw.lower()
         factor = re.match(_FACTOR, after) is not None
         approx = re.search(_APPROX + r"\s*\$?\s*(?:[A-Za-z]+\s+)?$", before) is not None

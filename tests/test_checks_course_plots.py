@@ -12,22 +12,30 @@ matplotlib.use("Agg")
 def test_failure_message_has_all_five_parts():
     case = checks.small_rnn_case()
     with pytest.raises(checks.CheckFailure) as info:
-        checks.expect_close("ex", "dW", np.zeros((2, 4)), np.ones((2, 4)), inputs=case.describe(),
-                            hint="look here")
+        checks.expect_close(
+            "ex", "dW", np.zeros((2, 4)), np.ones((2, 4)), inputs=case.describe(), hint="look here"
+        )
     text = str(info.value)
     assert text.startswith("ex: dW is wrong.")
-    for part in ("input:    T=3, B=2, D=4, H=5, seed 0", "returned: dW[0, 0:3]",
-                 "expected: dW[0, 0:3] = [1.000 1.000 1.000]", "max relative error 1.0e+00",
-                 "hint:     look here"):
+    for part in (
+        "input:    T=3, B=2, D=4, H=5, seed 0",
+        "returned: dW[0, 0:3]",
+        "expected: dW[0, 0:3] = [1.000 1.000 1.000]",
+        "max relative error 1.0e+00",
+        "hint:     look here",
+    ):
         assert part in text
 
 
-@pytest.mark.parametrize("returned, problem", [
-    ([1.0, 2.0], "should be a numpy array"),
-    (np.ones(3), "wrong shape"),
-    (np.ones(2, dtype=int), "should hold floats"),
-    (np.array([1.0, np.nan]), "inf or NaN"),
-])
+@pytest.mark.parametrize(
+    "returned, problem",
+    [
+        ([1.0, 2.0], "should be a numpy array"),
+        (np.ones(3), "wrong shape"),
+        (np.ones(2, dtype=int), "should hold floats"),
+        (np.array([1.0, np.nan]), "inf or NaN"),
+    ],
+)
 def test_as_array_rejects_what_students_return(returned, problem):
     with pytest.raises(checks.CheckFailure, match=problem):
         checks.as_array("ex", "x", returned, (2,), inputs="i")
@@ -127,8 +135,9 @@ def test_seed_everything_is_reproducible():
 
 
 def test_plots_are_labelled():
-    ax = plots.line_plot([1, 2, 3], {"a": [1, 10, 100]}, "t", "x", "y", logy=True,
-                         baseline=(5.0, "base"))
+    ax = plots.line_plot(
+        [1, 2, 3], {"a": [1, 10, 100]}, "t", "x", "y", logy=True, baseline=(5.0, "base")
+    )
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("t", "x", "y")
     assert ax.get_yscale() == "log" and len(ax.get_legend().get_texts()) == 2
     with pytest.raises(ValueError, match="title"):
@@ -140,13 +149,16 @@ def test_plots_are_labelled():
     assert plots.draw_unrolled_rnn(3).get_title()
 
 
-@pytest.mark.parametrize("returned, problem", [
-    (np.array([1.0, 2.0]), "should be one real number"),
-    (1 + 2j, "should be one real number"),
-    (True, "should be one real number"),
-    ("0.5", "should be one real number"),
-    (float("nan"), "inf or NaN"),
-])
+@pytest.mark.parametrize(
+    "returned, problem",
+    [
+        (np.array([1.0, 2.0]), "should be one real number"),
+        (1 + 2j, "should be one real number"),
+        (True, "should be one real number"),
+        ("0.5", "should be one real number"),
+        (float("nan"), "inf or NaN"),
+    ],
+)
 def test_as_number_rejects_what_is_not_one_real_number(returned, problem):
     with pytest.raises(checks.CheckFailure, match=problem):
         checks.as_number("ex", "rho", returned, inputs="i", hint="h")
@@ -165,13 +177,16 @@ def test_expect_elementwise_catches_warnings_changes_in_place_and_wrong_values()
     def noisy(v):
         with np.errstate(over="warn"):
             return np.exp(-v) * 0 + v
-    with pytest.raises(checks.CheckFailure,
-                       match="(?s)raised a warning.*RuntimeWarning.*hint:     w"):
+
+    with pytest.raises(
+        checks.CheckFailure, match="(?s)raised a warning.*RuntimeWarning.*hint:     w"
+    ):
         checks.expect_elementwise("ex", noisy, x, x, hint="h", warning_hint="w")
 
     def in_place(v):
         v *= 2
         return v
+
     with pytest.raises(checks.CheckFailure, match="changed its input x in place"):
         checks.expect_elementwise("ex", in_place, x, 2 * x, hint="h", warning_hint="w")
     with pytest.raises(checks.CheckFailure, match=r"(?s)ex\(x, 3.0\) is wrong.*input:.*, 3.0"):
@@ -182,8 +197,9 @@ def test_expect_unchanged_names_the_changed_argument():
     before = [np.ones(3), np.zeros(2)]
     checks.expect_unchanged("ex", "grads", before, [np.ones(3), np.zeros(2)], inputs="i")
     with pytest.raises(checks.CheckFailure, match=r"changed its input grads in place") as info:
-        checks.expect_unchanged("ex", "grads", before, [np.ones(3), np.array([0.0, 5.0])],
-                                inputs="i")
+        checks.expect_unchanged(
+            "ex", "grads", before, [np.ones(3), np.array([0.0, 5.0])], inputs="i"
+        )
     assert "grads[1] after the call" in str(info.value)
     with pytest.raises(checks.CheckFailure, match="changed its input W"):
         checks.expect_unchanged("ex", "W", np.eye(2), 2 * np.eye(2), inputs="i")
@@ -204,8 +220,12 @@ def test_expect_raises_passes_only_on_the_named_error():
     def todo(x):
         raise NotImplementedError()
 
-    parts = {"inputs": "x = 1", "problem": "accepted a bad x.", "expected": "ValueError",
-             "hint": "refuse it"}
+    parts = {
+        "inputs": "x = 1",
+        "problem": "accepted a bad x.",
+        "expected": "ValueError",
+        "hint": "refuse it",
+    }
     checks.expect_raises("ex", ValueError, refuses, 1, **parts)
     with pytest.raises(checks.CheckFailure, match="accepted a bad x") as info:
         checks.expect_raises("ex", ValueError, accepts, 1, **parts)
@@ -214,3 +234,34 @@ def test_expect_raises_passes_only_on_the_named_error():
         checks.expect_raises("ex", ValueError, breaks, 1, **parts)
     with pytest.raises(checks.CheckFailure, match="not implemented yet"):
         checks.expect_raises("ex", ValueError, todo, 1, **parts)
+
+
+def test_circle_is_a_line_whose_legend_entry_is_a_line():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    line = plots.circle(ax, 2.0, color="gray", linestyle="--", label="radius 2")
+    x, y = line.get_data()
+    assert np.allclose(np.hypot(x, y), 2.0) and np.isclose(x[0], x[-1])
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == ["radius 2"] and isinstance(handles[0], matplotlib.lines.Line2D)
+    line.set_data(*plots.circle_points(0.5))
+    assert np.allclose(np.hypot(*line.get_data()), 0.5)
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="radius"):
+            plots.circle(ax, bad)
+    plt.close(fig)
+
+
+def test_moving_average_is_trailing_and_keeps_the_length():
+    got = plots.moving_average([1.0, 2.0, 3.0, 4.0, 5.0], 2)
+    assert np.allclose(got, [1.0, 1.5, 2.5, 3.5, 4.5])
+    assert np.allclose(plots.moving_average([4.0, 2.0], 10), [4.0, 3.0])
+    with_nan = plots.moving_average([1.0, np.nan, 3.0, 4.0], 2)
+    assert np.isnan(with_nan[1:3]).all() and with_nan[3] == 3.5  # NaN stays in its windows
+    assert plots.moving_average([], 3).shape == (0,)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="window"):
+            plots.moving_average([1.0], bad)
+    with pytest.raises(ValueError, match="1-D"):
+        plots.moving_average(np.ones((2, 2)), 2)

@@ -68,15 +68,18 @@ def test_spread_formats_ranges_and_non_finite_values():
     assert claims.spread([], ".2f", "failed runs' loss") == "failed runs' loss (no seeds)"
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda: claims.claim("", True), "statement"),
-    (lambda: claims.claim("x", np.array([True, False])), "True or False"),
-    (lambda: claims.claim("x", 1), "True or False"),
-    (lambda: claims.claim("x", True, evidence=3), "evidence"),
-    (lambda: claims.claim_seeds("x", [True, True]), "at least 3 seeds"),
-    (lambda: claims.claim_seeds("x", "TTT"), "sequence of bools"),
-    (lambda: claims.claim_seeds("x", [True, True, 1.0]), r"outcomes\[2\]"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: claims.claim("", True), "statement"),
+        (lambda: claims.claim("x", np.array([True, False])), "True or False"),
+        (lambda: claims.claim("x", 1), "True or False"),
+        (lambda: claims.claim("x", True, evidence=3), "evidence"),
+        (lambda: claims.claim_seeds("x", [True, True]), "at least 3 seeds"),
+        (lambda: claims.claim_seeds("x", "TTT"), "sequence of bools"),
+        (lambda: claims.claim_seeds("x", [True, True, 1.0]), r"outcomes\[2\]"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(lenient, call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -84,12 +87,16 @@ def test_bad_arguments_raise_clear_errors(lenient, call, message):
 
 def _tiny_notebook(claim_source: str):
     """Set-up, then one claim (ended by ';' as in the notebooks: the bool is not echoed)."""
-    return nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# A claim"),
-        nbformat.v4.new_code_cell("from helpers import claims\nloss = 0.3"),
-        nbformat.v4.new_code_cell(claim_source),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# A claim"),
+            nbformat.v4.new_code_cell("from helpers import claims\nloss = 0.3"),
+            nbformat.v4.new_code_cell(claim_source),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
 
 
 @pytest.mark.slow

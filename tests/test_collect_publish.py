@@ -4,15 +4,19 @@ receives them, and a student-only copy of the course."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 
 import pytest
 
 import course_tools
+from instructor import stamp
 from instructor.collect import collect, student_from_name
-from instructor.publish import build, to_branch
+from instructor.publish import address, build, to_branch
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -29,15 +33,18 @@ def course(tmp_path):
     return course_tools.copy_course(tmp_path / "course")
 
 
-@pytest.mark.parametrize("name, student", [
-    ("alice.ipynb", "alice"),
-    ("Bob_01_bptt.ipynb", "bob"),
-    ("01_bptt-carol-2.ipynb", "carol_2"),
-    ("smithdana_12345_67890_01_bptt.ipynb", "smithdana"),
-    ("smithdana_late_12345_67890_01_bptt-1.ipynb", "smithdana"),
-    ("Erin Jones_4242_assignsubmission_file_", "erin_jones"),
-    ("frank.zip", "frank"),
-])
+@pytest.mark.parametrize(
+    "name, student",
+    [
+        ("alice.ipynb", "alice"),
+        ("Bob_01_bptt.ipynb", "bob"),
+        ("01_bptt-carol-2.ipynb", "carol_2"),
+        ("smithdana_12345_67890_01_bptt.ipynb", "smithdana"),
+        ("smithdana_late_12345_67890_01_bptt-1.ipynb", "smithdana"),
+        ("Erin Jones_4242_assignsubmission_file_", "erin_jones"),
+        ("frank.zip", "frank"),
+    ],
+)
 def test_student_names_are_read_from_file_names(name, student):
     assert student_from_name(name, "01_bptt", "01_bptt") == student
 
@@ -51,7 +58,8 @@ def test_a_folder_of_notebooks_zips_and_folders(course, tmp_path):
     _zip(downloads / "dan.zip", {"readme.md": "no notebook"})
     (downloads / "Erin Jones_4242_assignsubmission_file_").mkdir()
     (downloads / "Erin Jones_4242_assignsubmission_file_" / "01_bptt (2).ipynb").write_text(
-        NOTEBOOK)
+        NOTEBOOK
+    )
     (downloads / "report.pdf").write_bytes(b"%PDF")
     (downloads / "broken.zip").write_bytes(b"not a zip")
     report = collect(course, downloads, "01_bptt")
@@ -62,17 +70,23 @@ def test_a_folder_of_notebooks_zips_and_folders(course, tmp_path):
         assert (folder / "01_bptt.ipynb").read_text() == NOTEBOOK
         assert (folder / "timestamp.txt").read_text().endswith("UTC")
     problems = "\n".join(report.problems)
-    for expected in ("dan.zip: holds no notebook", "report.pdf: not a notebook or a zip",
-                     "broken.zip: not a readable zip file"):
+    for expected in (
+        "dan.zip: holds no notebook",
+        "report.pdf: not a notebook or a zip",
+        "broken.zip: not a readable zip file",
+    ):
         assert expected in problems
 
 
 def test_a_canvas_bulk_download_and_a_resubmission(course, tmp_path):
-    bulk = _zip(tmp_path / "submissions.zip", {
-        "smithdana_12345_67890_01_bptt.ipynb": NOTEBOOK,
-        "leeeve_late_222_333_01_bptt-1.ipynb": NOTEBOOK,
-        "leeeve_222_334_01_bptt.ipynb": NOTEBOOK.replace("[]", "[ ]", 1),
-    })
+    bulk = _zip(
+        tmp_path / "submissions.zip",
+        {
+            "smithdana_12345_67890_01_bptt.ipynb": NOTEBOOK,
+            "leeeve_late_222_333_01_bptt-1.ipynb": NOTEBOOK,
+            "leeeve_222_334_01_bptt.ipynb": NOTEBOOK.replace("[]", "[ ]", 1),
+        },
+    )
     report = collect(course, bulk, "01_bptt")
     assert {s for s, _ in report.placed} == {"smithdana", "leeeve"}
     assert any("leeeve: 2 notebooks" in p for p in report.problems)
@@ -83,9 +97,31 @@ def test_a_canvas_bulk_download_and_a_resubmission(course, tmp_path):
     assert '"v": 2' in (course / "submitted/smithdana/01_bptt/01_bptt.ipynb").read_text()
 
 
+def _course_repo(tmp_path):
+    """A git repository holding a copy of the course, on branch main."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for item in ("notebooks", "helpers", "pyproject.toml", "solutions", "nbgrader_config.py"):
+        subprocess.run(["cp", "-r", str(course_tools.ROOT / item), str(root)], check=True)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "course")
+    return root
+
+
+def _git(root, *args):
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def test_publish_writes_a_student_copy_without_answers(tmp_path):
     dest = tmp_path / "student"
-    files = build(course_tools.ROOT, dest, github="someone/course@spring")
+    files = build(course_tools.ROOT, dest, address(course_tools.ROOT, "someone/course@spring"))
     names = {str(p.relative_to(dest)) for p in files}
     assert "README.md" in names and "pyproject.toml" in names
     assert any(n.startswith("notebooks/01_bptt/") for n in names)
@@ -94,10 +130,52 @@ def test_publish_writes_a_student_copy_without_answers(tmp_path):
     for secret in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "nbgrader_config"):
         assert secret not in text
     notebook = (dest / "notebooks/01_bptt/01_bptt.ipynb").read_text()
-    assert "colab.research.google.com/github/someone/course/blob/spring/notebooks" in notebook
+    assert (
+        "colab.research.google.com/github/someone/course/blob/spring/notebooks/01_bptt/"
+        "01_bptt.ipynb"
+    ) in notebook
     assert "git+https://github.com/someone/course@spring" in notebook
-    assert "rnn-gradients/rnn-gradients-course" not in notebook
-    assert 'packages = ["helpers"]' in (dest / "pyproject.toml").read_text()
+    assert stamp.configured(course_tools.ROOT).repository not in notebook
+    project = tomllib.loads((dest / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["packages"] == ["helpers"]
+    assert project["project"]["urls"]["Repository"] == "https://github.com/someone/course"
+    # A local version label from helpers/: Colab's pip reinstalls a copy whose helpers changed.
+    version = project["project"]["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{10}", version), version
+    assert "nbgrader" not in str(project["project"]["optional-dependencies"]["lab"])
+
+
+def test_publish_to_a_branch_points_the_badges_at_that_branch(tmp_path):
+    root = _course_repo(tmp_path)
+    who = {
+        f"GIT_{role}_{key}": value
+        for role in ("AUTHOR", "COMMITTER")
+        for key, value in (("NAME", "t"), ("EMAIL", "t@example.org"))
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "instructor.cli",
+            "--root",
+            str(root),
+            "publish",
+            "--branch",
+            "student",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **who},
+    )
+    assert out.returncode == 0, out.stderr
+    notebook = _git(root, "show", "student:notebooks/04_eigenvalues/04_eigenvalues.ipynb")
+    repository = stamp.configured(root).repository
+    assert (
+        f"colab.research.google.com/github/{repository}/blob/student/notebooks/04_eigenvalues/"
+        "04_eigenvalues.ipynb"
+    ) in notebook
+    assert f"git+https://github.com/{repository}@student" in notebook
+    assert "/blob/main/" not in notebook and "@main" not in notebook
 
 
 def test_publish_refuses_a_leaking_release(tmp_path):
@@ -113,19 +191,11 @@ def test_publish_refuses_a_leaking_release(tmp_path):
 
 
 def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):
-    root = tmp_path / "repo"
-    root.mkdir()
-    for item in ("notebooks", "helpers", "pyproject.toml", "solutions", "nbgrader_config.py"):
-        subprocess.run(["cp", "-r", str(course_tools.ROOT / item), str(root)], check=True)
+    root = _course_repo(tmp_path)
 
     def git(*args):
-        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
-                               *args], cwd=root, check=True, capture_output=True,
-                              text=True).stdout
+        return _git(root, *args)
 
-    git("init", "-q", "-b", "main")
-    git("add", "-A")
-    git("commit", "-qm", "course")
     first = to_branch(root, "student")
     second = to_branch(root, "student")
     assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
@@ -136,12 +206,19 @@ def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):
 
 
 def test_the_console_script_explains_itself_and_fails_clearly(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "instructor.cli", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "instructor.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for step in ("release", "collect", "autograde", "feedback", "export", "publish"):
         assert step in out
-    bad = subprocess.run([sys.executable, "-m", "instructor.cli", "--root", str(tmp_path),
-                          "export"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "instructor.cli", "--root", str(tmp_path), "export"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no course found" in bad.stderr
 
 
@@ -160,8 +237,7 @@ def _link(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course,
-                                                                                 tmp_path):
+def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course, tmp_path):
     """A zip bomb, path tricks, links, non-UTF-8 names and a notebook of another language: each
     is refused with a reason; the honest submission beside them is placed."""
     from instructor import collect as collect_module
@@ -169,36 +245,47 @@ def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course
     outside = tmp_path / "outside"
     outside.mkdir()
     bomb_size = collect_module.MAX_NOTEBOOK_BYTES + 1024
-    r_notebook = json.dumps({"cells": [], "metadata": {"kernelspec": {"language": "R",
-                                                                      "name": "ir"}},
-                             "nbformat": 4, "nbformat_minor": 5})
-    bulk = _zip_with(tmp_path / "bulk.zip", [
-        ("alice_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("bomb_1_2_01_bptt.ipynb", b"{" + b" " * bomb_size + b"}"),
-        ("../../outside/climb_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("/abs/evil_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        (_link("linky_1_2_01_bptt.ipynb"), b"/etc/passwd"),
-        ("cafX_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
-        ("rstudent_1_2_01_bptt.ipynb", r_notebook.encode()),
-    ])
+    r_notebook = json.dumps(
+        {
+            "cells": [],
+            "metadata": {"kernelspec": {"language": "R", "name": "ir"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+    bulk = _zip_with(
+        tmp_path / "bulk.zip",
+        [
+            ("alice_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("bomb_1_2_01_bptt.ipynb", b"{" + b" " * bomb_size + b"}"),
+            ("../../outside/climb_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("/abs/evil_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            (_link("linky_1_2_01_bptt.ipynb"), b"/etc/passwd"),
+            ("cafX_1_2_01_bptt.ipynb", NOTEBOOK.encode()),
+            ("rstudent_1_2_01_bptt.ipynb", r_notebook.encode()),
+        ],
+    )
     # a member name in Latin-1, without the UTF-8 flag (as old Windows tools write them)
     bulk.write_bytes(bulk.read_bytes().replace(b"cafX_1_2", b"caf\xe9_1_2"))
     assert bulk.stat().st_size < 2**20, "the bomb should be small on disk"
     report = collect(course, bulk, "01_bptt")
     assert {s for s, _ in report.placed} == {"alice"}
     text = "\n".join(report.problems)
-    for expected in ("bomb_1_2_01_bptt.ipynb: larger than",
-                     "climb_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
-                     "evil_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
-                     "linky_1_2_01_bptt.ipynb: refused, it is a symbolic link",
-                     "refused, its name is not UTF-8",
-                     "rstudent_1_2_01_bptt.ipynb: refused, a notebook for R"):
+    for expected in (
+        "bomb_1_2_01_bptt.ipynb: larger than",
+        "climb_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+        "evil_1_2_01_bptt.ipynb: refused, its path is absolute or climbs out",
+        "linky_1_2_01_bptt.ipynb: refused, it is a symbolic link",
+        "refused, its name is not UTF-8",
+        "rstudent_1_2_01_bptt.ipynb: refused, a notebook for R",
+    ):
         assert expected in text, text
     assert not list(outside.iterdir())
-    placed = sorted(p.relative_to(course) for p in (course / "submitted").rglob("*")
-                    if p.is_file())
-    assert [str(p) for p in placed] == ["submitted/alice/01_bptt/01_bptt.ipynb",
-                                        "submitted/alice/01_bptt/timestamp.txt"]
+    placed = sorted(p.relative_to(course) for p in (course / "submitted").rglob("*") if p.is_file())
+    assert [str(p) for p in placed] == [
+        "submitted/alice/01_bptt/01_bptt.ipynb",
+        "submitted/alice/01_bptt/timestamp.txt",
+    ]
 
 
 def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
@@ -207,7 +294,8 @@ def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
     (downloads / "alice.ipynb").write_text(NOTEBOOK)
     (downloads / "mallory.ipynb").symlink_to(course / "nbgrader_config.py")
     (downloads / "bob_folder" / "01_bptt.ipynb").symlink_to(
-        next((course / "solutions" / "01_bptt").glob("*.ipynb")))
+        next((course / "solutions" / "01_bptt").glob("*.ipynb"))
+    )
     report = collect(course, downloads, "01_bptt")
     assert {s for s, _ in report.placed} == {"alice"}
     text = "\n".join(report.problems)

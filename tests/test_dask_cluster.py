@@ -28,26 +28,60 @@ class Cluster:
 
     def __init__(self, folder: Path):
         self.file = folder / "scheduler.json"
-        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
-               "DASK_TEMPORARY_DIRECTORY": str(folder),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE),
-                                                           os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+            "DASK_TEMPORARY_DIRECTORY": str(folder),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+        }
         dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-        self.processes = [subprocess.Popen(
-            [*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(self.file)], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)]
+        self.processes = [
+            subprocess.Popen(
+                [
+                    *dask,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(self.file),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        ]
         deadline = time.monotonic() + 60
         while not self.file.exists():
             assert time.monotonic() < deadline, "the scheduler did not start"
             time.sleep(0.2)
         self.address = json.loads(self.file.read_text())["address"]
         for name in ("one", "two"):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
-                 "--nthreads", "1", "--nworkers", "1", "--name", name, "--no-dashboard",
-                 "--preload", "dask_preload"], env=env, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True))
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        self.address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--name",
+                        name,
+                        "--no-dashboard",
+                        "--preload",
+                        "dask_preload",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
         from distributed import Client
 
         self.client = Client(self.address, timeout=60)
@@ -95,23 +129,43 @@ def _course(tmp_path: Path, students: dict[str, str]) -> Path:
 
 
 def _autograde(root: Path, address: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "instructor.cli", "--root", str(root),
-                             "autograde", "--scheduler", address, "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "instructor.cli",
+            "--root",
+            str(root),
+            "autograde",
+            "--scheduler",
+            address,
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _grades(root: Path) -> dict[str, float]:
     with sqlite3.connect(root / "gradebook.db") as db:
-        rows = db.execute("select student_id, count(*) from submitted_assignment "
-                          "group by student_id").fetchall()
+        rows = db.execute(
+            "select student_id, count(*) from submitted_assignment group by student_id"
+        ).fetchall()
     assert all(count == 1 for _, count in rows), rows
-    return {student: sum(course_tools.cell_scores(root, ASSIGNMENT, student).values())
-            for student, _ in rows}
+    return {
+        student: sum(course_tools.cell_scores(root, ASSIGNMENT, student).values())
+        for student, _ in rows
+    }
 
 
 def test_a_worker_killed_while_grading_loses_no_grade(cluster, tmp_path):
-    students = {"solved_a": "slow", "solved_b": "slow", "solved_c": "solved",
-                "untouched": "untouched"}
+    students = {
+        "solved_a": "slow",
+        "solved_b": "slow",
+        "solved_c": "solved",
+        "untouched": "untouched",
+    }
     root = _course(tmp_path, students)
     run = _autograde(root, cluster.address)
     os.kill(cluster.busy_worker_pid(), signal.SIGKILL)
@@ -122,8 +176,9 @@ def test_a_worker_killed_while_grading_loses_no_grade(cluster, tmp_path):
 
 
 def test_a_submission_that_kills_its_worker_fails_alone(cluster, tmp_path):
-    root = _course(tmp_path, {"kills_its_worker": "solved", "solved_a": "solved",
-                              "solved_b": "solved"})
+    root = _course(
+        tmp_path, {"kills_its_worker": "solved", "solved_a": "solved", "solved_b": "solved"}
+    )
     run = _autograde(root, cluster.address)
     out, err = run.communicate(timeout=900)
     assert run.returncode == 0, err[-3000:]

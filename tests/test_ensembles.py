@@ -26,6 +26,7 @@ def adding_batch(i, seed=0, T=9, B=6):
 
 def clipping_step(max_norm):
     """A training step clipping with torch.nn.utils.clip_grad_norm_ (the per-seed oracle)."""
+
     def step(model, inputs, targets, loss_fn, optimizer):
         optimizer.zero_grad()
         loss = loss_fn(model(inputs)[0], targets)
@@ -33,6 +34,7 @@ def clipping_step(max_norm):
         norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
         optimizer.step()
         return float(loss.detach()), float(norm)
+
     return step
 
 
@@ -41,8 +43,15 @@ def alone(make_model, seed, steps, data="shared", max_norm=None, **kwargs):
     torch.manual_seed(seed)
     net = make_model(seed)
     make_batch = adding_batch if data == "shared" else (lambda i: adding_batch(i, seed))
-    history = training.train(net, make_batch, MSE, steps, progress=False,
-                             step=None if max_norm is None else clipping_step(max_norm), **kwargs)
+    history = training.train(
+        net,
+        make_batch,
+        MSE,
+        steps,
+        progress=False,
+        step=None if max_norm is None else clipping_step(max_norm),
+        **kwargs,
+    )
     return net, history
 
 
@@ -51,8 +60,7 @@ def assert_same_run(ens, runs, index, net, history, tol=1e-10):
     assert len(got.losses) == len(history.losses)
     assert got.stopped_early == history.stopped_early
     assert got.first_nonfinite_step == history.first_nonfinite_step
-    for a, b in zip(got.losses + got.grad_norms, history.losses + history.grad_norms,
-                    strict=True):
+    for a, b in zip(got.losses + got.grad_norms, history.losses + history.grad_norms, strict=True):
         assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=tol, abs=tol)
     for (name, p), q in zip(ens.model(index).named_parameters(), net.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=tol, atol=tol, equal_nan=True, msg=name)
@@ -62,7 +70,8 @@ def assert_same_run(ens, runs, index, net, history, tol=1e-10):
 @pytest.mark.parametrize("readout", models.READOUTS)
 def test_forward_of_each_seed_is_its_own_model(cell, readout):
     ens = ensembles.Ensemble(
-        lambda s: models.SequenceModel(2, 5, 3, cell=cell, readout=readout).double(), SEEDS)
+        lambda s: models.SequenceModel(2, 5, 3, cell=cell, readout=readout).double(), SEEDS
+    )
     inputs = adding_batch(0)[0]
     outputs, hiddens = ens(inputs)
     assert outputs.shape[0] == len(SEEDS) and len(hiddens) == inputs.shape[0]
@@ -73,28 +82,39 @@ def test_forward_of_each_seed_is_its_own_model(cell, readout):
             torch.testing.assert_close(a[s], b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("cell,optimizer", [("tanh", "adam"), ("relu", "sgd"),
-                                            ("sigmoid", "adam"), ("lstm", "adam"),
-                                            ("gru", "sgd"), ("elu", "sgd")])
+@pytest.mark.parametrize(
+    "cell,optimizer",
+    [
+        ("tanh", "adam"),
+        ("relu", "sgd"),
+        ("sigmoid", "adam"),
+        ("lstm", "adam"),
+        ("gru", "sgd"),
+        ("elu", "sgd"),
+    ],
+)
 def test_training_together_equals_training_alone(cell, optimizer):
     def make(seed):
         return models.SequenceModel(2, 6, 1, cell=cell).double()
 
     ens = ensembles.Ensemble(make, SEEDS)
-    runs = ensembles.train(ens, adding_batch, MSE, steps=25, lr=0.03, optimizer=optimizer,
-                           progress=False)
+    runs = ensembles.train(
+        ens, adding_batch, MSE, steps=25, lr=0.03, optimizer=optimizer, progress=False
+    )
     for s, seed in enumerate(SEEDS):
         assert_same_run(ens, runs, s, *alone(make, seed, 25, lr=0.03, optimizer=optimizer))
 
 
 def test_custom_w_hh_per_seed_and_one_batch_per_seed():
     def make(seed):  # a different spectral scale per seed, set inside the factory
-        return models.orthogonal_rnn(0.5 + 0.25 * seed, cell="tanh", hidden_size=6,
-                                     seed=seed).double()
+        return models.orthogonal_rnn(
+            0.5 + 0.25 * seed, cell="tanh", hidden_size=6, seed=seed
+        ).double()
 
     ens = ensembles.Ensemble(make, SEEDS)
-    runs = ensembles.train(ens, adding_batch, MSE, steps=20, lr=0.02, data="per_seed",
-                           progress=False)
+    runs = ensembles.train(
+        ens, adding_batch, MSE, steps=20, lr=0.02, data="per_seed", progress=False
+    )
     for s, seed in enumerate(SEEDS):
         assert_same_run(ens, runs, s, *alone(make, seed, 20, data="per_seed", lr=0.02))
     sigmas = [torch.linalg.matrix_norm(make(seed).cell.weight_hh, 2).item() for seed in SEEDS]
@@ -106,8 +126,7 @@ def test_per_seed_clipping_equals_clip_grad_norm_on_each_model():
         return models.orthogonal_rnn(1.5, cell="relu", hidden_size=6, seed=seed).double()
 
     ens = ensembles.Ensemble(make, SEEDS)
-    runs = ensembles.train(ens, adding_batch, MSE, steps=20, lr=0.05, max_norm=0.05,
-                           progress=False)
+    runs = ensembles.train(ens, adding_batch, MSE, steps=20, lr=0.05, max_norm=0.05, progress=False)
     for s, seed in enumerate(SEEDS):
         assert_same_run(ens, runs, s, *alone(make, seed, 20, max_norm=0.05, lr=0.05))
     assert min(min(r.grad_norms) for r in runs.runs) > 0.05  # clipping was active throughout
@@ -151,8 +170,11 @@ class SkipRNN(nn.Module):
 
     def __init__(self, hidden: int = 5) -> None:
         super().__init__()
-        self.inp, self.rec, self.skip = nn.Linear(2, hidden), nn.Linear(hidden, hidden), \
-            nn.Linear(hidden, hidden, bias=False)
+        self.inp, self.rec, self.skip = (
+            nn.Linear(2, hidden),
+            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden, bias=False),
+        )
         self.head = nn.Linear(hidden, 1)
         self.hidden = hidden
 
@@ -187,7 +209,7 @@ def test_vmap_and_explicit_agree_on_a_sequence_model():
 
 
 def test_subclasses_go_through_vmap_and_built_models_can_be_stacked():
-    class WithSkip(models.SequenceModel):   # an extra parameter the batched cells do not know
+    class WithSkip(models.SequenceModel):  # an extra parameter the batched cells do not know
         def __init__(self):
             super().__init__(2, 4, 1)
             self.gate = nn.Parameter(torch.tensor(0.5))
@@ -229,8 +251,15 @@ def test_hidden_grad_norms_per_seed_from_one_backward_pass():
 def test_records_and_model_copies_are_independent():
     ens = ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1).double(), SEEDS)
     seen = []
-    runs = ensembles.train(ens, adding_batch, MSE, steps=7, record_every=3, progress=False,
-                           record=lambda i, e: seen.append(i) or i)
+    runs = ensembles.train(
+        ens,
+        adding_batch,
+        MSE,
+        steps=7,
+        record_every=3,
+        progress=False,
+        record=lambda i, e: seen.append(i) or i,
+    )
     assert seen == [0, 3, 6, 7] and runs.records == seen
     copy = ens.model(0)
     with torch.no_grad():
@@ -239,34 +268,53 @@ def test_records_and_model_copies_are_independent():
     assert runs.final_losses(window=3).shape == (3,)
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), []), "at least one"),
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [1, 1]), "distinct"),
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [-1]), "non-negative"),
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4 + s, 1), [0, 1]),
-     "same architecture"),
-    (lambda: ensembles.Ensemble(lambda s: SkipRNN(), [0], batching="explicit"), "vmap"),
-    (lambda: ensembles.Ensemble(lambda s: "not a model", [0]), "nn.Module"),
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [0, 1])(
-        torch.zeros(3, 2)), "(T, B, D)"),
-    (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [0, 1]).model(2),
-     "index"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), []), "at least one"),
+        (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [1, 1]), "distinct"),
+        (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [-1]), "non-negative"),
+        (
+            lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4 + s, 1), [0, 1]),
+            "same architecture",
+        ),
+        (lambda: ensembles.Ensemble(lambda s: SkipRNN(), [0], batching="explicit"), "vmap"),
+        (lambda: ensembles.Ensemble(lambda s: "not a model", [0]), "nn.Module"),
+        (
+            lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [0, 1])(
+                torch.zeros(3, 2)
+            ),
+            "(T, B, D)",
+        ),
+        (
+            lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [0, 1]).model(2),
+            "index",
+        ),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"), ({"optimizer": "rmsprop"}, "optimizer"),
-    ({"data": "mixed"}, "data"), ({"max_norm": 0.0}, "max_norm"),
-    ({"stop_below": float("nan")}, "stop_below"), ({"window": 0}, "window"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"steps": 0}, "steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"data": "mixed"}, "data"),
+        ({"max_norm": 0.0}, "max_norm"),
+        ({"stop_below": float("nan")}, "stop_below"),
+        ({"window": 0}, "window"),
+    ],
+)
 def test_bad_training_arguments_raise_clear_errors(kwargs, message):
     ens = ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [0])
     arguments = {"steps": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
-        ensembles.train(ens, lambda i: tasks.adding_problem(2, 3, seed=i), MSE, progress=False,
-                        **arguments)
+        ensembles.train(
+            ens, lambda i: tasks.adding_problem(2, 3, seed=i), MSE, progress=False, **arguments
+        )
     with pytest.raises(ValueError, match="Ensemble"):
         ensembles.train(models.SequenceModel(2, 4, 1), lambda i: None, MSE, steps=1)

@@ -25,8 +25,10 @@ def grade(solution_nb, replace=None):
 
 @pytest.fixture(scope="module")
 def solution_notebooks():
-    return {a: course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", a))
-            for a in course_tools.assignments()}
+    return {
+        a: course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", a))
+        for a in course_tools.assignments()
+    }
 
 
 @pytest.mark.parametrize("assignment", course_tools.assignments())
@@ -39,14 +41,21 @@ def test_model_solution_passes_every_check(assignment, solution_notebooks):
 @pytest.mark.parametrize("assignment", course_tools.assignments())
 def test_every_exercise_has_visible_and_hidden_tests(assignment, solution_notebooks):
     nb = solution_notebooks[assignment]
-    exercises = {course_tools.nbgrader_meta(c)["grade_id"] for c in nb.cells
-                 if course_tools.nbgrader_meta(c).get("solution")}
+    exercises = {
+        course_tools.nbgrader_meta(c)["grade_id"]
+        for c in nb.cells
+        if course_tools.nbgrader_meta(c).get("solution")
+    }
     graded = set(course_tools.grade_cells(nb))
     for name in exercises:
         assert f"test_{name}" in graded, f"{name} has no visible test cell test_{name}"
         assert f"hidden_{name}" in graded, f"{name} has no hidden test cell hidden_{name}"
-    hidden = [c.source for c in nb.cells if course_tools.nbgrader_meta(c).get("grade")
-              and course_tools.nbgrader_meta(c)["grade_id"].startswith("hidden_")]
+    hidden = [
+        c.source
+        for c in nb.cells
+        if course_tools.nbgrader_meta(c).get("grade")
+        and course_tools.nbgrader_meta(c)["grade_id"].startswith("hidden_")
+    ]
     assert all("### BEGIN HIDDEN TESTS" in src for src in hidden)
 
 

@@ -59,8 +59,17 @@ def _alive(processes: set[tuple[int, str]]) -> set[tuple[int, str]]:
 
 
 def _autograde(root: Path) -> list[str]:
-    return [sys.executable, "-m", "instructor.cli", "--root", str(root), "autograde", "-j", "2",
-            "-q"]
+    return [
+        sys.executable,
+        "-m",
+        "instructor.cli",
+        "--root",
+        str(root),
+        "autograde",
+        "-j",
+        "2",
+        "-q",
+    ]
 
 
 def test_a_killed_coordinator_leaves_nothing_behind_and_the_resumed_run_grades_once(tmp_path):
@@ -73,15 +82,17 @@ def test_a_killed_coordinator_leaves_nothing_behind_and_the_resumed_run_grades_o
         if student == "slow":  # keeps a kernel busy while the coordinator is killed
             nb.cells.insert(3, nbformat.v4.new_code_cell("import time\ntime.sleep(15)"))
         course_tools.submit(root, ASSIGNMENT, student, nb)
-    run = subprocess.Popen(_autograde(root), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(_autograde(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     started: set[tuple[int, str]] = set()
     while time.monotonic() < deadline:  # wait until kernels and sandboxes are running
         started |= _descendants(run.pid)
         table = _process_table()
-        kernels = [pid for pid, _ in started if pid in table and b"ipykernel" in
-                   Path(f"/proc/{pid}/cmdline").read_bytes()]
+        kernels = [
+            pid
+            for pid, _ in started
+            if pid in table and b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
         if len(kernels) >= 2:
             break
         time.sleep(0.2)
@@ -95,10 +106,12 @@ def test_a_killed_coordinator_leaves_nothing_behind_and_the_resumed_run_grades_o
     time.sleep(1)
     survivors = _alive(started)
     assert not survivors, "still running after the run was killed: " + "; ".join(
-        f"{pid}: {_cmdline(pid)}" for pid, _ in survivors)
+        f"{pid}: {_cmdline(pid)}" for pid, _ in survivors
+    )
     with sqlite3.connect(root / "gradebook.db") as db:
-        rows = db.execute("select student_id, count(*) from submitted_assignment "
-                          "group by student_id").fetchall()
+        rows = db.execute(
+            "select student_id, count(*) from submitted_assignment group by student_id"
+        ).fetchall()
     assert sorted(rows) == sorted((s, 1) for s in STUDENTS)
     full = sum(course_tools.grade_cells(solution).values())
     for student in STUDENTS:

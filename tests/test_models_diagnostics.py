@@ -25,9 +25,14 @@ def test_vanilla_model_matches_torch_rnn():
     torch.testing.assert_close(torch.stack(hiddens), rnn(xs)[0])
 
 
-@pytest.mark.parametrize("cell, activation", [
-    ("sigmoid", torch.sigmoid), ("leaky_relu", torch.nn.functional.leaky_relu),
-    ("elu", torch.nn.functional.elu)])
+@pytest.mark.parametrize(
+    "cell, activation",
+    [
+        ("sigmoid", torch.sigmoid),
+        ("leaky_relu", torch.nn.functional.leaky_relu),
+        ("elu", torch.nn.functional.elu),
+    ],
+)
 def test_other_vanilla_cells_apply_their_activation(cell, activation):
     torch.manual_seed(0)
     model = models.SequenceModel(3, 5, 1, cell=cell)
@@ -65,8 +70,9 @@ def _norms_by_brute_force(model, inputs, targets, loss_fn):
     original = model._step
     norms = []
     for target in range(inputs.shape[0]):
-        delta = torch.zeros(inputs.shape[1], model.hidden_size, dtype=inputs.dtype,
-                            requires_grad=True)
+        delta = torch.zeros(
+            inputs.shape[1], model.hidden_size, dtype=inputs.dtype, requires_grad=True
+        )
         step_index = 0
 
         def step(x, state, delta=delta, target=target):
@@ -133,11 +139,16 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="time-major"):
         models.SequenceModel(2, 4, 1)(torch.zeros(3, 2))
     with pytest.raises(ValueError, match="scalar"):
-        diagnostics.hidden_grad_norms(models.SequenceModel(2, 4, 1), torch.zeros(3, 2, 2),
-                                      torch.zeros(2, 1), lambda o, t: (o - t) ** 2)
+        diagnostics.hidden_grad_norms(
+            models.SequenceModel(2, 4, 1),
+            torch.zeros(3, 2, 2),
+            torch.zeros(2, 1),
+            lambda o, t: (o - t) ** 2,
+        )
     with pytest.raises(ValueError, match="hiddens"):
-        diagnostics.hidden_grad_norms(lambda x: (x.sum(), []), torch.zeros(3, 2, 2),
-                                      torch.zeros(2, 1), lambda o, t: o)
+        diagnostics.hidden_grad_norms(
+            lambda x: (x.sum(), []), torch.zeros(3, 2, 2), torch.zeros(2, 1), lambda o, t: o
+        )
     with pytest.raises(ValueError, match="1-D"):
         diagnostics.gradient_ratio(np.ones(1))
 
@@ -147,8 +158,7 @@ def test_orthogonal_rnn_has_every_singular_value_equal_to_the_scale():
     singular = torch.linalg.svdvals(net.cell.weight_hh.detach().double())
     assert torch.allclose(singular, torch.full_like(singular, 1.3), atol=1e-5)
     again = models.orthogonal_rnn(1.3, seed=4)
-    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters(),
-                                                 strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters(), strict=True))
     assert net.cell_type == "relu" and net.hidden_size == 32
     for scale, cell in ((0.0, "relu"), (-1.0, "relu"), (True, "relu"), (1.0, "lstm")):
         with pytest.raises(ValueError):

@@ -37,8 +37,9 @@ def test_solution_notebook_executes_cleanly(assignment, tmp_path, monkeypatch):
             if out.output_type == "error":
                 problems.append(f"{meta.get('grade_id', 'cell')}: {out.ename}: {out.evalue}")
             # nbgrader zeroes a test cell that writes to stderr or ends with a value
-            if meta.get("grade") and (out.get("name") == "stderr"
-                                      or out.output_type == "execute_result"):
+            if meta.get("grade") and (
+                out.get("name") == "stderr" or out.output_type == "execute_result"
+            ):
                 problems.append(f"{meta['grade_id']} is not silent: {out}")
     assert not problems, "\n".join(problems)
     assert figures >= 1, "the notebook shows no figure (is MPLBACKEND=Agg leaking in?)"

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import course_tools
+from instructor import stamp
 
 ROOT = course_tools.ROOT
 ASSIGNMENTS = course_tools.assignments()
@@ -25,8 +26,9 @@ def test_committed_release_matches_a_fresh_generation(assignment, generated_cour
     fresh = course_tools.read(fresh_path)
     committed = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", assignment))
     assert course_tools.dumps_cells(committed) == course_tools.dumps_cells(fresh), (
-        f"notebooks/{assignment} is stale: run `nbgrader generate_assignment {assignment} --force` "
-        "from the course root and commit the result")
+        f"notebooks/{assignment} is stale: run `rnn-course release -a {assignment}` from the "
+        "course root and commit the result"
+    )
     released = {p.name for p in (ROOT / "notebooks" / assignment).iterdir()}
     assert released == {p.name for p in (generated_course / "notebooks" / assignment).iterdir()}
 
@@ -43,8 +45,10 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
     secret, public = [], []
     for cell in solution.cells:
         source = cell.source
-        for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"),
-                           ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+        for begin, end in (
+            ("### BEGIN SOLUTION", "### END SOLUTION"),
+            ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+        ):
             pattern = re.escape(begin) + r"(.*?)" + re.escape(end)
             for block in re.findall(pattern, source, flags=re.S):
                 secret += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12]
@@ -63,29 +67,70 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
 def test_sources_have_no_outputs_and_their_text_twin_is_in_sync(assignment, tmp_path):
     path = course_tools.notebook_path(ROOT / "solutions", assignment)
     nb = course_tools.read(path)
-    assert all(not c.get("outputs") and not c.get("execution_count")
-               for c in nb.cells if c.cell_type == "code"), f"{path} has outputs: strip them"
+    assert all(
+        not c.get("outputs") and not c.get("execution_count")
+        for c in nb.cells
+        if c.cell_type == "code"
+    ), f"{path} has outputs: strip them"
     twin = path.with_suffix(".py")
     if twin.exists():
         import jupytext
 
         from_text = jupytext.read(twin)
         assert course_tools.dumps_cells(from_text) == course_tools.dumps_cells(nb), (
-            f"{twin.name} and {path.name} differ: run `jupytext --sync {twin}`")
+            f"{twin.name} and {path.name} differ: run `jupytext --sync {twin}`"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_notebook_has_the_required_parts(assignment):
     nb = course_tools.read(course_tools.notebook_path(ROOT / "solutions", assignment))
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    name = course_tools.notebook_path(ROOT / "notebooks", assignment).name
-    badge = (f"https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/"
-             f"blob/main/notebooks/{assignment}/{name}")
-    assert badge in markdown, "the Open-in-Colab badge must point at the released notebook"
     for part in ("## What to remember", "## References", "**Time:**"):
         assert part in markdown, f"{assignment} lacks '{part}'"
+    # The course's address is written by the release (instructor.stamp), never by hand.
     setup = next(c.source for c in nb.cells if c.cell_type == "code")
-    assert "google.colab" in setup and "git+https://github.com/rnn-gradients/" in setup
+    assert stamp.BADGE_MARKER in nb.cells[0].source and stamp.INSTALL_MARKER in setup, (
+        f"{assignment}: the title cell needs a `{stamp.BADGE_MARKER} -->` line and the set-up "
+        f"cell a `{stamp.INSTALL_MARKER}` line (see CONTRIBUTING.md)"
+    )
+    text = course_tools.notebook_path(ROOT / "solutions", assignment).read_text()
+    for written in ("colab.research.google.com/github/", "git+"):
+        assert written not in text, (
+            f"{assignment}: `{written}` written by hand; the release writes the course's address"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebook_points_at_the_configured_address(assignment):
+    path = course_tools.notebook_path(ROOT / "notebooks", assignment)
+    nb = course_tools.read(path)
+    address = stamp.configured(ROOT)
+    assert address.badge(path.relative_to(ROOT).as_posix()) in nb.cells[0].source.splitlines()
+    setup = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert address.install() in setup, "rnn-course release writes the Colab install"
+    # A student's file: never paired by jupytext (a text twin would hold their answers).
+    assert "jupytext" not in nb.metadata
+
+
+def test_the_address_lives_in_pyproject_only():
+    address = stamp.configured(ROOT)
+    written = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("solutions", "helpers", "instructor", "tests")
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".ipynb")
+        and address.repository in p.read_text(errors="ignore")
+    ]
+    assert not written, f"the course's address is written by hand in {written}"
+
+
+def test_stamping_refuses_a_notebook_without_markers():
+    nb = course_tools.read(course_tools.notebook_path(ROOT / "solutions", ASSIGNMENTS[0]))
+    nb.cells[0].source = nb.cells[0].source.replace(stamp.BADGE_MARKER, "<!-- a badge")
+    with pytest.raises(ValueError, match="found 0 Colab badge"):
+        stamp.stamp(nb, stamp.configured(ROOT), "notebooks/x.ipynb")
 
 
 def test_contract_check_passes_for_written_notebooks():
@@ -96,3 +141,24 @@ def test_contract_check_passes_for_written_notebooks():
     for assignment in ASSIGNMENTS:
         number = assignment[:2]
         assert not [ln for ln in out.stdout.splitlines() if ln.startswith(f"{number}:")], out.stdout
+
+
+def test_the_address_is_read_from_pyproject_and_checked(tmp_path):
+    text = (ROOT / "pyproject.toml").read_text()
+    configured = stamp.configured(ROOT)
+    data = stamp.pyproject(ROOT)
+    assert configured.ref == data["tool"]["rnn-course"].get("ref", "v" + data["project"]["version"])
+    fork = text.replace(
+        f"https://github.com/{configured.repository}", "https://github.com/someone/fork.git"
+    ).replace("[tool.rnn-course]\n", '[tool.rnn-course]\nref = "spring-2027"\n')
+    (tmp_path / "pyproject.toml").write_text(fork)
+    assert stamp.configured(tmp_path) == stamp.Address(
+        "someone/fork", "spring-2027", configured.package
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        fork.replace("https://github.com/someone/fork.git", "https://gitlab.com/someone/fork")
+    )
+    with pytest.raises(ValueError, match="GitHub address"):
+        stamp.configured(tmp_path)
+    with pytest.raises(ValueError, match="tag or branch"):
+        stamp.Address("someone/fork", "has space")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import warnings
 
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 from instructor import codec, confine
 from instructor.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded
 
-STUDENT = '''
+STUDENT = """
 import numpy as np
 
 def matmul(a, b):
@@ -82,43 +84,62 @@ def sgd_step(model, inputs, targets, loss_fn, optimizer):
     loss.backward()                                       # adds to them: no zero_grad
     optimizer.step()
     return float(loss), [g.sum().item() for g in seen]
-'''
+"""
+
+
+def _sandbox_of(cells: str, call_seconds: float, allow_torch: bool):
+    """A sandbox holding `cells` as the student's, in its own scratch folder, then cleaned up."""
+    scratch = confine.make_scratch()
+    box = Sandbox(
+        "import numpy as np",
+        [("student", cells)],
+        Limits(setup_seconds=10, call_seconds=call_seconds),
+        scratch,
+        allow_torch=allow_torch,
+    )
+    yield box
+    box.close()
+    confine.remove_scratch(scratch)
 
 
 @pytest.fixture()
 def sandbox():
-    scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", STUDENT)],
-                  Limits(setup_seconds=10, call_seconds=2), scratch, allow_torch=False)
-    yield box
-    box.close()
-    confine.remove_scratch(scratch)
+    yield from _sandbox_of(STUDENT, 2, allow_torch=False)
 
 
 @pytest.fixture()
 def torch_sandbox():
-    scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", STUDENT)],
-                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=True)
-    yield box
-    box.close()
-    confine.remove_scratch(scratch)
+    yield from _sandbox_of(STUDENT, 20, allow_torch=True)
 
 
 def test_codec_round_trips_plain_data_and_refuses_objects():
-    value = {"a": np.arange(6.0).reshape(2, 3), "b": [1, 2.5, float("nan"), None, "x", (True,)],
-             "c": np.float32(1.5), "d": 1 + 2j, "e": np.array(2.5), "f": np.ones((2, 3)).T}
+    value = {
+        "a": np.arange(6.0).reshape(2, 3),
+        "b": [1, 2.5, float("nan"), None, "x", (True,)],
+        "c": np.float32(1.5),
+        "d": 1 + 2j,
+        "e": np.array(2.5),
+        "f": np.ones((2, 3)).T,
+    }
     back = codec.decode(codec.encode(value))
     assert back["e"].shape == () and back["e"] == 2.5
     assert np.array_equal(back["f"], np.ones((3, 2)))
     assert np.array_equal(back["a"], value["a"]) and back["a"].dtype == np.float64
-    assert back["b"][:2] == [1, 2.5] and np.isnan(back["b"][2]) and back["b"][3:] == [None, "x",
-                                                                                       (True,)]
+    assert (
+        back["b"][:2] == [1, 2.5]
+        and np.isnan(back["b"][2])
+        and back["b"][3:] == [None, "x", (True,)]
+    )
     assert back["c"] == np.float32(1.5) and back["d"] == 1 + 2j
     opaque = codec.decode(codec.encode(object()))
     assert isinstance(opaque, codec.Opaque) and type(opaque).__name__ == "object"
-    for bad in (b"\x80", b"[1]", b'{"x": 1}', b'{"a": "AAAA", "dtype": "|O", "shape": [1]}',
-                b'{"a": "AAAA", "dtype": "<f8", "shape": [9]}'):
+    for bad in (
+        b"\x80",
+        b"[1]",
+        b'{"x": 1}',
+        b'{"a": "AAAA", "dtype": "|O", "shape": [1]}',
+        b'{"a": "AAAA", "dtype": "<f8", "shape": [9]}',
+    ):
         with pytest.raises(codec.DecodeError):
             codec.decode(bad)
 
@@ -166,8 +187,10 @@ def test_hangs_and_exits_cost_one_call_only(sandbox):
     assert np.array_equal(sandbox.call("matmul", (np.eye(2), np.eye(2)), {}), np.eye(2))
 
 
-@pytest.mark.skipif(not confine.namespaces_available() and confine.sandbox_ids() is None,
-                    reason="confinement needs user namespaces or root")
+@pytest.mark.skipif(
+    not confine.namespaces_available() and confine.sandbox_ids() is None,
+    reason="confinement needs user namespaces or root",
+)
 def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
     target = tmp_path / "gradebook.db"
     target.write_text("original")
@@ -180,11 +203,12 @@ def test_confined_code_cannot_write_the_instructors_files(sandbox, tmp_path):
 
 
 def test_a_hanging_or_crashing_cell_is_left_out_and_the_others_still_graded():
-    cells = [("good", "def f():\n    return 1.0\n"),
-             ("hangs", "while True:\n    try:\n        pass\n    except BaseException:\n"
-                       "        pass\n"),
-             ("dies", "import os\nos._exit(5)\n"),
-             ("later", "def g():\n    return 2.0\n")]
+    cells = [
+        ("good", "def f():\n    return 1.0\n"),
+        ("hangs", "while True:\n    try:\n        pass\n    except BaseException:\n        pass\n"),
+        ("dies", "import os\nos._exit(5)\n"),
+        ("later", "def g():\n    return 2.0\n"),
+    ]
     with Sandbox("", cells, Limits(setup_seconds=2, call_seconds=2)) as box:
         assert box.call("f", (), {}) == 1.0 and box.call("g", (), {}) == 2.0
         assert "did not finish within 2 s" in box.cell_errors["hangs"]
@@ -201,9 +225,10 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(torc
         p.grad = torch.full_like(p, 0.25)
     before = [p.detach().clone() for p in model.parameters()]
     inputs, targets = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
-    loss, seen = torch_sandbox.call("sgd_step", (model, inputs, targets, torch.nn.MSELoss(),
-                                                 optimizer), {})
-    assert seen == [0.25 * p.numel() for p in before]          # pickling drops .grad; it came
+    loss, seen = torch_sandbox.call(
+        "sgd_step", (model, inputs, targets, torch.nn.MSELoss(), optimizer), {}
+    )
+    assert seen == [0.25 * p.numel() for p in before]  # pickling drops .grad; it came
     reference = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
         for r, b in zip(reference.parameters(), before, strict=True):
@@ -212,9 +237,9 @@ def test_a_torch_training_step_sees_the_gradients_and_its_update_comes_back(torc
     expected_loss.backward()
     assert loss == pytest.approx(float(expected_loss.detach()))
     for p, b, r in zip(model.parameters(), before, reference.parameters(), strict=True):
-        total = r.grad + 0.25                                  # accumulated onto the old .grad
+        total = r.grad + 0.25  # accumulated onto the old .grad
         assert torch.allclose(p.grad, total)
-        assert torch.allclose(p.detach(), b - 0.5 * total)     # the child's update, mirrored
+        assert torch.allclose(p.detach(), b - 0.5 * total)  # the child's update, mirrored
 
 
 def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(tmp_path):
@@ -223,9 +248,13 @@ def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(t
     import torch
 
     x = torch.randn(1500, 1500)
-    float((x @ x).sum() + torch.randn(10**6).exp().sum())    # the grader's own oracle work
-    with Sandbox("import numpy as np", [("student", STUDENT)],
-                 Limits(setup_seconds=10, call_seconds=20), None) as box:
+    float((x @ x).sum() + torch.randn(10**6).exp().sum())  # the grader's own oracle work
+    with Sandbox(
+        "import numpy as np",
+        [("student", STUDENT)],
+        Limits(setup_seconds=10, call_seconds=20),
+        None,
+    ) as box:
         box.start()
         assert np.isfinite(box.call("parallel_work", (), {}))
 
@@ -240,12 +269,12 @@ def test_a_random_generator_argument_advances_as_in_a_kernel(sandbox):
     rng = np.random.default_rng(3)
     first, second = sandbox.call("draws", (rng, 4), {}), sandbox.call("draws", (rng, 2), {})
     again = np.random.default_rng(3)
-    assert np.array_equal(first, again.normal(size=4))      # the grader's generator was used
-    assert np.array_equal(second, again.normal(size=2))     # and it moved on, as in a kernel
+    assert np.array_equal(first, again.normal(size=4))  # the grader's generator was used
+    assert np.array_equal(second, again.normal(size=2))  # and it moved on, as in a kernel
     assert rng.bit_generator.state == again.bit_generator.state
 
 
-SNOOP = '''
+SNOOP = """
 import gc, os, socket, sys
 
 def what_it_sees(paths):
@@ -295,23 +324,19 @@ def environment():
 def finds(marker):
     return [type(o).__name__ for o in gc.get_objects()
             if isinstance(o, (str, bytes, dict, list)) and marker in str(o)[:100000]][:5]
-'''
+"""
 # Held in the grader's memory while the sandbox runs: the child must not have it.
 GRADER_SECRET = "hidden-test-" + "marker-4d1f"
 
 
 @pytest.fixture()
 def snooper():
-    scratch = confine.make_scratch()
-    box = Sandbox("import numpy as np", [("student", SNOOP)],
-                  Limits(setup_seconds=10, call_seconds=20), scratch, allow_torch=False)
-    yield box
-    box.close()
-    confine.remove_scratch(scratch)
+    yield from _sandbox_of(SNOOP, 20, allow_torch=False)
 
 
-needs_a_view = pytest.mark.skipif(not confine.namespaces_available(),
-                                  reason="a private view needs Linux namespaces")
+needs_a_view = pytest.mark.skipif(
+    not confine.namespaces_available(), reason="a private view needs Linux namespaces"
+)
 
 
 @needs_a_view
@@ -323,15 +348,21 @@ def test_student_code_sees_the_python_environment_and_nothing_of_the_course(snoo
     os.chmod(tmp_path, 0o755)
     os.chmod(secret, 0o644)
     home = os.path.expanduser("~")
-    seen = snooper.call("what_it_sees", ([str(secret), str(ROOT / "solutions"), str(ROOT),
-                                          home, "/etc/shadow"],), {})
+    seen = snooper.call(
+        "what_it_sees",
+        ([str(secret), str(ROOT / "solutions"), str(ROOT), home, "/etc/shadow"],),
+        {},
+    )
     assert seen[str(secret)] == "FileNotFoundError"
     assert seen[str(ROOT / "solutions")] == "FileNotFoundError"
     assert not {"solutions", "notebooks", "nbgrader_config.py", "tests"} & set(seen[str(ROOT)])
     assert seen["/etc/shadow"] in ("PermissionError", "FileNotFoundError")
     # of the home folder, only the way to a Python environment that lives there (pyenv, conda)
-    leading = {os.path.relpath(p, home).split(os.sep)[0] for p in confine.python_paths()
-               if p.startswith(home.rstrip("/") + "/")}
+    leading = {
+        os.path.relpath(p, home).split(os.sep)[0]
+        for p in confine.python_paths()
+        if p.startswith(home.rstrip("/") + "/")
+    }
     assert seen[home] == "FileNotFoundError" or set(seen[home]) <= leading, seen[home]
 
 
@@ -364,7 +395,7 @@ def test_student_code_has_no_network(snooper):
 
 def test_the_child_holds_nothing_the_grader_read(snooper):
     secret = GRADER_SECRET * 2  # built at run time, so the test's own code does not hold it
-    assert snooper.call("finds", (secret[:20] + "X",), {}) == []   # the search works on misses
+    assert snooper.call("finds", (secret[:20] + "X",), {}) == []  # the search works on misses
     assert snooper.call("finds", (GRADER_SECRET,), {}) == []
 
 
@@ -381,3 +412,58 @@ def test_student_code_inherits_no_variable_of_the_grader(snooper, monkeypatch):
 
 def test_a_torch_exercise_still_gets_torch(torch_sandbox):
     assert torch_sandbox.call("parallel_work", (), {}) > 0
+
+
+@needs_a_view
+def test_a_python_environment_under_tmp_stays_visible_beneath_the_fresh_tmp(tmp_path):
+    """A checkout (and its virtual environment) under /tmp, as in a CI job's scratch clone, is
+    bound on top of the view's own /tmp, not hidden under it; the rest of /tmp stays hidden."""
+    folder = tempfile.mkdtemp(prefix="rnn-course-env-")
+    try:
+        os.chmod(folder, 0o755)
+        marker = os.path.join(folder, "marker.txt")
+        with open(marker, "w") as f:
+            f.write("here")
+        os.chmod(marker, 0o644)
+        scratch = confine.make_scratch()
+        view = confine.View(scratch, readable=confine.python_paths() + (folder,))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                confine._enter_namespaces(view, confine.mode() is confine.Mode.ROOT_NAMESPACES)
+                with open(marker) as f:
+                    code = 0 if f.read() == "here" and not os.path.exists(tmp_path) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        confine.remove_scratch(scratch)
+        assert os.waitstatus_to_exitcode(status) == 0, (
+            "exit 1: a folder under /tmp named as readable was hidden beneath the view's /tmp; "
+            "exit 2: the rest of /tmp was visible"
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
+    """A fresh kernel reads the grader's matplotlib font list instead of rebuilding it."""
+    import subprocess
+    import sys
+
+    scratch = confine.make_scratch()
+    try:
+        confine.seed_font_cache(scratch)
+        seeded = [n for n in os.listdir(scratch) if n.startswith("fontlist-")]
+        assert seeded, "no font list was copied into the scratch folder"
+        path = os.path.join(scratch, seeded[0])
+        before = os.stat(path).st_mtime_ns
+        probe = "import matplotlib.font_manager as f; print(len(f.fontManager.ttflist))"
+        command = [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--",
+                   sys.executable, "-c", probe]  # fmt: skip
+        out = subprocess.run(command, env=confine.clean_environment(scratch), capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+        assert out.returncode == 0 and int(out.stdout) > 0, out.stderr[-2000:]
+        assert os.stat(path).st_mtime_ns == before, "matplotlib rebuilt the font list"
+    finally:
+        confine.remove_scratch(scratch)

@@ -20,7 +20,8 @@ def softmax_attention(query, keys, values):
 def sdpa_context(query, keys, values):
     """The same context from torch's fused kernel, (B, H) only."""
     out = torch.nn.functional.scaled_dot_product_attention(
-        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1))
+        query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)
+    )
     return out.squeeze(1)
 
 
@@ -31,11 +32,18 @@ def test_skip_rnn_follows_its_recurrence(cell, phi):
     xs = torch.randn(8, 4, 3, dtype=torch.float64)
     output, hiddens = model(xs)
     c, k = model.cell, 3
-    hs = [torch.zeros(4, 5, dtype=torch.float64)]          # hs[t] is h_t, h_0 = 0
+    hs = [torch.zeros(4, 5, dtype=torch.float64)]  # hs[t] is h_t, h_0 = 0
     for t in range(1, 9):
         back = hs[t - k] if t - k >= 1 else torch.zeros(4, 5, dtype=torch.float64)
-        hs.append(phi(xs[t - 1] @ c.weight_ih.T + c.bias_ih + hs[t - 1] @ c.weight_hh.T
-                      + c.bias_hh + back @ model.weight_skip.T))
+        hs.append(
+            phi(
+                xs[t - 1] @ c.weight_ih.T
+                + c.bias_ih
+                + hs[t - 1] @ c.weight_hh.T
+                + c.bias_hh
+                + back @ model.weight_skip.T
+            )
+        )
     assert len(hiddens) == 8 and output.shape == (4, 2)
     torch.testing.assert_close(torch.stack(hiddens), torch.stack(hs[1:]))
     torch.testing.assert_close(output, model.head(hs[-1]))
@@ -72,12 +80,16 @@ def test_skip_shortens_the_path_of_a_vanishing_tanh_rnn():
     torch.manual_seed(0)
     plain = models.SequenceModel(2, 16, 1)
     skip = models.SkipRNN(2, 16, 1, skip=10)
-    skip.load_state_dict({**plain.state_dict(), "weight_skip": plain.cell.weight_hh.detach()},
-                         strict=True)
+    skip.load_state_dict(
+        {**plain.state_dict(), "weight_skip": plain.cell.weight_hh.detach()}, strict=True
+    )
     inputs, targets = tasks.adding_problem(8, 60, seed=0)
-    ratio = {name: diagnostics.gradient_ratio(diagnostics.hidden_grad_norms(
-        net.double(), inputs.double(), targets.double(), MSE))
-        for name, net in (("plain", plain), ("skip", skip))}
+    ratio = {
+        name: diagnostics.gradient_ratio(
+            diagnostics.hidden_grad_norms(net.double(), inputs.double(), targets.double(), MSE)
+        )
+        for name, net in (("plain", plain), ("skip", skip))
+    }
     assert ratio["skip"] > 1e3 * ratio["plain"]
 
 

@@ -56,15 +56,18 @@ def test_copy_task_layout_and_baseline():
     assert tasks.copy_task_baseline(100) == pytest.approx(10 * math.log(8) / 120)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tasks.adding_problem(0, 10), "batch_size"),
-    (lambda: tasks.adding_problem(4, 1), "seq_len"),
-    (lambda: tasks.adding_problem(4, 2.5), "seq_len"),
-    (lambda: tasks.adding_problem(4, 10, seed=-1), "seed"),
-    (lambda: tasks.first_token_task(4, 10, num_classes=1), "num_classes"),
-    (lambda: tasks.copy_task(4, delay=-3), "delay"),
-    (lambda: tasks.copy_task_baseline(10, num_symbols=1), "num_symbols"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tasks.adding_problem(0, 10), "batch_size"),
+        (lambda: tasks.adding_problem(4, 1), "seq_len"),
+        (lambda: tasks.adding_problem(4, 2.5), "seq_len"),
+        (lambda: tasks.adding_problem(4, 10, seed=-1), "seed"),
+        (lambda: tasks.first_token_task(4, 10, num_classes=1), "num_classes"),
+        (lambda: tasks.copy_task(4, delay=-3), "delay"),
+        (lambda: tasks.copy_task_baseline(10, num_symbols=1), "num_symbols"),
+    ],
+)
 def test_bad_arguments_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -31,8 +31,8 @@ def test_tbptt_chunks_continue_each_other():
     batches = text.tbptt_batches(ids, batch_size=4, chunk=7, offset=3)
     (x1, y1), (x2, _) = next(batches), next(batches)
     assert x1.shape == y1.shape == (7, 4)
-    torch.testing.assert_close(y1, x1 + 1)                  # the target is the next character
-    torch.testing.assert_close(x2[0], x1[-1] + 1)           # the next chunk continues the stream
+    torch.testing.assert_close(y1, x1 + 1)  # the target is the next character
+    torch.testing.assert_close(x2[0], x1[-1] + 1)  # the next chunk continues the stream
     assert int(x1[0, 0]) == 3 and len(set((x1[0, 1:] - x1[0, :-1]).tolist())) == 1
 
 
@@ -76,17 +76,30 @@ def test_train_tbptt_learns_truncates_and_logs_the_norm_before_clipping():
     def schedule(opt):
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: calls.append(i) or 1.0)
 
-    history = training.train_tbptt(model, text.tbptt_batches(corpus.train, 8, 10), steps=60,
-                                   lr=0.5, optimizer="adam", max_norm=1e-3, schedule=schedule,
-                                   progress=False)
-    assert not any(seen)                                     # every state arrives detached
-    assert len(history.losses) == 60 and len(calls) == 61    # LambdaLR calls once when built
-    assert max(history.grad_norms) > 1e-3                    # logged before clipping
+    history = training.train_tbptt(
+        model,
+        text.tbptt_batches(corpus.train, 8, 10),
+        steps=60,
+        lr=0.5,
+        optimizer="adam",
+        max_norm=1e-3,
+        schedule=schedule,
+        progress=False,
+    )
+    assert not any(seen)  # every state arrives detached
+    assert len(history.losses) == 60 and len(calls) == 61  # LambdaLR calls once when built
+    assert max(history.grad_norms) > 1e-3  # logged before clipping
     model.forward = original
     before = history.losses[0]
-    history = training.train_tbptt(model, text.tbptt_batches(corpus.train, 8, 10), steps=60,
-                                   lr=0.05, optimizer="adam", progress=False)
-    assert history.losses[-1] < 0.1 * before                 # "abcd" repeated is predictable
+    history = training.train_tbptt(
+        model,
+        text.tbptt_batches(corpus.train, 8, 10),
+        steps=60,
+        lr=0.05,
+        optimizer="adam",
+        progress=False,
+    )
+    assert history.losses[-1] < 0.1 * before  # "abcd" repeated is predictable
     assert training.language_model_loss(model, corpus.valid, batch_size=4, chunk=7) < 0.1
 
 

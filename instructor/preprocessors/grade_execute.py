@@ -46,8 +46,15 @@ class ConfinedKernelManager(AsyncKernelManager):
         reason = confine.kernel_confinement()
         if reason is not None:
             raise KernelNotConfined(reason)
-        return [sys.executable, "-m", "instructor.confine", "--scratch", str(self.scratch), "--",
-                *cmd]
+        return [
+            sys.executable,
+            "-m",
+            "instructor.confine",
+            "--scratch",
+            str(self.scratch),
+            "--",
+            *cmd,
+        ]
 
 
 def cell_label(cell, index: int) -> str:
@@ -59,8 +66,9 @@ def cell_label(cell, index: int) -> str:
 class GradeExecute(Execute):
     """nbgrader's Execute, confined, without test cells, capped, and survivable (see above)."""
 
-    max_output_chars = Integer(1_000_000, help="characters of output kept per cell; the rest "
-                                               "is dropped as it arrives").tag(config=True)
+    max_output_chars = Integer(
+        1_000_000, help="characters of output kept per cell; the rest is dropped as it arrives"
+    ).tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
@@ -70,6 +78,7 @@ class GradeExecute(Execute):
         km = super().create_kernel_manager()
         km.scratch = confine.make_scratch()
         self._scratches.append(km.scratch)
+        confine.seed_font_cache(km.scratch)
         km.transport, km.ip = "ipc", os.path.join(km.scratch, "kernel")
         return km
 
@@ -83,18 +92,26 @@ class GradeExecute(Execute):
         grader's memory or the feedback)."""
         content = msg.get("content", {})
         size = len(content.get("text", "")) + sum(
-            len(v) for v in content.get("data", {}).values() if isinstance(v, str))
+            len(v) for v in content.get("data", {}).values() if isinstance(v, str)
+        )
         used = self._output_used.get(cell_index, 0)
         self._output_used[cell_index] = used + size
         if used + size <= self.max_output_chars or msg.get("msg_type") == "error":
             return super().output(outs, msg, display_id, cell_index)
         if used <= self.max_output_chars:
-            self._problem(Kind.OUTPUT_TRUNCATED, cell_label(self._nb.cells[cell_index],
-                                                            cell_index),
-                          str(self.max_output_chars))
-            outs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"\n... output truncated: this cell printed more "
-                                              f"than {self.max_output_chars} characters\n"))
+            self._problem(
+                Kind.OUTPUT_TRUNCATED,
+                cell_label(self._nb.cells[cell_index], cell_index),
+                str(self.max_output_chars),
+            )
+            outs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stdout",
+                    text=f"\n... output truncated: this cell printed more "
+                    f"than {self.max_output_chars} characters\n",
+                )
+            )
         return None
 
     def preprocess(self, nb, resources=None, km=None):
@@ -124,15 +141,19 @@ class GradeExecute(Execute):
             return cell, resources
         if self._stopped:
             if not any("(not run:" in o.get("text", "") for o in cell.outputs):
-                cell.outputs = [nbformat.v4.new_output(
-                    "stream", name="stdout", text=f"(not run: {self._stopped})\n")]
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "stream", name="stdout", text=f"(not run: {self._stopped})\n"
+                    )
+                ]
             return cell, resources
         label = cell_label(cell, index)
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except (CellTimeoutError, DeadKernelError, RuntimeError, TimeoutError) as error:
-            self._stopped = (f"the kernel stopped responding in an earlier cell "
-                             f"({type(error).__name__})")
+            self._stopped = (
+                f"the kernel stopped responding in an earlier cell ({type(error).__name__})"
+            )
             if isinstance(error, CellTimeoutError):
                 self._problem(Kind.CELL_TIMEOUT, label)
             self._problem(Kind.KERNEL_DIED, label)

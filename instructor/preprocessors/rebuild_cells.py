@@ -59,8 +59,9 @@ def _normalised(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def rebuild(source: NotebookNode, submitted: NotebookNode
-            ) -> tuple[list[NotebookNode], list[Problem]]:
+def rebuild(
+    source: NotebookNode, submitted: NotebookNode
+) -> tuple[list[NotebookNode], list[Problem]]:
     """The submission's cells rebuilt around the source's nbgrader cells, and what was wrong."""
     ordered = [c for c in source.cells if grade_id(c)]
     by_id = {grade_id(c): c for c in ordered}
@@ -95,8 +96,10 @@ def rebuild(source: NotebookNode, submitted: NotebookNode
             elif any(c.cell_type != source_cell.cell_type for c in mine):
                 other = next(c for c in mine if c.cell_type != source_cell.cell_type)
                 found.append(Problem(Kind.CELL_RETYPED, gid, other.cell_type))
-            elif any(_normalised(c.source) != _normalised(released_source(source_cell.source))
-                     for c in mine):
+            elif any(
+                _normalised(c.source) != _normalised(released_source(source_cell.source))
+                for c in mine
+            ):
                 found.append(Problem(Kind.LOCKED_CELL_EDITED, gid))
             cells.append(_locked_cell(source_cell))
         cells += after.get(gid, [])

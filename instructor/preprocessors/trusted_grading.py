@@ -16,6 +16,7 @@ from traitlets import Bool, Float
 from instructor import confine, phases, problems
 from instructor.cells import grade_id, is_test_cell
 from instructor.course_folder import source_notebook
+from instructor.preprocessors.diagnose_mistakes import RUN_RESOURCE
 from instructor.preprocessors.grade_execute import NOT_GRADED
 from instructor.problems import Kind, Problem
 from instructor.sandbox import Limits
@@ -27,21 +28,30 @@ class TrustedGrading(NbGraderPreprocessor):
 
     enabled = Bool(True).tag(config=True)
     call_timeout = Float(30.0, help="seconds one call of a student's function may take").tag(
-        config=True)
-    setup_timeout = Float(60.0, help="seconds the exercise cells may take to define their "
-                                     "functions").tag(config=True)
+        config=True
+    )
+    setup_timeout = Float(
+        60.0, help="seconds the exercise cells may take to define their functions"
+    ).tag(config=True)
     confined = Bool(True, help="confine student code (instructor.confine)").tag(config=True)
+    record_calls = Bool(
+        True,
+        help="record the calls the tests make to the student's functions, for DiagnoseMistakes",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         source = nbformat.read(source_notebook(self.config, resources), as_version=4)
         limits = Limits(setup_seconds=self.setup_timeout, call_seconds=self.call_timeout)
         started = time.monotonic()
         try:
-            run = run_tests(source, nb, limits, confined=self.confined)
+            run = run_tests(source, nb, limits, confined=self.confined, record=self.record_calls)
         except Exception as error:  # a grader fault: every test scores zero, loudly
             self.log.error("trusted grading failed: %s", error)
-            run = TrustedRun(problems=[Problem(Kind.GRADER_FAULT,
-                                               detail=f"{type(error).__name__}: {error}"[:300])])
+            run = TrustedRun(
+                problems=[
+                    Problem(Kind.GRADER_FAULT, detail=f"{type(error).__name__}: {error}"[:300])
+                ]
+            )
         phases.record(nb, phases.TESTS, time.monotonic() - started)
         if self.confined and not confine.mode().private:
             run.problems.append(Problem(Kind.UNCONFINED, detail=confine.mode().value))
@@ -51,6 +61,10 @@ class TrustedGrading(NbGraderPreprocessor):
         for cell in nb.cells:
             if is_test_cell(cell):
                 found = run.outcomes.get(grade_id(cell))
-                cell.outputs = found.outputs() if found else [
-                    error_output(NOT_GRADED, "the grader could not run this test")]
+                cell.outputs = (
+                    found.outputs()
+                    if found
+                    else [error_output(NOT_GRADED, "the grader could not run this test")]
+                )
+        resources[RUN_RESOURCE] = run
         return nb, resources

@@ -1,11 +1,11 @@
 """Run a student's exercise cells in a separate, confined process and call their functions.
 
-    protocol  the framed messages between grader and child, and their kinds
-    child     the child process (`python -m instructor.sandbox.child FD`)
-    sandbox   the grader's side: `Sandbox` and its `Limits`
-    mirror    in-place changes to arguments, mirrored both ways
-    errors    what a call can raise in the grader; the student's exception rebuilt
-    static    what the grader learns from a student's source without running it
+protocol  the framed messages between grader and child, and their kinds
+child     the child process (`python -m instructor.sandbox.child FD`)
+sandbox   the grader's side: `Sandbox` and its `Limits`
+mirror    in-place changes to arguments, mirrored both ways
+errors    what a call can raise in the grader; the student's exception rebuilt
+static    what the grader learns from a student's source without running it
 """
 
 from instructor.sandbox.errors import ProcessDied, SandboxError, TimeLimitExceeded
@@ -18,6 +18,15 @@ from instructor.sandbox.static import (
     uses_torch,
 )
 
-__all__ = ["Limits", "ProcessDied", "Sandbox", "SandboxError", "StudentFunction",
-           "TimeLimitExceeded", "defined_functions", "function_codes", "import_aliases",
-           "uses_torch"]
+__all__ = [
+    "Limits",
+    "ProcessDied",
+    "Sandbox",
+    "SandboxError",
+    "StudentFunction",
+    "TimeLimitExceeded",
+    "defined_functions",
+    "function_codes",
+    "import_aliases",
+    "uses_torch",
+]

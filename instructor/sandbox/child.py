@@ -24,8 +24,6 @@ from instructor import codec, confine
 from instructor.sandbox.mirror import apply_state, state_of
 from instructor.sandbox.protocol import Callback, Message, expect, recv, send
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
 
 class _IPythonStub:
     """`get_ipython()` for cells written with magics: line magics do nothing here."""
@@ -62,8 +60,10 @@ def _statements(source: str) -> list[str]:
     out = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and len(node.names) > 1:
-            out += [ast.unparse(ast.ImportFrom(node.module, [alias], node.level))
-                    for alias in node.names]
+            out += [
+                ast.unparse(ast.ImportFrom(node.module, [alias], node.level))
+                for alias in node.names
+            ]
         else:
             out.append(ast.unparse(node))
     return out
@@ -111,8 +111,9 @@ def _bind_callbacks(sock: socket.socket, value: Any) -> Any:
 def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Message, bytes]:
     fn = namespace.get(name)
     if not callable(fn):
-        return Message.RAISED, codec.encode(["builtins", "NameError",
-                                             f"name {name!r} is not defined", ""])
+        return Message.RAISED, codec.encode(
+            ["builtins", "NameError", f"name {name!r} is not defined", ""]
+        )
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -123,15 +124,15 @@ def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Messag
     except BaseException as error:  # noqa: B036 (reported to the grader, never re-raised here)
         cls = type(error)
         message = _describe(error).split(": ", 1)[-1]
-        return Message.RAISED, codec.encode([str(cls.__module__), cls.__qualname__, message,
-                                             traceback.format_exc(limit=-3)[-2000:]])
+        return Message.RAISED, codec.encode(
+            [str(cls.__module__), cls.__qualname__, message, traceback.format_exc(limit=-3)[-2000:]]
+        )
 
 
 def serve(sock: socket.socket) -> None:
     """The child's whole life: configure, confine, run the cells, answer calls until EOF."""
     config = codec.decode(expect(sock, Message.CONFIG))
-    for name in THREAD_VARIABLES:
-        os.environ[name] = "1"
+    os.environ.update(confine.thread_environment(1))
     if config.get("torch"):
         import torch
 

@@ -48,9 +48,10 @@ def student_exception(name: str, body: Any, cell_errors: dict[str, str]) -> Exce
     module, qualname, message = str(body[0]), str(body[1]), str(body[2])
     if qualname == "NameError" and message == f"name {name!r} is not defined":
         broken = "; ".join(f"cell {k}: {v}" for k, v in cell_errors.items())
-        return NameError(f"{name} is not defined by your exercise cells"
-                         + (f" ({broken})" if broken else
-                            " (was its cell deleted, or the function renamed?)"))
+        return NameError(
+            f"{name} is not defined by your exercise cells"
+            + (f" ({broken})" if broken else " (was its cell deleted, or the function renamed?)")
+        )
     known = _known_class(module, qualname, Exception)
     if known is not None and not issubclass(known, Warning):
         try:

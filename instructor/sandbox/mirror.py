@@ -32,8 +32,10 @@ def state_of(value: Any, depth: int = 0) -> Any:
         return {"data": value, "grad": value.grad}
     if torch is not None and isinstance(value, torch.nn.Module):
         params = dict(value.named_parameters())
-        return {"state": dict(value.state_dict()),  # an OrderedDict would arrive opaque
-                "grads": {k: p.grad for k, p in params.items() if p.grad is not None}}
+        return {
+            "state": dict(value.state_dict()),  # an OrderedDict would arrive opaque
+            "grads": {k: p.grad for k, p in params.items() if p.grad is not None},
+        }
     return None
 
 
@@ -50,8 +52,11 @@ def apply_state(target: Any, state: Any) -> None:
         with contextlib.suppress(TypeError, ValueError, KeyError):  # a state it cannot take
             target.bit_generator.state = state.get("rng")
         return
-    if type(target) in (list, tuple) and isinstance(state, dict) \
-            and isinstance(state.get("items"), list):
+    if (
+        type(target) in (list, tuple)
+        and isinstance(state, dict)
+        and isinstance(state.get("items"), list)
+    ):
         for item, item_state in zip(target, state["items"], strict=False):
             apply_state(item, item_state)
         return

@@ -57,8 +57,9 @@ def send(sock: socket.socket, kind: Message, payload: bytes = b"") -> None:
     sock.sendall(_HEADER.pack(len(payload), kind.value[0]) + payload)
 
 
-def send_packet(sock: socket.socket, kind: Message, payload: bytes = b"",
-                fds: tuple[int, ...] = ()) -> None:
+def send_packet(
+    sock: socket.socket, kind: Message, payload: bytes = b"", fds: tuple[int, ...] = ()
+) -> None:
     """One message on a SOCK_SEQPACKET socket (the zygote's), with file descriptors."""
     socket.send_fds(sock, [_HEADER.pack(len(payload), kind.value[0]) + payload], list(fds))
 
@@ -70,11 +71,11 @@ def recv_packet(sock: socket.socket) -> tuple[Message, bytes, list[int]]:
         raise EOFError()
     if len(data) < _HEADER.size:
         raise ProtocolError("a truncated packet")
-    size, code = _HEADER.unpack(data[:_HEADER.size])
+    size, code = _HEADER.unpack(data[: _HEADER.size])
     kind = _BY_CODE.get(code)
     if kind is None or size != len(data) - _HEADER.size:
         raise ProtocolError(f"a bad packet of kind {code!r}")
-    return kind, data[_HEADER.size:], fds
+    return kind, data[_HEADER.size :], fds
 
 
 def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:

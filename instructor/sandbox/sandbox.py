@@ -61,8 +61,9 @@ class Limits:
 
 
 def _is_callback(value: Any) -> bool:
-    return isinstance(value, types.FunctionType | types.BuiltinFunctionType | types.MethodType
-                      | functools.partial)
+    return isinstance(
+        value, types.FunctionType | types.BuiltinFunctionType | types.MethodType | functools.partial
+    )
 
 
 def child_environment() -> dict[str, str]:
@@ -72,8 +73,7 @@ def child_environment() -> dict[str, str]:
     env = confine.clean_environment(tempfile.gettempdir())
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(instructor.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[name] = "1"
+    env.update(confine.thread_environment(1))
     return env
 
 
@@ -87,8 +87,14 @@ class Sandbox:
     False hides torch from the child entirely (exercises written with numpy).
     """
 
-    def __init__(self, setup: str, cells: list[tuple[str, str]], limits: Limits | None = None,
-                 scratch: str | None = None, allow_torch: bool = True):
+    def __init__(
+        self,
+        setup: str,
+        cells: list[tuple[str, str]],
+        limits: Limits | None = None,
+        scratch: str | None = None,
+        allow_torch: bool = True,
+    ):
         self.setup, self.cells = setup, cells
         self.limits = limits or Limits()
         self.scratch, self.allow_torch = scratch, allow_torch
@@ -115,9 +121,17 @@ class Sandbox:
         running = "set-up"
         try:
             sock = self._spawn()
-            send(sock, Message.CONFIG, codec.encode({
-                "scratch": self.scratch, "memory": self.limits.memory_bytes,
-                "torch": self.allow_torch}))
+            send(
+                sock,
+                Message.CONFIG,
+                codec.encode(
+                    {
+                        "scratch": self.scratch,
+                        "memory": self.limits.memory_bytes,
+                        "torch": self.allow_torch,
+                    }
+                ),
+            )
             expect(sock, Message.READY, deadline)
             send(sock, Message.CELLS, codec.encode([self.setup, [list(c) for c in cells]]))
             while True:
@@ -134,10 +148,19 @@ class Sandbox:
                 return
         except Timeout:
             self.close()
-            problem = (f"did not finish within {self.limits.setup_seconds:.0f} s (an infinite "
-                       f"loop at the top level of the cell?)")
-        except (EOFError, OSError, SandboxError, ProtocolError, codec.DecodeError, TypeError,
-                ValueError):
+            problem = (
+                f"did not finish within {self.limits.setup_seconds:.0f} s (an infinite "
+                f"loop at the top level of the cell?)"
+            )
+        except (
+            EOFError,
+            OSError,
+            SandboxError,
+            ProtocolError,
+            codec.DecodeError,
+            TypeError,
+            ValueError,
+        ):
             problem = f"ended the Python process running it ({self.close()})"
         if running == "set-up" or self.restarts >= self.limits.max_restarts:
             self.failure = f"running your exercise cells failed: cell {running} {problem}"
@@ -218,13 +241,17 @@ class Sandbox:
         except Timeout:
             self.close()
             self.problems.append(Problem(Kind.CALL_TIMEOUT, name))
-            raise TimeLimitExceeded(f"{name} did not return within {self.limits.call_seconds:.0f}"
-                                    f" s: an infinite loop, or much too slow") from None
+            raise TimeLimitExceeded(
+                f"{name} did not return within {self.limits.call_seconds:.0f}"
+                f" s: an infinite loop, or much too slow"
+            ) from None
         except (EOFError, OSError, codec.DecodeError, ProtocolError) as error:
             status = self.close()
             self.problems.append(Problem(Kind.PROCESS_DIED, name, status))
-            raise ProcessDied(f"calling {name} ended the Python process running your code "
-                              f"({status}{': ' + str(error) if str(error) else ''})") from None
+            raise ProcessDied(
+                f"calling {name} ended the Python process running your code "
+                f"({status}{': ' + str(error) if str(error) else ''})"
+            ) from None
         if kind is Message.RAISED:
             raise student_exception(name, body, self.cell_errors)
         result, warned, states = body

@@ -17,8 +17,13 @@ class StudentFunction:
 
     __closure__ = None
 
-    def __init__(self, sandbox: Any, name: str, code: types.CodeType | None = None,
-                 aliases: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        sandbox: Any,
+        name: str,
+        code: types.CodeType | None = None,
+        aliases: dict[str, Any] | None = None,
+    ):
         self.sandbox, self.__name__ = sandbox, name
         self.__code__, self.__globals__ = code, dict(aliases or {})
 
@@ -79,10 +84,12 @@ def uses_torch(source: str) -> set[str]:
             continue
         for inner in ast.walk(node):
             named = isinstance(inner, ast.Name) and inner.id == "torch"
-            imported = (isinstance(inner, ast.Import)
-                        and any(a.name.split(".")[0] == "torch" for a in inner.names)) or \
-                (isinstance(inner, ast.ImportFrom) and (inner.module or "").split(".")[0]
-                 == "torch")
+            imported = (
+                isinstance(inner, ast.Import)
+                and any(a.name.split(".")[0] == "torch" for a in inner.names)
+            ) or (
+                isinstance(inner, ast.ImportFrom) and (inner.module or "").split(".")[0] == "torch"
+            )
             if named or imported:
                 found.add(node.name)
                 break

@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=int(argv[0]))
     os.environ["MPLBACKEND"] = "Agg"
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = "1"
+    os.environ.update(confine.thread_environment(1))
     modules = WARM_MODULES + (("torch",) if "--torch" in argv else ())
     for module in modules:
         try:
@@ -104,10 +103,21 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "instructor.sandbox.zygote", str(child.fileno()),
-                 *(["--torch"] if allow_torch else [])],
-                pass_fds=(child.fileno(),), env=env, cwd="/", stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "instructor.sandbox.zygote",
+                    str(child.fileno()),
+                    *(["--torch"] if allow_torch else []),
+                ],
+                pass_fds=(child.fileno(),),
+                env=env,
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         finally:
             child.close()
         self.control = parent

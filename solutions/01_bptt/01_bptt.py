@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 01 · Backpropagation through time, from scratch
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/01_bptt/01_bptt.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # **Why are recurrent networks hard to train?** Every answer in this course starts from one
 # formula: the gradient of a recurrent network's loss is a *sum over time of products of
@@ -39,11 +39,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 02 · Vanishing gradients under sigmoid and tanh
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/02_vanishing/02_vanishing.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 01 showed that the gradient of a recurrent network is a sum of products of Jacobians,
 # and that long-range terms shrank in our experiment. **Why do they shrink, how fast, and what
@@ -43,11 +43,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 03 · Exploding gradients under ReLU
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/03_exploding/03_exploding.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 02 showed gradients shrinking geometrically when each step multiplies them by less
 # than one. **What happens when each step multiplies them by more than one?** With ReLU nothing
@@ -30,7 +30,7 @@
 # 3. find the first step at which a run overflows to inf or NaN, and explain it;
 # 4. draw the loss surface of a one-unit recurrent network and see its cliff.
 #
-# **Time:** about 50 minutes (each section states its own estimate).
+# **Time:** about 60 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
 # (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
 # Only the code inside the exercise cells (the ones that say `# YOUR CODE HERE`) is graded, so
@@ -39,11 +39,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -85,8 +81,9 @@ def relu_grad(x):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below holds the oracle (`torch.relu` and autograd, `torch.sigmoid`, and
-# `torch.nn.utils.get_total_norm` for gradient norms) and the checks the test cells call.
+# The read-only cell below holds the oracle (`torch.relu` and autograd, `torch.sigmoid`,
+# `torch.nn.utils.get_total_norm` for gradient norms, and an exact numerical integral for the
+# adding problem's baseline) and the checks the test cells call.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
@@ -132,6 +129,38 @@ def check_global_grad_norm(fn, grads, label):
                         hint="sqrt(sum over every array of sum(g**2)): square and add ALL "
                              "entries first, then take one square root (not the sum of the "
                              "arrays' norms, and not a spectral norm).")
+
+
+def reference_constant_mse(c):
+    """E[(U1 + U2 - c)^2] by Gauss-Legendre quadrature over the density of S = U1 + U2 (s on
+    [0, 1], 2 - s on [1, 2]): exact for this polynomial integrand, and no formula assumed."""
+    nodes, weights = np.polynomial.legendre.leggauss(8)
+    total = 0.0
+    for lo, density in ((0.0, lambda s: s), (1.0, lambda s: 2.0 - s)):
+        s = lo + (nodes + 1) / 2                              # the nodes mapped onto [lo, lo + 1]
+        total = total + np.sum(weights / 2 * density(s) * (s - np.asarray(c)[..., None]) ** 2,
+                               axis=-1)
+    return total
+
+
+def check_constant_answer_mse(fn, c, label):
+    c_in = np.array(c, dtype=np.float64) if np.ndim(c) else float(c)
+    before = np.copy(c_in)
+    inputs = f"{label}: c = {checks.preview(np.asarray(c_in), 5)}"
+    got, _ = checks.call("constant_answer_mse", fn, c_in, inputs=inputs)
+    if np.ndim(c_in):
+        checks.expect_unchanged("constant_answer_mse", "c", before, c_in, inputs=inputs)
+    else:
+        got = np.float64(checks.as_number("constant_answer_mse", "the MSE", got, inputs=inputs,
+                                          hint="for a number c return one float."))
+    checks.expect_close("constant_answer_mse", "MSE", got, reference_constant_mse(c_in),
+                        inputs=inputs, rtol=1e-9, atol=1e-12,
+                        hint="the EXACT expectation, not a sample average: write U1 + U2 - c as "
+                             "(U1 + U2 - E[U1 + U2]) + (E[U1 + U2] - c); the cross term has "
+                             "mean 0, the first part gives the variance of U1 + U2 (of a sum "
+                             "of independent variables: the sum of their variances, and "
+                             "Var(U) = E[U^2] - E[U]^2 for U uniform on [0, 1]), the second "
+                             "part is a constant.")
 
 
 def reference_single_unit(w, b, x0, T):
@@ -189,7 +218,7 @@ check_relu_grad(relu_grad, np.zeros((2, 2)))
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 2. How fast do gradients grow? (≈ 15 min)
+# ## 2. How fast do gradients grow? (≈ 25 min)
 #
 # *How do we measure an explosion?* Training code watches the **global gradient norm**, one
 # number for all parameters together: $\sqrt{\sum_{\text{arrays } g} \sum_i g_i^2}$, the
@@ -229,6 +258,94 @@ check_global_grad_norm(global_grad_norm, [], "no arrays")
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### The adding problem, and checking a paper's number (≈ 10 min)
+#
+# The experiments from here to notebook 07 train on the **adding problem** (Hochreiter and
+# Schmidhuber 1997, in the form of Le, Jaitly and Hinton 2015; `helpers.tasks.adding_problem`).
+# An input sequence has two channels: channel 0 holds numbers $U$ drawn uniformly from
+# $[0, 1]$, channel 1 marks two positions, one in each half of the sequence; the target is the
+# sum $U_1 + U_2$ of the two marked numbers. To answer, a network must carry the first marked
+# number across up to $T - 1$ steps.
+#
+# What loss does a network reach that has learnt nothing? It ignores its input and answers a
+# constant $c$, for a mean squared error $E[(U_1 + U_2 - c)^2]$ with $U_1, U_2$ independent and
+# uniform on $[0, 1]$. Le et al. (2015) quote 0.1767 for always answering 1. Rather than take
+# the number on trust, derive the exact value.
+#
+# ### Exercise 4: `constant_answer_mse` (≈ 5 min)
+# Compute the expectation exactly (with pencil and paper first), not by sampling.
+
+# %% nbgrader={"grade": false, "grade_id": "constant_answer_mse", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def constant_answer_mse(c):
+    """The exact MSE of always answering c on the adding problem: E[(U1 + U2 - c)^2] for U1, U2
+    independent and uniform on [0, 1].
+
+    c: a number (returns a float) or a float64 array (returns an array of its shape; c itself is
+    not changed).
+    """
+    ### BEGIN SOLUTION
+    # E[U] = 1/2 and Var(U) = E[U^2] - E[U]^2 = 1/3 - 1/4 = 1/12, so U1 + U2 has mean 1 and
+    # variance 1/6; E[(S - c)^2] = Var(S) + (E[S] - c)^2.
+    mse = 1.0 / 6.0 + (1.0 - np.asarray(c, dtype=np.float64)) ** 2
+    return float(mse) if mse.ndim == 0 else mse
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_constant_answer_mse", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Visible check: always answering 1, then three constants at once.
+check_constant_answer_mse(constant_answer_mse, 1.0, "the baseline")
+check_constant_answer_mse(constant_answer_mse, np.array([0.0, 0.5, 2.0]), "three constants")
+checks.passed("constant_answer_mse")
+
+# %% nbgrader={"grade": true, "grade_id": "hidden_constant_answer_mse", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests for constant_answer_mse run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+checks.expect_from_scratch("constant_answer_mse", constant_answer_mse)
+_rng = np.random.default_rng(331)
+check_constant_answer_mse(constant_answer_mse, _rng.uniform(-3, 5, size=(3, 4)), "random grid")
+check_constant_answer_mse(constant_answer_mse, -2.5, "a negative constant")
+check_constant_answer_mse(constant_answer_mse, 1e3, "a huge constant")
+check_constant_answer_mse(constant_answer_mse, np.array(1.25), "a 0-d array")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Now the paper's number against yours, and against a Monte Carlo estimate: the MSE of
+# answering 1 over many sequences of `tasks.adding_problem`, with its standard error
+# (the standard deviation of the squared errors over $\sqrt n$).
+
+# %%
+from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
+
+LE_ET_AL = 0.1767                                  # Le, Jaitly and Hinton (2015), quoted
+n_sequences = course.pick(full=200_000, smoke=2_000)
+_, adding_targets = tasks.adding_problem(n_sequences, 10, seed=0)
+squared_errors = (adding_targets.double().numpy().ravel() - 1.0) ** 2
+estimate = squared_errors.mean()
+spread = squared_errors.std()
+standard_error = spread / np.sqrt(n_sequences)
+exact = constant_answer_mse(1.0)
+constants = np.linspace(0.0, 2.0, 201)
+best = constants[np.argmin(constant_answer_mse(constants))]
+print(f"always answering 1: exact MSE {exact:.4f} (your formula); Monte Carlo over "
+      f"{n_sequences} sequences {estimate:.4f} ± {standard_error:.4f}; Le et al. quote "
+      f"{LE_ET_AL}")
+print(f"the best constant answer on a grid of [0, 2] is c = {best:.2f}; the squared errors have "
+      f"standard deviation {spread:.3f}, so a sample of n sequences gives the MSE to about "
+      f"{spread:.3f}/sqrt(n): {LE_ET_AL - exact:.4f} away needs n of about "
+      f"{(spread / (LE_ET_AL - exact)) ** 2:.0f}")
+claims.claim("the Monte Carlo estimate agrees with the exact value (within 3 standard errors) "
+             "and rules out 0.1767 (more than 10 standard errors away); no constant beats 1",
+             abs(estimate - exact) < 3 * standard_error
+             and abs(estimate - LE_ET_AL) > 10 * standard_error and best == 1.0,
+             evidence=f"{estimate:.4f} ± {standard_error:.4f}");
+
+# %% [markdown]
+# The exact value is $1/6 \approx 0.1667$, and the sampled MSE agrees with it to within its
+# standard error, while the paper's 0.1767 lies many standard errors away: it is not the
+# baseline of this task (a slip, or an estimate from a small test set: the printout says how
+# small). No constant does better than 1, the mean of $U_1 + U_2$. So $1/6$ is the line every
+# adding-problem plot in this course draws: a network has learnt something only below it.
+#
 # ### Gradient norm against sequence length
 #
 # A ReLU RNN ($H = 32$) gets $W_{hh} = s\,Q$ with $Q$ a random orthogonal matrix, so every
@@ -262,69 +379,86 @@ plots.line_plot(lengths, to_first, title="Gradient reaching the first state", ax
 plots.line_plot(lengths, overall, title="Global gradient norm of the parameters", ax=right,
                 xlabel="sequence length T", ylabel="global_grad_norm", logy=True, marker="o")
 plt.show()
-for label in to_first:
-    rate = np.exp(np.polyfit(lengths, np.log(to_first[label]), 1)[0])
-    growth = np.exp(np.polyfit(lengths, np.log(overall[label]), 1)[0])
-    print(f"{label}: ||dL/dh_1|| is multiplied by {rate:.2f} per extra step, the global "
-          f"gradient norm by {growth:.2f}")
+rates, growths = {}, {}
+for s, label in zip(scales, to_first):
+    rates[s] = np.exp(np.polyfit(lengths, np.log(to_first[label]), 1)[0])
+    growths[s] = np.exp(np.polyfit(lengths, np.log(overall[label]), 1)[0])
+    print(f"{label}: ||dL/dh_1|| is multiplied by {rates[s]:.2f} per extra step, the global "
+          f"gradient norm by {growths[s]:.2f}")
+claims.claim("at s = 1 the gradient reaching h_1 shrinks; above, it grows, faster for larger s, "
+             "and at s = 1.5 and 2 the global norm grows at nearly the same rate (within 5 %)",
+             rates[1.0] < 1 < rates[1.5] < rates[2.0]
+             and all(abs(growths[s] / rates[s] - 1) < 0.05 for s in (1.5, 2.0)),
+             evidence=", ".join(f"s = {s}: {rates[s]:.2f} and {growths[s]:.2f}" for s in scales));
 
 # %% [markdown]
 # The printed factors are the slopes made readable. At $s = 1$ the gradient reaching the first
 # state still shrinks: units that are switched off ($a < 0$) cut their rows out of the Jacobian,
 # so the factor per step is below $s$. Above that, it grows geometrically, faster for larger $s$,
-# and the global norm, which the training loop sees, follows: its long-range terms dominate the
-# sum once they grow.
+# and the global norm, which the training loop sees, grows at nearly the same rate: its
+# long-range terms dominate the sum once they grow.
 #
 # ## 3. Overflow: inf and NaN (≈ 10 min)
 #
-# *What does an explosion look like from the outside?* We train a ReLU RNN on the adding problem
-# with plain SGD, from weights a little too large. `training.train` records the loss and the
-# gradient norm at every step and stops at the first one that is not finite.
+# *What does an explosion look like from the outside?* We train ReLU RNNs on the adding problem
+# with plain SGD (learning rate 0.1), from weights too large: $W_{hh} = 1.5\,Q$, three seeds.
+# `training.train` records the loss and the gradient norm at every step and stops at the first
+# one that is not finite.
 
 # %%
-T, steps = course.pick(full=(50, 200), smoke=(20, 40))
-net = models.orthogonal_rnn(1.2, seed=1)
-history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=10 + i),
-                         torch.nn.functional.mse_loss, steps=steps, lr=0.1, optimizer="sgd",
-                         desc="ReLU RNN, SGD")
-bad = history.first_nonfinite_step
-fig, ax = plt.subplots()
-ax.plot(history.losses, label="loss")
-ax.plot(history.grad_norms, label="gradient norm")
-if bad is not None:
-    ax.axvline(bad, color="gray", linestyle="--", label=f"first non-finite step ({bad})")
-plots.labelled(ax, "Training that overflows (ReLU RNN, s = 1.2, SGD)", "training step",
-               "value (log scale)", logy=True)
-ax.legend()
+T, steps, seeds = 50, course.pick(full=200, smoke=40), (1, 2, 3)
+histories = {seed: training.train(
+    models.orthogonal_rnn(1.5, seed=seed),
+    lambda i, seed=seed: tasks.adding_problem(64, T, seed=1000 * seed + 10 + i),
+    torch.nn.functional.mse_loss, steps=steps, lr=0.1, optimizer="sgd",
+    desc=f"ReLU RNN, SGD, seed {seed}") for seed in seeds}
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+for seed, history in histories.items():
+    line, = left.plot(history.losses, "o-", label=f"seed {seed}")
+    right.plot(history.grad_norms, "o-", color=line.get_color(), label=f"seed {seed}")
+plots.labelled(left, "Loss before each update", "training step", "MSE loss", logy=True)
+plots.labelled(right, "Gradient norm before each update", "training step",
+               "global gradient norm", logy=True)
+for ax in (left, right):
+    ax.legend()
+fig.suptitle("ReLU RNNs (s = 1.5) trained with SGD; inf and NaN are not drawn", y=1.02)
 plt.show()
-if bad is None:
-    print(f"no overflow within {steps} steps")
-else:
-    for i in range(max(0, bad - 4), bad + 1):
-        print(f"step {i}: loss = {history.losses[i]:.3g}, gradient norm = "
-              f"{history.grad_norms[i]:.3g}")
+for seed, history in histories.items():
+    print(f"seed {seed}: " + "; ".join(f"step {i}: loss {loss:.3g}, gradient norm {norm:.3g}"
+                                       for i, (loss, norm) in enumerate(zip(history.losses,
+                                                                            history.grad_norms))))
 print(f"(float32, the training precision, overflows to inf above {np.finfo(np.float32).max:.2e})")
+bad_steps = [h.first_nonfinite_step for h in histories.values()]
+claims.claim_seeds("every run hits inf or NaN within its first 10 steps",
+                   [b is not None and b <= 10 for b in bad_steps],
+                   spread=f"first non-finite steps {bad_steps}");
 
 # %% [markdown]
-# Read the printout from the top: an update scaled by a large gradient makes the weights much
-# larger; larger weights make the next forward pass and gradient larger still, a feedback loop
-# that multiplies the numbers by an enormous factor within a step or two. In float32 anything
-# above the printed limit becomes `inf`, and the first `inf - inf` or `0 * inf` turns into
-# `NaN`, after which every later number is `NaN` too. The run is lost at the step printed; detecting it
-# (and stopping, or skipping the update) is the least a training loop should do.
+# Read each printed line from the left: a large gradient makes a large update, the updated
+# weights make the next forward pass and gradient larger still, and the numbers grow by orders
+# of magnitude from one step to the next (or start out huge). In float32 anything above the
+# printed limit becomes `inf`, and the first `inf - inf` or `0 * inf` turns into `NaN`, after
+# which every later number is `NaN` too. Each run is lost at its last printed step; detecting
+# that (and stopping, or skipping the update) is the least a training loop should do.
 #
 # ## 4. The cliff of a one-unit network (≈ 15 min)
 #
-# *What does the loss surface look like near an explosion?* Pascanu, Mikolov and Bengio (2013)
-# studied the smallest recurrent network: one unit,
+# *What does the loss surface look like near an explosion?* Pascanu, Mikolov and Bengio (2013,
+# Section 2.3) studied the smallest recurrent network: one unit, $x_t = w\,\sigma(x_{t-1}) + b$,
+# with the loss $(\sigma(x_{50}) - 0.7)^2$ after 50 steps. We use it with two changes:
 #
-# $$x_t = w\,\sigma(x_{t-1}) + b, \qquad L(w, b) = (x_T - 0.7)^2 .$$
+# $$x_t = w\,\sigma(x_{t-1}) + b, \qquad L(w, b) = (x_T - 0.7)^2, \qquad T = 20 .$$
+#
+# The loss is on $x_T$ itself, without the final sigmoid, so it is not capped below $0.7^2$
+# and the two sides of a cliff differ by orders of magnitude on a log colour scale; and $T = 20$
+# instead of 50, because at $T = 50$ the cliff is narrower than the gap between neighbouring
+# float64 numbers, so nothing can be computed beside it (the cell after the plot shows this).
 #
 # For some $(w, b)$ the map $x \mapsto w\sigma(x) + b$ has two stable fixed points, and which one
 # $x_t$ ends up near depends sharply on $(w, b)$: crossing that boundary changes $x_T$ abruptly,
 # so $L$ jumps. Near the boundary the gradient is enormous: a **cliff**.
 #
-# ### Exercise 4: `single_unit_rnn` (≈ 5 min)
+# ### Exercise 5: `single_unit_rnn` (≈ 5 min)
 # Return $x_T$. Make it work for arrays $w$, $b$, $x_0$ of one shape (or numbers) so that a
 # whole grid of $(w, b)$ is computed at once, and use a sigmoid that cannot overflow.
 
@@ -372,10 +506,8 @@ check_single_unit_rnn(single_unit_rnn, np.linspace(0, 10, 5), 0.0, np.linspace(-
 #
 # Your function evaluates $L$ on a grid of $(w, b)$ with $x_0 = 0.5$ and $T = 20$. Where
 # $x_T$ jumps between neighbouring grid points (we look in the middle of the map) we have crossed
-# a cliff; we then walk toward it
-# by bisection (again with your function) until the gradient, from autograd, exceeds $10^4$,
-# and take one plain gradient step from there. (The cliff narrows exponentially with $T$: at
-# $T = 50$ it is thinner than float64 can resolve.)
+# a cliff; we then walk toward it by bisection (again with your function) until the gradient,
+# from autograd, exceeds $10^4$, and take one plain gradient step from there.
 
 # %%
 T_cliff = 20
@@ -397,20 +529,35 @@ def loss_and_grad(w, b):
     return float(value.detach()), p.grad.numpy()
 
 
-jumps = np.abs(np.diff(x_T, axis=1))                # change of x_T between neighbouring w
-jumps[:, (ws[:-1] < 6) | (ws[:-1] > 10)] = 0        # look in the middle of the map
-row, col = np.unravel_index(np.argmax(jumps), jumps.shape)
-lo, hi, b0 = ws[col], ws[col + 1], bs[row]          # x_T jumps between w = lo and w = hi
-middle = (x_T[row, col] + x_T[row, col + 1]) / 2
-for _ in range(60):                                 # bisection, keeping lo on its own side
-    w_mid = (lo + hi) / 2
-    if (single_unit_rnn(w_mid, b0, 0.5, T_cliff) > middle) == (x_T[row, col] > middle):
-        lo = w_mid
-    else:
-        hi = w_mid
-    value, grad = loss_and_grad(lo, b0)
-    if np.linalg.norm(grad) > 1e4:
-        break
+def largest_jump(x_T):
+    """(row, col) of the largest change of x_T between neighbouring w, in the middle of the map
+    (6 <= w <= 10): x_T jumps between w = ws[col] and ws[col + 1] at b = bs[row]."""
+    jumps = np.abs(np.diff(x_T, axis=1))
+    jumps[:, (ws[:-1] < 6) | (ws[:-1] > 10)] = 0
+    return np.unravel_index(np.argmax(jumps), jumps.shape)
+
+
+def bisect_cliff(row, col, T, x_T, stop=lambda w: False, iterations=200):
+    """Bisect the jump of x_T (at T steps) found by largest_jump, keeping lo on its own side,
+    until stop(lo) or until lo and hi are neighbouring float64 numbers; returns (lo, hi)."""
+    lo, hi, b0 = ws[col], ws[col + 1], bs[row]
+    middle = (x_T[row, col] + x_T[row, col + 1]) / 2
+    for _ in range(iterations):
+        w_mid = (lo + hi) / 2
+        if w_mid in (lo, hi) or stop(lo):
+            break
+        if (single_unit_rnn(w_mid, b0, 0.5, T) > middle) == (x_T[row, col] > middle):
+            lo = w_mid
+        else:
+            hi = w_mid
+    return lo, hi
+
+
+row, col = largest_jump(x_T)
+b0 = bs[row]
+lo, _ = bisect_cliff(row, col, T_cliff, x_T,
+                     stop=lambda w: np.linalg.norm(loss_and_grad(w, b0)[1]) > 1e4)
+value, grad = loss_and_grad(lo, b0)
 start, lr = np.array([lo, b0]), 0.01
 end = start - lr * grad
 clipped = start - lr * grad * min(1.0, 10 / np.linalg.norm(grad))   # a preview of notebook 05
@@ -432,59 +579,153 @@ print(f"one step with learning rate {lr} moves the parameters by {np.linalg.norm
       f"to ({end[0]:.3g}, {end[1]:.3g}), where L = {loss_and_grad(*end)[0]:.3g}")
 print(f"the clipped step moves by {np.linalg.norm(clipped - start):.2f}, to L = "
       f"{loss_and_grad(*clipped)[0]:.3g}")
+claims.claim("beside the cliff the gradient is huge, one plain step leaves the map and makes the "
+             "loss far larger, and the clipped step stays near the start without raising it",
+             np.linalg.norm(grad) > 1e4 and loss_and_grad(*end)[0] > 100 * value
+             and np.linalg.norm(clipped - start) < 1 and loss_and_grad(*clipped)[0] <= value,
+             evidence=f"|grad| {np.linalg.norm(grad):.1e}, L {value:.3g} -> "
+                      f"{loss_and_grad(*end)[0]:.3g} (plain), {loss_and_grad(*clipped)[0]:.3g} "
+                      "(clipped)");
 
 # %% [markdown]
-# The surface is made of smooth plateaus separated by thin curves where the loss changes by orders
-# of magnitude: the cliffs. Beside one, the gradient norm printed is huge, so a learning rate that
-# suits the plateaus throws the parameters far off the map in one step (the arrow stops at the
-# edge of the plot; the printed distance is how far the step really goes), undoing any earlier
-# progress. Rescaling the step to a bounded length keeps its direction and stays near the start:
-# that is gradient clipping, the subject of notebook 05.
-#
-# ## 5. Erratic training (≈ 5 min)
-#
-# *What does training look like in the exploding regime?* The same ReLU RNN, trained with SGD
-# from $s = 1$ and from a slightly larger scale, $s = 1.15$.
+# Why not $T = 50$, as in the paper? The same search at $T = 50$, with the bisection run until
+# its two ends are **neighbouring** float64 numbers:
 
 # %%
-T, steps = course.pick(full=(40, 300), smoke=(15, 40))
-curves, spikes = {}, {}
-for s in (1.0, 1.15):
-    net = models.orthogonal_rnn(s, seed=2)
-    history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=500 + i),
-                             torch.nn.functional.mse_loss, steps=steps, lr=0.01,
-                             optimizer="sgd", desc=f"s = {s}")
-    losses = np.array(history.losses)
-    curves[f"s = {s}"] = np.pad(losses, (0, steps - len(losses)), constant_values=np.nan)
-    spikes[s] = int(np.sum(losses[1:] > 3 * losses[:-1]))
-plots.line_plot(np.arange(steps), curves, title="Adding problem: training loss of a ReLU RNN",
-                xlabel="training step", ylabel="MSE loss", logy=True,
-                baseline=(1 / 6, "always answer 1 (MSE 1/6)"))
-plt.show()
-for s, count in spikes.items():
-    finite = curves[f"s = {s}"][np.isfinite(curves[f"s = {s}"])]
-    print(f"s = {s}: {count} step(s) where the loss jumped more than threefold; final loss "
-          f"{finite[-1]:.3g}" + ("" if len(finite) == steps else " (the run overflowed)"))
+x_T_paper = single_unit_rnn(W, B, np.full(W.shape, 0.5), 50)
+row50, col50 = largest_jump(x_T_paper)
+lo50, hi50 = bisect_cliff(row50, col50, 50, x_T_paper)
+sides = single_unit_rnn(np.array([lo50, hi50]), bs[row50], 0.5, 50)
+print(f"T = 50, b = {bs[row50]:.2f}: w = {float(lo50)!r} gives x_50 = {sides[0]:.4f}, the next "
+      f"float64 w = {float(hi50)!r} gives x_50 = {sides[1]:.4f}")
+claims.claim("at T = 50 the cliff lies between two neighbouring float64 numbers: x_50 jumps by "
+             "more than 1 across it", np.nextafter(lo50, hi50) == hi50
+             and abs(sides[1] - sides[0]) > 1,
+             evidence=f"jump {abs(sides[1] - sides[0]):.3g} over {hi50 - lo50:.1e} in w");
 
 # %% [markdown]
-# Compare the two printed lines and curves: from $s = 1$ the loss descends smoothly toward the
-# baseline of always answering 1 (the variance of $U_1 + U_2$, $1/6$), while from $s = 1.15$
-# training is interrupted by jumps (the count of threefold jumps) each time an update lands
-# beside a cliff, and the steps after a jump are spent recovering. A little larger scale or
-# learning rate and a jump becomes the overflow of Section 3.
+# There is no $w$ between those two: the whole rise of the cliff happens within one rounding
+# step of float64, so no grid, bisection or gradient can stand on its side, and a plot at
+# $T = 50$ would show a step with no slope.
+#
+# Back to $T = 20$ and the plot above. The surface is made of smooth plateaus separated by thin
+# curves where the loss changes by orders of magnitude: the cliffs. Beside one, the gradient norm
+# printed is huge, so a learning rate that suits the plateaus throws the parameters far off the
+# map in one step (the arrow stops at the edge of the plot; the printed distance is how far the
+# step really goes), and the loss where it lands is far larger than where it started: any
+# progress made before is undone. Rescaling the step to a bounded length keeps its direction and
+# stays near the start: that is gradient clipping, the subject of notebook 05.
+#
+# ## 5. Erratic training (≈ 10 min)
+#
+# *What does training look like in the exploding regime?* The same ReLU RNN, trained with SGD
+# (learning rate 0.01, $T = 40$) from $s = 1$ and from $s = 1.3$, eight seeds each. We call a
+# step a **jump** when the loss is more than three times the loss of the step before, and we
+# log the gradient norm at every step, to see what the gradient was doing at each jump. The
+# eight seeds of a scale train together as one batched computation
+# (`helpers.ensembles`; each seed follows the run it would follow alone).
+
+# %%
+from helpers import ensembles  # noqa: E402
+
+T, steps, seeds = 40, course.pick(full=100, smoke=20), range(8)
+scales = (1.0, 1.3)
+histories = {}
+for s in scales:
+    ensemble = ensembles.Ensemble(lambda seed, s=s: models.orthogonal_rnn(s, seed=seed), seeds)
+    histories[s] = ensembles.train(
+        ensemble, lambda i, seed: tasks.adding_problem(64, T, seed=500 + 1000 * seed + i),
+        torch.nn.functional.mse_loss, steps=steps, lr=0.01, optimizer="sgd", data="per_seed",
+        desc=f"s = {s}, {len(seeds)} seeds").runs
+
+
+def jumps_of(history):
+    """[(step j, loss before, loss at j, grad norm at j - 1, at j, the run's median norm)] for
+    every loss more than three times the one before, in a run that stayed finite (a run that
+    overflowed is counted as such, not as jumps)."""
+    if history.first_nonfinite_step is not None:
+        return []
+    losses, norms = np.array(history.losses), np.array(history.grad_norms)
+    median = np.median(norms)
+    return [(j, losses[j - 1], losses[j], norms[j - 1], norms[j], median)
+            for j in range(1, len(losses))
+            if losses[j] > 3 * losses[j - 1]]
+
+
+fig, axes = plt.subplots(2, 2, figsize=(12, 6.5), sharex=True)
+for column, s in enumerate(scales):
+    for seed, history in zip(seeds, histories[s]):
+        style = ":" if history.first_nonfinite_step is not None else "-"
+        line, = axes[0, column].plot(history.losses, style, linewidth=1.2, label=f"seed {seed}")
+        axes[1, column].plot(history.grad_norms, style, linewidth=1.2, color=line.get_color())
+        for j, _, loss, norm_before, norm_at, _ in jumps_of(history):
+            axes[0, column].plot(j, loss, "x", color="red", markersize=10, markeredgewidth=2)
+            axes[1, column].plot([j - 1, j], [norm_before, norm_at], "x", color="red",
+                                 markersize=10, markeredgewidth=2)
+    calm = [h for h in histories[s] if h.first_nonfinite_step is None]
+    for row, key in ((0, "losses"), (1, "grad_norms")):      # runs that overflowed go off the top
+        values = np.concatenate([getattr(h, key) for h in calm])
+        axes[row, column].set_ylim(values.min() / 2, values.max() * 10)
+    plots.labelled(axes[0, column], f"s = {s}: loss (red x: a jump; dotted: overflowed)",
+                   "training step", "MSE loss", logy=True)
+    plots.labelled(axes[1, column], f"s = {s}: gradient norm (red x: at and before a jump)",
+                   "training step", "global gradient norm", logy=True)
+    axes[0, column].axhline(1 / 6, color="gray", linestyle="--", linewidth=1)
+axes[0, 1].legend(fontsize=7, ncol=2)
+fig.tight_layout()
+plt.show()
+events = {}
+for s in scales:
+    overflowed = [seed for seed, h in zip(seeds, histories[s]) if h.first_nonfinite_step is not None]
+    jumped = {seed: jumps_of(h) for seed, h in zip(seeds, histories[s]) if jumps_of(h)}
+    events[s] = (overflowed, jumped)
+    print(f"s = {s}: {len(jumped)} of {len(seeds)} runs jumped, {len(overflowed)} overflowed"
+          + (f" (seeds {overflowed})" if overflowed else ""))
+    for seed, found in jumped.items():
+        for j, before, loss, norm_before, norm_at, median in found:
+            print(f"   seed {seed}, step {j}: loss {before:.3g} -> {loss:.3g}; gradient norm "
+                  f"{norm_before:.3g} at step {j - 1} and {norm_at:.3g} at step {j}, "
+                  f"{max(norm_before, norm_at) / median:.0f} times the run's median {median:.3g}")
+spikes = [max(b, a) / m for _, found in events[1.3][1].items() for _, _, _, b, a, m in found]
+claims.claim_seeds("from s = 1 no run jumps or overflows",
+                   [not jumps_of(h) and h.first_nonfinite_step is None for h in histories[1.0]],
+                   spread=claims.spread([np.mean(h.losses[-10:]) for h in histories[1.0]],
+                                        ".3f", "final MSE"))
+claims.claim("from s = 1.3 at least three runs jump or overflow, and every jump comes with a "
+             "gradient norm more than ten times the run's median, at the jump or the step "
+             "before", len(events[1.3][0]) + len(events[1.3][1]) >= 3 and len(spikes) >= 2
+             and min(spikes) > 10, evidence=f"{len(spikes)} jumps, spikes "
+             + (claims.spread(spikes, ".0f") + " times the median" if spikes else "none"));
+
+# %% [markdown]
+# From $s = 1$ every run descends to the baseline of always answering 1 (the variance of
+# $U_1 + U_2$, $1/6$) without a single jump. From $s = 1.3$ the runs split (the printout counts them):
+# some overflow within their first steps, as in Section 3; some **jump**, and the printed
+# lines show what happened there: each jump comes with a gradient norm many times the run's
+# median, at the step of the jump or the one before. That is the one-unit picture of
+# Section 4 in a real network: the parameters were beside a cliff, where the gradient is huge,
+# and one plain update threw them onto the high side. The other runs met no cliff in these
+# steps. A training curve that looks erratic is
+# worth reading together with the gradient norm, which a training loop gets for free (notebook
+# 05 logs it and clips it).
 #
 # ## What to remember
 # - ReLU's derivative is 0 or 1, so on active units the Jacobian is $W_{hh}$ itself: with
 #   $\sigma_{\max}(W_{hh}) > 1$ gradients can grow geometrically with the distance in time.
 # - Measure growth with the global gradient norm; the slope of $\log\|g\|$ against $T$ is the
 #   log of the growth factor per step.
-# - Growth feeds on itself during training: larger gradients make larger weights, until float
-#   overflow gives `inf` and then `NaN`. Detect the first non-finite step.
-# - Loss surfaces of recurrent networks have cliffs; one plain step near one can undo training.
-#   Clipping the step's length (notebook 05) and careful initialisation (notebook 06) help.
+# - Growth feeds on itself during training: a large gradient makes a large update, which makes
+#   the next gradient larger still, until float overflow gives `inf` and then `NaN`. Detect the
+#   first non-finite step.
+# - Loss surfaces of recurrent networks have cliffs; one plain step near one can undo training,
+#   and a jump in a training curve comes with a spike in the gradient norm. Clipping the step's
+#   length (notebook 05) and careful initialisation (notebook 06) help.
+# - The adding problem's baseline, always answering 1, has MSE $\operatorname{Var}(U_1 + U_2) =
+#   1/6$: check a paper's number before building on it.
 #
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the one-unit network and its cliff).
 # - K. Doya, "Bifurcations in the learning of recurrent neural networks", *IEEE ISCAS* 1992.
 # - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994.
-# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the adding problem with ReLU RNNs).
+# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the adding problem with ReLU RNNs, and the baseline they quote).
+# - S. Hochreiter and J. Schmidhuber, "Long short-term memory", *Neural Computation* 9(8), 1997 (the adding problem).

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 04 · Eigenvalues and singular values
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/04_eigenvalues/04_eigenvalues.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02 and 03 watched gradients shrink and grow. **Can we tell from $W_{hh}$ alone
 # which will happen?** Partly. For a linear network the eigenvalues decide the long run; with an
@@ -42,11 +42,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -84,6 +80,13 @@ rng = course.setup(seed=0)
 # ### Exercises 1–2: `spectral_radius` and `largest_singular_value` (≈ 5 min)
 # Use `np.linalg`. A real matrix can have complex eigenvalues (a rotation has $e^{\pm i\theta}$):
 # their modulus counts, not their real part.
+#
+# The checks use a **shear**, $S = \begin{psmallmatrix}0.5 & 2\\ 0 & 0.5\end{psmallmatrix}$.
+# It is triangular, so its eigenvalues are its diagonal: $\rho(S) = 0.5$. Its singular values are
+# the square roots of the eigenvalues of $S^\top S = \begin{psmallmatrix}1/4 & 1\\ 1 &
+# 17/4\end{psmallmatrix}$, whose trace is $9/2$ and determinant $1/16$, so
+# $\lambda = 9/4 \pm \sqrt5$ and $\sigma_{\max}(S) = \sqrt{9/4 + \sqrt5} = 1 + \sqrt5/2$
+# (square it to check). Your functions print both below the checks.
 
 # %% nbgrader={"grade": false, "grade_id": "spectral_radius", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def spectral_radius(W):
@@ -110,7 +113,8 @@ def largest_singular_value(W):
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
 ROTATION = np.array([[0.0, -1.2], [1.2, 0.0]])           # eigenvalues +-1.2i
-SHEAR = np.array([[0.5, 2.0], [0.0, 0.5]])               # rho = 0.5, sigma_max = 2.27
+SHEAR = np.array([[0.5, 2.0], [0.0, 0.5]])   # rho = 0.5; sigma_max = 1 + sqrt(5)/2 ≈ 2.118
+# (for [[a, b], [0, a]] with a, b >= 0: sigma_max = sqrt(a**2 + b**2 / 4) + b / 2)
 GAMMAS = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
 
 
@@ -244,7 +248,7 @@ check_spectral_radius(spectral_radius, np.zeros((3, 3)), "zero matrix")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_largest_singular_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: for the shear sigma_max (2.27) is far above rho (0.5).
+# Visible check: for the shear sigma_max = 1 + sqrt(5)/2 ≈ 2.118 is far above rho = 0.5.
 check_largest_singular_value(largest_singular_value, np.diag([0.5, -0.9, 0.3]), "diagonal")
 check_largest_singular_value(largest_singular_value, SHEAR, "shear")
 checks.passed("largest_singular_value")
@@ -259,6 +263,10 @@ check_largest_singular_value(largest_singular_value, _rng.normal(size=(3, 7)), "
 check_largest_singular_value(largest_singular_value, _rng.normal(size=(9, 2)), "tall 9x2")
 check_largest_singular_value(largest_singular_value, ROTATION, "rotation, scaled by 1.2")
 ### END HIDDEN TESTS
+
+# %%
+print(f"shear S: rho = {spectral_radius(SHEAR):.4f}, sigma_max = "
+      f"{largest_singular_value(SHEAR):.4f} (1 + sqrt(5)/2 = {1 + np.sqrt(5) / 2:.4f})")
 
 # %% [markdown]
 # ### Exercise 3: `scale_to_spectral_radius` (≈ 5 min)
@@ -339,6 +347,8 @@ def symmetric_matrix(H, seed):
     return (A + A.T) / 2
 
 
+from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
+
 H, T = 32, course.pick(full=60, smoke=30)
 distance = T - np.arange(T + 1)                          # t - k for k = 0..T
 measured, predicted = {}, {}
@@ -356,17 +366,23 @@ plots.labelled(ax, "Linear RNN, symmetric $W_{hh}$: gradient norm against distan
                "distance in time t - k", "$\\|\\partial h_T / \\partial h_k\\|_2$", logy=True)
 ax.legend(ncol=2)
 plt.show()
+gaps = {}
 for (label, norms), rho in zip(measured.items(), predicted):
     slope = np.polyfit(distance, np.log(norms), 1)[0]
+    gaps[rho] = max(abs(slope - np.log(rho)), np.max(np.abs(norms / predicted[rho] - 1)))
     print(f"{label}: fitted slope {slope:+.4f} per step, log(rho) = {np.log(rho):+.4f}; "
           f"largest gap to rho^(t-k): {np.max(np.abs(norms / predicted[rho] - 1)):.1e} "
           "(relative)")
+print(f"over {T} steps: 0.9^{T} = {0.9 ** T:.1e}, 1.1^{T} = {1.1 ** T:.3g}")
+claims.claim("for a symmetric W_hh the measured norms equal rho^(t-k) up to rounding (slopes "
+             "and values within 1e-9)", max(gaps.values()) < 1e-9,
+             evidence=f"largest gap {max(gaps.values()):.1e}");
 
 # %% [markdown]
 # The markers sit on the dashed lines, and the printed slopes equal $\log\rho$: for a normal
 # matrix $\|W^{t-k}\| = \rho^{t-k}$ exactly (the printed relative gaps are rounding errors).
-# A radius 10% below 1 loses a factor $0.9^{60} \approx 2\cdot10^{-3}$ over 60 steps; 10% above
-# gains $1.1^{60} \approx 300$.
+# Small differences in $\rho$ compound: a radius 10 % below 1 loses a factor $0.9^T$ over $T$
+# steps, 10 % above gains $1.1^T$ (the last line printed gives both for this $T$).
 #
 # ## 2. With an activation: a bound from the largest singular value (≈ 15 min)
 #
@@ -442,7 +458,7 @@ check_gradient_bound(gradient_bound, np.diag([0.3, -0.8]), 1.0, 25, "diagonal")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_guaranteed_to_vanish", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: the shear has rho = 0.5 but sigma_max = 2.27.
+# Visible check: the shear has rho = 0.5 but sigma_max = 1 + sqrt(5)/2 ≈ 2.118.
 check_guaranteed_to_vanish(guaranteed_to_vanish, 0.5 * np.eye(3), "tanh", "0.5 * identity")
 check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "tanh", "shear")
 check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "sigmoid", "shear")
@@ -471,7 +487,7 @@ check_rejects_unknown_activation(guaranteed_to_vanish)
 #
 # `torch.nn.RNN` draws every weight uniformly from $[-1/\sqrt H, 1/\sqrt H]$, variance
 # $1/(3H)$. For such a random matrix the eigenvalues fill a disc of radius about
-# $\sqrt{H\cdot 1/(3H)} = 0.58$ (the circular law) while $\sigma_{\max}$ is about twice that
+# $\sqrt{H\cdot 1/(3H)} = 1/\sqrt3$ (the circular law) while $\sigma_{\max}$ is about twice that
 # (Marchenko–Pastur): $\rho < 1 < \sigma_{\max}$. What does that mean for a tanh RNN?
 
 # %%
@@ -486,14 +502,21 @@ print(f"nn.RNN default, H = {H_default}: rho = {spectral_radius(W_default):.3f},
       f"{guaranteed_to_vanish(W_default, 'tanh')}")
 print(f"measured: ||dh_T/dh_k|| shrinks by a factor {rate:.3f} per step; over {T} steps "
       f"it is {norms[0]:.1e}, while the bound allows {gradient_bound(W_default, 1.0, T):.1e}")
-plots.line_plot(distance, {"measured (tanh)": norms,
-                           "$(\\gamma\\sigma_{\\max})^{t-k}$, the bound":
-                               gradient_bound(W_default, 1.0, distance),
-                           "$\\rho^{t-k}$": spectral_radius(W_default) ** distance.astype(float)},
-                title=f"tanh RNN with PyTorch's default $W_{{hh}}$ (H = {H_default})",
-                xlabel="distance in time t - k", ylabel="$\\|\\partial h_T/\\partial h_k\\|_2$",
-                logy=True)
+fig, ax = plt.subplots()
+measured_line, = ax.plot(distance, norms, label="measured (tanh)")
+ax.plot(distance, gradient_bound(W_default, 1.0, distance), "--",
+        color=measured_line.get_color(), label="its bound $(\\gamma\\sigma_{\\max})^{t-k}$")
+ax.plot(distance, spectral_radius(W_default) ** distance.astype(float), ":", color="gray",
+        label="$\\rho^{t-k}$ (for comparison)")
+plots.labelled(ax, f"tanh RNN with PyTorch's default $W_{{hh}}$ (H = {H_default})",
+               "distance in time t - k", "$\\|\\partial h_T/\\partial h_k\\|_2$", logy=True)
+ax.legend()
 plt.show()
+claims.claim("rho < 1 < sigma_max, so the guarantee fails, while the measured norm shrinks "
+             "geometrically, by a factor per step below rho",
+             spectral_radius(W_default) < 1 < largest_singular_value(W_default)
+             and not guaranteed_to_vanish(W_default, "tanh") and rate < spectral_radius(W_default),
+             evidence=f"factor {rate:.3f} per step, rho = {spectral_radius(W_default):.3f}");
 
 # %% [markdown]
 # The printout shows the guarantee failing ($\gamma\sigma_{\max} > 1$, so the bound grows with
@@ -529,81 +552,109 @@ linear_norms = state_jacobian_norms(W_nn, "linear", T)
 peak = int(np.argmax(linear_norms[::-1]))                 # the distance of the largest norm
 eigenvalues = np.linalg.eigvals(W_nn)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-plots.line_plot(distance, {"measured $\\|W^{t-k}\\|$ (linear)": linear_norms,
-                           "$\\rho^{t-k}$, rho = 0.9": 0.9 ** distance.astype(float),
-                           "1 (no change)": np.ones(T + 1)},
-                title="Non-normal $W_{hh}$: growth before decay", ax=left,
-                xlabel="distance in time t - k", ylabel="$\\|\\partial h_T/\\partial h_k\\|_2$",
-                logy=True)
+measured_line, = left.plot(distance, linear_norms, label="measured $\\|W^{t-k}\\|$ (linear)")
+left.plot(distance, 0.9 ** distance.astype(float), "--", color=measured_line.get_color(),
+          label="its lower bound $\\rho^{t-k}$, rho = 0.9")
+left.axhline(1.0, color="gray", linewidth=1, label="1 (no change)")
+plots.labelled(left, "Non-normal $W_{hh}$: growth before decay", "distance in time t - k",
+               "$\\|\\partial h_T/\\partial h_k\\|_2$", logy=True)
+left.legend()
 right.scatter(eigenvalues.real, eigenvalues.imag, s=12, label="eigenvalues")
-right.add_patch(plt.Circle((0, 0), 1, fill=False, color="gray", linestyle="--",
-                           label="unit circle"))
+plots.circle(right, 1.0, color="gray", linestyle="--", linewidth=1, label="unit circle")
 right.set_aspect("equal")
 plots.labelled(right, "Its eigenvalues: all inside the unit circle", "real part",
                "imaginary part")
 right.legend(loc="upper right")
 plt.show()
+growth = linear_norms[::-1]                               # ||W^d|| for d = 0..T
 print(f"rho = {spectral_radius(W_nn):.2f}, sigma_max = {largest_singular_value(W_nn):.2f}; "
-      f"||W^d|| peaks at {linear_norms[::-1][peak]:.1f} for d = {peak} steps, is still "
-      f"{linear_norms[::-1][50]:.2f} at d = 50 and {linear_norms[0]:.1e} at d = {T}")
+      f"||W^d|| peaks at {growth[peak]:.1f} for d = {peak} steps, is still "
+      f"{growth[50]:.2f} at d = 50 and {growth[T]:.1e} at d = {T}")
+claims.claim("every eigenvalue lies inside the unit circle, yet ||W^d|| grows above 10 before "
+             "it decays, and is still above 1 at d = 50",
+             spectral_radius(W_nn) < 1 and growth[peak] > 10 and growth[50] > 1,
+             evidence=f"rho = {spectral_radius(W_nn):.2f}, peak {growth[peak]:.1f} at d = {peak}, "
+                      f"{growth[50]:.2f} at d = 50");
 
 # %% [markdown]
 # Every eigenvalue has modulus at most 0.9, yet the printout shows the gradient multiplied by
 # tens for dozens of steps before the decay promised by $\rho$ takes over: what a network sees
 # over a few dozen steps is decided by $\sigma_{\max}$ and the non-normal structure, not by
-# $\rho$. Non-normal matrices are the rule, not the exception: a trained $W_{hh}$ is not
-# symmetric.
+# $\rho$. And normal matrices are the exception: a matrix with independent random entries,
+# like every $W_{hh}$ at initialisation, is normal with probability 0.
 #
 # ## 4. How training moves the spectrum (≈ 5 min)
 #
-# *What does learning do to the eigenvalues?* We train a tanh RNN ($H = 32$) on the adding
-# problem and draw the eigenvalues of $W_{hh}$ before and after.
+# *What does learning do to the eigenvalues?* We train tanh RNNs ($H = 32$, PyTorch's default
+# initialisation, Adam) on the adding problem with sequences short enough for them to learn it,
+# one run per seed, and compare the eigenvalues of $W_{hh}$ before and after.
 
 # %%
-T, steps = course.pick(full=(20, 300), smoke=(10, 30))
-torch.manual_seed(0)
-net = models.SequenceModel(2, 32, 1, cell="tanh")
-before = net.cell.weight_hh.detach().double().numpy().copy()
-history = training.train(net, lambda i: tasks.adding_problem(64, T, seed=100 + i),
-                         torch.nn.functional.mse_loss, steps=steps, lr=1e-2,
-                         desc="tanh RNN, adding problem")
-after = net.cell.weight_hh.detach().double().numpy()
-fig, ax = plt.subplots(figsize=(5.5, 5.5))
-for label, W, marker in (("before training", before, "o"), ("after training", after, "x")):
+T, steps, seeds = 10, course.pick(full=600, smoke=30), range(3)
+before, after, histories = [], [], []
+for seed in seeds:
+    torch.manual_seed(seed)
+    net = models.FusedSequenceModel(2, 32, 1, cell="tanh")
+    before.append(net.rnn.weight_hh_l0.detach().double().numpy().copy())
+    histories.append(training.train(
+        net, lambda i, seed=seed: tasks.adding_problem(64, T, seed=10_000 * seed + i),
+        torch.nn.functional.mse_loss, steps=steps, lr=1e-2, desc=f"tanh RNN, seed {seed}"))
+    after.append(net.rnn.weight_hh_l0.detach().double().numpy())
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+for seed, history in zip(seeds, histories):
+    left.plot(plots.moving_average(history.losses, 20), label=f"seed {seed}")
+left.axhline(1 / 6, color="gray", linestyle="--", linewidth=1.2, label="always answer 1")
+plots.labelled(left, f"Adding problem, T = {T}: training loss", "training step",
+               "MSE (moving average over 20 steps)", logy=True)
+left.legend()
+for label, W, marker in (("before training", before[0], "o"), ("after training", after[0], "x")):
     values = np.linalg.eigvals(W)
-    ax.scatter(values.real, values.imag, marker=marker, s=25,
-               label=f"{label}: rho = {spectral_radius(W):.2f}")
-ax.add_patch(plt.Circle((0, 0), 1, fill=False, color="gray", linestyle="--", label="unit circle"))
-ax.set_aspect("equal")
-plots.labelled(ax, f"Eigenvalues of $W_{{hh}}$, adding problem (T = {T})", "real part",
-               "imaginary part")
-ax.legend(loc="lower left")
+    right.scatter(values.real, values.imag, marker=marker, s=25,
+                  label=f"{label}: rho = {spectral_radius(W):.2f}")
+plots.circle(right, 1.0, color="gray", linestyle="--", linewidth=1, label="unit circle")
+right.set_aspect("equal")
+plots.labelled(right, "Eigenvalues of $W_{hh}$ (seed 0)", "real part", "imaginary part")
+right.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
-for label, W in (("before", before), ("after", after)):
-    print(f"{label} training: rho = {spectral_radius(W):.3f}, "
-          f"sigma_max = {largest_singular_value(W):.3f}")
-print(f"loss: {np.mean(history.losses[:10]):.3f} over the first 10 steps, "
-      f"{np.mean(history.losses[-10:]):.3f} over the last 10 (always answering 1: {1 / 6:.3f})")
+finals = [float(np.mean(h.losses[-50:])) for h in histories]
+radii = [(spectral_radius(b), spectral_radius(a)) for b, a in zip(before, after)]
+sigmas = [(largest_singular_value(b), largest_singular_value(a)) for b, a in zip(before, after)]
+for seed, final, (r0, r1), (s0, s1) in zip(seeds, finals, radii, sigmas):
+    print(f"seed {seed}: loss over the last 50 steps {final:.3f} (always answering 1: "
+          f"{1 / 6:.3f}); rho {r0:.3f} -> {r1:.3f}, sigma_max {s0:.3f} -> {s1:.3f}")
+claims.claim_seeds("every run learns the task: its final loss is below a quarter of the "
+                   "baseline 1/6", [final < 1 / 24 for final in finals],
+                   spread=f"final losses {min(finals):.3f} to {max(finals):.3f}")
+claims.claim_seeds("in every run the spectral radius grows from well inside the unit circle "
+                   "(below 0.8) to about 1 or beyond (above 0.95), and sigma_max grows too",
+                   [r0 < 0.8 and r1 > 0.95 and s1 > s0 for (r0, r1), (s0, s1)
+                    in zip(radii, sigmas)],
+                   spread=f"rho before {min(r for r, _ in radii):.2f} to "
+                          f"{max(r for r, _ in radii):.2f}, after "
+                          f"{min(r for _, r in radii):.2f} to {max(r for _, r in radii):.2f}");
 
 # %% [markdown]
-# Training pushes the outermost eigenvalues outward, toward the unit circle: to carry a
-# number from the marked step to the end, the network needs directions along which the state
-# (and the gradient) is neither crushed nor amplified, and $|\lambda| \approx 1$ provides them.
-# The printout gives the radius before and after; $\sigma_{\max}$ grows too.
+# Every run learns to add (the loss falls far below the line of always answering 1), and in
+# every run the outermost eigenvalues move out from well inside the unit circle to about the
+# circle or a little past it (the printout gives the radius before and after, per seed);
+# $\sigma_{\max}$ grows too. That is what carrying a number needs: the first marked value must
+# survive up to $T - 1$ steps, and along a direction with $|\lambda|$ well below 1 it would fade
+# geometrically. An eigenvalue past 1 does not make the state explode here: tanh's slopes,
+# below 1 away from 0, damp each step's Jacobian $\operatorname{diag}(\tanh'(a_t))\,W_{hh}$.
 #
 # ## 5. Explore (≈ 10 min)
 #
 # *How do radius, length, activation and matrix kind interact?* Move the sliders: the left
-# plot shows $\|\partial h_T/\partial h_k\|_2$ measured by autograd (markers), $\rho^{t-k}$ and the
-# bound $(\gamma\sigma_{\max})^{t-k}$; the right plot the eigenvalues, the unit circle and
-# the circle of radius $\sigma_{\max}$. The kinds are a symmetric (normal) matrix, the
+# plot shows $\|\partial h_T/\partial h_k\|_2$ measured by autograd (markers), its bound
+# $(\gamma\sigma_{\max})^{t-k}$ (dashed, in the markers' colour) and $\rho^{t-k}$ (dotted grey);
+# the right plot the eigenvalues, the unit circle and the circle of radius $\sigma_{\max}$. The kinds are a symmetric (normal) matrix, the
 # non-normal matrix of Section 3 and an orthogonal matrix, each scaled to the chosen $\rho$ with
 # your `scale_to_spectral_radius`. Each redraw prints how long it took.
 #
-# Things to try: the orthogonal kind with the linear activation at $\rho = 1$ (nothing
-# changes, at any distance); tanh at $\rho = 1.2$ (saturation keeps the norm down); the
-# non-normal kind at $\rho = 0.9$ with each activation; sigmoid at $\rho = 3.9$ (still
-# vanishing: $\gamma = 1/4$).
+# Things to try: the orthogonal kind with the linear activation at $\rho = 1$ (does the norm
+# change with the distance?); tanh at $\rho = 1.2$ (the bound grows: does the norm explode,
+# and if not, what holds it down?); the non-normal kind at $\rho = 0.9$ with each activation;
+# the normal kind with sigmoid at $\rho$ just below 4 (what does $\gamma = 1/4$ guarantee?).
 
 # %%
 KINDS = {"normal": lambda: symmetric_matrix(32, seed=1),
@@ -615,14 +666,17 @@ class GradientFlowView:
     """Gradient norms through time (flow_ax) and the spectrum (spectrum_ax) of one setting.
 
     The lines and points are made once; update() only changes their data, and the texts that
-    are plain Unicode (no LaTeX to typeset on every redraw), which is what lets the explorer redraw quickly.
+    are plain Unicode (no LaTeX to typeset on every redraw), which is what lets the explorer redraw
+    quickly. The measured norms and their bound share one colour (the bound dashed); rho^(t-k) is
+    grey. legend=False leaves the legends out (a figure of several views shows one legend).
     """
 
-    def __init__(self, flow_ax, spectrum_ax):
+    def __init__(self, flow_ax, spectrum_ax, legend=True):
         self.flow_ax, self.spectrum_ax = flow_ax, spectrum_ax
-        self.measured, = flow_ax.plot([], [], "o", markersize=3, label="measured")
-        self.radius_line, = flow_ax.plot([], [], "--", label="ρ^(t−k)")
-        self.bound_line, = flow_ax.plot([], [], ":", label="(γ·σ_max)^(t−k), the bound")
+        self.measured, = flow_ax.plot([], [], "o", markersize=3, label="measured (autograd)")
+        self.bound_line, = flow_ax.plot([], [], "--", color=self.measured.get_color(),
+                                        label="its bound (γ·σ_max)^(t−k)")
+        self.radius_line, = flow_ax.plot([], [], ":", color="gray", label="ρ^(t−k)")
         plots.labelled(flow_ax, "gradient flow", "distance in time t − k", "‖∂h_T/∂h_k‖₂",
                        logy=True)
         flow_ax.yaxis.set_major_locator(LogLocator(numticks=6))   # few ticks, plain labels:
@@ -631,16 +685,17 @@ class GradientFlowView:
         flow_ax.xaxis.set_major_locator(MaxNLocator(5))
         for axis in (spectrum_ax.xaxis, spectrum_ax.yaxis):
             axis.set_major_locator(MaxNLocator(3, symmetric=True))
-        flow_ax.legend(loc="lower left")
-        self.eigenvalues = spectrum_ax.scatter([], [], s=10, label="eigenvalues")
-        spectrum_ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, linestyle="--", color="gray",
-                                         label="unit circle"))
-        self.sigma_circle = plt.Circle((0, 0), 1.0, fill=False, linestyle=":", color="black",
-                                       label="radius σ_max")
-        spectrum_ax.add_patch(self.sigma_circle)
+        self.eigenvalues = spectrum_ax.scatter([], [], s=10, color="tab:purple",
+                                               label="eigenvalues")
+        plots.circle(spectrum_ax, 1.0, color="gray", linestyle="--", linewidth=1,
+                     label="unit circle")
+        self.sigma_circle = plots.circle(spectrum_ax, 1.0, color="black", linestyle=":",
+                                         linewidth=1, label="radius σ_max")
         spectrum_ax.set_aspect("equal")
         plots.labelled(spectrum_ax, "spectrum", "real part", "imaginary part")
-        spectrum_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        if legend:
+            flow_ax.legend(loc="lower left")
+            spectrum_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
     def update(self, rho, T, activation, kind):
         W = scale_to_spectral_radius(KINDS[kind](), rho)
@@ -658,16 +713,17 @@ class GradientFlowView:
         self.flow_ax.set_title(f"{kind} W_hh, {activation}, T = {T}", y=1.02)
         values = np.linalg.eigvals(W)
         self.eigenvalues.set_offsets(np.column_stack([values.real, values.imag]))
-        self.sigma_circle.set_radius(sigma)
+        self.sigma_circle.set_data(*plots.circle_points(sigma))
         limit = 1.1 * max(1.0, sigma)
         self.spectrum_ax.set_xlim(-limit, limit)
         self.spectrum_ax.set_ylim(-limit, limit)
         verdict = "vanishing guaranteed" if base < 1 - 1e-9 else "no guarantee"
-        self.spectrum_ax.set_title(f"ρ = {rho:.2f}, γ·σ_max = {base:.2f}: {verdict}", y=1.02)
+        self.spectrum_ax.set_title(f"ρ = {rho:.2f}, γ·σ_max = {base:.2f}\n{verdict}", y=1.02)
+        return norms
 
 
 def explorer_view(figure):
-    figure.subplots_adjust(left=0.08, right=0.8, bottom=0.14, top=0.88, wspace=0.3)
+    figure.subplots_adjust(left=0.08, right=0.8, bottom=0.14, top=0.84, wspace=0.3)
     return GradientFlowView(*figure.subplots(1, 2))
 
 
@@ -688,13 +744,43 @@ explorer
 
 # %%
 settings = [(0.95, "tanh", "normal"), (0.95, "tanh", "non-normal"), (1.0, "linear", "orthogonal")]
-fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+panels = {}
 for column, (rho, activation, kind) in enumerate(settings):
-    GradientFlowView(axes[0, column], axes[1, column]).update(rho, 60, activation, kind)
-fig.subplots_adjust(hspace=0.35, wspace=0.45, right=0.88)
+    view = GradientFlowView(axes[0, column], axes[1, column], legend=False)
+    panels[kind] = (view.update(rho, 60, activation, kind), view.bound_line.get_ydata())
+handles = [*axes[0, 0].get_legend_handles_labels()[0], *axes[1, 0].get_legend_handles_labels()[0]]
+fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=10)
+fig.subplots_adjust(top=0.9, hspace=0.5, wspace=0.35)
 plt.show()
+for kind, (norms, bound) in panels.items():
+    print(f"{kind:>10}: largest ||dh_T/dh_k|| {norms.max():.3g} (at distance "
+          f"{60 - int(np.argmax(norms))}), at distance 60: {norms[0]:.2e}; the bound there: "
+          f"{bound[0]:.2e}")
+normal, non_normal, orthogonal = (panels[kind][0] for kind in ("normal", "non-normal",
+                                                                "orthogonal"))
+claims.claim("normal W_hh with tanh: the measured norm stays under its bound and ends far "
+             "below it", bool(np.all(normal <= panels["normal"][1] * (1 + 1e-9)))
+             and normal[0] < 1e-6 * panels["normal"][1][0],
+             evidence=f"{normal[0]:.1e} against {panels['normal'][1][0]:.1e} at distance 60")
+claims.claim("non-normal W_hh with tanh, the same rho: the norm first grows above 1",
+             non_normal.max() > 1, evidence=f"largest {non_normal.max():.3g}")
+claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
+             bool(np.allclose(orthogonal, 1.0, rtol=0, atol=1e-9)),
+             evidence=f"largest deviation {np.abs(orthogonal - 1).max():.1e}");
 
 # %% [markdown]
+# Read the columns. Left, a symmetric $W_{hh}$ with $\rho = 0.95$: being normal, its
+# $\sigma_{\max}$ equals $\rho$, the guarantee holds, and the measured norm falls far faster
+# than the bound, because tanh's slopes below 1 multiply in at every step. Middle, the
+# non-normal matrix with the same $\rho$: $\sigma_{\max}$ is several times larger, so no
+# guarantee, and the norm first **grows** for a few steps before it decays (Section 3's
+# transient growth, damped by tanh). Right, an orthogonal matrix with no activation: every
+# eigenvalue sits on the unit circle and every singular value is 1, so the gradient keeps its
+# norm exactly, at any distance. The printout gives each panel's largest norm and its value at
+# distance 60.
+#
+#
 # ## What to remember
 # - Linear RNN: $\partial h_T/\partial h_0 = W_{hh}^T$; in the long run it grows or shrinks like
 #   $\rho(W_{hh})^T$, exactly so for normal matrices.
@@ -704,11 +790,12 @@ plt.show()
 # - $\rho \le \sigma_{\max}$, with a large gap for non-normal matrices, whose gradients can grow
 #   for many steps although every eigenvalue is inside the unit circle. Use $\sigma_{\max}$ for
 #   guarantees, measure for the rest.
-# - Training tends to move the top eigenvalues toward the unit circle, where information (and
-#   gradient) can travel far.
+# - Learning a task that needs memory (the adding problem, in every seed here) moved the top
+#   eigenvalues of $W_{hh}$ out to about the unit circle, where information (and gradient) can
+#   travel far.
 #
 # ## References
-# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound, Section 3.2: sufficient and necessary conditions).
+# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound and its sufficient and necessary conditions: Section 2.1).
 # - L. N. Trefethen and M. Embree, *Spectra and Pseudospectra: The Behavior of Nonnormal Matrices and Operators*, Princeton University Press, 2005 (transient growth of non-normal matrices).
 # - R. A. Horn and C. R. Johnson, *Matrix Analysis*, 2nd ed., Cambridge University Press, 2013 (spectral radius, singular values, $\rho(A) \le \|A\|$).
 # - T. Tao and V. Vu, "Random matrices: universality of ESDs and the circular law", *Annals of Probability* 38(5), 2010; V. A. Marchenko and L. A. Pastur, "Distribution of eigenvalues for some sets of random matrices", *Math. USSR-Sbornik* 1(4), 1967.

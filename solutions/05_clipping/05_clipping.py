@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 05 · Gradient clipping
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/05_clipping/05_clipping.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 03 ended on a cliff: one gradient step, taken where the gradient is huge, threw the
 # parameters far away. **Can we keep the step and lose the explosion?** Gradient clipping
@@ -41,11 +41,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import copy
 import functools
 
@@ -353,12 +349,23 @@ i = int(np.argmin(np.abs(fractions - 0.01)))
 share = np.mean(np.concatenate([np.abs(g).ravel() for g in grads]) > fractions[i] * largest)
 print(f"global norm {norm:.3g}; at f = {fractions[i]:.3f}: cosine {by_norm[i]:.6f} by norm, "
       f"{by_value[i]:.3f} by value ({share:.0%} of the entries are cut)")
+print("largest |entry| of each parameter's gradient: " + ", ".join(
+    f"{name} {np.abs(g).max():.2g}" for (name, _), g in zip(net.named_parameters(), grads)))
+from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
+
+claims.claim("clipping by norm keeps the direction (cosine 1 up to rounding) at every threshold; "
+             "clipping by value bends it more and more as the threshold drops",
+             min(by_norm) > 1 - 1e-12 and bool(np.all(np.diff(by_value) >= -1e-12))
+             and by_value[0] < 0.9,
+             evidence=f"by value: cosine {by_value[0]:.3f} at f = {fractions[0]:.3g}");
 
 # %% [markdown]
 # Clipping by norm gives cosine 1 at every threshold (up to rounding): the direction is kept.
 # Clipping by value bends the gradient more and more as the threshold drops, because it cuts
-# the few large entries (those of $W_{hh}$ and the readout, where the explosion lives) and keeps
-# the many small ones. That is why clipping by the global norm is the default.
+# the large entries down to $\pm c$ and keeps the small ones, so the small ones weigh more in
+# the clipped vector than they did in the gradient. Here the large entries sit in the biases
+# and the readout (the last line printed); most of $W_{hh}$'s are small. That is why clipping
+# by the global norm is the default.
 #
 # ## 2. Where clipping goes in a training step (≈ 10 min)
 #
@@ -419,7 +426,7 @@ check_train_step(train_step, "gru", 0.2, 1.0, 4, "a GRU, clipping active")
 # the MSE of always answering 1).
 
 # %%
-T, steps, seeds = 30, course.pick(full=150, smoke=30), range(course.pick(full=5, smoke=2))
+T, steps, seeds = 30, course.pick(full=150, smoke=30), range(course.pick(full=5, smoke=3))
 runs = {None: [], 1.0: []}
 for max_norm in runs:
     for seed in tqdm(seeds, desc=f"max_norm = {max_norm}"):
@@ -450,12 +457,23 @@ for max_norm, histories in runs.items():
           + (f" (at steps {sorted(nan)})" if nan else "")
           + f", {diverged} diverged; final losses of the others: "
           + ", ".join(f"{loss:.3f}" for loss in finals))
+unclipped_nan = [h.first_nonfinite_step for h in runs[None]]
+settled = [np.mean(h.losses[-10:]) for h in runs[1.0]]
+claims.claim(f"without clipping most runs (at least {len(seeds) // 2 + 1} of {len(seeds)}) hit "
+             "inf/NaN, within 10 steps",
+             sum(b is not None and b <= 10 for b in unclipped_nan) > len(seeds) // 2,
+             evidence=f"first non-finite steps {unclipped_nan}")
+claims.claim_seeds("with clipping every run stays finite and ends within a factor 2 of the "
+                   "baseline 1/6 (mean of its last 10 losses)",
+                   [h.first_nonfinite_step is None and 1 / 12 < m < 1 / 3
+                    for h, m in zip(runs[1.0], settled)],
+                   spread=claims.spread(settled, ".3f", "final MSE"));
 
 # %% [markdown]
-# Without clipping most runs overflow within a few steps (the printout gives the steps),
-# exactly as in notebook 03; with clipping every run stays finite and its loss settles near the
-# baseline. Clipping does not make the problem easy, it makes training survive the steps where
-# the gradient explodes, which is all it promises.
+# Without clipping most runs overflow within a few steps (the printout gives the steps), as in
+# notebook 03; with clipping every run stays finite and its loss settles near the baseline.
+# Clipping does not make the problem easy, it makes training survive the steps where the
+# gradient explodes, which is all it promises.
 #
 # ## 4. Choosing the threshold, and the learning rate (≈ 10 min)
 #
@@ -479,65 +497,111 @@ plt.show()
 print(f"average observed gradient norm: {average:.3g} (median {np.median(observed):.3g}, "
       f"largest {observed.max():.3g})")
 
+claims.claim("the norms spread over orders of magnitude, with a tail that pulls the average "
+             "above the median (by more than 3 times)",
+             observed.max() > 100 * observed.min() and average > 3 * np.median(observed),
+             evidence=f"average {average:.3g}, median {np.median(observed):.3g}");
+
 # %% [markdown]
 # The norms spread over orders of magnitude, with a long tail of explosive steps: the average
 # is pulled up by that tail, the median is not. Now the interplay with the learning rate: for
-# each learning rate and threshold (multiples of the average), one run from the same start
-# ($T = 30$, seed 0, 60 steps). The table counts the steps until the loss first drops below
-# 0.25 (1.5 times the baseline; it starts near 2), or says where the run hit inf/NaN.
+# each learning rate and threshold (multiples of the average), runs from three starts
+# ($T = 30$, seeds 0, 1, 2, at most 60 steps). Each cell counts the steps until the loss first
+# drops to 0.25 (one and a half times the baseline; the printout gives the losses the runs
+# start from), one number per seed, or says that a run hit inf/NaN.
 
 # %%
 steps_grid, good_enough = course.pick(full=60, smoke=15), 0.25
 learning_rates = (0.01, 0.05, 0.2)
 multiples = (0.1, 0.5, 1.0, 10.0, None)              # None: no clipping
-reached = np.full((len(learning_rates), len(multiples)), np.nan)
-labels = np.empty(reached.shape, dtype=object)
+grid_seeds = (0, 1, 2)
+reached = np.full((len(grid_seeds), len(learning_rates), len(multiples)), np.inf)  # inf: never
+overflowed = np.zeros(reached.shape, dtype=bool)
+starts = []
 for r, lr in enumerate(tqdm(learning_rates, desc="learning rates")):
     for c, multiple in enumerate(multiples):
-        history = training.train(
-            models.orthogonal_rnn(1.3, seed=0), lambda i: tasks.adding_problem(64, T, seed=7000 + i),
-            torch.nn.functional.mse_loss, steps=steps_grid, lr=lr, optimizer="sgd",
-            step=functools.partial(train_step, max_norm=None if multiple is None
-                                   else multiple * average), progress=False)
-        below = np.flatnonzero(np.array(history.losses) < good_enough)
-        if history.first_nonfinite_step is not None:
-            labels[r, c] = f"NaN at {history.first_nonfinite_step}"
-        elif len(below):
-            reached[r, c], labels[r, c] = below[0], f"{below[0]} steps"
-        else:
-            labels[r, c] = f"> {steps_grid} steps"
-fig, ax = plt.subplots(figsize=(8, 3.2))
-image = ax.imshow(reached, cmap="viridis", aspect="auto", vmin=0)
+        for k, seed in enumerate(grid_seeds):
+            history = training.train(
+                models.orthogonal_rnn(1.3, seed=seed),
+                lambda i, seed=seed: tasks.adding_problem(64, T, seed=7000 + 1000 * seed + i),
+                torch.nn.functional.mse_loss, steps=steps_grid, lr=lr, optimizer="sgd",
+                step=functools.partial(train_step, max_norm=None if multiple is None
+                                       else multiple * average),
+                stop_below=good_enough, window=1, progress=False)
+            starts.append(history.losses[0])
+            overflowed[k, r, c] = history.first_nonfinite_step is not None
+            if history.stopped_early:
+                reached[k, r, c] = len(history.losses) - 1
+labels = np.array([[" ".join("NaN" if overflowed[k, r, c] else
+                             f">{steps_grid}" if np.isinf(reached[k, r, c]) else
+                             f"{reached[k, r, c]:.0f}" for k in range(len(grid_seeds)))
+                    for c in range(len(multiples))] for r in range(len(learning_rates))])
+fig, ax = plt.subplots(figsize=(9, 3.4))
+shown = np.where(overflowed | np.isinf(reached), np.nan, reached)
+finite = ~np.isnan(shown)                                   # runs that reached the loss
+median = np.full(shown.shape[1:], np.nan)                   # blank where no run did
+median[finite.any(axis=0)] = np.nanmedian(shown[:, finite.any(axis=0)], axis=0)
+image = ax.imshow(median, cmap="viridis", aspect="auto", vmin=0)
 for (r, c), text in np.ndenumerate(labels):
-    ax.text(c, r, text, ha="center", va="center", fontsize=9,
-            color="red" if text.startswith("NaN") else "black",
+    ax.text(c, r, text, ha="center", va="center", fontsize=8,
+            color="red" if "NaN" in text else "black",
             bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
 ax.set_xticks(range(len(multiples)), [("none" if m is None else f"{m:g}×") for m in multiples])
 ax.set_yticks(range(len(learning_rates)), [str(lr) for lr in learning_rates])
 ax.grid(False)
-fig.colorbar(image, ax=ax, label=f"steps until loss < {good_enough}")
-plots.labelled(ax, "Steps to a loss of 0.25, by learning rate and threshold",
+fig.colorbar(image, ax=ax, label=f"median steps until loss ≤ {good_enough}")
+plots.labelled(ax, f"Steps to a loss of {good_enough}, by learning rate and threshold "
+               f"(seeds {', '.join(map(str, grid_seeds))})",
                "max_norm, as a multiple of the average observed norm", "learning rate")
 plt.show()
+print(f"starting losses: {claims.spread(starts, '.2f')}")
 print("\n".join(f"lr = {lr}: " + ", ".join(f"{('none' if m is None else f'{m:g}x')} -> {text}"
                                             for m, text in zip(multiples, labels[r]))
                 for r, lr in enumerate(learning_rates)))
+none, slow, one = multiples.index(None), multiples.index(0.1), multiples.index(1.0)
+safe = [multiples.index(0.5), one]
+fastest = np.where(overflowed, np.inf, reached).min(axis=2)                # (seeds, rates)
+claims.claim_seeds("without clipping the largest learning rate hits NaN",
+                   list(overflowed[:, -1, none]), spread="the lr = 0.2 row above")
+claims.claim("without clipping the middle learning rate hits NaN in most seeds",
+             overflowed[:, 1, none].sum() > len(grid_seeds) / 2,
+             evidence=f"{overflowed[:, 1, none].sum()} of {len(grid_seeds)}")
+claims.claim_seeds("at the two smaller learning rates a threshold of 0.1x the average is slower "
+                   "than 1x", [bool(np.all(reached[k, :2, slow] > reached[k, :2, one]))
+                               for k in range(len(grid_seeds))],
+                   spread="the 0.1x and 1x columns above")
+claims.claim_seeds("thresholds of 0.5x and 1x never overflow, and at the two larger learning "
+                   "rates they reach the loss within 5 steps of the fastest cell of their row",
+                   [not overflowed[k][:, safe].any()
+                    and bool(np.all(reached[k][1:, safe] <= fastest[k][1:, None] + 5))
+                    for k in range(len(grid_seeds))], spread="the table above")
+claims.claim("at the largest learning rate, 10x the average let at least one run overflow",
+             bool(overflowed[:, -1, multiples.index(10.0)].any()),
+             evidence=f"{overflowed[:, -1, multiples.index(10.0)].sum()} of "
+                      f"{len(grid_seeds)}");
 
 # %% [markdown]
-# Read the table by rows. The length of an update is at most learning rate × `max_norm`, so
-# the two act together. A threshold far below the average makes every step short and slows
-# training down, most at the smallest learning rate; without clipping the largest learning
-# rate overflows within a few steps. Thresholds from half to ten times the average stay within
-# a few steps of the fastest cell of their row and never overflow here: the range Pascanu et
-# al. describe. (Blank cells: runs that hit NaN or never reached the loss.)
+# Read the table by rows, one number per seed in each cell. The length of an update is at most
+# learning rate × `max_norm`, so the two act together. A threshold far below the average
+# (0.1×) makes every step short: at the two smaller learning rates it is slower than a
+# threshold at the average (1×) in every seed, while at the largest one short steps cost
+# little. Without clipping
+# the largest learning rate overflows in every seed and the middle one in most. Thresholds of
+# half to once the average never overflow, and at the two larger learning rates they are
+# within a few steps of the fastest cell of their row. Ten times the average is the upper end
+# of the range Pascanu et al. found safe, and here it is not safe at the largest learning rate:
+# a threshold far above the typical norm clips only the most extreme steps, so it protects
+# less the larger the learning rate. (The colour is the median over the seeds; cells whose
+# runs hit NaN or never reached the loss count only their other seeds, and a cell with none
+# left is blank.)
 #
 # ## 5. Clipped steps on the cliff (≈ 5 min)
 #
 # *What does clipping do on notebook 03's cliff?* The one-unit network
 # $x_t = w\,\sigma(x_{t-1}) + b$, $L = (x_{20} - 0.7)^2$, trained by gradient descent from the
 # same start, without clipping and clipped by norm (your `clip_grad_norm` on the gradient
-# $(\partial L/\partial w, \partial L/\partial b)$). The gradient comes from autograd on a
-# whole grid at once.
+# $(\partial L/\partial w, \partial L/\partial b)$). The loss and its gradient come from
+# autograd through the same recurrence (for the surface, on a whole grid at once).
 
 # %%
 def one_unit_loss(w, b, T=20, x0=0.5, target=0.7):
@@ -583,19 +647,29 @@ plots.labelled(ax, "Gradient descent on the one-unit network's loss (T = 20)",
                "recurrent weight w", "bias b")
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
+longest, final = {}, {}
 for label, path in paths.items():
     jumps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    longest[label], final[label] = jumps.max(), float(one_unit_loss(*path[-1])[0])
     print(f"{label}: longest step {jumps.max():.3g} (step {int(np.argmax(jumps))}), final "
-          f"L = {float(one_unit_loss(*path[-1])[0]):.3g} at (w, b) = ({path[-1, 0]:.2f}, "
-          f"{path[-1, 1]:.2f})")
+          f"L = {final[label]:.3g} at (w, b) = ({path[-1, 0]:.2f}, {path[-1, 1]:.2f})")
+claims.claim("the unclipped path takes one step longer than any clipped step can be (more than "
+             "lr x 10); clipped steps never exceed lr x max_norm; the smaller threshold ends "
+             "higher on the loss after the same number of steps",
+             longest["no clipping"] > lr * 10
+             and longest["clipped, max_norm = 1"] <= lr * 1 * (1 + 1e-9)
+             and longest["clipped, max_norm = 10"] <= lr * 10 * (1 + 1e-9)
+             and final["clipped, max_norm = 1"] > final["clipped, max_norm = 10"],
+             evidence=", ".join(f"{k}: {v:.3g}" for k, v in longest.items()));
 
 # %% [markdown]
 # Without clipping the path takes one enormous step where it meets the cliff (the printed
-# longest step), landing wherever the cliff's gradient happens to point; here it lands well,
-# in general it undoes the progress made so far. Clipped, no step is longer than
-# learning rate × `max_norm`, so the path walks over the cliff edge; with a small threshold it
-# walks slowly, which is the cost of clipping on smooth ground where the gradient is large but
-# honest.
+# longest step), landing wherever the cliff's gradient happens to send it. From this start it
+# happens to land well (the printed final loss); nothing in a gradient of that size says it
+# will, and notebook 03 showed a step from beside a cliff that multiplied the loss instead.
+# Clipped, no step is longer than learning rate × `max_norm`, so the path walks over the cliff
+# edge; with a small threshold it walks slowly and is still far from the minimum after 60 steps,
+# which is the cost of clipping on smooth ground where the gradient is large but honest.
 #
 # ## What to remember
 # - Clip by the **global norm**: one factor for all gradients, $\min(1, c/(\|g\| + 10^{-6}))$,

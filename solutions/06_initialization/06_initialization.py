@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 06 · Initialization and activations
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/06_initialization/06_initialization.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02–04 showed that the gradient through time is a product of Jacobians
 # $\operatorname{diag}(\phi'(a_t))\,W_{hh}$, and that its fate is decided by the singular values
@@ -41,11 +41,7 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -389,24 +385,62 @@ def layer_variances(init, phi, seed=0):
     return np.array(out)
 
 
+from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
+
+layers = np.arange(1, DEPTH + 1)
+variances = {phi_name: {name: layer_variances(init, phi) for name, init in INITS.items()}
+             for phi_name, phi in PHIS.items()}
+xavier_tanh = variances["tanh"]["Xavier normal"]
+predicted = 1 / (1 / xavier_tanh[0] + 2 * (layers - 1))        # q_l ≈ 1 / (1/q_1 + 2(l - 1))
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-for ax, (phi_name, phi) in zip(axes, PHIS.items()):
-    found = {name: layer_variances(init, phi) for name, init in INITS.items()}
-    plots.line_plot(np.arange(1, DEPTH + 1), {k: np.maximum(v, 1e-300) for k, v in found.items()},
+for ax, (phi_name, found) in zip(axes, variances.items()):
+    plots.line_plot(layers, {k: np.maximum(v, 1e-300) for k, v in found.items()},
                     title=f"{phi_name}: variance through {DEPTH} layers", xlabel="layer",
                     ylabel="variance of y = Wx", logy=True, ax=ax, marker=".")
     print(phi_name + ": " + ", ".join(f"{name} {v[-1]:.2g}" for name, v in found.items())
           + f" at layer {DEPTH}")
+xavier_colour = axes[0].get_lines()[list(INITS).index("Xavier normal")].get_color()
+axes[0].plot(layers, predicted, "--", color=xavier_colour, label="1 / (1/q_1 + 2(l − 1))")
+axes[0].legend()
 plt.show()
+relu = variances["relu"]
+per_layer = {name: np.exp(np.polyfit(layers, np.log(v), 1)[0]) for name, v in relu.items()}
+print("relu, variance multiplied per layer (fitted): "
+      + ", ".join(f"{name} {factor:.3g}" for name, factor in per_layer.items()))
+print(f"tanh, Xavier: measured q_{DEPTH} = {xavier_tanh[-1]:.4f}, predicted "
+      f"1 / (1/q_1 + 2({DEPTH} - 1)) = {predicted[-1]:.4f}; q_15 / q_30 = "
+      f"{xavier_tanh[14] / xavier_tanh[-1]:.2f}")
+claims.claim("small weights lose tens of orders of magnitude with both activations; with ReLU "
+             "Xavier halves the variance per layer while He keeps it within a factor 10 of 1",
+             max(found["small N(0, 0.01²)"][-1] for found in variances.values()) < 1e-20
+             and 0.45 < per_layer["Xavier normal"] < 0.55 and 0.1 < relu["He normal"][-1] < 10,
+             evidence=f"Xavier x{per_layer['Xavier normal']:.3f} per layer, He at layer {DEPTH}: "
+                      f"{relu['He normal'][-1]:.2g}")
+claims.claim("with tanh, Xavier's variance follows 1/(1/q_1 + 2(l - 1)) (within 20 % from layer "
+             "10 on; q_15 / q_30 between 1.7 and 2.3), and He's stays above 0.1",
+             bool(np.all(np.abs(xavier_tanh[9:] / predicted[9:] - 1) < 0.2))
+             and 1.7 < xavier_tanh[14] / xavier_tanh[-1] < 2.3
+             and variances["tanh"]["He normal"][-1] > 0.1,
+             evidence=f"largest gap {np.max(np.abs(xavier_tanh[9:] / predicted[9:] - 1)):.0%}");
 
 # %% [markdown]
 # The small initialisation kills the signal: every layer multiplies the variance by
-# $256 \cdot 10^{-4} \approx 0.026$, tens of orders of magnitude over 30 layers. For ReLU,
-# Xavier halves the variance at every layer (about $2^{-29}$ after 30 of them), exactly the
-# factor He's 2 restores: He keeps the ReLU network at the scale of its input. For tanh, Xavier
-# loses about 13 % per layer, because $\tanh(z)^2 < z^2$ away from 0 while the derivation
-# treated tanh as the identity; He's larger weights nearly make up for it. Both stay within
-# two orders of magnitude of the start, which the small initialisation misses by about fifty.
+# $256 \cdot 0.01^2$, about a fortieth (half that with ReLU, which zeroes half of it: the
+# fitted factors are printed), tens of orders of magnitude over 30 layers. For ReLU, Xavier
+# halves the variance at every layer, exactly the factor He's 2 restores: He keeps the ReLU
+# network at the scale of its input.
+#
+# For tanh, Xavier loses variance too, but **not** geometrically. The derivation treated tanh
+# as the identity; near 0, $\tanh(z)^2 = z^2 - \tfrac23 z^4 + O(z^6)$, and for
+# $z \sim \mathcal N(0, q)$, $E[z^4] = 3q^2$. With Xavier's $s^2 = 1/\text{fan\_in}$ the next
+# layer's variance is $E[\tanh(z)^2]$, so
+# $$q_{l+1} \approx q_l - 2q_l^2, \qquad \frac{1}{q_{l+1}} \approx \frac{1}{q_l}
+#   (1 + 2q_l) = \frac{1}{q_l} + 2, \qquad q_l \approx \frac{1}{1/q_1 + 2(l - 1)}
+#   \approx \frac{1}{2l}:$$
+# the variance falls like $1/(2l)$, a power law. The dashed line on the left is that
+# prediction, and the printout compares it with the measurement at layer 30; doubling the
+# depth from 15 to 30 layers about halves the variance (the printed $q_{15}/q_{30}$), as
+# $1/(2l)$ says. He's larger weights nearly make up for tanh's shrinking.
 #
 # A recurrent network is not a stack of independent layers: it applies the **same** $W_{hh}$ at
 # every step, so what matters is the spectrum of that one matrix (notebook 04), and that is the
@@ -496,8 +530,11 @@ check_identity_init(identity_init, 6, -2.0)
 # %% [markdown]
 # ### The singular values of each $W_{hh}$ (≈ 2 min)
 #
-# Notebook 04: $\sigma_{\max}(W_{hh})$ bounds the gradient's growth per step, and the smallest
-# singular value bounds how fast it can shrink. Here are all of them, for $H = 128$.
+# Notebook 04: $\sigma_{\max}(W_{hh})$ bounds how much one step can stretch the gradient. In a
+# **linear** RNN the smallest singular value bounds the other side too, since
+# $\|W^\top v\| \ge \sigma_{\min}\|v\|$; with an activation there is no such floor, because
+# $\operatorname{diag}(\phi'(a_t))$ can be 0 on some units (a ReLU unit that is off), which cuts
+# those coordinates whatever $W_{hh}$ does. Here are all the singular values, for $H = 128$.
 
 # %%
 H_SPECTRUM = 128
@@ -513,14 +550,30 @@ spectra = {name: np.linalg.svd(make(H_SPECTRUM, np.random.default_rng(1)), compu
 ax = plots.line_plot(np.arange(1, H_SPECTRUM + 1), spectra, logy=True,
                      title=f"Singular values of W_hh at initialisation (H = {H_SPECTRUM})",
                      xlabel="index (largest first)", ylabel="singular value")
+ax.get_lines()[list(spectra).index("identity")].set_linestyle("--")   # on top of orthogonal's
+ax.legend()
 plt.show()
 for name, values in spectra.items():
     print(f"{name:>18}: sigma_max {values[0]:.3f}, sigma_min {values[-1]:.2g}")
+ratios = {other: spectra[other][0] / spectra["Xavier normal"][0]
+          for other in ("He normal", "small N(0, 0.01²)")}
+print(f"sigma_max relative to Xavier's: He x{ratios['He normal']:.3f} (sqrt(2) = "
+      f"{np.sqrt(2):.3f}), small: 1/{1 / ratios['small N(0, 0.01²)']:.2f}")
+claims.claim("orthogonal and identity have every singular value 1; Xavier's spread from near 0 "
+             "to about 2; He's largest is about sqrt(2) times Xavier's",
+             all(np.allclose(spectra[k], 1.0) for k in ("orthogonal", "identity"))
+             and spectra["Xavier normal"][-1] < 0.05 and 1.8 < spectra["Xavier normal"][0] < 2.2
+             and abs(ratios["He normal"] / np.sqrt(2) - 1) < 0.05,
+             evidence=f"Xavier {spectra['Xavier normal'][-1]:.2g} to "
+                      f"{spectra['Xavier normal'][0]:.2f}");
 
 # %% [markdown]
 # Orthogonal and identity matrices have every singular value exactly 1. Xavier's Gaussian has
-# $\sigma_{\max} \approx 2$ and its smallest singular values near 0; He's is $\sqrt 2$ times
-# larger everywhere; the small one is 100 times below Xavier's.
+# $\sigma_{\max} \approx 2$ (Marchenko–Pastur: $2\sqrt{H}\cdot s$ with $s^2 = 1/H$) and its
+# smallest singular values near 0; He's variance is twice Xavier's, so its singular values are
+# about $\sqrt 2$ times larger; the small one's standard deviation, 0.01, is
+# $\sqrt{128}/100$ (about a ninth) of Xavier's $1/\sqrt{128}$, and its singular values sit
+# lower by about that factor (the last line printed gives both ratios).
 #
 # ## 3. Leaky ReLU and ELU (≈ 10 min)
 #
@@ -661,7 +714,7 @@ plt.show()
 # at every step with one backward pass (`helpers.diagnostics.hidden_grad_norms`, as in
 # notebook 02). The heat map shows $\log_{10}$ of the ratio
 # $\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$: 0 means the first step gets as much
-# gradient as the last, $-10$ means $10^{10}$ times less.
+# gradient as the last, $-10$ means ten orders of magnitude less.
 
 # %%
 H, T_FLOW = 64, course.pick(full=50, smoke=20)
@@ -716,33 +769,47 @@ print("log10 ratio, first step to last:")
 for i, scheme in enumerate(schemes):
     print(f"{scheme:>18}: " + "  ".join(f"{a} {ratios[i, j]:+6.1f}"
                                          for j, a in enumerate(ACTIVATIONS)))
+level = {(s, a): ratios[i, j] for i, s in enumerate(schemes) for j, a in enumerate(ACTIVATIONS)}
+claims.claim("small start: below -50 with every activation; Xavier: tanh and ELU within one "
+             "order of level, ReLU and Leaky ReLU below -3; He: above 0 with every activation; "
+             "orthogonal: ReLU and Leaky ReLU below -3; identity: ReLU, Leaky ReLU and ELU "
+             "within half an order of level",
+             all(level["small N(0, 0.01²)", a] < -50.0 for a in ACTIVATIONS)
+             and all(abs(level["Xavier normal", a]) < 1 for a in ("tanh", "elu"))
+             and all(level[s, a] < -3 for s in ("Xavier normal", "orthogonal")
+                     for a in ("relu", "leaky_relu"))
+             and all(level["He normal", a] > 0 for a in ACTIVATIONS)
+             and all(abs(level["identity", a]) < 0.5 for a in ("relu", "leaky_relu", "elu")),
+             evidence="the table above");
 
 # %% [markdown]
 # Read the rows of the table printed above. The small initialisation loses more than 50 orders
 # of magnitude with every activation: nothing reaches the start. Xavier's Gaussian keeps tanh
-# and ELU nearly level at $T = 50$ (its $\sigma_{\max} \approx 2$ makes up for slopes below
-# 1), but loses about 5 orders with ReLU and Leaky ReLU, which zero (or nearly zero) the
-# gradient of the inactive half of the units at every step. He's doubled variance makes the
-# gradient **grow** with every activation. An orthogonal $W_{hh}$ does not rescue ReLU either
-# (about $-6$): it keeps norms, but ReLU's diagonal then cuts the inactive coordinates at every
-# step. Only the identity keeps ReLU-like activations level (about $-0.1$): a unit that is
-# active stays active, and on the active units the Jacobian is exactly the identity, the IRNN's
-# promise before any training.
+# and ELU within an order of magnitude of level at $T = 50$ (its $\sigma_{\max} \approx 2$
+# makes up for slopes below 1), but loses several orders with ReLU and Leaky ReLU, which zero
+# (or nearly zero) the gradient of the inactive units at every step. He's doubled variance
+# makes the gradient **grow** with every activation. An orthogonal $W_{hh}$ does not rescue
+# ReLU either: it keeps norms, but ReLU's diagonal then cuts the inactive coordinates at every
+# step. Only the identity keeps ReLU, Leaky ReLU and ELU level: with zero biases and
+# $W_{hh} = I$, a unit stays active as long as its inputs do not push it below 0, and on the
+# active units the Jacobian is exactly the identity, the IRNN's promise before any training.
 #
 # ## 5. Does the start decide whether an RNN learns? (≈ 5 min)
 #
 # *Which of these RNNs can learn the adding problem at $T = 50$?* Four networks with $H = 32$,
-# $W_{xh}$ Xavier uniform and zero biases, trained with the same data, Adam (learning rate
+# $W_{xh}$ Xavier uniform and zero biases, three seeds each, trained with Adam (learning rate
 # 0.003), batches of 64 and gradient clipping at norm 1 (notebook 05):
 # a tanh RNN with small random $W_{hh}$ $\mathcal N(0, 0.01^2)$, a tanh RNN with an orthogonal
 # $W_{hh}$, a ReLU RNN with an orthogonal $W_{hh}$, and the IRNN (ReLU, identity). Always
-# answering 1 gives MSE $1/6 \approx 0.167$ (notebook 02); that is the line to get below. The
-# runs use PyTorch's fused `nn.RNN` (`helpers.models.FusedSequenceModel`), a few times faster
-# than a Python loop over time steps.
+# answering 1 gives MSE $1/6 \approx 0.167$ (notebook 03); that is the line to get below. A run
+# stops once its MSE averaged over 20 steps is below 0.1, or after 500 steps. The six runs
+# of each activation train together as one batched computation (`helpers.ensembles`, with
+# the clipping done per run); each follows the run it would follow alone.
 
 # %%
 H_TRAIN, T_TRAIN = 32, course.pick(full=50, smoke=10)
-STEPS = course.pick(full=500, smoke=20)
+STEPS, TARGET, WINDOW = course.pick(full=500, smoke=20), 0.1, 20
+SEEDS = (0, 1, 2)
 candidates = {
     "tanh, small N(0, 0.01²)": ("tanh", schemes["small N(0, 0.01²)"]),
     "tanh, orthogonal": ("tanh", schemes["orthogonal"]),
@@ -751,17 +818,7 @@ candidates = {
 }
 
 
-def clipped_step(model, inputs, targets, loss_fn, optimizer, max_norm=1.0):
-    """zero_grad, forward, backward, clip by the global norm, step: notebook 05's train_step."""
-    optimizer.zero_grad()
-    loss = loss_fn(model(inputs)[0], targets)
-    loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
-    return float(loss.detach()), float(norm)
-
-
-def fresh_model(cell, make_W_hh, seed=0):
+def fresh_model(cell, make_W_hh, seed):
     """A FusedSequenceModel with W_hh from make_W_hh(H_TRAIN, rng) (a `schemes` entry), W_xh
     Xavier uniform, zero biases."""
     torch.manual_seed(seed)
@@ -775,33 +832,61 @@ def fresh_model(cell, make_W_hh, seed=0):
     return net
 
 
+from helpers import ensembles  # noqa: E402
+
 runs = {}
-for name, (cell, make) in tqdm(candidates.items(), desc="four initialisations"):
-    runs[name] = training.train(fresh_model(cell, make), lambda i: tasks.adding_problem(
-        64, T_TRAIN, seed=1000 + i), torch.nn.functional.mse_loss, steps=STEPS, lr=3e-3,
-        step=clipped_step, desc=name)
-
-
-def smooth(values, width=20):
-    """Moving average over `width` steps (shorter at the start)."""
-    values = np.asarray(values)
-    return np.array([values[max(0, i - width + 1):i + 1].mean() for i in range(len(values))])
-
-
-ax = plots.line_plot(np.arange(1, STEPS + 1), {k: smooth(h.losses) for k, h in runs.items()},
-                     title=f"Adding problem, T = {T_TRAIN}: the initialisation decides",
-                     xlabel="training step", ylabel="MSE (moving average over 20 steps)",
-                     logy=True, baseline=(1 / 6, "always answer 1: 1/6"))
+for cell in ("tanh", "relu"):         # the runs of one cell type train as one batched computation
+    names = [name for name, (c, _) in candidates.items() if c == cell]
+    members = [(name, seed) for name in names for seed in SEEDS]
+    ensemble = ensembles.Ensemble.from_models(
+        [fresh_model(cell, candidates[name][1], seed) for name, seed in members])
+    history = ensembles.train(
+        ensemble, lambda i, k: tasks.adding_problem(64, T_TRAIN,
+                                                    seed=100_000 * members[k][1] + 1000 + i),
+        torch.nn.functional.mse_loss, steps=STEPS, lr=3e-3, max_norm=1.0, data="per_seed",
+        stop_below=TARGET, window=WINDOW, desc=f"{cell}: {len(members)} runs")
+    for name in names:
+        runs[name] = [run for (n, _), run in zip(members, history.runs) if n == name]
+fig, ax = plt.subplots(figsize=(8, 4.5))
+for colour, (name, histories) in zip(("C0", "C1", "C2", "C3"), runs.items()):
+    for k, history in enumerate(histories):
+        ax.plot(plots.moving_average(history.losses, WINDOW), color=colour, linewidth=1.2,
+                label=name if k == 0 else None)
+ax.axhline(1 / 6, color="gray", linestyle="--", linewidth=1.2, label="always answer 1: 1/6")
+ax.axhline(TARGET, color="black", linestyle=":", linewidth=1, label=f"stop at {TARGET}")
+plots.labelled(ax, f"Adding problem, T = {T_TRAIN}: the initialisation decides "
+               f"({len(SEEDS)} seeds)", "training step",
+               f"MSE (moving average over {WINDOW} steps)", logy=True)
+ax.legend(fontsize=8)
 plt.show()
-for name, history in runs.items():
-    print(f"{name:>24}: MSE over the last 50 steps {np.mean(history.losses[-50:]):.4f}")
+for name, histories in runs.items():
+    print(f"{name:>24}: " + ", ".join(
+        f"{len(h.losses)} steps, " + ("reached " if h.stopped_early else "last 50 steps ")
+        + f"{np.mean(h.losses[-50:] if not h.stopped_early else h.losses[-WINDOW:]):.3f}"
+        for h in histories))
+tanh_small, tanh_orth, relu_orth, irnn = runs.values()
+claims.claim_seeds("both tanh RNNs stay near the baseline (last 50 steps above 0.13) for all "
+                   f"{STEPS} steps",
+                   [min(np.mean(a.losses[-50:]), np.mean(b.losses[-50:])) > 0.13
+                    and not (a.stopped_early or b.stopped_early)
+                    for a, b in zip(tanh_small, tanh_orth)],
+                   spread=claims.spread([np.mean(h.losses[-50:]) for h in tanh_small + tanh_orth],
+                                        ".3f", "last-50-step MSE"))
+claims.claim_seeds(f"both ReLU RNNs get below {TARGET}, and the IRNN gets there first",
+                   [a.stopped_early and b.stopped_early and len(b.losses) < len(a.losses)
+                    for a, b in zip(relu_orth, irnn)],
+                   spread="steps: relu orthogonal " + claims.spread(
+                       [len(h.losses) for h in relu_orth], ".0f") + ", IRNN " + claims.spread(
+                       [len(h.losses) for h in irnn], ".0f"));
 
 # %% [markdown]
-# Both tanh RNNs stay on the baseline: with the small start the gradient from the second marked
-# number never reaches the first, and tanh's slopes below 1 eat the orthogonal start's
-# advantage over 25+ steps. The ReLU RNNs leave the baseline, and the IRNN goes first and
-# furthest: at initialisation it already carries information (and gradient) unchanged across
-# all 50 steps.
+# Both tanh RNNs stay near the baseline in every seed. For the small start that is what
+# Section 4 predicts: the gradient from the loss at the end never reaches the first marked
+# number. The orthogonal tanh RNN is the surprise: its gradient at initialisation crossed all
+# 50 steps nearly intact (Section 4's table), and it still does not learn in 500 steps. The
+# ReLU RNNs leave the baseline in every seed, and the IRNN gets below 0.1 first (the printout
+# gives the steps): at initialisation it already carries information (and gradient) unchanged
+# across all 50 steps.
 #
 # ## What to remember
 # - Keep the variance: $s^2 = 1/\text{fan\_in}$ forward, $1/\text{fan\_out}$ backward; Glorot

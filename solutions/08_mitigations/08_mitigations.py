@@ -16,12 +16,13 @@
 # %% [markdown]
 # # 08 · Mitigations compared
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnn-gradients/rnn-gradients-course/blob/main/notebooks/08_mitigations/08_mitigations.ipynb)
+# <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02–07 met the two failures of recurrent training, vanishing and exploding
 # gradients, and one remedy at a time: clipping, initialisation, gates. This notebook adds the
 # remedies still missing (weight penalties, the learning rate, skip connections through time,
-# attention) and then puts all of them side by side, on the same tasks, over several seeds.
+# attention) and then compares nine recipes, from this notebook and the earlier ones, side by
+# side on the same tasks over several seeds (Section 6).
 # **Given a network that does not train, which remedy should you reach for, and what is the
 # evidence?**
 #
@@ -34,7 +35,8 @@
 #    both remedies on the gradient through time;
 # 4. measure convergence speed (`steps_to_threshold`) and read a multi-seed comparison of nine
 #    remedies for stability, speed, final loss and long-range success;
-# 5. check the ranking on real text with a character-level language model.
+# 5. test, on real text with a character-level language model, which remedy keeps training
+#    stable at a learning rate that makes a plain RNN explode.
 #
 # **Time:** about 90 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
@@ -45,11 +47,8 @@
 # %%
 # Set-up (≈ 1 min). On Colab this installs the course's `helpers` package from the course
 # repository; locally, the README's set-up command already did.
-import sys
-
-if "google.colab" in sys.modules:
-    # %pip install -q "rnn-gradients-course @ git+https://github.com/rnn-gradients/rnn-gradients-course"
-
+# colab-install: `rnn-course release` puts the Colab install of `helpers` here
+import dataclasses
 import math
 
 import matplotlib
@@ -79,8 +78,9 @@ rng = course.setup(seed=0)
 # \eta\,\nabla_W L .$$
 # The penalty multiplies $W$ by $1 - 2\eta\lambda$ at every step, before the data's gradient
 # acts; hence the name. Scaling a matrix scales all its singular values
-# ($\sigma_{\max}(cW) = |c|\,\sigma_{\max}(W)$), and the spectral norm of a sum is at most the
-# sum of the spectral norms (the triangle inequality, $\|A + B\|_2 \le \|A\|_2 + \|B\|_2$), so
+# ($\sigma_{\max}(cW) = |c|\,\sigma_{\max}(W)$), and the largest singular value of a sum is at
+# most the sum of the largest ones (the triangle inequality for the spectral norm,
+# $\|A + B\|_2 \le \|A\|_2 + \|B\|_2$), so
 # $$\sigma_{\max}(W_{n+1}) \le (1 - 2\eta\lambda)\,\sigma_{\max}(W_n) + \eta\,\|\nabla_W
 # L\|_2 .$$
 # Without a data gradient, $\sigma_{\max}(W_n) = (1 - 2\eta\lambda)^n\,\sigma_{\max}(W_0)$
@@ -89,11 +89,11 @@ rng = course.setup(seed=0)
 # pushes a network out of the regime where gradients **can** explode, and by the same factor
 # deeper into the one where they vanish. It is a remedy for explosion, not for vanishing.
 #
-# L1 instead moves every weight by the same $\eta\lambda$ toward 0, whatever its size: small
-# weights are driven to (around) zero while large ones keep most of their value, which makes
-# $W$ sparse. (With Adam, a penalty added to the loss is divided by Adam's running gradient
-# scale like any other gradient and no longer shrinks all weights alike; AdamW (Loshchilov and
-# Hutter 2019) applies the decay directly instead; Section 6 uses it.)
+# L1 instead moves every weight by the same $\eta\lambda$ toward 0, whatever its size: it pushes
+# many small weights to (almost) zero while large ones keep most of their value. (With Adam, a
+# penalty added to the loss is divided by Adam's running gradient scale like any other gradient
+# and no longer shrinks all weights alike; AdamW (Loshchilov and Hutter 2019) applies the decay
+# directly instead.)
 #
 # ### Exercises 1–2: `l2_penalty` and `l1_penalty` (≈ 10 min)
 # Both take a **list** of float64 arrays of any shapes and return `(value, grads)`: the penalty
@@ -103,8 +103,7 @@ rng = course.setup(seed=0)
 def l2_penalty(params, lam):
     """L2 penalty lam * (sum of w**2 over every entry of every array) and its gradients.
 
-    Write it with numpy alone (no torch: PyTorch is the checker's oracle, not part of the
-    answer). params: list of float64 arrays (any shapes); lam: a float >= 0.
+    params: list of float64 arrays (any shapes); lam: a float >= 0. Numpy only (no torch).
     Returns (value, grads): value a float, grads a list of new arrays 2 * lam * w, one per
     array and of its shape. The input arrays are not changed.
     """
@@ -119,8 +118,7 @@ def l2_penalty(params, lam):
 def l1_penalty(params, lam):
     """L1 penalty lam * (sum of |w| over every entry of every array) and its subgradients.
 
-    Write it with numpy alone (no torch). params: list of float64 arrays (any shapes); lam: a
-    float >= 0.
+    params: list of float64 arrays (any shapes); lam: a float >= 0. Numpy only (no torch).
     Returns (value, grads): value a float, grads a list of new arrays lam * sign(w) (0 where
     w == 0), one per array and of its shape. The input arrays are not changed.
     """
@@ -202,7 +200,7 @@ def check_penalty(name, fn, params, lam, label):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_l2_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numpy only, then a weight matrix and a bias vector.
+# Visible check: a weight matrix and a bias vector; numpy only.
 checks.expect_from_scratch("l2_penalty", l2_penalty)
 check_penalty("l2_penalty", l2_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
@@ -221,7 +219,7 @@ check_penalty("l2_penalty", l2_penalty, penalty_params([(7,), (7,)], 804, scale=
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_l1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numpy only, then a weight matrix with a zero entry and a bias vector.
+# Visible check: a weight matrix with a zero entry and a bias vector; numpy only.
 checks.expect_from_scratch("l1_penalty", l1_penalty)
 check_penalty("l1_penalty", l1_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
@@ -249,8 +247,8 @@ check_penalty("l1_penalty", l1_penalty, penalty_params([(4,), (2, 5)], 813), 0.0
 # adding problem ($T = 20$) with plain SGD ($\eta = 0.1$), the data's gradient clipped to norm 1
 # (notebook 05), and **your** penalty's gradient on $W_{hh}$ added after clipping, so that the
 # decay factor is exactly $1 - 2\eta\lambda$ per step. Three seeds each: no penalty, L2 and L1.
-# We record the training loss and $\sigma_{\max}(W_{hh})$ at every step and, at the end,
-# $\|\partial L/\partial h_k\|$ on a fixed batch.
+# We record $\sigma_{\max}(W_{hh})$ after every step and, at the end, $\|\partial L/\partial
+# h_k\|$ on a fixed batch, and the training loss at every step.
 
 # %%
 ETA, T_PENALTY, STEPS_PENALTY = 0.1, 20, course.pick(full=120, smoke=10)
@@ -265,8 +263,8 @@ def penalised_run(penalty, lam, seed):
     """SGD on a tanh RNN started at W_hh = 1.5 Q, with penalty(W_hh, lam) added after clipping.
 
     Returns (sigma_max of W_hh before and after every step, the final W_hh's entries,
-    ||dL/dh_k|| for k = 1..T on the probe batch after training, the training loss (MSE, without
-    the penalty) at every step)."""
+    ||dL/dh_k|| for k = 1..T on the probe batch after training, the training MSE of every
+    step)."""
     torch.manual_seed(seed)
     net = models.FusedSequenceModel(2, 32, 1, cell="tanh")
     W = net.rnn.weight_hh_l0
@@ -274,13 +272,14 @@ def penalised_run(penalty, lam, seed):
         torch.nn.init.orthogonal_(W)
         W.mul_(1.5)
     optimizer = torch.optim.SGD(net.parameters(), lr=ETA)
-    sigmas, losses = [float(torch.linalg.matrix_norm(W.detach(), ord=2))], []
+    sigmas = [float(torch.linalg.matrix_norm(W.detach(), ord=2))]
+    losses = []
     for i in range(STEPS_PENALTY):
         inputs, targets = tasks.adding_problem(32, T_PENALTY, seed=1000 * seed + i)
         optimizer.zero_grad()
         loss = mse(net(inputs)[0], targets)
         loss.backward()
-        losses.append(float(loss.detach()))
+        losses.append(float(loss))
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         _, (grad,) = penalty([W.detach().double().numpy()], lam)      # your function
         W.grad += torch.from_numpy(np.asarray(grad)).float()
@@ -291,16 +290,16 @@ def penalised_run(penalty, lam, seed):
     return np.array(sigmas), W.detach().numpy().ravel(), flow, np.array(losses)
 
 
-penalty_runs = {name: [penalised_run(fn, lam, seed) for seed in SEEDS]
-                for name, (fn, lam) in tqdm(PENALTIES_RUN.items(), desc="penalties")}
-
-# %%
 def smooth(values, window=10):
     """Running mean over `window` steps (the first window - 1 steps have no full window)."""
     values = np.asarray(values, dtype=np.float64)
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
+penalty_runs = {name: [penalised_run(fn, lam, seed) for seed in SEEDS]
+                for name, (fn, lam) in tqdm(PENALTIES_RUN.items(), desc="penalties")}
+
+# %%
 fig, axes = plt.subplots(2, 2, figsize=(15, 8.4))
 axes = axes.ravel()
 steps_axis = np.arange(STEPS_PENALTY + 1)
@@ -327,40 +326,37 @@ for (name, runs), color in zip(penalty_runs.items(), ("tab:gray", "tab:blue", "t
     for i, run in enumerate(runs):
         axes[2].plot(np.arange(1, T_PENALTY + 1), run[2], color=color,
                      label=name if i == 0 else None)
+plots.labelled(axes[2], "‖dL/dh_k‖ after training", "time step k", "‖dL/dh_k‖", logy=True)
+axes[2].legend()
+for (name, runs), color in zip(penalty_runs.items(), ("tab:gray", "tab:blue", "tab:red")):
+    for i, run in enumerate(runs):
         axes[3].plot(np.arange(9, STEPS_PENALTY), smooth(run[3]), color=color,
                      label=name if i == 0 else None)
-plots.labelled(axes[2], "‖dL/dh_k‖ after training (every seed)", "time step k", "‖dL/dh_k‖",
-               logy=True)
-axes[2].legend()
 axes[3].axhline(1 / 6, color="black", linestyle="--", label="always answer 1: MSE 1/6")
 plots.labelled(axes[3], "Training loss (every seed)", "SGD step",
-               "MSE (mean of the last 10 steps)")
+               "MSE (mean of the last 10 steps)", logy=True)
 axes[3].legend()
-plt.tight_layout()
+fig.tight_layout()
 plt.show()
 
 final_sigma = {name: np.array([r[0][-1] for r in runs]) for name, runs in penalty_runs.items()}
 ratio = {name: np.array([diagnostics.gradient_ratio(r[2]) for r in runs])
          for name, runs in penalty_runs.items()}
-late_loss = {name: np.array([r[3][-10:].mean() for r in runs])
-             for name, runs in penalty_runs.items()}
 near_zero = {name: np.array([np.mean(np.abs(r[1]) < 0.01) for r in runs])
+             for name, runs in penalty_runs.items()}
+last_loss = {name: np.array([r[3][-10:].mean() for r in runs])
              for name, runs in penalty_runs.items()}
 for name in penalty_runs:
     print(f"{name:>13}: σ_max 1.5 -> {claims.spread(final_sigma[name], '.3f')}; "
           f"||dL/dh_1|| / ||dL/dh_T|| {claims.spread(ratio[name], '.1e')}; "
-          f"entries |w| < 0.01: {claims.spread(near_zero[name], '.0%')}; MSE over the last 10 "
-          f"steps {claims.spread(late_loss[name], '.3f')}")
+          f"entries |w| < 0.01: {claims.spread(near_zero[name], '.0%')}; "
+          f"MSE of the last 10 steps {claims.spread(last_loss[name], '.3f')}")
 
 # %%
 none, l2, l1 = penalty_runs.values()
 claims.claim_seeds("without a penalty, σ_max(W_hh) grows during training",
                    [r[0][-1] > r[0][0] for r in none],
                    claims.spread(final_sigma["no penalty"], ".3f", "final σ_max"))
-claims.claim_seeds("yet its gradient neither explodes nor vanishes: ||dL/dh_1|| / ||dL/dh_T|| "
-                   "stays between 0.1 and 10",
-                   list((ratio["no penalty"] > 0.1) & (ratio["no penalty"] < 10)),
-                   claims.spread(ratio["no penalty"], ".1e", "ratio"))
 claims.claim_seeds("with L2 (λ = 0.03), σ_max(W_hh) ends below 1",
                    [r[0][-1] < 1 for r in l2],
                    claims.spread(final_sigma["L2, λ = 0.03"], ".3f", "final σ_max"))
@@ -372,16 +368,19 @@ claims.claim_seeds("with L2 the gradient reaching step 1 is a smaller fraction o
                    [a < b for a, b in zip(ratio["L2, λ = 0.03"], ratio["no penalty"])],
                    claims.spread(ratio["L2, λ = 0.03"], ".1e", "L2 ratio") + "; "
                    + claims.spread(ratio["no penalty"], ".1e", "no penalty"))
-claims.claim_seeds("with L2 that fraction is at least a hundred times smaller than without a "
-                   "penalty", [a < b / 100 for a, b in zip(ratio["L2, λ = 0.03"],
-                                                           ratio["no penalty"])])
-claims.claim_seeds("in these 120 steps no run learns the task: every training loss ends above "
-                   "0.1, and the penalties move it by less than 0.05",
-                   [bool(np.all(np.array([late_loss[n][s] for n in penalty_runs]) > 0.1)
-                         and abs(late_loss["L2, λ = 0.03"][s] - late_loss["no penalty"][s]) < 0.05
-                         and abs(late_loss["L1, λ = 0.01"][s] - late_loss["no penalty"][s]) < 0.05)
-                    for s in range(len(SEEDS))],
-                   "; ".join(claims.spread(v, ".3f", n) for n, v in late_loss.items()))
+claims.claim_seeds("with L2 that fraction is at least ten times smaller than without a penalty",
+                   [a < b / 10 for a, b in zip(ratio["L2, λ = 0.03"], ratio["no penalty"])])
+claims.claim_seeds("without a penalty the gradient through time neither explodes nor vanishes "
+                   "after training: the ratio lies between 0.1 and 10",
+                   list((ratio["no penalty"] > 0.1) & (ratio["no penalty"] < 10)),
+                   claims.spread(ratio["no penalty"], ".1e", "ratio"))
+claims.claim_seeds("with L2 the gradient reaching step 1 is below a hundredth of the last step's",
+                   list(ratio["L2, λ = 0.03"] < 1e-2),
+                   claims.spread(ratio["L2, λ = 0.03"], ".1e", "ratio"))
+claims.claim_seeds("in these few steps no condition learns the task: every run's last 10 losses "
+                   "average above 0.14, near the baseline 1/6",
+                   [all(last_loss[name][s] > 0.14 for name in penalty_runs) for s in range(3)],
+                   claims.spread(np.concatenate(list(last_loss.values())), ".3f", "MSE"))
 claims.claim_seeds("L1 (λ = 0.01) lowers σ_max less than L2 (λ = 0.03)",
                    list(final_sigma["L1, λ = 0.01"] > final_sigma["L2, λ = 0.03"]))
 claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
@@ -391,19 +390,21 @@ claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
                    + claims.spread(near_zero["L2, λ = 0.03"], ".0%", "L2"));
 
 # %% [markdown]
-# Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5, and yet nothing
-# explodes: the bound only **allows** growth, and the tanh's slopes below 1 keep the gradient
-# reaching step 1 within a factor of ten of the last step's (the printed ratios). With L2,
-# $\sigma_{\max}$ falls below 1, staying above the dotted curve of the decay alone because the
-# data's gradient keeps pushing back. Below 1, notebook 04's bound guarantees that no gradient
-# through $W_{hh}$ can grow, and the lower-left panel shows the price: the gradient that reaches
-# the first step is now at least a hundred times smaller a fraction of the last step's.
-# **Weight decay pushed a healthy gradient into vanishing.** It would protect a network whose
-# gradient explodes; this one's did not, so here it only costs. The loss curves (lower right)
-# cannot tell the three apart yet: in these 120 steps none of them learns the task, so the
-# effect is on the gradient, not yet on the loss. L1 at this strength lowers
-# $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
-# histogram, where L2 shrinks all of them alike.
+# Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5, yet after training
+# the gradient through time neither explodes nor vanishes: the gradient reaching step 1 is
+# between a tenth of and ten times the last step's (the printed ratios). The bound
+# $(\gamma\sigma_{\max})^{t-k}$ is only an upper bound: $\tanh' \le 1$ can keep the actual
+# product far smaller. With L2, $\sigma_{\max}$ falls below 1, staying above the dotted curve of
+# the decay alone because the data's gradient keeps pushing back. Below 1, notebook 04's bound
+# guarantees that no gradient through $W_{hh}$ can grow, and the lower-left panel shows the
+# price: the gradient that reaches the first step falls below a hundredth of the last step's.
+# So in this run **weight decay pushed a healthy gradient toward vanishing**; there was no
+# explosion for it to cure (the unpenalised runs were clipped, and their gradient ratio stayed
+# between a tenth and ten). L1 at this strength lowers $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
+# upper-right panel, where L2 shrinks all of them alike. None of the three conditions learns
+# the adding problem in these few steps (lower right: every run stays near the baseline 1/6):
+# this experiment shows what a penalty does to $W_{hh}$ and to the gradient, not whether it
+# helps the task.
 
 # %% [markdown]
 # ## 2. The learning rate, read off the logs (≈ 15 min)
@@ -429,14 +430,13 @@ print(f"uniform guess: ln V = {UNIFORM:.3f} nats; character frequencies alone: {
       "nats per character")
 print(repr(corpus.decode(corpus.train[:160])))
 
-LM_STEPS, LM_BATCH, LM_CHUNK, LM_HIDDEN = course.pick(full=150, smoke=8), 16, 40, 64
+LM_STEPS, LM_BATCH, LM_CHUNK, LM_HIDDEN = course.pick(full=100, smoke=8), 16, 40, 64
 
 
 def language_runs(cell, lr, max_norm=None, schedule=None):
     """Three seeds (each its own initialisation and place in the text) of a character model
     trained by truncated BPTT with SGD; returns [(History, validation loss)] per seed. An LSTM
-    gets the forget bias of notebook 07 and Section 6: the forget slice of both biases at 1,
-    which add up to b_f = 2."""
+    gets a forget-gate bias of 1 (bias_ih's forget slice 1, bias_hh's 0: they add up)."""
     runs = []
     for seed in SEEDS:
         torch.manual_seed(seed)
@@ -444,15 +444,18 @@ def language_runs(cell, lr, max_norm=None, schedule=None):
         if cell == "lstm":
             with torch.no_grad():
                 model.rnn.bias_ih_l0[LM_HIDDEN:2 * LM_HIDDEN] = 1.0
-                model.rnn.bias_hh_l0[LM_HIDDEN:2 * LM_HIDDEN] = 1.0
+                model.rnn.bias_hh_l0[LM_HIDDEN:2 * LM_HIDDEN] = 0.0
         batches = text.tbptt_batches(corpus.train, LM_BATCH, LM_CHUNK, offset=50_000 * seed)
         history = training.train_tbptt(model, batches, LM_STEPS, lr=lr, max_norm=max_norm,
                                        schedule=schedule, progress=False)
-        runs.append((history, training.language_model_loss(model, corpus.valid)))
+        runs.append((history, training.language_model_loss(model, corpus.valid, batch_size=256)))
     return runs
 
 
-def warmup_cosine(optimizer, warmup=course.pick(full=30, smoke=2)):
+WARMUP = course.pick(full=20, smoke=2)
+
+
+def warmup_cosine(optimizer, warmup=WARMUP):
     """Linear warm-up from a tenth of the rate over `warmup` steps, then cosine decay to 0."""
     sched = torch.optim.lr_scheduler
     return sched.SequentialLR(optimizer, [
@@ -466,13 +469,20 @@ sweep["η = 3, warm-up + cosine"] = language_runs("tanh", 3.0, schedule=warmup_c
 
 
 # %%
-def draw_text_runs(runs_by_name, title, norm_title):
-    """Loss curves (running mean, every seed) and gradient-norm logs of language-model runs."""
+TEXT_COLORS = {"η = 0.3": "tab:blue", "η = 1": "tab:orange", "η = 3": "tab:green",
+               "η = 3, warm-up + cosine": "tab:red", "tanh, η = 3": "tab:green",
+               "tanh + clipping at 1, η = 3": "tab:purple", "LSTM, η = 3": "tab:brown"}
+
+
+def draw_text_runs(runs_by_name, title):
+    """Loss curves (running mean, every seed) and gradient-norm logs of language-model runs;
+    one colour per setting (TEXT_COLORS), the same in every figure."""
     fig, axes = plt.subplots(1, 2, figsize=(15, 4.2))
-    for (name, runs), color in zip(runs_by_name.items(), plt.cm.tab10.colors):
+    for name, runs in runs_by_name.items():
+        color = TEXT_COLORS[name]
         for i, (history, _) in enumerate(runs):
             curve = smooth(history.losses)
-            axes[0].plot(np.arange(len(curve)) + 10, curve, color=color,
+            axes[0].plot(np.arange(len(curve)) + 9, curve, color=color,
                          label=name if i == 0 else None)
             axes[1].plot(history.grad_norms, color=color, linewidth=0.8,
                          label=name if i == 0 else None)
@@ -483,21 +493,20 @@ def draw_text_runs(runs_by_name, title, norm_title):
                    logy=True)
     for axis in (axes[0].yaxis.set_major_formatter, axes[0].yaxis.set_minor_formatter):
         axis(matplotlib.ticker.FormatStrFormatter("%g"))
-    plots.labelled(axes[1], norm_title, "SGD step", "global ‖∇‖", logy=True)
+    plots.labelled(axes[1], "Global gradient norm (as computed, before any clipping)",
+                   "SGD step", "global ‖∇‖", logy=True)
     axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     plt.show()
     for name, runs in runs_by_name.items():
         valid = [v for _, v in runs]
         norms = [np.median(h.grad_norms) for h, _ in runs]
-        print(f"{name:>27}: validation loss {claims.spread(valid, '.3f')}; median gradient "
+        print(f"{name:>26}: validation loss {claims.spread(valid, '.3f')}; median gradient "
               f"norm {claims.spread(norms, '.2f')}; largest "
-              f"{claims.spread([max(h.grad_norms) for h, _ in runs], '.3g')}; largest "
-              f"training loss {claims.spread([max(h.losses) for h, _ in runs], '.3g')}")
+              f"{claims.spread([max(h.grad_norms) for h, _ in runs], '.3g')}")
 
 
-draw_text_runs(sweep, "Tanh RNN on Python's help pages: three rates and a schedule",
-               "Gradient norm (nothing is clipped here)")
+draw_text_runs(sweep, "Tanh RNN on Python's help pages: three rates and a schedule")
 
 # %%
 valid_of = {name: np.array([v for _, v in runs]) for name, runs in sweep.items()}
@@ -511,30 +520,57 @@ claims.claim_seeds("η = 3 is too large: it ends above the character-frequency b
 claims.claim_seeds("the gradient-norm log shows it: at η = 3 the median norm is more than five "
                    "times that at η = 1",
                    list(median_norm["η = 3"] > 5 * median_norm["η = 1"]))
-scheduled = sweep["η = 3, warm-up + cosine"]
-claims.claim_seeds("with warm-up and cosine decay the loss still jumps above the uniform guess "
-                   "ln V once the rate has grown (after step 10)",
-                   [max(h.losses[10:]) > UNIFORM for h, _ in scheduled],
-                   claims.spread([max(h.losses[10:]) for h, _ in scheduled], ".3g",
-                                 "largest loss after step 10"))
-claims.claim_seeds("the scheduled runs end lower than constant η = 3 but higher than η = 1",
+claims.claim_seeds("this warm-up and decay end lower than constant η = 3, still higher than "
+                   "η = 1",
                    list((valid_of["η = 3, warm-up + cosine"] < valid_of["η = 3"])
                         & (valid_of["η = 3, warm-up + cosine"] > valid_of["η = 1"])),
-                   claims.spread(valid_of["η = 3, warm-up + cosine"], ".3f",
-                                 "validation loss"));
+                   claims.spread(valid_of["η = 3, warm-up + cosine"], ".3f", "validation loss"))
+warm = [np.array(h.losses) for h, _ in sweep["η = 3, warm-up + cosine"]]
+constant = [np.array(h.losses) for h, _ in sweep["η = 3"]]
+probe_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=3.0)
+probe_schedule, schedule_rates = warmup_cosine(probe_optimizer), []
+for _ in range(LM_STEPS):               # the rate the schedule gives at each step, as in training
+    schedule_rates.append(probe_optimizer.param_groups[0]["lr"])
+    probe_optimizer.step()
+    probe_schedule.step()
+DIVERGED = 1.25 * UNIFORM               # a loss this far above the uniform guess: diverging
+first_over = [int(np.argmax(losses > DIVERGED)) for losses in warm]
+print(f"warm-up + cosine: first step with a loss above 1.25 ln V: {first_over} (warm-up: steps "
+      f"0 to {WARMUP - 1}); rate at that step: "
+      + ", ".join(f"{schedule_rates[i]:.2f}" for i in first_over))
+claims.claim_seeds("the warmed-up runs diverge during the warm-up itself: the first loss above "
+                   "1.25 ln V comes inside the warm-up, once the rate has passed 1",
+                   [bool(np.any(losses > DIVERGED)) and i < WARMUP and schedule_rates[i] > 1
+                    for losses, i in zip(warm, first_over)],
+                   f"steps {first_over}")
+claims.claim_seeds("the warmed-up runs still spike after the warm-up: their loss passes ln V",
+                   [max(losses[WARMUP:]) > UNIFORM for losses in warm],
+                   claims.spread([max(losses) for losses in warm], ".3g", "largest loss"))
+claims.claim_seeds("late in the run, as the cosine lowers the rate, the schedule's loss comes "
+                   "back down: its last 10 training losses average below those of the 10 steps "
+                   "after the warm-up, and below constant η = 3's last 10",
+                   [losses[-10:].mean() < losses[WARMUP:WARMUP + 10].mean()
+                    and losses[-10:].mean() < other[-10:].mean()
+                    for losses, other in zip(warm, constant)],
+                   claims.spread([losses[-10:].mean() for losses in warm], ".3g", "schedule")
+                   + "; " + claims.spread([losses[-10:].mean() for losses in constant], ".3g",
+                                          "constant η = 3"));
 
 # %% [markdown]
 # $\eta = 0.3$ learns steadily but slowly, and $\eta = 1$ ends lowest of the three. At
 # $\eta = 3$ the loss climbs far above even the no-context baseline and stays there. The
 # gradient-norm log tells the same story: at $\eta = 3$ the norm runs several times higher
-# than at $\eta = 1$, with spikes far above that (the printed largest norms), because each
-# update throws the weights somewhere steeper. Warm-up and cosine decay start small and end
-# small, but this schedule did not rescue this peak rate: once the warm-up has brought the rate
-# near 3, the loss jumps above the uniform guess in every seed (the printed largest losses), and
-# the runs end between constant $\eta = 3$ and $\eta = 1$, far from the latter. One schedule
-# at one rate cannot tell whether another (a longer warm-up, a lower peak) would do better; it
-# shows that a schedule is no substitute for a peak rate that suits the network. Section 7
-# tries the other remedy, clipping. Reading the logs: a loss that falls
+# than at $\eta = 1$, with spikes far above that (the printed largest norms), the signature of
+# updates that overshoot. Warm-up and cosine decay start small and end
+# small. This one schedule, at this peak rate, ends lower than a constant $\eta = 3$ but higher
+# than $\eta = 1$ (the printed validation losses). The warm-up did not prevent the divergence:
+# the runs diverge **during** the warm-up itself, once its rising rate is well above 1 (the
+# printed steps and rates), and the loss keeps spiking above the uniform guess $\ln V$
+# afterwards. What the runs show about the lower final loss is only that the loss comes back
+# down late in the run, while the cosine decay lowers the rate; they do not separate the two
+# halves of the schedule. It does not rescue a peak rate this large. (We tried one schedule at
+# one rate; a longer warm-up or a lower peak might behave differently.)
+# Section 7 tries the other remedy, clipping. Reading the logs: a loss that falls
 # slowly with small, calm gradient norms asks for a **larger** rate; a loss that jumps while
 # the gradient norm rises asks for a **smaller** one, or clipping.
 #
@@ -549,9 +585,8 @@ claims.claim_seeds("the scheduled runs end lower than constant η = 3 but higher
 # **one** Jacobian for $s$ steps of time. From $T$ back to $k$ a path can take
 # $\lfloor (T-k)/s \rfloor$ skips and $(T-k) \bmod s$ single steps: $\lfloor (T-k)/s \rfloor +
 # (T-k) \bmod s$ Jacobians instead of $T - k$, about $(T-k)/s$ for long distances. The gradient
-# is a sum over all paths; if every Jacobian shrank it by the same factor, the shortest path
-# would dominate the sum, and the gradient would depend on its length alone. (They do not all
-# shrink it alike: the plot below shows how far that idealisation goes.) Zhang et al. (2016) measure this shortening with the **recurrent
+# is a sum over all paths; when every Jacobian shrinks it by a similar factor, the shortest
+# paths carry most of it. Zhang et al. (2016) measure this shortening with the **recurrent
 # skip coefficient** ($s$ for this network) and show that raising it helps on long-term
 # dependencies. `helpers.models.SkipRNN` is this
 # network. At initialisation (PyTorch's default weights, $W_{\text{skip}}$ drawn like
@@ -596,12 +631,10 @@ for ax in axes:
 plt.show()
 slope = {name: np.array([np.polyfit(shortest[name], np.log10(row), 1)[0] for row in rows])
          for name, rows in flows.items()}
-orders = {name: -np.log10(rows[:, 0] / rows[:, -1]) for name, rows in flows.items()}
 for name, rows in flows.items():
     print(f"{name:>22}: ||dL/dh_1|| / ||dL/dh_T|| {claims.spread(rows[:, 0] / rows[:, -1], '.1e')}"
-          f" ({claims.spread(orders[name], '.1f')} orders of magnitude lost); shortest path "
-          f"from h_T to h_1: {shortest[name][0]} Jacobians; fitted change per Jacobian on it: "
-          f"10^({claims.spread(slope[name], '.2f')})")
+          f"; shortest path from h_T to h_1: {shortest[name][0]} Jacobians; fitted change per "
+          f"Jacobian on it: 10^({claims.spread(slope[name], '.2f')})")
 
 # %%
 plain_flow, skip_flow = flows.values()
@@ -609,31 +642,51 @@ claims.claim_seeds("the skip connection leaves step 1 a gradient at least a mill
                    "larger (relative to step T) than the plain tanh RNN does",
                    list(skip_flow[:, 0] / skip_flow[:, -1]
                         > 1e6 * plain_flow[:, 0] / plain_flow[:, -1]))
-plain_orders, skip_orders = orders.values()
-claims.claim_seeds("from step T back to step 1 the plain RNN loses more than 15 orders of "
-                   "magnitude, the skip network fewer than 3",
-                   list((plain_orders > 15) & (skip_orders < 3)),
-                   claims.spread(plain_orders, ".1f", "plain") + "; "
-                   + claims.spread(skip_orders, ".1f", "skip"))
+claims.claim_seeds("with the skip the gradient reaching step 1 is between a thousandth and a "
+                   "tenth of the last step's",
+                   list((skip_flow[:, 0] / skip_flow[:, -1] > 1e-3)
+                        & (skip_flow[:, 0] / skip_flow[:, -1] < 0.1)))
 claims.claim_seeds("the gradient still shrinks along the path in both networks (a negative "
                    "fitted slope per Jacobian)",
                    list((slope["tanh RNN"] < 0) & (slope[f"tanh + skip (s = {SKIP})"] < 0)))
-claims.claim_seeds("but per Jacobian on its shortest path the skip network loses less than "
-                   "the plain RNN: the path's length is not the whole story",
-                   list(slope[f"tanh + skip (s = {SKIP})"] > slope["tanh RNN"]),
-                   "; ".join(claims.spread(v, ".2f", n) for n, v in slope.items()));
+claims.claim_seeds("per Jacobian on the shortest path, the skip network's gradient shrinks less "
+                   "than the plain RNN's (a shallower fitted slope)",
+                   list(slope[f"tanh + skip (s = {SKIP})"] > slope["tanh RNN"]))
+init_sigma, init_radius = [], []
+for seed in SEEDS:                      # the same initialisations as flow_at_init's plain RNNs
+    torch.manual_seed(seed)
+    W_init = models.SequenceModel(2, 32, 1).cell.weight_hh.detach().double()
+    init_sigma.append(float(torch.linalg.matrix_norm(W_init, ord=2)))
+    init_radius.append(float(torch.linalg.eigvals(W_init).abs().max()))
+claims.claim_seeds("the plain tanh RNN's gradient vanishes although σ_max(W_hh) is above 1 at "
+                   "initialisation (its spectral radius is below 1): σ_max < 1 is sufficient "
+                   "for vanishing, not necessary",
+                   [sigma > 1 and radius < 1 and row[0] / row[-1] < 1e-10
+                    for sigma, radius, row in zip(init_sigma, init_radius, plain_flow)],
+                   claims.spread(init_sigma, ".3f", "σ_max(W_hh)") + "; "
+                   + claims.spread(init_radius, ".3f", "spectral radius") + "; "
+                   + claims.spread(plain_flow[:, 0] / plain_flow[:, -1], ".1e", "ratio"));
 
 # %% [markdown]
-# At initialisation the plain tanh RNN's gradient loses more than fifteen orders of magnitude
-# from step 100 back to step 1; with the skip it loses fewer than three (the printed ratios and
-# orders). The shortest path from the last step to the first is 18 Jacobians instead of 99, and
-# against its length (right) the gradient still falls in both networks: **the skip shortens
-# the path, but every Jacobian on it still shrinks the gradient**, so a long enough sequence
-# defeats any fixed $s$. The shortest path is a guide, not a law: the two networks do not fall
-# on one line, the skip network loses less per Jacobian (the printed fitted slopes), and its
-# points spread around its line. Its Jacobians are different matrices
-# ($\operatorname{diag}(\tanh'(a_t))\,W_{\text{skip}}$ as well as the $W_{hh}$ ones), and many
-# paths of similar length add up.
+# At initialisation the plain tanh RNN's gradient falls by about twenty orders of magnitude
+# from step 100 back to step 1; with the skip the gradient at step 1 is still between a
+# thousandth and a tenth of the last step's (the printed ratios). Much of the difference is the
+# path's length: 18 Jacobians instead of 99 from the last step to the first. But the shortest
+# path is not the whole story. Against its length (right) the two networks do not share one
+# line: per Jacobian on the shortest path the skip network's gradient shrinks less (the
+# printed fitted changes), so the shortest path's length alone does not predict the gradient:
+# the other paths add to it. Both fitted slopes are negative: **the skip shortens the path, but
+# the Jacobians on it still shrink the gradient on average**, so a long enough sequence
+# typically defeats a fixed $s$ in the end; how long depends on the skip path's own gain (a
+# skip recurrence that does not shrink the gradient would not be defeated), and this notebook
+# does not test longer sequences.
+#
+# The plain RNN's gradient vanishes even though $\sigma_{\max}(W_{hh})$ of PyTorch's default
+# initialisation is above 1 (the printed values): notebook 04's bound says that
+# $\gamma\,\sigma_{\max} < 1$ is **sufficient** for vanishing, not necessary. $\sigma_{\max}$
+# bounds one factor at a time; how a long product of $W_{hh}$ grows is set by its eigenvalues,
+# and its spectral radius (their largest modulus, printed) is below 1, while the factors
+# $\tanh' \le 1$ only shrink the product further.
 
 # %% [markdown]
 # ## 4. Attention: a path of length one (≈ 15 min)
@@ -665,13 +718,12 @@ claims.claim_seeds("but per Jacobian on its shortest path the skip network loses
 
 # %% nbgrader={"grade": false, "grade_id": "dot_product_attention", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def dot_product_attention(query, keys, values):
-    """Scaled dot-product attention over time, for a batch of sequences, with numpy alone (no
-    torch: PyTorch's attention is the checker's oracle).
+    """Scaled dot-product attention over time, for a batch of sequences.
 
     query (B, H), keys (T, B, H), values (T, B, H). scores[t, b] = keys[t, b] . query[b] /
     sqrt(H); weights = softmax of the scores over time (axis 0), shape (T, B), without
     overflow for large scores; context[b] = sum_t weights[t, b] * values[t, b], shape (B, H).
-    Returns (context, weights).
+    Returns (context, weights). Numpy only (no torch).
     """
     ### BEGIN SOLUTION
     scores = np.einsum("tbh,bh->tb", keys, query) / np.sqrt(query.shape[-1])
@@ -763,7 +815,7 @@ def opposite_scales_case(T, B, H, seed, offset):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_dot_product_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numpy only, then T=5, B=3, H=4, then scores in the thousands.
+# Visible check: numpy only; T=5, B=3, H=4, then scores in the thousands.
 checks.expect_from_scratch("dot_product_attention", dot_product_attention)
 check_attention(dot_product_attention, *attention_case(5, 3, 4, seed=0), "random")
 check_attention(dot_product_attention, *attention_case(6, 2, 3, seed=1, scale=60.0),
@@ -815,12 +867,29 @@ print(f"your attention on the network's states (T = {T_FLOW}, B = 64, H = 32): l
       f"difference from PyTorch's {agreement:.1e}; weights from {weights.min():.4f} to "
       f"{weights.max():.4f} (uniform would be {1 / T_FLOW})")
 
+
+def score_spread(seed):
+    """Largest standard deviation over time of the scores k_t . q / sqrt(H), over the batch,
+    for the attention network of this seed at initialisation."""
+    torch.manual_seed(seed)
+    net = models.AttentionRNN(2, 32, 1, attention=torch_attention).double()
+    with torch.no_grad():
+        keys = torch.stack(net(flow_inputs)[1])                                 # (T, B, H)
+        scores = torch.einsum("tbh,bh->tb", keys, net.query(keys[-1])) / math.sqrt(32)
+    return float(scores.std(dim=0).max())
+
+
+spreads = [score_spread(seed) for seed in SEEDS]
+print(f"spread over time of the scores at initialisation (largest std over t in the batch): "
+      f"{claims.spread(spreads, '.4f')}")
+
 flows["tanh + attention"] = flow_at_init(
     lambda: models.AttentionRNN(2, 32, 1, attention=torch_attention))
 ax = None
 for (name, rows), color in zip(flows.items(), ("tab:gray", "tab:green", "tab:purple")):
-    ax = plots.line_plot(steps_k, {name: rows.mean(axis=0)}, title="‖dL/dh_k‖ at "
-                         f"initialisation, T = {T_FLOW} (mean and range of 3 seeds)",
+    geometric = np.exp(np.log(rows).mean(axis=0))
+    ax = plots.line_plot(steps_k, {name: geometric}, title="‖dL/dh_k‖ at initialisation, "
+                         f"T = {T_FLOW} (geometric mean and range of 3 seeds)",
                          xlabel="time step k", ylabel="‖dL/dh_k‖", logy=True, ax=ax)
     ax.lines[-1].set_color(color)
     ax.fill_between(steps_k, rows.min(axis=0), rows.max(axis=0), color=color, alpha=0.2)
@@ -834,18 +903,23 @@ print("smallest ||dL/dh_k|| / ||dL/dh_T|| over k: "
 # %%
 claims.claim("your dot_product_attention and PyTorch's agree on the network's states",
              agreement < 1e-10, f"largest difference {agreement:.1e}")
-kept = attention_flow.min(axis=1) / attention_flow[:, -1]
-claims.claim_seeds(f"with attention, the smallest ||dL/dh_k|| / ||dL/dh_T|| is within a factor "
-                   f"of two of 1/T = {1 / T_FLOW:g}",
-                   list((kept > 0.5 / T_FLOW) & (kept < 2 / T_FLOW)),
-                   claims.spread(kept, ".1e", "smallest ratio"));
+claims.claim_seeds("at initialisation the scores hardly vary over time: their standard deviation "
+                   "over t is below 0.05 in every sequence",
+                   [spread < 0.05 for spread in spreads], claims.spread(spreads, ".4f", "std"))
+smallest_share = attention_flow.min(axis=1) / attention_flow[:, -1]
+claims.claim_seeds("with attention, every step keeps about 1/T of the last step's gradient "
+                   "norm: the smallest ratio lies between 1/(2T) and 2/T",
+                   list((smallest_share > 0.5 / T_FLOW) & (smallest_share < 2 / T_FLOW)),
+                   claims.spread(smallest_share, ".1e", "smallest ratio") + f"; 1/T = {1 / T_FLOW}");
 
 # %% [markdown]
 # Your function and PyTorch's agree to rounding on the network's own states. At
-# initialisation the query carries no information yet, so every weight is close to $1/T$ (the
-# printed range) and every state receives about $1/T$ of the readout's gradient through it:
-# the attention curve is flat, its smallest ratio within a factor of two of $1/T$ (the printed
-# ratios), where the plain RNN loses more than fifteen orders of magnitude. Attention does not
+# initialisation the scores $k_t\cdot q/\sqrt H$ hardly vary over time (the printed spread): the
+# hidden states, the keys, differ little from step to step along the query's direction, so whatever
+# the query, the softmax of nearly equal scores is nearly uniform. Every weight is close to $1/T$
+# (the printed range) and every state receives about $1/T$ of the readout's gradient: the attention
+# curve is flat, and the smallest share any step keeps is within a factor of two of $1/T$ (the
+# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does not
 # repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
 
 # %% [markdown]
@@ -864,8 +938,7 @@ claims.claim_seeds(f"with attention, the smallest ||dL/dh_k|| / ||dL/dh_T|| is w
 def steps_to_threshold(losses, threshold):
     """The first step index i (from 0) with losses[i] <= threshold, or None if there is none.
 
-    losses: a list or 1-D array of floats (NaN never counts); threshold: a float. Plain Python
-    or numpy (no torch).
+    losses: a list or 1-D array of floats (NaN never counts); threshold: a float.
     """
     ### BEGIN SOLUTION
     for i, loss in enumerate(np.asarray(losses, dtype=np.float64)):
@@ -930,8 +1003,7 @@ def check_steps_to_threshold(fn, losses, threshold, expected, label, as_list=Fal
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_steps_to_threshold", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: no torch, then a hand-made curve, then one that never gets there.
-checks.expect_from_scratch("steps_to_threshold", steps_to_threshold)
+# Visible check: a hand-made curve, then one that never gets there.
 check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.3, 0.05, 0.2, 0.01], 0.1, 3,
                          "small example")
 check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.3], 0.1, None, "never below")
@@ -940,7 +1012,6 @@ checks.passed("steps_to_threshold")
 # %% nbgrader={"grade": true, "grade_id": "hidden_steps_to_threshold", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests for steps_to_threshold run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
-checks.expect_from_scratch("steps_to_threshold", steps_to_threshold)
 check_steps_to_threshold(steps_to_threshold, crossing_curve(200, 117, 0.05, 851), 0.05, 117,
                          "random curve")
 check_steps_to_threshold(steps_to_threshold, crossing_curve(50, 20, 0.3, 852, exact=True), 0.3,
@@ -961,30 +1032,53 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # %% [markdown]
 # ## 6. Nine remedies side by side (≈ 15 min)
 #
-# *Which remedy carries a dependency over the longest distance, how fast, and how reliably?*
+# *Under one shared training setting, which remedy carries a dependency over the longest
+# distance, how fast, and how reliably?*
 # Nine recipes, each a tanh RNN with one change, or a network from the earlier notebooks, all
-# trained the same way: $H = 32$, Adam with learning rate 0.01, batches of 32, a fresh batch at
-# every step and the same batches for every seed, at most a fixed number of steps, and each run
-# stopped as soon as the mean of its last 10 losses reaches the task's threshold. Two tasks,
-# three lengths each, three seeds per cell:
+# trained with **one shared setting**: $H = 32$, Adam (Kingma and Ba 2015) with learning rate
+# 0.01 for every recipe, batches of 32, a fresh batch at every step, at most 800 steps, and each
+# run stopped as soon as the mean of its last 10 losses reaches the task's threshold. Only the
+# two ReLU recipes clip their gradient (to norm 1); the L2 recipe adds its penalty through
+# Adam's own `weight_decay` (below). Every seed sees the same batches, so the seeds differ only
+# in their initialisation. Two tasks, three lengths each, three seeds per cell:
 #
-# - the **adding problem** (MSE; always answering 1 scores 1/6; threshold 0.01);
-# - the **first-token task** (notebook 02; four classes, the label is the first token and the
-#   rest is noise; cross-entropy; guessing scores $\ln 4$; threshold 0.05).
+# - the **adding problem** (MSE; always answering 1 scores 1/6 on average, and we compare each
+#   run's final loss with what always answering 1 scores on the same validation batch;
+#   threshold 0.01);
+# - the **first-token task** (notebook 02's task, here with four classes where notebook 02 used
+#   two: the label is the first token and the rest is noise; cross-entropy; guessing scores
+#   $\ln 4$; threshold 0.05).
 #
-# The cell below lists the recipes and the protocol. The seeds of a recipe train together as
+# **Read every cell as "solved within this budget", not as a verdict on the remedy.** The shared
+# setting decides the ranking as much as the remedies do: one learning rate can be too fast for
+# one network and too slow for another, and a cap of 800 steps cuts off runs that were still
+# learning. Choosing each recipe's learning rate separately, or raising the cap, may change
+# which cells are solved, and with them the ranking; this notebook does not run that fairer
+# comparison, so treat the table as evidence about this one setting. The sources trained
+# differently too, in more than the rate: Le et al. (2015) trained the IRNN with plain SGD for
+# far longer runs. Notebook 06 trained it with Adam at a smaller rate, batches of 64, clipped
+# at norm 1, Xavier input weights and each seed on its own batches, at $T = 50$ only, for up
+# to 500 steps, and counted a run as learning when the mean of 20 losses fell below 0.1, a far
+# looser threshold than this one. Notebook 07 trained its LSTM (forget-gate bias 1, as here) and
+# GRU at a larger rate, batches of 64, clipped at norm 1, for up to 1000 steps. Under those
+# settings and criteria they learned; under this one some of them do not, and these runs do not
+# say which of the differences matters.
+#
+# The cell below lists the recipes and the protocol. The recipes differ in size too: the
+# gated networks and the two that add a path have more parameters than the tanh RNN (the
+# printed counts), which this comparison does not equalise. The seeds of a recipe train together as
 # **one batched computation** (`helpers.ensembles`: every parameter gets a leading seed
 # dimension, the recurrence runs once for all seeds); only the LSTM trains one seed after
 # another, on PyTorch's fused kernel, which is faster for it on a CPU
 # (`python benchmarks/ensembles.py --comparison` times both ways for every recipe).
 #
-# **Where the numbers come from.** All of it is more training than this notebook's budget, so
-# the runs were made once by `python scripts/compare_mitigations.py`, which writes
-# `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`;
-# the course's tests re-run one configuration and get the stored numbers back exactly. With
-# time to spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file
-# records how long each configuration took). Everything below, your `steps_to_threshold`
-# included, is computed from the loss curves.
+# **Where the numbers come from.** All of it is more training than this notebook's budget, so the
+# runs were made once by `python scripts/compare_mitigations.py`, which writes
+# `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`; the
+# course's tests re-run one configuration and get the stored numbers back exactly. With time to
+# spare, set `RUN_COMPARISON_HERE = True` and train everything here (the stored file records how
+# long each configuration took: the cell prints the total and the range). The table and plots below,
+# your `steps_to_threshold` included, are computed from the stored loss curves.
 
 # %%
 RUN_COMPARISON_HERE = False   # True: train every configuration here instead of loading them
@@ -999,9 +1093,13 @@ print(f"{len(results.outcomes)} configurations x {len(study.seeds)} seeds; H = "
       f"{study.hidden_size}, Adam lr {study.lr}, batch {study.batch_size}, at most {study.steps} "
       f"steps, stop when the mean of {study.window} losses reaches the threshold; lengths "
       f"{LENGTHS}; {sum(o.seconds for o in results.outcomes.values()) / 60:.0f} minutes of "
-      "training on the machine that made them")
+      "training on the machine that made them, from "
+      f"{min(o.seconds for o in results.outcomes.values()):.0f} to "
+      f"{max(o.seconds for o in results.outcomes.values()):.0f} s per configuration")
 for recipe in comparison.RECIPES.values():
-    print(f"  {recipe.name:>17}: {recipe.description}")
+    size = sum(p.numel() for p in recipe.build(2, study.hidden_size, 1,
+                                               torch_attention).parameters())
+    print(f"  {recipe.name:>17}: {recipe.description}; {size} parameters on the adding problem")
 
 
 # %%
@@ -1025,6 +1123,22 @@ for (task_name, recipe, T), outcome in results.outcomes.items():
                                      for row in outcome.losses]
 
 
+def no_memory_loss(task_name, T):
+    """The loss, on the validation batch every run is scored on, of the best answer that ignores
+    the long-range input: always answering 1 on the adding problem (1/6 only on average over
+    all batches), guessing uniformly (ln 4 on any batch) on the first-token task."""
+    task = comparison.TASKS[task_name]
+    if task_name != "adding":
+        return task.baseline
+    _, targets = task.batch(study.valid_size, T, seed=comparison.VALID_SEED)
+    return float(((targets.double() - 1.0) ** 2).mean())
+
+
+def relative_final(task_name, recipe, T):
+    """One per seed: the final loss on the validation batch / that batch's no-memory loss."""
+    return results.outcomes[task_name, recipe, T].final / no_memory_loss(task_name, T)
+
+
 def cell_text(task_name, recipe, T):
     runs = summary[task_name, recipe, T]
     steps = [s for s, _, _ in runs if s is not None]
@@ -1043,29 +1157,56 @@ def count(task_name, recipe, which):
 
 for task_name, task in comparison.TASKS.items():
     print(f"\n{task_name} task: {task.loss_label}, threshold {task.threshold}, "
-          f"{task.baseline_label} = {task.baseline:.3f}. Cells: seeds that reached the "
-          "threshold · median steps to get there")
-    final_label = f"final {task.loss_label}, T = {LONGEST}: median (range)"
+          f"{task.baseline_label} = {task.baseline:.3f} on average; on the validation batch the "
+          "no-memory loss is "
+          + ", ".join(f"{no_memory_loss(task_name, T):.4f} at T = {T}" for T in LENGTHS)
+          + ". Cells: seeds that reached the threshold · median steps to get there")
+    final_label = f"final loss / no-memory loss, T = {LONGEST}: median (range)"
     header = (f"{'recipe':>17} | " + " | ".join(f"{f'T = {T}':<11}" for T in LENGTHS)
               + f" | {final_label} | non-finite | blow-ups")
     print(header)
     print("-" * len(header))
     for recipe in comparison.RECIPES:
-        final = results.outcomes[task_name, recipe, LONGEST].final
+        final = relative_final(task_name, recipe, LONGEST)
         runs = len(LENGTHS) * len(study.seeds)
         final_text = f"{np.median(final):.3f} ({final.min():.3f} to {final.max():.3f})"
         print(f"{recipe:>17} | " + " | ".join(f"{cell_text(task_name, recipe, T):<11}"
                                              for T in LENGTHS)
               + f" | {final_text:<{len(final_label)}} | {count(task_name, recipe, 1)}/{runs:<8}"
               + f" | {count(task_name, recipe, 2)}/{runs}")
-print(f"\nnon-finite: runs, over all lengths, whose loss became inf or NaN; blow-ups: runs whose "
-      f"loss ever exceeded {BLOW_UP:g} times the baseline (non-finite ones included)")
+print(f"\nfinal loss / no-memory loss: the loss on the validation batch after training, divided "
+      "by that batch's own no-memory loss (1 = no memory); non-finite: runs, over all lengths, "
+      f"whose loss became inf or NaN; blow-ups: runs whose loss ever exceeded {BLOW_UP:g} times "
+      "the baseline (non-finite ones included)")
 
+
+# %% [markdown]
+# **Try another rate.** The cell below re-trains one configuration with everything as above
+# except the Adam learning rate, and prints the same summary as the table. It is off by default
+# because one configuration takes from seconds to minutes (the range of the stored timings,
+# printed above). Set, for example, `RERUN = ("first token", "GRU", 20, 0.03)` and compare with that
+# cell of the table.
+
+# %%
+RERUN = None    # (task, recipe, T, Adam learning rate), e.g. ("first token", "GRU", 20, 0.03)
+
+if RERUN is not None and not course.is_autograding():
+    rerun_task, rerun_recipe, rerun_T, rerun_lr = RERUN
+    again = comparison.run_one(rerun_task, rerun_recipe, rerun_T,
+                               dataclasses.replace(study, lengths=(rerun_T,), lr=rerun_lr),
+                               attention=torch_attention, progress=True)
+    steps = [run_summary(row, comparison.TASKS[rerun_task], study.window)[0]
+             for row in again.losses]
+    print(f"{rerun_task}, {rerun_recipe}, T = {rerun_T}, Adam lr {rerun_lr:g}: "
+          f"{sum(s is not None for s in steps)}/{len(steps)} seeds reached the threshold "
+          f"(steps: {steps}); final loss {claims.spread(again.final, '.3f')}; stored at lr "
+          f"{study.lr:g}: {cell_text(rerun_task, rerun_recipe, rerun_T)}")
 
 # %%
 colors = dict(zip(comparison.RECIPES, plt.cm.tab10.colors))
-fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), sharey=True)
-for ax, task_name in zip(axes, comparison.TASKS):
+colors["tanh + attention"] = "tab:cyan"     # tab10's grey would look like the baseline
+fig, axes = plt.subplots(2, 2, figsize=(15, 9.2), sharey=True)
+for ax, task_name in zip(axes[0], comparison.TASKS):
     share = np.array([[np.mean(solved(task_name, r, T)) for T in LENGTHS]
                       for r in comparison.RECIPES])
     ax.imshow(share, cmap="Greens", vmin=0, vmax=1.5, aspect="auto")
@@ -1079,29 +1220,49 @@ for ax, task_name in zip(axes, comparison.TASKS):
     plots.labelled(ax, f"{task_name}: seeds that reached {comparison.TASKS[task_name].threshold}"
                    " · median steps", "sequence length T (the dependency's length)",
                    "recipe")
+for ax, (task_name, task) in zip(axes[1], comparison.TASKS.items()):
+    # partial learning: the final loss on the validation batch, relative to that batch's own
+    # no-memory loss
+    relative = np.array([[np.median(relative_final(task_name, r, T)) for T in LENGTHS]
+                         for r in comparison.RECIPES])
+    ax.imshow(relative, cmap="Greens_r", vmin=0, vmax=1.5, aspect="auto")
+    for i, recipe in enumerate(comparison.RECIPES):
+        for j, T in enumerate(LENGTHS):
+            ax.text(j, i, f"{relative[i, j]:.2f}", ha="center", va="center", fontsize=9,
+                    color="white" if relative[i, j] < 0.5 else "black")
+    ax.set_xticks(range(len(LENGTHS)), [str(T) for T in LENGTHS])
+    ax.set_yticks(range(len(comparison.RECIPES)), list(comparison.RECIPES))
+    ax.grid(False)
+    plots.labelled(ax, f"{task_name}: final {task.loss_label} / the validation batch's no-memory "
+                   "loss\n(median of seeds; 1 = no memory)", "sequence length T (the dependency's length)", "recipe")
+fig.tight_layout()
 plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(16, 5))
 for ax, (task_name, task) in zip(axes, comparison.TASKS.items()):
     for recipe in comparison.RECIPES:
-        for i, row in enumerate(results.outcomes[task_name, recipe, LONGEST].losses):
-            curve = smooth(row[np.isfinite(row)], study.window)
-            ax.plot(np.arange(len(curve)) + study.window, curve, color=colors[recipe],
-                    linewidth=1, linestyle="--" if recipe == "tanh + L2" else "-",
-                    label=recipe if i == 0 else None)
+        # nan after a seed stopped, and in every window that reaches past it
+        curves = np.stack([smooth(row, study.window)
+                           for row in results.outcomes[task_name, recipe, LONGEST].losses])
+        running = np.isfinite(curves).any(axis=0)
+        median = np.nanmedian(np.where(running, curves, 0.0), axis=0)
+        ax.plot((np.arange(len(median)) + study.window - 1)[running], median[running],
+                color=colors[recipe], linewidth=1.5,
+                linestyle="--" if recipe == "tanh + L2" else "-", label=recipe)
     ax.axhline(task.baseline, color="gray", linestyle="--", linewidth=2,
                label=task.baseline_label)
     ax.axhline(task.threshold, color="black", linestyle=":", linewidth=2,
                label=f"threshold {task.threshold}")
     ax.set_ylim(task.threshold / 3, 10 * task.baseline)
-    plots.labelled(ax, f"{task_name}, T = {LONGEST}: every seed (axis cut at 10x the "
-                   "baseline)", "training step", f"{task.loss_label} (mean of {study.window} "
-                   "steps)", logy=True)
+    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of the seeds still running\n(a "
+                   "seed stops at the threshold; axis cut at 10x the baseline)", "training step",
+                   f"{task.loss_label} (mean of {study.window} steps)", logy=True)
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
 
 # %%
+FLOW_FLOOR = 1e-30    # lower end of the axes: the printed ratios give the rest
 fig, axes = plt.subplots(2, 2, figsize=(16, 8.4), sharex=True)
 steps_long = np.arange(1, LONGEST + 1)
 for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
@@ -1115,15 +1276,19 @@ for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
             ax.plot(steps_long, geometric, color=colors[recipe], label=recipe,
                     linestyle="--" if recipe == "tanh + L2" else "-")
         label = "at initialisation" if when == "flow_init" else "after training"
-        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label}", "time step k",
-                       "‖dL/dh_k‖ (geometric mean of 3 seeds)", logy=True)
+        ax.set_ylim(FLOW_FLOOR, None)
+        plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label} (axis cut at "
+                       f"{FLOW_FLOOR:g})", "time step k", "‖dL/dh_k‖ (geometric mean, 3 seeds)",
+                       logy=True)
 axes[0, 1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()
+dead = {(t, r): o.flow_after for (t, r, T), o in results.outcomes.items()
+        if T == LONGEST and np.any(o.flow_after == 0)}
 print("tanh + L2 (dashed) starts as the tanh RNN: the penalty acts only during training. "
-      "Exact zeros (not drawn): "
-      + ", ".join(f"{t}, {r}, after training: {int(np.sum(o.flow_after == 0))} of "
-                  f"{o.flow_after.size}" for (t, r, T), o in results.outcomes.items()
-                  if T == LONGEST and np.any(o.flow_after == 0)))
+      "Exact zeros of ||dL/dh_k|| (not drawn; the gradient met a step where no ReLU unit was "
+      "active for any sequence: dead units): "
+      + ", ".join(f"{t}, {r}, after training: {int(np.sum(f == 0))} of {f.size}"
+                  for (t, r), f in dead.items()))
 for task_name in comparison.TASKS:
     ratios = {r: results.outcomes[task_name, r, LONGEST] for r in comparison.RECIPES}
     print(f"{task_name}, T = {LONGEST}, ||dL/dh_1|| / ||dL/dh_T|| (median of seeds), at "
@@ -1154,16 +1319,17 @@ claims.claim(f"only the IRNN's loss ever blew up past {BLOW_UP:g} times the base
 claims.claim_seeds("adding problem: the GRU and attention reach the threshold at every length",
                    [all(solved("adding", r, T)[s] for r in ("GRU", "tanh + attention")
                         for T in LENGTHS) for s in range(len(study.seeds))])
-claims.claim_seeds("adding problem: the LSTM reaches it up to T = 50, not at T = 100",
+claims.claim_seeds("adding problem: the LSTM reaches it up to T = 50, not at T = 100 within 800 "
+                   "steps",
                    [solved("adding", "LSTM", 20)[s] and solved("adding", "LSTM", 50)[s]
                     and not solved("adding", "LSTM", LONGEST)[s]
                     for s in range(len(study.seeds))])
 claims.claim_seeds("adding problem: the tanh RNN, with or without L2, orthogonal "
-                   "initialisation or the skip, never reaches it",
+                   "initialisation or the skip, does not reach it within the budget",
                    [not any(solved("adding", r, T)[s] for r in ("tanh", "tanh + L2", "orthogonal",
                                                                 "tanh + skip") for T in LENGTHS)
                     for s in range(len(study.seeds))])
-claims.claim_seeds("first-token task: the LSTM and the GRU never reach it",
+claims.claim_seeds("first-token task: the LSTM and the GRU do not reach it within the budget",
                    [not any(solved("first token", r, T)[s] for r in ("LSTM", "GRU")
                             for T in LENGTHS) for s in range(len(study.seeds))])
 wins = {r: sum(sum(solved("first token", r, T)) for T in LENGTHS) for r in comparison.RECIPES}
@@ -1190,52 +1356,223 @@ claims.claim_seeds(f"adding problem, T = {LONGEST}: the GRU starts with a gradie
                         & (gru.flow_after[:, 0] / gru.flow_after[:, -1] > 1e-3)))
 irnn = results.outcomes["adding", "IRNN", LONGEST]
 claims.claim_seeds(f"adding problem, T = {LONGEST}: the IRNN starts with a gradient ratio above "
-                   "0.1 and still never reaches the threshold",
+                   "0.1 and still does not reach the threshold",
                    list((irnn.flow_init[:, 0] / irnn.flow_init[:, -1] > 0.1)
                         & ~np.array(solved("adding", "IRNN", LONGEST))))
 carried = [o.flow_after[s, 0] / o.flow_after[s, -1] > 1e-3
            for (task_name, recipe, T), o in results.outcomes.items() if T == LONGEST
            for s, ok in enumerate(solved(task_name, recipe, T)) if ok]
 claims.claim(f"every run that reached the threshold at T = {LONGEST} ends with a gradient ratio "
-             "above 1e-3", all(carried), f"{sum(carried)}/{len(carried)} runs");
+             "above 1e-3", all(carried), f"{sum(carried)}/{len(carried)} runs")
+plain = results.outcomes["first token", "tanh", LONGEST]
+claims.claim_seeds(f"first-token task, T = {LONGEST}: the tanh RNN never reaches the threshold, "
+                   "yet ends more than 0.2 nats below chance, with a gradient ratio below 1e-12",
+                   list(~np.array(solved("first token", "tanh", LONGEST))
+                        & (plain.final < math.log(4) - 0.2)
+                        & (plain.flow_after[:, 0] / plain.flow_after[:, -1] < 1e-12)),
+                   claims.spread(plain.final, ".3f", "final cross-entropy") + "; "
+                   + claims.spread(plain.flow_after[:, 0] / plain.flow_after[:, -1], ".1e",
+                                   "ratio"))
+claims.claim("the ReLU networks' exact zeros cover most of ||dL/dh_k|| wherever they appear",
+             all(np.mean(f == 0) > 0.5 for f in dead.values()),
+             ", ".join(f"{t}, {r}: {np.mean(f == 0):.0%}" for (t, r), f in dead.items())
+             + "; recipes " + str(sorted({r for _, r in dead})))
+total_wins = {r: sum(sum(solved(t, r, T)) for t in comparison.TASKS for T in LENGTHS)
+              for r in comparison.RECIPES}
+claims.claim("over both tasks, attention reaches the threshold in the most runs",
+             max(total_wins, key=total_wins.get) == "tanh + attention"
+             and sorted(total_wins.values())[-1] > sorted(total_wins.values())[-2],
+             ", ".join(f"{r} {n}" for r, n in total_wins.items()))
+claims.claim("in no cell does the L2 recipe reach the threshold in more runs than the plain tanh "
+             "RNN", all(sum(solved(t, "tanh + L2", T)) <= sum(solved(t, "tanh", T))
+                        for t in comparison.TASKS for T in LENGTHS))
+l2_run, tanh_run = (results.outcomes["adding", r, LONGEST] for r in ("tanh + L2", "tanh"))
+claims.claim_seeds(f"adding problem, T = {LONGEST}: after training the L2 recipe's gradient ratio "
+                   "is below the plain tanh RNN's",
+                   list(l2_run.flow_after[:, 0] / l2_run.flow_after[:, -1]
+                        < tanh_run.flow_after[:, 0] / tanh_run.flow_after[:, -1]),
+                   claims.spread(l2_run.flow_after[:, 0] / l2_run.flow_after[:, -1], ".1e",
+                                 "tanh + L2") + "; "
+                   + claims.spread(tanh_run.flow_after[:, 0] / tanh_run.flow_after[:, -1], ".1e",
+                                   "tanh"))
+gru_first = results.outcomes["first token", "GRU", LONGEST]
+claims.claim_seeds(f"first-token task, T = {LONGEST}: the GRU, at chance, ends with a gradient "
+                   "ratio still below 1e-10",
+                   list(gru_first.flow_after[:, 0] / gru_first.flow_after[:, -1] < 1e-10),
+                   claims.spread(gru_first.flow_after[:, 0] / gru_first.flow_after[:, -1], ".1e",
+                                 "ratio"))
+TANH_STATES = [r for r in comparison.RECIPES if r not in ("ReLU + clipping", "IRNN")]
+failed = np.array([relative_final(t, r, T)[s] for t in comparison.TASKS for r in TANH_STATES
+                   for T in LENGTHS for s, ok in enumerate(solved(t, r, T)) if not ok])
+print(f"networks with tanh states, {len(failed)} runs that did not reach the threshold: final "
+      f"loss / no-memory loss {claims.spread(failed, '.2f')}")
+claims.claim("the failed runs of the networks with tanh states do not all stay near the "
+             "no-memory loss: some end below 0.7 times it (partial learning), some above 1.5 "
+             "times it (worse than no memory)",
+             bool(np.any(failed < 0.7) and np.any(failed > 1.5)),
+             f"{int(np.sum(failed < 0.7))} below 0.7, {int(np.sum(failed > 1.5))} above 1.5, of "
+             f"{len(failed)}");
+
 
 # %% [markdown]
 # **Adding problem.** Only the GRU and attention reach the threshold at every length. The
 # LSTM gets there up to $T = 50$ and runs out of steps at $T = 100$; ReLU with clipping manages
-# only the shortest sequences; the tanh RNN never gets there, and none of the changes that keep
-# its recurrence (an orthogonal start, L2, the skip) rescues it within this budget.
+# only the shortest sequences; the tanh RNN does not get there, and none of the changes that
+# keep its recurrence (an orthogonal start, L2, the skip) gets it there within this budget.
 #
 # **First-token task.** The ranking changes. The skip connection reaches the threshold in the
-# most runs, attention and the orthogonal start follow, and the gated networks never leave
-# chance. Their forget gates start near $\sigma(1)$, so the first token's
-# trace in the cell shrinks like $\sigma(1)^{T}$ (notebook 07) while every later token, drawn
-# from the same alphabet, writes over it; to keep it, the network must learn to shut its input
-# gate after the first step, from its state alone, and within this budget it does not. On the
-# adding problem the marker channel tells the gates when to write.
+# most runs, attention and the orthogonal start follow, and the gated networks stay at chance
+# in every run: at this rate and within 800 steps they did not find the solution. These runs
+# do not tell why, and another rate or forget-gate bias may change it: the caveat above applies
+# here most of all.
 #
-# **Stability.** No run went non-finite, the unclipped ones included: with Adam at this rate
-# and bounded tanh states, the failure here is vanishing, not explosion (Section 7 shows the
-# other failure, on text with plain SGD). Only the IRNN's loss blew past 100 times the
-# baseline, clipped gradient and all: clipping bounds each update, not the activations that a
-# ReLU recurrence starting at $W_{hh} = I$ can amplify (its spikes in the learning curves are
-# cut off by the axis).
+# **Partial learning.** Success counts hide runs that learned something. The lower heat maps
+# show each cell's final loss relative to the no-memory loss on the same validation batch (on
+# the adding problem always answering 1 scores the printed value there, not exactly 1/6, so a
+# cell near 1 is a run that learned nothing). On the first-token task at
+# $T = 100$ the plain tanh RNN never reaches the threshold, yet it ends well below chance while
+# its gradient ratio after training has vanished (the printed final losses and ratios): its
+# state keeps some of the first token although almost no gradient reaches it, the "latch" of
+# notebook 02.
+#
+# **Stability.** No run went non-finite, the unclipped ones included. Only the IRNN's loss blew past
+# 100 times the baseline, clipped gradient and all; the cells after this discussion show why. The
+# networks with tanh states, which are bounded, never blew up, but their failures are not all alike
+# (the printed range and counts): some runs stay near the no-memory loss, some learn part of the
+# task (the lower heat maps' cells well below 1), and a few end well above the no-memory loss, worse
+# than answering a constant. (Section 7 shows explosion, on text with plain SGD.)
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient back
 # almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose some
-# twenty orders of magnitude (the printed ratios). Yet the IRNN never learns the adding
-# problem within the budget, and the GRU learns to carry its gradient: every run that reached
-# the threshold at $T = 100$ ends with a ratio above 1e-3. A healthy gradient at
-# initialisation is neither necessary nor sufficient; what counts is whether training can open
-# a path and keep it open. **No remedy wins everywhere**: the table is the evidence to pick by,
-# task by task.
+# twenty orders of magnitude (the printed ratios). After training on the first-token task the
+# two ReLU networks show exact zeros over most of $\|\partial L/\partial h_k\|$: their units
+# died (no unit active for any sequence at some step), so the gradient stops there. That is a
+# failure of the optimisation, not a gradient vanishing through time. On the adding problem the
+# GRU, which starts with a vanishing gradient, learns to carry it: at $T = 100$ every seed ends
+# with a ratio above 1e-3 (the GRU's printed claim). On the first-token task, where it stays at
+# chance, its ratio stays vanished. So, in this setting, a healthy gradient at initialisation
+# was not sufficient (the IRNN's first step already breaks its identity start, below), and on
+# the adding problem the GRU shows that a gated network can learn from a start whose gradient
+# vanishes (notebook 07 measures how its gates open such a path). Notebook 06's "a good start is
+# necessary, not sufficient" was about ungated RNNs, and there, at a smaller rate, the IRNN
+# learned first.
 #
-# ## 7. Does the ranking hold on real text? (≈ 10 min)
+# **The L2 row is a negative control.** Adam's `weight_decay` adds $\text{wd}\cdot w$ to every
+# parameter's gradient, which is §1's penalty with $\lambda = \text{wd}/2$; Adam then divides
+# it by its running gradient scale, so it is not §1's uniform shrinking (AdamW would be). It is
+# a remedy for explosion, tested where no run exploded: in no cell does it reach the threshold
+# in more runs than the plain tanh RNN, and on the adding problem at $T = 100$ it leaves an
+# even smaller gradient ratio after training than the plain tanh RNN (the printed ratios). **No remedy wins everywhere**: the table is
+# evidence for picking by task, at this one setting.
+
+# %% [markdown]
+# ### Why clipping did not stop the IRNN (≈ 3 min)
 #
-# *The synthetic tasks isolate one long dependency; text is mostly short ones. Does the order
-# carry over?* Back to Section 2's character-level model at the rate that broke the tanh RNN,
-# $\eta = 3$, with the two remedies that the comparison puts at opposite ends of the cost
-# scale: the same tanh RNN with its gradient clipped to norm 1 (notebook 05), and an LSTM with
-# forget-gate bias 1, unclipped. Same text, seeds and steps as in Section 2.
+# Clipping rescales the whole gradient when its norm exceeds the limit. Adam then divides each entry by a running root-mean-square of that same
+# entry's past gradients, so a common rescaling largely cancels: under Adam, clipping hardly
+# changes the step. The first step shows it most clearly. With Adam's bias correction the
+# first update is $\eta\,\hat m/(\sqrt{\hat v} + \epsilon) = \eta\,g/(|g| + \epsilon)$ for each
+# entry: an entry with a gradient moves by about the rate $\eta$ whatever the gradient's scale
+# (Adam divides it out), unless $|g|$ is so small that Adam's $\epsilon$ matters, and an entry
+# whose gradient is exactly zero does not move. Clipping shrinks every $|g|$, so it can only
+# push a few more entries into the range where $\epsilon$ matters. (Later steps divide by a
+# running average of past gradients instead; bias correction makes the first step special.)
+# For the IRNN the first step adds to $W_{hh} = I$ a matrix whose entries are about $\pm\eta$
+# or 0. The cell below takes that one step from the comparison's IRNN, on one batch of
+# the adding problem at $T = 100$, at the comparison's rate and at a smaller one, with and
+# without clipping, and measures $\sigma_{\max}(W_{hh})$ and the loss on a second batch.
+
+# %%
+def irnn_first_step(lr, seed, clip):
+    """(largest |change| of W_hh, sigma_max(W_hh), MSE on a new batch, entries of W_hh with an
+    exactly zero gradient, how many of those moved, entries with a gradient that moved by less
+    than 0.99 lr) after one Adam step at rate lr from the comparison's IRNN on the adding
+    problem at T = LONGEST."""
+    task = comparison.TASKS["adding"]
+    torch.manual_seed(seed)
+    net = comparison.RECIPES["IRNN"].build(2, study.hidden_size, 1, None)
+    before = net.cell.weight_hh.detach().clone()
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    inputs, targets = task.batch(study.batch_size, LONGEST, seed=seed)
+    task.loss(net(inputs)[0], targets).backward()
+    zero = net.cell.weight_hh.grad == 0
+    if clip:
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    optimizer.step()
+    after = net.cell.weight_hh.detach()
+    with torch.no_grad():
+        inputs, targets = task.batch(study.batch_size, LONGEST, seed=seed + 100)
+        loss = float(task.loss(net(inputs)[0], targets))
+    moved = (after - before).abs()
+    return (float(moved.max()), float(torch.linalg.matrix_norm(after, ord=2)), loss,
+            int(zero.sum()), int((zero & (moved > 0)).sum()),
+            int((~zero & (moved < 0.99 * lr)).sum()))
+
+
+first_step = {(lr, clip): np.array([irnn_first_step(lr, seed, clip) for seed in SEEDS])
+              for lr in (study.lr, 0.001) for clip in (True, False)}
+for (lr, clip), rows in first_step.items():
+    print(f"Adam lr {lr:g}, {'clipped at 1' if clip else 'unclipped  '}: largest |change| of "
+          f"W_hh {claims.spread(rows[:, 0], '.4f')}; σ_max(W_hh) 1 -> "
+          f"{claims.spread(rows[:, 1], '.3f')}; next-batch MSE {claims.spread(rows[:, 2], '.3g')}"
+          f"; of {study.hidden_size ** 2} entries, zero gradient: "
+          f"{claims.spread(rows[:, 3], '.0f')}, moved by less than 0.99 lr with a gradient: "
+          f"{claims.spread(rows[:, 5], '.0f')}")
+
+# %%
+clipped_step, free_step = first_step[study.lr, True], first_step[study.lr, False]
+claims.claim_seeds("after one Adam step every entry of W_hh has moved by at most the rate, and "
+                   "some by the full rate, clipped or not",
+                   list((np.abs(clipped_step[:, 0] - study.lr) < 1e-6)
+                        & (np.abs(free_step[:, 0] - study.lr) < 1e-6)))
+claims.claim_seeds("hundreds of entries of W_hh have an exactly zero gradient, and none of them "
+                   "moves, clipped or not",
+                   list((clipped_step[:, 3] >= 100) & (clipped_step[:, 4] == 0)
+                        & (free_step[:, 4] == 0)),
+                   claims.spread(clipped_step[:, 3], ".0f", "zero-gradient entries"))
+claims.claim_seeds("clipping leaves more entries with a gradient moving by less than 0.99 times "
+                   "the rate (Adam's ε matters for them), yet they are a minority of the moved "
+                   "entries",
+                   list((clipped_step[:, 5] >= free_step[:, 5])
+                        & (clipped_step[:, 5] < (study.hidden_size ** 2 - clipped_step[:, 3]) / 2)),
+                   claims.spread(clipped_step[:, 5], ".0f", "clipped") + "; "
+                   + claims.spread(free_step[:, 5], ".0f", "unclipped"))
+claims.claim_seeds("clipping changes σ_max(W_hh) after that step by less than 0.01",
+                   list(np.abs(clipped_step[:, 1] - free_step[:, 1]) < 0.01),
+                   claims.spread(clipped_step[:, 1], ".3f", "clipped") + "; "
+                   + claims.spread(free_step[:, 1], ".3f", "unclipped"))
+claims.claim_seeds(f"at the comparison's rate, one step lifts σ_max(W_hh) above 1.05, and the "
+                   f"next batch's loss exceeds {BLOW_UP:g} times the baseline",
+                   list((clipped_step[:, 1] > 1.05)
+                        & (clipped_step[:, 2] > BLOW_UP * comparison.TASKS["adding"].baseline)))
+claims.claim_seeds("at rate 0.001 the same step leaves σ_max(W_hh) below 1.05 and the next "
+                   "batch's loss below the baseline's ten times",
+                   list((first_step[0.001, True][:, 1] < 1.05)
+                        & (first_step[0.001, True][:, 2]
+                           < 10 * comparison.TASKS["adding"].baseline)),
+                   claims.spread(first_step[0.001, True][:, 1], ".3f", "σ_max"));
+
+# %% [markdown]
+# At the comparison's rate one step is enough: the entries of $W_{hh}$ with a gradient move by
+# up to the full rate whether the gradient was clipped or not (clipping leaves a few more of
+# them short of it, and the entries with a zero gradient stay put: the printed counts),
+# $\sigma_{\max}(W_{hh})$ rises above 1, and a ReLU
+# recurrence multiplies its state by up to $\sigma_{\max}$ at each of the 100 steps: the next
+# batch's loss is far beyond the baseline (the printed values). At rate 0.001 the same step
+# leaves $\sigma_{\max}$ close to 1. Under Adam, a rate small enough for the identity start,
+# not clipping, is what keeps it. This is the setting-dependence of the caveat above, seen in
+# one step.
+#
+# ## 7. Stability at a large rate on real text: clipping or gates (≈ 10 min)
+#
+# *Section 6 trained with Adam on synthetic tasks; what does explosion look like under plain
+# SGD on text, and what stops it?* Back to
+# Section 2's character-level model at the rate that broke the tanh RNN, $\eta = 3$, with two
+# fixes: the same tanh RNN with its gradient clipped to norm 1 (notebook 05; not one of Section
+# 6's nine recipes, where only the ReLU networks were clipped), and an LSTM with forget-gate
+# bias 1, unclipped, at the same rate, which was chosen for the tanh RNN, not tuned for the
+# LSTM. Same text, seeds and number of steps as in Section 2. This tests stability at one
+# large rate over a short run; it does not rank the remedies on text.
 
 # %%
 text_runs = {"tanh, η = 3": sweep["η = 3"],
@@ -1266,40 +1603,51 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 # At $\eta = 3$ clipping turns the tanh RNN from the worst of the three into the best: it ends
 # below the LSTM in every seed (the printed validation losses). The LSTM trains at
 # $\eta = 3$ without any clipping, with gradient norms lower than even the clipped tanh RNN's.
-# So the ranking of Section 6 does not carry over unchanged: here the remedy that matters is
-# the one against explosion, and the gated network's long-range advantage does not show within
-# this budget. A likely reason: much of what predicts the next character lies a few characters
-# back, inside the chunk of $K = 40$ that truncated BPTT sees anyway. The synthetic tasks ask
-# *can the network carry a dependency over $T$ steps?*, the text asks *does training stay
-# stable at a useful rate?*: choosing a remedy takes both answers.
+# Both results belong to this short run at a rate picked for the tanh RNN: a rate tuned for
+# the LSTM, or many more steps, could change their order, so these runs do not say which
+# network models text better. What they do show: against a rate at which a network explodes,
+# clipping is the direct remedy, and the gated network stayed stable at that rate without it.
+# The synthetic tasks ask *can the network carry a dependency over $T$ steps?*, the text asks
+# *does training stay stable at a useful rate?*: choosing a remedy takes both answers.
 #
 # ## What to remember
 #
-# | symptom in the logs | likely cause | remedy, and where it was shown |
+# | symptom in the logs | likely cause | what to try, and where it was shown |
 # | --- | --- | --- |
-# | the loss stays at the no-memory baseline (1/6, $\ln C$) while short sequences train | vanishing gradient: a product of Jacobians with $\gamma\,\sigma_{\max} < 1$ (02, 04) | gates (07; the heat map of Section 6), a skip connection or attention (Sections 3–4, the $\|\partial L/\partial h_k\|$ plots), orthogonal or identity initialisation (06; weaker than gates or attention in Section 6's table) |
-# | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same, seen directly | as above; check it at initialisation (Section 6's gradient plots) |
-# | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: $\gamma\,\sigma_{\max} > 1$, a cliff (03) | clip by the global norm (05; Section 7's text runs), a smaller rate (Section 2) |
-# | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate, warm-up and decay (Section 2's sweep), clipping (Section 7) |
+# | the loss stays at the no-memory baseline (1/6, $\ln C$) at long $T$ while short sequences train | vanishing gradient: a long product of Jacobians whose norms are mostly below 1 (02, 04); $\gamma\,\sigma_{\max} < 1$ guarantees it, but it happens without that too (04; Section 3's default-initialised tanh RNN has $\sigma_{\max} > 1$ and still vanishes) | a path that crosses fewer steps: attention (Section 4; in Section 6 it reached the threshold in the most runs over both tasks) or a skip connection (Section 3; in Section 6, on the first-token task only); gates (07; in Section 6 the GRU solved the adding problem at every length, the LSTM up to $T = 50$, and both stayed at chance on the first-token task); an orthogonal start (06; in Section 6, the first-token task only). Before ruling a remedy out, tune its learning rate and give it more steps: Section 6 ranks one setting |
+# | the loss ends below the baseline but short of the threshold, while $\|\partial L/\partial h_k\|$ has vanished | partial learning: the state keeps some of the signal the gradient no longer reaches (02's latch) | read the final loss, not only the success count (Section 6's lower heat maps) |
+# | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same vanishing, seen directly | as in the first row; check it at initialisation and after training (Section 6's gradient plots) |
+# | $\|\partial L/\partial h_k\|$ exactly 0 at some steps, a ReLU network stuck at the baseline | dead ReLU units: an optimisation failure, not vanishing | not tested here; a smaller learning rate is the first thing to try (Section 6's first-step cells show how much one step at 0.01 moves) |
+# | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: a long product of large Jacobians, a cliff (03); $\gamma\,\sigma_{\max} > 1$ is necessary for it, not sufficient (04; Section 1's unpenalised runs raised $\sigma_{\max}$ from 1.5 without exploding) | with SGD, clip by the global norm (05; Section 7); with Adam clipping hardly changes the step, so lower the rate (Section 6's IRNN) |
+# | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate (Section 2's sweep), clipping (Section 7); one warm-up schedule helped but did not rescue it (Section 2) |
 # | the loss falls steadily but slowly, gradient norms small and calm | learning rate too small | a larger rate (Section 2's sweep) |
-# | $\sigma_{\max}(W_{hh})$ creeps up during training | the data's gradient inflating $W_{hh}$ | L2 weight decay (Section 1's $\sigma_{\max}$ plot), at the price of faster vanishing |
+# | $\sigma_{\max}(W_{hh})$ creeps up during training, with a healthy gradient through time and no jumps in the loss | the data's gradient shaping $W_{hh}$; not a symptom by itself (Section 1's unpenalised runs) | nothing by itself: L2 weight decay lowers $\sigma_{\max}$, but it pushed a healthy gradient toward vanishing (Section 1) and in Section 6 reached the threshold in no more runs than the plain tanh RNN |
 #
-# - An L2 penalty multiplies the weights by $1 - 2\eta\lambda$ per step: $\sigma_{\max}(W_{hh})$
-#   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It prevents explosion and deepens
-#   vanishing. L1 subtracts a constant $\eta\lambda$ and makes $W$ sparse.
+# - An L2 penalty multiplies the weights by $1 - 2\eta\lambda$ per SGD step: $\sigma_{\max}(W_{hh})$
+#   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It guards against explosion and deepens
+#   vanishing. L1 subtracts a constant $\eta\lambda$ and pushes many weights to (almost) zero. Under
+#   Adam, use decoupled decay (AdamW) to get that shrinking.
 # - A skip of $s$ steps cuts the Jacobians between $h_T$ and $h_k$ to about $(T-k)/s$;
 #   attention cuts them to none: every state reaches the output in one step.
+# - Adam's first step moves every weight that has a gradient by about the learning rate,
+#   whatever the gradient's scale, and leaves weights with a zero gradient in place
+#   (Section 6); its later steps stay of the order of the rate in most cases (Kingma and Ba
+#   2015): clipping does not bound its steps, the rate does.
 # - Compare remedies over several seeds and lengths, with a convergence measure that can say
-#   "never" (`steps_to_threshold` returning None), and count the runs that diverged.
+#   "never" (`steps_to_threshold` returning None), count the runs that diverged, look at the
+#   final loss too, and remember that one shared setting ranks the setting as much as the
+#   remedies: a fair comparison tunes each remedy's rate.
 #
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound, clipping).
+# - D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", *ICLR* 2015 (Adam).
 # - A. Krogh and J. A. Hertz, "A simple weight decay can improve generalization", *NIPS* 4, 1992; I. Loshchilov and F. Hutter, "Decoupled weight decay regularization", *ICLR* 2019 (AdamW).
 # - R. Tibshirani, "Regression shrinkage and selection via the lasso", *J. R. Stat. Soc. B* 58(1), 1996 (L1).
 # - P. Goyal et al., "Accurate, large minibatch SGD: training ImageNet in 1 hour", arXiv:1706.02677, 2017 (warm-up); I. Loshchilov and F. Hutter, "SGDR: stochastic gradient descent with warm restarts", *ICLR* 2017 (cosine decay).
-# - S. Zhang, Y. Wu, T. Che, Z. Lin, R. Memisevic, R. Salakhutdinov and Y. Bengio, "Architectural complexity measures of recurrent neural networks", *NeurIPS* 2016 (the recurrent skip coefficient).
-# - D. Bahdanau, K. Cho and Y. Bengio, "Neural machine translation by jointly learning to align and translate", *ICLR* 2015; A. Vaswani et al., "Attention is all you need", *NeurIPS* 2017 (scaled dot-product attention, the $\sqrt{d}$ scaling).
-# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (IRNN, the adding problem's protocol).
+# - S. Zhang, Y. Wu, T. Che, Z. Lin, R. Memisevic, R. Salakhutdinov and Y. Bengio, "Architectural complexity measures of recurrent neural networks", *NIPS* 29, 2016 (the recurrent skip coefficient).
+# - D. Bahdanau, K. Cho and Y. Bengio, "Neural machine translation by jointly learning to align and translate", *ICLR* 2015; A. Vaswani et al., "Attention is all you need", *NIPS* 30, 2017 (scaled dot-product attention, the $\sqrt{d}$ scaling).
+# - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the IRNN; they trained it with SGD and far longer runs than here).
+# - A. M. Saxe, J. L. McClelland and S. Ganguli, "Exact solutions to the nonlinear dynamics of learning in deep linear neural networks", *ICLR* 2014 (orthogonal initialisation).
 # - R. Jozefowicz, W. Zaremba and I. Sutskever, "An empirical exploration of recurrent network architectures", *ICML* 2015 (forget-gate bias 1).
 # - S. Hochreiter and J. Schmidhuber, "Long short-term memory", *Neural Computation* 9(8), 1997; K. Cho et al., "Learning phrase representations using RNN encoder–decoder for statistical machine translation", *EMNLP* 2014 (LSTM, GRU).
 # - R. J. Williams and J. Peng, "An efficient gradient-based algorithm for on-line training of recurrent network trajectories", *Neural Computation* 2(4), 1990 (truncated BPTT).

@@ -1,0 +1,228 @@
+"""Known mistakes of notebook 08_mitigations: the catalogue that diagnosis and the mutation tests read.
+
+See instructor/catalogue.py for what an entry holds and CONTRIBUTING.md for how to add one.
+
+### MISTAKE CATALOGUE: instructor material, never published
+"""
+
+from instructor.catalogue import Mistake
+
+
+def _penalty(name: str, value: str, grad: str, loop: str = "params") -> str:
+    """An l2_penalty / l1_penalty whose value sums `value` and whose gradients are `grad`, over
+    the arrays in `loop` (of w and lam)."""
+    return (f"def {name}(params, lam):\n"
+            "    params = [np.asarray(w, dtype=float) for w in params]\n"
+            f"    value = lam * sum(float(np.sum({value})) for w in {loop})\n"
+            f"    return value, [{grad} for w in params]\n")
+
+
+def _attention(scores: str = "np.einsum('tbh,bh->tb', keys, query) / np.sqrt(query.shape[1])",
+               shift: str = "scores.max(axis=0, keepdims=True)", axis: str = "0",
+               context: str = "np.einsum('tb,tbh->bh', weights, values)") -> str:
+    """A dot_product_attention with one part changed (the model solution when nothing is)."""
+    return ("def dot_product_attention(query, keys, values):\n"
+            f"    scores = {scores}\n"
+            f"    e = np.exp(scores - {shift})\n"
+            f"    weights = e / e.sum(axis={axis}, keepdims=True)\n"
+            f"    return {context}, weights\n")
+
+
+def _threshold(body: str) -> str:
+    return ("def steps_to_threshold(losses, threshold):\n"
+            "    losses = np.asarray(losses, dtype=float)\n" + body)
+
+
+MISTAKES = [
+    # ---- l2_penalty
+    Mistake('l2_penalty', 'gradient_lam_w_the_2_forgotten',
+            'gradient lam * w (the 2 forgotten)',
+            hint='The derivative of lam * w**2 is 2 * lam * w.',
+            source=_penalty("l2_penalty", "w ** 2", "lam * w"),
+            roundtrip=True),
+    Mistake('l2_penalty', 'value_with_a_factor_1_2_the_other',
+            'value with a factor 1/2 (the other convention)',
+            hint="This course's penalty is lam * sum(w**2), without the factor 1/2.",
+            source=_penalty("l2_penalty", "w ** 2 / 2", "2 * lam * w")),
+    Mistake('l2_penalty', 'norm_instead_of_squared_norm',
+            'norm instead of squared norm',
+            hint='The penalty adds up squares: lam * sum(w**2), no square root.',
+            source="def l2_penalty(params, lam):\n"
+                      "    norm = np.sqrt(sum(np.sum(np.asarray(w) ** 2) for w in params))\n"
+                      "    return lam * norm, [2 * lam * np.asarray(w) for w in params]\n"),
+    Mistake('l2_penalty', 'penalty_on_the_biases_only',
+            'penalty on the biases only',
+            hint='Every array is penalised, matrices and biases alike.',
+            source=_penalty("l2_penalty", "w ** 2", "2 * lam * w if w.ndim == 1 else np.zeros_like(w)",
+                               loop="params if w.ndim == 1")),
+    Mistake('l2_penalty', 'penalty_on_the_matrices_only_biases',
+            'penalty on the matrices only (biases skipped)',
+            hint='Every array is penalised here, biases included.',
+            source=_penalty("l2_penalty", "w ** 2", "2 * lam * w if w.ndim > 1 else np.zeros_like(w)",
+                               loop="params if w.ndim > 1")),
+    Mistake('l2_penalty', 'mean_of_the_squares_instead_of_the',
+            'mean of the squares instead of the sum',
+            hint='Add up the squares of every entry; do not divide by the number of entries.',
+            source=_penalty("l2_penalty", "w ** 2 / w.size", "2 * lam * w / w.size")),
+    Mistake('l2_penalty', 'only_the_last_array_s_gradient',
+            "only the last array's gradient returned",
+            hint='Return one gradient per array, in a list of the same length as params.',
+            source="def l2_penalty(params, lam):\n"
+                      "    value = 0.0\n"
+                      "    for w in params:\n"
+                      "        value += lam * np.sum(w ** 2)\n"
+                      "    return value, [2 * lam * w]\n"),
+    Mistake('l2_penalty', 'weights_decayed_in_place',
+            'weights decayed in place',
+            hint='Leave the input arrays unchanged: return new gradient arrays.',
+            source="def l2_penalty(params, lam):\n"
+                      "    value = lam * sum(np.sum(w ** 2) for w in params)\n"
+                      "    grads = []\n"
+                      "    for w in params:\n"
+                      "        w *= 2 * lam\n"
+                      "        grads.append(w)\n"
+                      "    return value, grads\n"),
+    # ---- l1_penalty
+    Mistake('l1_penalty', 'subgradient_lam_at_w_0',
+            'subgradient lam at w = 0',
+            hint='At w = 0 use the subgradient 0, as np.sign does.',
+            source=_penalty("l1_penalty", "np.abs(w)", "lam * np.where(w >= 0, 1.0, -1.0)"),
+            roundtrip=True),
+    Mistake('l1_penalty', 'w_w_0_0_at_w_0',
+            'w / |w| (0 / 0 at w = 0)',
+            hint='w / |w| is 0 / 0 at w = 0; np.sign(w) gives 0 there.',
+            source=_penalty("l1_penalty", "np.abs(w)", "lam * w / np.abs(w)")),
+    Mistake('l1_penalty', 'value_without_the_absolute_value',
+            'value without the absolute value',
+            hint='The L1 penalty adds up |w|: negative weights count positively.',
+            source=_penalty("l1_penalty", "w", "lam * np.sign(w)")),
+    Mistake('l1_penalty', 'the_l2_gradient',
+            'the L2 gradient',
+            hint='The (sub)gradient of lam * |w| is lam * sign(w).',
+            source=_penalty("l1_penalty", "np.abs(w)", "2 * lam * w")),
+    Mistake('l1_penalty', 'lam_forgotten_in_the_gradient',
+            'lam forgotten in the gradient',
+            hint='The (sub)gradient of lam * |w| carries the factor lam.',
+            source=_penalty("l1_penalty", "np.abs(w)", "np.sign(w)")),
+    Mistake('l1_penalty', 'penalty_on_the_biases_only_2',
+            'penalty on the biases only',
+            hint='Every array is penalised, matrices and biases alike.',
+            source=_penalty("l1_penalty", "np.abs(w)",
+                               "lam * np.sign(w) if w.ndim == 1 else np.zeros_like(w)",
+                               loop="params if w.ndim == 1")),
+    # ---- dot_product_attention
+    Mistake('dot_product_attention', 'softmax_over_the_batch_axis',
+            'softmax over the batch axis',
+            hint="The weights are a softmax over TIME, axis 0 of the (T, B) scores: each sequence's weights add up to 1.",
+            source=_attention(shift="scores.max(axis=1, keepdims=True)", axis="1"),
+            roundtrip=True),
+    Mistake('dot_product_attention', 'no_max_subtracted_overflows',
+            'no max subtracted (overflows)',
+            hint="Subtract each sequence's largest score before exp, so that exp cannot overflow.",
+            source=_attention(shift="0")),
+    Mistake('dot_product_attention', 'one_max_over_all_sequences',
+            'one max over all sequences',
+            hint="Subtract each sequence's own largest score (over axis 0): one max for all can underflow a whole sequence.",
+            source=_attention(shift="scores.max()")),
+    Mistake('dot_product_attention', 'no_1_sqrt_h',
+            'no 1/sqrt(H)',
+            hint='Scale the scores by 1 / sqrt(H).',
+            source=_attention(scores="np.einsum('tbh,bh->tb', keys, query)")),
+    Mistake('dot_product_attention', 'divided_by_h_instead_of_sqrt_h',
+            'divided by H instead of sqrt(H)',
+            hint='Scale the scores by 1 / sqrt(H), not 1 / H.',
+            source=_attention(scores="np.einsum('tbh,bh->tb', keys, query) / query.shape[1]")),
+    Mistake('dot_product_attention', 'sqrt_t_instead_of_sqrt_h',
+            'sqrt(T) instead of sqrt(H)',
+            hint='The scale uses the feature size H = query.shape[1], not the sequence length.',
+            source=_attention(scores="np.einsum('tbh,bh->tb', keys, query) / np.sqrt(keys.shape[0])")),
+    Mistake('dot_product_attention', 'context_from_the_keys',
+            'context from the keys',
+            hint='Keys decide the weights; the context averages the VALUES.',
+            source=_attention(context="np.einsum('tb,tbh->bh', weights, keys)")),
+    Mistake('dot_product_attention', 'weights_returned_as_b_t',
+            'weights returned as (B, T)',
+            hint='Return the weights with shape (T, B), time first.',
+            source="def dot_product_attention(query, keys, values):\n"
+                      "    scores = np.einsum('bh,tbh->bt', query, keys) / np.sqrt(query.shape[1])\n"
+                      "    e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+                      "    weights = e / e.sum(axis=1, keepdims=True)\n"
+                      "    return np.einsum('bt,tbh->bh', weights, values), weights\n"),
+    Mistake('dot_product_attention', 'context_from_the_raw_scores',
+            'context from the raw scores',
+            hint='Average the values with the softmax weights, not the raw scores.',
+            source=_attention(context="np.einsum('tb,tbh->bh', scores, values)")),
+    Mistake('dot_product_attention', 'keys_scaled_in_place',
+            'keys scaled in place',
+            hint='Leave keys unchanged: scale the scores instead.',
+            source="def dot_product_attention(query, keys, values):\n"
+                      "    keys /= np.sqrt(query.shape[1])\n"
+                      "    scores = np.einsum('tbh,bh->tb', keys, query)\n"
+                      "    e = np.exp(scores - scores.max(axis=0))\n"
+                      "    weights = e / e.sum(axis=0)\n"
+                      "    return np.einsum('tb,tbh->bh', weights, values), weights\n"),
+    Mistake('dot_product_attention', 'right_numbers_computed_by_torch',
+            'right numbers, computed by torch',
+            hint='This exercise is written from scratch in numpy; torch is the oracle that checks it.',
+            source="def dot_product_attention(query, keys, values):\n"
+                      "    import torch\n"
+                      "    q, k, v = (torch.from_numpy(np.asarray(a)) for a in (query, keys, values))\n"
+                      "    w = torch.softmax(torch.einsum('tbh,bh->tb', k, q) / q.shape[1] ** 0.5, dim=0)\n"
+                      "    return torch.einsum('tb,tbh->bh', w, v).numpy(), w.numpy()\n",
+            # the checks refuse torch before calling the function (and the grader's sandbox for
+            # a from-scratch exercise has no torch), which says what is wrong: no call to replay
+            diagnosable=False),
+    # ---- steps_to_threshold
+    Mistake('steps_to_threshold', 'less_instead_of_less_or_equal',
+            '< instead of <=',
+            hint='A loss equal to the threshold counts as reached: <=.',
+            source=_threshold("    for i, loss in enumerate(losses):\n"
+                                 "        if loss < threshold:\n"
+                                 "            return i\n"
+                                 "    return None\n"),
+            roundtrip=True),
+    Mistake('steps_to_threshold', 'counts_from_1_off_by_one',
+            'counts from 1 (off by one)',
+            hint='Step indices start at 0.',
+            source=_threshold("    for i, loss in enumerate(losses):\n"
+                                 "        if loss <= threshold:\n"
+                                 "            return i + 1\n"
+                                 "    return None\n")),
+    Mistake('steps_to_threshold', 'np_argmax_of_the_mask_0_when_never',
+            'np.argmax of the mask (0 when never)',
+            hint='np.argmax of an all-False mask is 0: check that some step reached the threshold, else return None.',
+            source=_threshold("    return int(np.argmax(losses <= threshold))\n")),
+    Mistake('steps_to_threshold', 'the_last_crossing',
+            'the last crossing',
+            hint='Return the FIRST step that reaches the threshold.',
+            source=_threshold("    hits = np.flatnonzero(losses <= threshold)\n"
+                                 "    return int(hits[-1]) if len(hits) else None\n")),
+    Mistake('steps_to_threshold', 'the_step_of_the_lowest_loss',
+            'the step of the lowest loss',
+            hint='Return the first step whose loss is <= threshold, not the lowest loss.',
+            source=_threshold("    i = int(np.nanargmin(losses))\n"
+                                 "    return i if losses[i] <= threshold else None\n")),
+    Mistake('steps_to_threshold', 'counts_the_losses_above_the',
+            'counts the losses above the threshold',
+            hint='Losses can rise again after reaching the threshold: find the first step with loss <= threshold.',
+            source=_threshold("    n = int(np.sum(losses > threshold))\n"
+                                 "    return n if n < len(losses) else None\n")),
+    Mistake('steps_to_threshold', '1_when_never',
+            '-1 when never',
+            hint='When no step reaches the threshold, return None.',
+            source=_threshold("    for i, loss in enumerate(losses):\n"
+                                 "        if loss <= threshold:\n"
+                                 "            return i\n"
+                                 "    return -1\n")),
+    Mistake('steps_to_threshold', 'nan_counted_as_reached',
+            'NaN counted as reached',
+            hint='NaN never counts: test loss <= threshold, which is False for NaN.',
+            source=_threshold("    for i, loss in enumerate(losses):\n"
+                                 "        if not loss > threshold:\n"
+                                 "            return i\n"
+                                 "    return None\n")),
+    Mistake('steps_to_threshold', 'indexerror_when_never',
+            'IndexError when never',
+            hint='When no step reaches the threshold, return None instead of indexing an empty array.',
+            source=_threshold("    return int(np.flatnonzero(losses <= threshold)[0])\n")),
+]

@@ -103,14 +103,14 @@ def _orthogonal(d: int, h: int, o: int, attention: Callable | None) -> nn.Module
     return net
 
 
-FORGET_BIAS = 2.0
+FORGET_BIAS = 1.0
 
 
 def _lstm(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
     net = models.SequenceModel(d, h, o, cell="lstm")
-    with torch.no_grad():        # as notebook 07: the forget slice of both biases at 1, b_f = 2
-        net.cell.bias_ih[h:2 * h] = FORGET_BIAS / 2
-        net.cell.bias_hh[h:2 * h] = FORGET_BIAS / 2
+    with torch.no_grad():  # Jozefowicz et al. (2015): b_f = 1; PyTorch adds the two biases
+        net.cell.bias_ih[h:2 * h] = FORGET_BIAS
+        net.cell.bias_hh[h:2 * h] = 0.0
     return net
 
 
@@ -134,7 +134,7 @@ RECIPES = {r.name: r for r in (
     Recipe("IRNN", "ReLU RNN, W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (Le et al. 2015)",
            _irnn),
     Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
-    Recipe("LSTM", "LSTM, forget bias 2: the forget slice of both biases at 1 (notebook 07)",
+    Recipe("LSTM", "LSTM, forget-gate bias 1: bias_ih's forget slice 1, bias_hh's 0 (Jozefowicz et al. 2015)",
            _lstm),
     Recipe("GRU", "GRU, PyTorch's initialisation",
            lambda d, h, o, a: models.SequenceModel(d, h, o, cell="gru")),

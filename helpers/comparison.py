@@ -109,14 +109,14 @@ def _orthogonal(d: int, h: int, o: int, attention: Callable | None) -> nn.Module
     return net
 
 
-FORGET_BIAS = 2.0
+FORGET_BIAS = 1.0
 
 
 def _lstm(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
     net = models.SequenceModel(d, h, o, cell="lstm")
-    with torch.no_grad():  # as notebook 07: the forget slice of both biases at 1, b_f = 2
-        net.cell.bias_ih[h : 2 * h] = FORGET_BIAS / 2
-        net.cell.bias_hh[h : 2 * h] = FORGET_BIAS / 2
+    with torch.no_grad():  # Jozefowicz et al. (2015): b_f = 1; PyTorch adds the two biases
+        net.cell.bias_ih[h : 2 * h] = FORGET_BIAS
+        net.cell.bias_hh[h : 2 * h] = 0.0
     return net
 
 
@@ -152,7 +152,9 @@ RECIPES = {
         ),
         Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
         Recipe(
-            "LSTM", "LSTM, forget bias 2: the forget slice of both biases at 1 (notebook 07)", _lstm
+            "LSTM",
+            "LSTM, forget-gate bias 1: bias_ih's forget slice 1, bias_hh's 0 (Jozefowicz et al.)",
+            _lstm,
         ),
         Recipe(
             "GRU",

@@ -282,6 +282,16 @@ def _data_seed(task: Task, seq_len: int, seed: int, step: int) -> int:
     return base + (seed + 1) * 10**6 + step
 
 
+def validation_batch(
+    task_name: str, seq_len: int, settings: Settings = Settings()
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed batch every run of (task, seq_len) is scored on after training: inputs
+    (T, valid_size, D), targets (valid_size, 1) or (valid_size,). No run trains on it."""
+    task = TASKS[one_of("task", task_name, TASKS)]
+    seq_len = positive_int("seq_len", seq_len, minimum=2)
+    return task.batch(settings.valid_size, seq_len, seed=_data_seed(task, seq_len, -1, 0))
+
+
 def _flows(ens: ensembles.Ensemble, task: Task, inputs, targets) -> np.ndarray:
     """(S, T) of ||dL/dh_k|| in float64, each seed on its own copy of the model."""
     targets = targets.double() if task.name == "adding" else targets
@@ -325,7 +335,7 @@ def _train(
         return task.batch(settings.batch_size, seq_len, seed=_data_seed(task, seq_len, seed, i))
 
     ens = ensembles.Ensemble(make, seeds, batching="explicit")
-    valid = task.batch(settings.valid_size, seq_len, seed=_data_seed(task, seq_len, -1, 0))
+    valid = validation_batch(task.name, seq_len, settings)
     flow_init = _flows(ens, task, *valid) if diagnose else None
     decay = (
         {"optimizer": "adamw", "weight_decay": recipe.decay, "decay_only": ["cell.weight_hh"]}

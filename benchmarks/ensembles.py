@@ -13,9 +13,10 @@ the load average printed with them.
     python benchmarks/ensembles.py --comparison [--length 100]
 
 times notebook 08's nine recipes instead (helpers.comparison's seeds, batch, hidden size and
-clipping, Adam at rate 0.01, at one length): one seed after another on each recipe's own model
-(unrolled cells) against the batched ensemble the study uses (explicit batched cells), and for
-the LSTM also one after another on PyTorch's fused kernel.
+clipping, at one length, Adam at rate 0.01 for every recipe: the time per step does not depend
+on the rate): one seed after another on each recipe's own model (unrolled cells) against the
+batched ensemble the study uses (explicit batched cells), and for the LSTM also one after
+another on PyTorch's fused kernel.
 """
 
 from __future__ import annotations

@@ -34,8 +34,9 @@ def test_recipes_build_what_their_names_say():
     orth = build("orthogonal").cell.weight_hh.detach()
     torch.testing.assert_close(orth @ orth.T, torch.eye(6), atol=1e-5, rtol=0)
     lstm = build("LSTM").cell
-    forget = (lstm.bias_ih + lstm.bias_hh)[6:12].detach()
-    torch.testing.assert_close(forget, torch.full((6,), 2.0))  # notebook 07's b_f
+    # Jozefowicz et al.'s b_f = 1, as notebook 07 sets it: bias_ih's forget slice 1, bias_hh's 0
+    torch.testing.assert_close(lstm.bias_ih[6:12].detach(), torch.full((6,), 1.0))
+    torch.testing.assert_close(lstm.bias_hh[6:12].detach(), torch.zeros(6))
     torch.testing.assert_close(lstm.bias_ih[6:12].detach(), torch.ones(6))
     assert build("tanh + skip").skip == comparison.SKIP
     assert comparison.RECIPES["tanh + decay"].decay == pytest.approx(2 * comparison.LAM)
@@ -184,3 +185,14 @@ def test_stored_sweep_comes_back_exactly(stored, key):
             getattr(stored.trials[key], name),
             err_msg=f"sweep {key} {name}: run scripts/compare_mitigations.py again",
         )
+
+
+def test_validation_batch_is_fixed_and_checked():
+    inputs, targets = comparison.validation_batch("adding", 20)
+    assert inputs.shape == (20, comparison.Settings().valid_size, 2)
+    again, _ = comparison.validation_batch("adding", 20)
+    assert torch.equal(inputs, again)
+    first, labels = comparison.validation_batch("first token", 20)
+    assert labels.shape == (comparison.Settings().valid_size,)
+    with pytest.raises(ValueError, match="task"):
+        comparison.validation_batch("copy", 20)

@@ -1,17 +1,22 @@
 """Notebook 08's comparison: nine remedies, two long-range tasks, three lengths, several seeds.
 
-Every recipe is trained the same way (Adam, the same learning rate, batch and step budget, a
-fresh batch at every step, the same batches for every seed, each seed stopped once the mean of
-its last `window` losses reaches the task's threshold) and differs only in what its name says.
-The seeds of a recipe train together as one batched computation (`helpers.ensembles`), except
-the LSTM's, which train faster one after another on PyTorch's fused kernel
-(`python benchmarks/ensembles.py --comparison` times both ways).
+The protocol (`Settings`), the same for every recipe except its learning rate:
+- Adam, batches of `batch_size`, every seed's gradient clipped to global norm `max_norm`;
+- each seed draws its own batches (a fresh one at every step) and its own initialisation;
+- a run stops as soon as the mean of its last `window` losses reaches the task's threshold
+  (it "solved the task within the budget"), or after `steps` updates;
+- the learning rate is chosen per recipe and task by a sweep over `rates` at the shortest
+  length, on separate runs (`sweep_seeds`: their own initialisations and batches), by
+  `choose_rate`; the reported runs (`seeds`) then use that rate at every length.
 
-    results = comparison.run(attention=my_torch_attention)      # minutes: all configurations
+The seeds of a recipe train together as one batched computation (`helpers.ensembles`).
+
+    results = comparison.run(attention=my_torch_attention)      # an hour or more: everything
     comparison.save(results, path); comparison.load(path)
+    results.chosen_rate("adding", "GRU")                       # the sweep's choice
 
 The stored results the notebook plots (`STORED`) were written by
-`python scripts/compare_mitigations.py`; tests/test_comparison.py re-runs one configuration and
+`python scripts/compare_mitigations.py`; tests/test_comparison.py re-runs configurations and
 gets the stored numbers back exactly. The attention function is the caller's: this module holds
 no exercise's answer (steps to a threshold are computed from the stored curves by the
 notebook, with the student's own function).
@@ -30,12 +35,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers import diagnostics, ensembles, models, tasks, training
+from helpers import diagnostics, ensembles, models, tasks
 from helpers._validate import one_of, positive_int
 
 STORED = Path(__file__).with_name("data") / "mitigations_comparison.npz"
-VALID_SEED = 7  # the seed of the fixed validation batch every configuration is scored on
-FIELDS = ("losses", "final", "flow_init", "flow_after", "seconds")
+OUTCOME_FIELDS = ("lr", "losses", "final", "accuracy", "flow_init", "flow_after", "seconds")
+TRIAL_FIELDS = ("steps", "solved", "final", "seconds")
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,8 @@ class Recipe:
     name: str
     description: str
     build: Callable[[int, int, int, Callable | None], nn.Module]  # (D, H, O, attention)
-    max_norm: float | None = None  # clip each seed's gradient to this global norm
-    weight_decay: float = 0.0  # L2: Adam adds weight_decay * w to every gradient
-    fused: bool = False  # LSTM: seeds one after another on the fused kernel
+    # decoupled weight decay on W_hh alone (AdamW): W_hh <- (1 - lr * decay) W_hh every step
+    decay: float = 0.0
 
 
 def _irnn(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
@@ -105,11 +109,14 @@ def _orthogonal(d: int, h: int, o: int, attention: Callable | None) -> nn.Module
     return net
 
 
+FORGET_BIAS = 1.0
+
+
 def _lstm(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
-    net = models.FusedSequenceModel(d, h, o, cell="lstm")
-    with torch.no_grad():  # PyTorch adds bias_ih and bias_hh: forget bias 1 + 0 = 1
-        net.rnn.bias_ih_l0[h : 2 * h] = 1.0
-        net.rnn.bias_hh_l0[h : 2 * h] = 0.0
+    net = models.SequenceModel(d, h, o, cell="lstm")
+    with torch.no_grad():  # Jozefowicz et al. (2015): b_f = 1; PyTorch adds the two biases
+        net.cell.bias_ih[h : 2 * h] = FORGET_BIAS
+        net.cell.bias_hh[h : 2 * h] = 0.0
     return net
 
 
@@ -124,7 +131,9 @@ def _attention(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
 
 
 SKIP = 10
-L2 = 1e-3
+# Section 1's penalty: lam * sum(W_hh**2) multiplies W_hh by 1 - 2 * lr * lam per step; AdamW's
+# decoupled decay multiplies it by 1 - lr * decay, so decay = 2 * lam matches it.
+LAM = 0.03
 RECIPES = {
     r.name: r
     for r in (
@@ -134,19 +143,19 @@ RECIPES = {
             lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh"),
         ),
         Recipe(
-            "ReLU + clipping",
-            "ReLU RNN, gradient clipped to norm 1",
+            "ReLU",
+            "ReLU RNN, PyTorch's initialisation",
             lambda d, h, o, a: models.SequenceModel(d, h, o, cell="relu"),
-            max_norm=1.0,
         ),
         Recipe(
-            "IRNN",
-            "ReLU RNN, W_hh = I, biases 0 (Le et al. 2015), clipped to norm 1",
-            _irnn,
-            max_norm=1.0,
+            "IRNN", "ReLU RNN, W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (Le et al. 2015)", _irnn
         ),
-        Recipe("orthogonal", "tanh RNN, orthogonal W_hh", _orthogonal),
-        Recipe("LSTM", "LSTM, forget-gate bias 1 (Jozefowicz et al. 2015)", _lstm, fused=True),
+        Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
+        Recipe(
+            "LSTM",
+            "LSTM, forget-gate bias 1: bias_ih's forget slice 1, bias_hh's 0 (Jozefowicz et al.)",
+            _lstm,
+        ),
         Recipe(
             "GRU",
             "GRU, PyTorch's initialisation",
@@ -163,197 +172,325 @@ RECIPES = {
             _attention,
         ),
         Recipe(
-            "tanh + L2",
-            f"tanh RNN, L2 penalty (Adam weight_decay = {L2:g})",
+            "tanh + decay",
+            f"tanh RNN, W_hh decayed as by Section 1's L2 penalty, lambda = "
+            f"{LAM:g} (AdamW, decoupled)",
             lambda d, h, o, a: models.SequenceModel(d, h, o, cell="tanh"),
-            weight_decay=L2,
+            decay=2 * LAM,
         ),
     )
 }
 
 
+def parameter_count(recipe_name: str, task_name: str, hidden_size: int = 32) -> int:
+    """How many trainable numbers the recipe's model has on the task."""
+    recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
+    task = TASKS[one_of("task", task_name, TASKS)]
+    net = recipe.build(task.input_size, hidden_size, task.output_size, lambda q, k, v: q)
+    return sum(p.numel() for p in net.parameters())
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The training protocol shared by every recipe."""
+    """The training protocol shared by every recipe (its learning rate comes from the sweep)."""
 
     lengths: tuple[int, ...] = (20, 50, 100)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    steps: int = 800
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    sweep_seeds: tuple[int, ...] = (100, 101, 102)
+    rates: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03)
+    steps: int = 3000
     batch_size: int = 32
     hidden_size: int = 32
-    lr: float = 0.01
+    max_norm: float = 1.0
     window: int = 10
     valid_size: int = 256
     tasks: tuple[str, ...] = tuple(TASKS)
     recipes: tuple[str, ...] = tuple(RECIPES)
 
+    @property
+    def sweep_length(self) -> int:
+        """The rate is chosen at the shortest length."""
+        return min(self.lengths)
+
 
 @dataclass
 class Outcome:
-    """One (task, recipe, length): per seed, the training losses (nan after the run stopped),
-    the loss on a fixed validation batch after training, ||dL/dh_k|| for k = 1..T on that
-    batch at initialisation and after training (float64), and the seconds it took."""
+    """One (task, recipe, length) at the chosen rate `lr`: per seed, the training losses (nan
+    after the run stopped), the loss and the accuracy (first-token task; nan for the adding
+    problem) on a fixed validation batch after training, ||dL/dh_k|| for k = 1..T on that batch
+    at initialisation and after training (float64), and the seconds it took."""
 
+    lr: float
     losses: np.ndarray  # (S, steps) float32
     final: np.ndarray  # (S,)
+    accuracy: np.ndarray  # (S,)
     flow_init: np.ndarray  # (S, T)
     flow_after: np.ndarray  # (S, T)
     seconds: float
 
 
 @dataclass
+class Trial:
+    """One rate of the sweep (task, recipe, rate) at the sweep length, per sweep seed: the steps
+    it trained, whether it stopped because it reached the threshold, its validation loss."""
+
+    steps: np.ndarray  # (S,) int
+    solved: np.ndarray  # (S,) bool
+    final: np.ndarray  # (S,)
+    seconds: float
+
+
+def choose_rate(trials: dict[float, Trial]) -> float:
+    """The sweep's rule: the rate with the fewest median steps to the threshold (a run that
+    never got there counts as infinitely many), ties (all infinite, say) broken by the lowest
+    median validation loss, then by the smaller rate."""
+    if not trials:
+        raise ValueError("choose_rate needs at least one rate's trial")
+
+    def key(lr: float) -> tuple[float, float, float]:
+        t = trials[lr]
+        steps = np.where(t.solved, t.steps, np.inf)
+        final = np.where(np.isfinite(t.final), t.final, np.inf)
+        return float(np.median(steps)), float(np.median(final)), lr
+
+    return min(trials, key=key)
+
+
+@dataclass
 class Results:
     settings: Settings
     outcomes: dict[tuple[str, str, int], Outcome] = field(default_factory=dict)
+    trials: dict[tuple[str, str, float], Trial] = field(default_factory=dict)
+
+    def sweep(self, task_name: str, recipe_name: str) -> dict[float, Trial]:
+        """rate -> Trial for one task and recipe."""
+        return {
+            lr: t
+            for (task, recipe, lr), t in self.trials.items()
+            if task == task_name and recipe == recipe_name
+        }
+
+    def chosen_rate(self, task_name: str, recipe_name: str) -> float:
+        """The rate `choose_rate` picks from the stored sweep."""
+        return choose_rate(self.sweep(task_name, recipe_name))
 
 
-def _seed_models(recipe: Recipe, task: Task, settings: Settings, attention):
+def _data_seed(task: Task, seq_len: int, seed: int, step: int) -> int:
+    """A distinct batch seed for every task, length, model seed and step (step < 10**6); the
+    validation batch is seed -1's step 0."""
+    base = (1 + list(TASKS).index(task.name)) * 10**15 + seq_len * 10**11
+    return base + (seed + 1) * 10**6 + step
+
+
+def validation_batch(
+    task_name: str, seq_len: int, settings: Settings = Settings()
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed batch every run of (task, seq_len) is scored on after training: inputs
+    (T, valid_size, D), targets (valid_size, 1) or (valid_size,). No run trains on it."""
+    task = TASKS[one_of("task", task_name, TASKS)]
+    seq_len = positive_int("seq_len", seq_len, minimum=2)
+    return task.batch(settings.valid_size, seq_len, seed=_data_seed(task, seq_len, -1, 0))
+
+
+def _flows(ens: ensembles.Ensemble, task: Task, inputs, targets) -> np.ndarray:
+    """(S, T) of ||dL/dh_k|| in float64, each seed on its own copy of the model."""
+    targets = targets.double() if task.name == "adding" else targets
+    return np.stack(
+        [
+            diagnostics.hidden_grad_norms(
+                ens.model(s).double(), inputs.double(), targets, task.loss
+            )
+            for s in range(ens.size)
+        ]
+    )
+
+
+def _evaluate(ens: ensembles.Ensemble, task: Task, inputs, targets):
+    """(S,) validation losses and accuracies (nan for the adding problem)."""
+    with torch.no_grad():
+        outputs, _ = ens(inputs)
+    final = np.array([float(task.loss(out, targets)) for out in outputs])
+    if task.name == "adding":
+        return final, np.full(ens.size, np.nan)
+    return final, np.array([float((out.argmax(1) == targets).float().mean()) for out in outputs])
+
+
+def _train(
+    task: Task,
+    recipe: Recipe,
+    seq_len: int,
+    lr: float,
+    seeds: Iterable[int],
+    settings: Settings,
+    attention,
+    diagnose: bool,
+    progress: bool,
+):
+    """Train one recipe's seeds; returns (ensemble, history, flow at init or None)."""
+
     def make(seed: int) -> nn.Module:
         return recipe.build(task.input_size, settings.hidden_size, task.output_size, attention)
 
-    return make
+    def make_batch(i: int, seed: int):
+        return task.batch(settings.batch_size, seq_len, seed=_data_seed(task, seq_len, seed, i))
+
+    ens = ensembles.Ensemble(make, seeds, batching="explicit")
+    valid = validation_batch(task.name, seq_len, settings)
+    flow_init = _flows(ens, task, *valid) if diagnose else None
+    decay = (
+        {"optimizer": "adamw", "weight_decay": recipe.decay, "decay_only": ["cell.weight_hh"]}
+        if recipe.decay
+        else {"optimizer": "adam"}
+    )
+    history = ensembles.train(
+        ens,
+        make_batch,
+        task.loss,
+        settings.steps,
+        lr=lr,
+        max_norm=settings.max_norm,
+        **decay,
+        data="per_seed",
+        stop_below=task.threshold,
+        window=settings.window,
+        progress=progress,
+        desc=f"{task.name}, {recipe.name}, T = {seq_len}, lr {lr:g}",
+    )
+    return ens, history, valid, flow_init
 
 
-def _flows(nets: list[nn.Module], task: Task, inputs, targets) -> np.ndarray:
-    """(S, T) of ||dL/dh_k|| in float64, each seed on its own unbatched, unrolled copy."""
-    rows = []
-    for net in nets:
-        net = net.unrolled() if isinstance(net, models.FusedSequenceModel) else net
-        rows.append(
-            diagnostics.hidden_grad_norms(net.double(), inputs.double(), targets, task.loss)
-        )
-    return np.stack(rows)
-
-
-def _final_losses(nets: list[nn.Module], task: Task, inputs, targets) -> np.ndarray:
-    with torch.no_grad():
-        return np.array([float(task.loss(net(inputs)[0], targets)) for net in nets])
-
-
-def _double_targets(task: Task, targets: torch.Tensor) -> torch.Tensor:
-    return targets.double() if task.name == "adding" else targets
+def _one_thread(fn: Callable, *args):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_one(
     task_name: str,
     recipe_name: str,
     seq_len: int,
+    lr: float,
     settings: Settings = Settings(),
     attention: Callable | None = None,
     progress: bool = False,
 ) -> Outcome:
-    """Train every seed of one recipe on one task at one length; deterministic on one machine
-    (one torch thread while it runs, seeded models and batches)."""
+    """Train the reported seeds of one recipe on one task at one length and rate; deterministic
+    on one machine (one torch thread while it runs, seeded models and batches)."""
     task = TASKS[one_of("task", task_name, TASKS)]
     recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
     seq_len = positive_int("seq_len", seq_len, minimum=2)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _run_one(task, recipe, seq_len, settings, attention, progress)
-    finally:
-        torch.set_num_threads(threads)
 
-
-def _run_one(
-    task: Task, recipe: Recipe, seq_len: int, settings: Settings, attention, progress: bool
-) -> Outcome:
-    start = time.perf_counter()
-    valid_inputs, valid_targets = task.batch(settings.valid_size, seq_len, seed=VALID_SEED)
-    offset = 10_000_000 * (1 + list(TASKS).index(task.name)) + 100_000 * seq_len
-
-    def make_batch(i: int):
-        return task.batch(settings.batch_size, seq_len, seed=offset + i)
-
-    make = _seed_models(recipe, task, settings, attention)
-    desc = f"{task.name}, {recipe.name}, T = {seq_len}"
-    if recipe.fused:
-        nets = []
-        for seed in settings.seeds:
-            torch.manual_seed(seed)
-            nets.append(make(seed))
-        flow_init = _flows(
-            [_copy(n) for n in nets], task, valid_inputs, _double_targets(task, valid_targets)
+    def go() -> Outcome:
+        start = time.perf_counter()
+        ens, history, valid, flow_init = _train(
+            task, recipe, seq_len, lr, settings.seeds, settings, attention, True, progress
         )
-        histories = [
-            training.train(
-                net,
-                make_batch,
-                task.loss,
-                settings.steps,
-                lr=settings.lr,
-                stop_below=task.threshold,
-                window=settings.window,
-                progress=progress,
-                desc=desc,
-            )
-            for net in nets
-        ]
-    else:
-        ens = ensembles.Ensemble(make, settings.seeds, batching="explicit")
-        flow_init = _flows(
-            [ens.model(s) for s in range(ens.size)],
+        losses = np.full((ens.size, settings.steps), np.nan, dtype=np.float32)
+        for s, run in enumerate(history.runs):
+            losses[s, : len(run.losses)] = run.losses
+        final, accuracy = _evaluate(ens, task, *valid)
+        return Outcome(
+            float(lr),
+            losses,
+            final,
+            accuracy,
+            flow_init,
+            _flows(ens, task, *valid),
+            time.perf_counter() - start,
+        )
+
+    return _one_thread(go)
+
+
+def run_trial(
+    task_name: str,
+    recipe_name: str,
+    lr: float,
+    settings: Settings = Settings(),
+    attention: Callable | None = None,
+    progress: bool = False,
+) -> Trial:
+    """One rate of the sweep: the sweep seeds at the shortest length (deterministic, as run_one)."""
+    task = TASKS[one_of("task", task_name, TASKS)]
+    recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
+
+    def go() -> Trial:
+        start = time.perf_counter()
+        ens, history, valid, _ = _train(
             task,
-            valid_inputs,
-            _double_targets(task, valid_targets),
+            recipe,
+            settings.sweep_length,
+            lr,
+            settings.sweep_seeds,
+            settings,
+            attention,
+            False,
+            progress,
         )
-        history = ensembles.train(
-            ens,
-            make_batch,
-            task.loss,
-            settings.steps,
-            lr=settings.lr,
-            max_norm=recipe.max_norm,
-            weight_decay=recipe.weight_decay,
-            stop_below=task.threshold,
-            window=settings.window,
-            progress=progress,
-            desc=desc,
+        final, _ = _evaluate(ens, task, *valid)
+        return Trial(
+            history.steps_taken(),
+            np.array([r.stopped_early for r in history.runs]),
+            final,
+            time.perf_counter() - start,
         )
-        histories = history.runs
-        nets = [ens.model(s) for s in range(ens.size)]
-    losses = np.full((len(settings.seeds), settings.steps), np.nan, dtype=np.float32)
-    for s, h in enumerate(histories):
-        losses[s, : len(h.losses)] = h.losses
-    final = _final_losses(nets, task, valid_inputs, valid_targets)
-    flow_after = _flows(nets, task, valid_inputs, _double_targets(task, valid_targets))
-    return Outcome(losses, final, flow_init, flow_after, time.perf_counter() - start)
 
-
-def _copy(net: nn.Module) -> nn.Module:
-    import copy
-
-    return copy.deepcopy(net)
+    return _one_thread(go)
 
 
 def run(
     settings: Settings = Settings(),
     attention: Callable | None = None,
-    only: Iterable[tuple[str, str, int]] | None = None,
     progress: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> Results:
-    """Every (task, recipe, length) of `settings` (or those in `only`), one after another."""
+    """For every task and recipe of `settings`: the sweep over `settings.rates` at the shortest
+    length, then the reported seeds at every length with the chosen rate. log(line) is called
+    after each configuration with what it found."""
     from tqdm.auto import tqdm
 
-    keys = [(t, r, T) for t in settings.tasks for r in settings.recipes for T in settings.lengths]
-    if only is not None:
-        keys = [k for k in keys if k in set(only)]
     results = Results(settings)
-    for key in tqdm(keys, desc="comparison", disable=not progress):
-        results.outcomes[key] = run_one(*key, settings=settings, attention=attention)
+    pairs = [(t, r) for t in settings.tasks for r in settings.recipes]
+    for task_name, recipe_name in tqdm(pairs, desc="comparison", disable=not progress):
+        for lr in settings.rates:
+            trial = run_trial(task_name, recipe_name, lr, settings, attention)
+            results.trials[task_name, recipe_name, lr] = trial
+            if log:
+                log(
+                    f"sweep {task_name} | {recipe_name} | lr {lr:g}: steps "
+                    f"{trial.steps.tolist()} solved {trial.solved.tolist()} final "
+                    f"{np.round(trial.final, 4).tolist()} ({trial.seconds:.0f} s)"
+                )
+        lr = results.chosen_rate(task_name, recipe_name)
+        for seq_len in settings.lengths:
+            outcome = run_one(task_name, recipe_name, seq_len, lr, settings, attention)
+            results.outcomes[task_name, recipe_name, seq_len] = outcome
+            if log:
+                steps = np.isfinite(outcome.losses).sum(axis=1)
+                log(
+                    f"run {task_name} | {recipe_name} | T = {seq_len} | lr {lr:g}: steps "
+                    f"{steps.tolist()} final {np.round(outcome.final, 4).tolist()} "
+                    f"({outcome.seconds:.0f} s)"
+                )
     return results
 
 
-def _key(task: str, recipe: str, seq_len: int, name: str) -> str:
-    return f"{task}|{recipe}|{seq_len}|{name}"
+def _key(kind: str, task: str, recipe: str, value: float, name: str) -> str:
+    return f"{kind}|{task}|{recipe}|{value!r}|{name}"
 
 
 def save(results: Results, path: str | Path) -> None:
     """Write the results as one compressed .npz (the settings as JSON inside it)."""
     arrays = {"settings": np.array(json.dumps(asdict(results.settings)))}
     for (task, recipe, seq_len), outcome in results.outcomes.items():
-        for name in FIELDS:
-            arrays[_key(task, recipe, seq_len, name)] = np.asarray(getattr(outcome, name))
+        for name in OUTCOME_FIELDS:
+            arrays[_key("run", task, recipe, seq_len, name)] = np.asarray(getattr(outcome, name))
+    for (task, recipe, lr), trial in results.trials.items():
+        for name in TRIAL_FIELDS:
+            arrays[_key("sweep", task, recipe, lr, name)] = np.asarray(getattr(trial, name))
     np.savez_compressed(path, **arrays)
 
 
@@ -369,9 +506,14 @@ def load(path: str | Path = STORED) -> Results:
         raw = json.loads(str(data["settings"]))
         settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         results = Results(settings)
-        keys = {tuple(k.split("|")[:3]) for k in data.files if k != "settings"}
-        for task, recipe, seq_len in keys:
-            values = {name: data[_key(task, recipe, seq_len, name)] for name in FIELDS}
-            values["seconds"] = float(values["seconds"])
-            results.outcomes[(task, recipe, int(seq_len))] = Outcome(**values)
+        keys = {tuple(k.split("|")[:4]) for k in data.files if k != "settings"}
+        for kind, task, recipe, value in keys:
+            if kind == "run":
+                values = {n: data[_key(kind, task, recipe, int(value), n)] for n in OUTCOME_FIELDS}
+                values.update(lr=float(values["lr"]), seconds=float(values["seconds"]))
+                results.outcomes[task, recipe, int(value)] = Outcome(**values)
+            else:
+                values = {n: data[_key(kind, task, recipe, float(value), n)] for n in TRIAL_FIELDS}
+                values["seconds"] = float(values["seconds"])
+                results.trials[task, recipe, float(value)] = Trial(**values)
     return results

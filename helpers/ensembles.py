@@ -47,6 +47,7 @@ from helpers.training import OPTIMIZERS, History
 
 BATCHINGS = ("auto", "explicit", "vmap")
 DATA = ("shared", "per_seed")
+ENSEMBLE_OPTIMIZERS = (*OPTIMIZERS, "adamw")
 _VANILLA = {
     "tanh": torch.tanh,
     "relu": torch.relu,
@@ -326,6 +327,7 @@ def train(
     optimizer: str = "adam",
     max_norm: float | None = None,
     weight_decay: float = 0.0,
+    decay_only: Iterable[str] | None = None,
     data: str = "shared",
     stop_below: float | None = None,
     window: int = 10,
@@ -339,8 +341,12 @@ def train(
     make_batch(i) -> (inputs (T, B, D), targets), the same batch for every seed (data="shared"),
     or make_batch(i, seed) -> one batch per seed (data="per_seed"). loss_fn(output, targets) ->
     scalar, applied to each seed's output. max_norm: clip each seed's gradient to this global
-    norm (torch.nn.utils.clip_grad_norm_'s rule, per seed). weight_decay: the optimizer's L2
-    term (weight_decay * w added to every gradient after clipping). A seed stops, its
+    norm (torch.nn.utils.clip_grad_norm_'s rule, per seed). optimizer: "adam", "sgd" or
+    "adamw". weight_decay: with "adam" and "sgd" the coupled L2 term (weight_decay * w added to
+    the gradient after clipping, so Adam rescales it like any gradient); with "adamw" the
+    decoupled decay of Loshchilov and Hutter (w <- (1 - lr * weight_decay) w before Adam's
+    step). decay_only: names of the single model's parameters (e.g. ["cell.weight_hh"]) that
+    weight_decay applies to; None: all of them. A seed stops, its
     parameters frozen, after its first non-finite loss, or (with stop_below) once the mean of
     its last `window` losses is <= stop_below: the same rules as helpers.training.train for a
     single model.
@@ -356,7 +362,7 @@ def train(
     record_every = positive_int("record_every", record_every)
     window = positive_int("window", window)
     lr = _number("lr", lr)
-    kind = one_of("optimizer", optimizer, OPTIMIZERS)
+    kind = one_of("optimizer", optimizer, ENSEMBLE_OPTIMIZERS)
     data = one_of("data", data, DATA)
     max_norm = None if max_norm is None else _number("max_norm", max_norm)
     stop_below = None if stop_below is None else _number("stop_below", stop_below, positive=False)
@@ -364,9 +370,7 @@ def train(
     weight_decay = _number("weight_decay", weight_decay, positive=False)
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
-    opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(
-        params, lr=lr, weight_decay=weight_decay
-    )
+    opt = _optimizer(ensemble, kind, lr, weight_decay, decay_only)
     size = ensemble.size
     runs = [History() for _ in range(size)]
     history = EnsembleHistory(seeds=list(ensemble.seeds), runs=runs)
@@ -419,6 +423,26 @@ def train(
     if record is not None:
         history.records.append(record(int(history.steps_taken().max()), ensemble))
     return history
+
+
+def _optimizer(
+    ensemble: Ensemble, kind: str, lr: float, weight_decay: float, decay_only: Iterable[str] | None
+) -> torch.optim.Optimizer:
+    """The optimizer over the stacked parameters, weight_decay on those named in decay_only."""
+    names = list(ensemble.names)
+    decayed = set(names) if decay_only is None else set(decay_only)
+    if isinstance(decay_only, str) or not decayed <= set(names):
+        raise ValueError(
+            f"decay_only must be a list of the model's parameter names {names}, got {decay_only!r}"
+        )
+    stacked = ensemble.stacked()
+    groups = [
+        {"params": [stacked[n] for n in names if n in decayed], "weight_decay": weight_decay},
+        {"params": [stacked[n] for n in names if n not in decayed], "weight_decay": 0.0},
+    ]
+    groups = [g for g in groups if g["params"]]
+    make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}[kind]
+    return make(groups, lr=lr)
 
 
 def _batch(make_batch: Callable, step: int, seeds: list[int], data: str):

@@ -104,3 +104,73 @@ def test_skip_ensemble_alone_matches_the_training_loop_without_decay():
     history = training.train(net, batch, MSE, steps=5, lr=0.02, progress=False)
     np.testing.assert_allclose(runs.runs[1].losses, history.losses, rtol=1e-10)
     np.testing.assert_allclose(runs.runs[1].grad_norms, history.grad_norms, rtol=1e-8)
+
+
+def test_decoupled_decay_on_chosen_parameters_is_adamw_alone():
+    """optimizer="adamw" with decay_only: each seed follows torch.optim.AdamW with the decay
+    on those parameters only, trained alone (clipping and per-seed data included)."""
+
+    def make(seed):
+        return models.SequenceModel(2, 4, 1).double()
+
+    def own_batch(i, seed):
+        return batch(1000 * seed + i)
+
+    ens = ensembles.Ensemble(make, SEEDS)
+    runs = ensembles.train(
+        ens,
+        own_batch,
+        MSE,
+        steps=6,
+        lr=0.05,
+        optimizer="adamw",
+        weight_decay=0.5,
+        decay_only=["cell.weight_hh"],
+        max_norm=0.1,
+        data="per_seed",
+        progress=False,
+    )
+    for index, seed in enumerate(SEEDS):
+        torch.manual_seed(seed)
+        net = make(seed)
+        decayed = [net.cell.weight_hh]
+        rest = [p for n, p in net.named_parameters() if n != "cell.weight_hh"]
+        optimizer = torch.optim.AdamW(
+            [{"params": decayed, "weight_decay": 0.5}, {"params": rest, "weight_decay": 0.0}],
+            lr=0.05,
+        )
+        for i in range(6):
+            optimizer.zero_grad()
+            loss = MSE(net(own_batch(i, seed)[0])[0], own_batch(i, seed)[1])
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 0.1)
+            optimizer.step()
+            assert runs.runs[index].losses[i] == pytest.approx(float(loss.detach()), rel=1e-10)
+        for p, q in zip(ens.model(index).parameters(), net.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-9, atol=1e-12)
+    untouched = ensembles.Ensemble(make, SEEDS)
+    ensembles.train(
+        untouched,
+        own_batch,
+        MSE,
+        steps=6,
+        lr=0.05,
+        optimizer="adamw",
+        weight_decay=0.0,
+        max_norm=0.1,
+        data="per_seed",
+        progress=False,
+    )
+    assert not torch.equal(ens.params["cell__weight_hh"], untouched.params["cell__weight_hh"])
+    with pytest.raises(ValueError, match="decay_only"):
+        ensembles.train(
+            ens,
+            own_batch,
+            MSE,
+            steps=1,
+            optimizer="adamw",
+            weight_decay=0.1,
+            decay_only=["W_hh"],
+            data="per_seed",
+            progress=False,
+        )

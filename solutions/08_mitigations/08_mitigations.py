@@ -1048,9 +1048,10 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 #   loss, then by the smaller rate;
 # - five reported seeds at every length, at the rate the sweep chose.
 #
-# The decay row is Section 1's L2 penalty with $\lambda = 0.03$ on $W_{hh}$ alone. It is applied
-# as decoupled weight decay (AdamW, Loshchilov and Hutter 2019), which multiplies $W_{hh}$ by
-# $1 - 2\eta\lambda$ at every step as in Section 1; a penalty added to the loss would instead be
+# The decay row is Section 1's L2 penalty with the same $\lambda = 0.03$ on $W_{hh}$ alone. It is
+# applied as decoupled weight decay (AdamW, Loshchilov and Hutter 2019), which multiplies
+# $W_{hh}$ by $1 - 2\eta\lambda$ at every step as in Section 1 (at Adam's far smaller rates that
+# factor is much closer to 1: the cell below prints it); a penalty added to the loss would instead be
 # divided by Adam's running gradient scale like any other gradient. Two tasks, three lengths
 # each:
 #
@@ -1103,6 +1104,9 @@ for recipe in comparison.RECIPES.values():
     print(f"  {recipe.name:>16}: {recipe.description}; "
           f"{comparison.parameter_count(recipe.name, 'adding', study.hidden_size)} parameters "
           "on the adding problem")
+print(f"the decay row's factor on W_hh per step, 1 - 2 η λ with λ = {comparison.LAM:g}: "
+      + ", ".join(f"{1 - lr * 2 * comparison.LAM:.4f} at η = {lr:g}" for lr in study.rates)
+      + f"; Section 1's, with SGD at η = {ETA:g}: {1 - 2 * ETA * comparison.LAM:.4f}")
 
 # %% [markdown]
 # First the sweep: for every task and recipe, what each rate did at $T = 20$ on the sweep's own
@@ -1254,7 +1258,7 @@ for ax, task_name in zip(axes[0], comparison.TASKS):
     for i, recipe in enumerate(comparison.RECIPES):
         for j, T in enumerate(LENGTHS):
             ax.text(j, i, cell_text(task_name, recipe, T), ha="center", va="center", fontsize=9,
-                    color="white" if share[i, j] > 0.5 else "black")
+                    color="white" if share[i, j] > 0.9 else "black")
     ax.set_xticks(range(len(LENGTHS)), [str(T) for T in LENGTHS])
     ax.set_yticks(range(len(comparison.RECIPES)), list(comparison.RECIPES))
     ax.grid(False)
@@ -1283,23 +1287,29 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(16, 5))
 for ax, (task_name, task) in zip(axes, comparison.TASKS.items()):
     for recipe in comparison.RECIPES:
-        # nan after a seed stopped, and in every window that reaches past it
-        curves = np.stack([smooth(row, study.window)
-                           for row in results.outcomes[task_name, recipe, LONGEST].losses])
-        running = np.isfinite(curves).any(axis=0)
-        median = np.nanmedian(np.where(running, curves, 0.0), axis=0)
-        ax.plot((np.arange(len(median)) + study.window - 1)[running], median[running],
-                color=colors[recipe], linewidth=1.5,
+        # a seed that stopped holds its last running mean (at the threshold), so the median
+        # crosses the threshold at the median step of the table
+        curves = []
+        for row in results.outcomes[task_name, recipe, LONGEST].losses:
+            curve = smooth(row[np.isfinite(row)], study.window)
+            curves.append(np.concatenate([curve, np.full(study.steps - study.window + 1
+                                                         - len(curve), curve[-1])]))
+        median = np.median(np.stack(curves), axis=0)
+        ax.plot(np.arange(len(median)) + study.window - 1, median, color=colors[recipe],
+                linewidth=1.5,
                 linestyle="--" if recipe == "tanh + decay" else "-", label=recipe)
     ax.axhline(task.baseline, color="gray", linestyle="--", linewidth=2,
                label=task.baseline_label)
     ax.axhline(task.threshold, color="black", linestyle=":", linewidth=2,
                label=f"threshold {task.threshold}")
     ax.set_ylim(task.threshold / 3, 10 * task.baseline)
-    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of the seeds still running\n(a "
-                   "seed stops at the threshold; axis cut at 10x the baseline)", "training step",
+    plots.labelled(ax, f"{task_name}, T = {LONGEST}: median of {len(study.seeds)} seeds",
+                   "training step",
                    f"{task.loss_label} (mean of {study.window} steps)", logy=True)
 axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+fig.suptitle("Learning curves (a seed that reached the threshold holds its last value; axes "
+             "cut at 10x the baseline)")
+fig.tight_layout()
 plt.show()
 
 # %%
@@ -1330,8 +1340,8 @@ zeros = {(t, r): o.flow_after for (t, r, T), o in results.outcomes.items()
 dead = {key: f for key, f in zeros.items() if key[1] in RELU_RECIPES}
 underflow = {key: f for key, f in zeros.items() if key[1] not in RELU_RECIPES}
 print("tanh + decay (dashed) starts as the tanh RNN: the decay acts only during training. "
-      "Exact zeros of ||dL/dh_k|| after training are not drawn. In the ReLU networks the gradient "
-      "met a step where no unit was active for any sequence (dead units): "
+      "Exact zeros of ||dL/dh_k|| after training are not drawn. In the ReLU networks every "
+      "sequence's gradient met a step where none of its units was active: "
       + ", ".join(f"{t}, {r}: {int(np.sum(f == 0))} of {f.size}" for (t, r), f in dead.items())
       + ". Elsewhere it fell below the smallest positive float64 (about 5e-324): "
       + (", ".join(f"{t}, {r}: {int(np.sum(f == 0))} of {f.size}"
@@ -1421,6 +1431,12 @@ claims.claim(f"adding problem: the ReLU RNN reaches it in most seeds up to T = {
              f"none at T = {LONGEST}",
              all(n > len(study.seeds) / 2 for n in relu_adding[:-1]) and relu_adding[-1] == 0,
              f"seeds per length {relu_adding}")
+lost = np.concatenate([-np.log10(o.flow_init[:, 0] / o.flow_init[:, -1])
+                       for (t, r, T), o in results.outcomes.items()
+                       if T == LONGEST and r in ("tanh", "GRU")])
+claims.claim(f"at T = {LONGEST}, at initialisation, the tanh RNN and the GRU lose more than 18 "
+             "orders of magnitude from step T back to step 1, on both tasks, in every seed",
+             bool(np.all(lost > 18)), claims.spread(lost, ".1f", "orders of magnitude lost"))
 claims.claim_seeds(f"adding problem, T = {LONGEST}: the GRU starts with a gradient ratio below "
                    "1e-15, like the tanh RNN, and ends above 1e-3",
                    list((results.outcomes["adding", "GRU", LONGEST].flow_init[:, 0]
@@ -1484,10 +1500,11 @@ claims.claim(f"over both tasks only the GRU and attention reach the threshold in
              {r for r, n in total_wins.items() if n == runs_each} == {"GRU", "tanh + attention"},
              ", ".join(f"{r} {n}" for r, n in total_wins.items()))
 carried = {(t, r, s): ratio_after(t, r)[s] for t in comparison.TASKS for r in comparison.RECIPES
+           if r not in RELU_RECIPES
            for s, ok in enumerate(solved(t, r, LONGEST)) if ok}
 low = {k: v for k, v in carried.items() if not v > 1e-3}
 claims.claim(f"at T = {LONGEST}, every run that reached the threshold with tanh states or gates "
-             "ends with a gradient ratio above 1e-3; the exceptions are ReLU runs",
+             "ends with a gradient ratio above 1e-3",
              all(r in ("ReLU", "IRNN") for _, r, _ in low),
              f"{len(carried) - len(low)}/{len(carried)} runs above 1e-3; below: "
              + (", ".join(f"{t}, {r}, seed {s}: {v:.1e}" for (t, r, s), v in low.items())
@@ -1503,6 +1520,12 @@ claims.claim("where a network with tanh states has exact zeros, they are the ear
 claims.claim(f"the decay row's sweep chose a different rate from the tanh RNN's on the adding "
              f"problem ({chosen['adding', 'tanh + decay']:g} and {chosen['adding', 'tanh']:g})",
              chosen["adding", "tanh + decay"] != chosen["adding", "tanh"])
+claims.claim("adding problem, sweep at rate 0.01: the decay row reaches the threshold in more runs "
+             "than the plain tanh RNN",
+             results.trials["adding", "tanh + decay", 0.01].solved.sum()
+             > results.trials["adding", "tanh", 0.01].solved.sum(),
+             f"decay {sweep_text(results.trials['adding', 'tanh + decay', 0.01])}, tanh "
+             f"{sweep_text(results.trials['adding', 'tanh', 0.01])}")
 claims.claim("in no cell does the decay row reach the threshold in more runs than the plain tanh "
              "RNN", all(sum(solved(t, "tanh + decay", T)) <= sum(solved(t, "tanh", T))
                         for t in comparison.TASKS for T in LENGTHS))
@@ -1554,27 +1577,29 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 #
 # **Stability.** No run went non-finite. Only the ReLU networks' losses blew past 100 times the
 # baseline, the IRNN in most of its runs, clipped gradient and all; the cells after this
-# discussion show why clipping cannot stop that under Adam. The networks with tanh states or
+# discussion show, on the first step, why clipping does not stop that under Adam. The networks with tanh states or
 # gates, which are bounded, never blew up.
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient
 # back almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose
-# twenty or more orders of magnitude (the printed ratios). After training, exact zeros cover most
-# of $\|\partial L/\partial h_k\|$ for the IRNN on both tasks and for the ReLU RNN on the
-# first-token task (the printed counts): units died (no unit
-# active for any sequence at some step), and the gradient stops there, a failure of the
-# optimisation, not a gradient vanishing through time. The GRU starts with a vanishing gradient
+# more than 18 orders of magnitude (the claim line prints the range). After training, exact zeros
+# cover most of $\|\partial L/\partial h_k\|$ for the IRNN on both tasks and for the ReLU RNN
+# on the first-token task (the printed counts): for every sequence, the gradient's path back to
+# step $k$ met a step where none of its ReLU units was active, and the gradient stops there. It
+# is cut off, not shrunk step by step as in a vanishing product (although the plain ReLU RNN's
+# gradient also vanished at initialisation). The GRU starts with a vanishing gradient
 # and learns to carry it: every seed ends with a ratio above 1e-3 on the adding problem. Among
 # the networks with tanh states or gates, every run that reached the threshold at $T = 100$
 # ends with a ratio above 1e-3. A healthy gradient at initialisation was not sufficient (the
-# IRNN), and a vanishing one was no bar for a gated network.
+# IRNN), and a vanishing one was no bar for the GRU.
 #
 # **The decay row.** It is Section 1's penalty, a remedy for explosion, tested where no tanh
 # network exploded: in no cell does it reach the threshold in more runs than the plain tanh RNN,
 # and on the adding problem at $T = 100$ it leaves an even smaller gradient ratio after
-# training (the printed ratios), as Section 1 predicted. Its sweep chose its own rate (0.01 on
-# the adding problem, where the tanh RNN's chose 0.003), so the two rows differ in rate as well
-# as in decay.
+# training (the printed ratios), as Section 1 predicted. It did let the tanh RNN train at a
+# larger rate: in the adding problem's sweep at 0.01 the decay row reached the threshold in more
+# runs than the plain tanh RNN (the sweep table and its claim line), and its sweep chose 0.01
+# where the tanh RNN's chose 0.003. So the two rows differ in rate as well as in decay.
 
 # %% [markdown]
 # ### Why clipping does not stop the IRNN (≈ 3 min)
@@ -1584,9 +1609,9 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 # whole gradient when its norm exceeds the limit. Adam then divides each entry by a running
 # root-mean-square of that same entry's past gradients, so a rescaling that stayed the same over
 # Adam's memory would cancel exactly; clipping's factor changes from step to step, so it does
-# not cancel in general, but Adam's step stays bounded by the rate times a constant whatever
-# the gradient's scale (at most about $3.2\,\eta$ per entry with PyTorch's defaults, Kingma and
-# Ba 2015, Section 2.1). The first step shows the cancellation exactly. With
+# not cancel in general, but Adam's step stays bounded by the rate times a constant that
+# depends only on $\beta_1$ and $\beta_2$, whatever the gradient's scale (Kingma and Ba 2015,
+# Section 2.1, discuss this bound). The first step shows the cancellation exactly. With
 # Adam's bias correction the first update is $\eta\,\hat m/(\sqrt{\hat v} + \epsilon) =
 # \eta\,g/(|g| + \epsilon)$ for each entry: an entry with a gradient moves by about the rate
 # $\eta$ whatever the gradient's scale (Adam divides it out), unless $|g|$ is so small that
@@ -1736,8 +1761,9 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 # before its clipping.
 # Both results belong to this short run at a rate picked for the tanh RNN: a rate tuned for
 # the LSTM, or many more steps, could change their order, so these runs do not say which
-# network models text better. What they do show: against a rate at which a network explodes,
-# clipping is the direct remedy, and the gated network stayed stable at that rate without it.
+# network models text better. What they do show: against a rate too large for the network,
+# clipping was the direct remedy here (with SGD it caps every step at $\eta$ times the clipping
+# norm), and the gated network stayed stable at that rate without it.
 # The synthetic tasks ask *can the network carry a dependency over $T$ steps?*, the text asks
 # *does training stay stable at a useful rate?*: choosing a remedy takes both answers.
 #
@@ -1748,9 +1774,9 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 # | the loss stays at the no-memory baseline (1/6 for the adding problem, $\ln 4$ for four classes) at long $T$ while short sequences train | vanishing gradient: a long product of Jacobians whose norms are mostly below 1 (02, 04); $\gamma\,\sigma_{\max} < 1$ guarantees it, but it happens without that too (04; Section 3's default-initialised tanh RNN has $\sigma_{\max} > 1$ and still vanishes) | a path that crosses fewer steps: attention (Section 4; in Section 6 it reached the threshold in every run on both tasks) or a skip connection (Section 3; in Section 6 it did not take the tanh RNN further, within one seed of it); gates (07; in Section 6 the GRU reached it in every run, the LSTM at every length of the adding problem but only at $T = 20$ of the first-token task, at the rate chosen there). Tune the rate at the length you need before ruling a remedy out: Section 6 tuned it at $T = 20$ |
 # | the loss ends below the baseline but short of the threshold, while $\|\partial L/\partial h_k\|$ has vanished | partial learning: the state keeps some of the signal the gradient no longer reaches (02's latch) | read the final loss, not only the success count (Section 6's lower heat maps) |
 # | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same vanishing, seen directly | as in the first row; check it at initialisation and after training (Section 6's gradient plots) |
-# | $\|\partial L/\partial h_k\|$ exactly 0 at some steps, a ReLU network stuck at the baseline | dead ReLU units: an optimisation failure, not vanishing | in Section 6 no rate from 0.001 to 0.03 got the plain ReLU RNN past chance on the first-token task; the IRNN's first-step cells show how far one step at a large rate moves the weights. What does cure it (another initialisation, a smaller network, leaky units) is not tested here |
+# | $\|\partial L/\partial h_k\|$ exactly 0 at some steps, a ReLU network stuck at the baseline | inactive ReLU units cut the gradient off (exact zeros, not a product shrinking step by step); some weights get no gradient from the very first step (Section 6's IRNN) | in Section 6 no rate from 0.001 to 0.03 got the plain ReLU RNN past chance on the first-token task; the IRNN's first-step cells show how far one step at a large rate moves the weights. What does cure it (another initialisation, a smaller network, leaky units) is not tested here |
 # | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: a long product of large Jacobians, a cliff (03); $\gamma\,\sigma_{\max} > 1$ is necessary for it, not sufficient (04; Section 1's unpenalised runs raised $\sigma_{\max}$ from 1.5 without exploding) | with SGD, clip by the global norm (05; Section 7); under Adam the rate bounds the step, so lower the rate |
-# | a ReLU network's loss jumps to astronomic values right after an update | its forward state explodes: $\sigma_{\max}(W_{hh})$ pushed above 1 with unbounded units (Section 6's IRNN) | a smaller rate: one Adam step at 0.001 kept $\sigma_{\max}$ near 1 where the sweep's rate did not, clipped or not (Section 6) |
+# | a ReLU network's loss jumps to astronomic values right after an update | its forward state explodes: $\sigma_{\max}(W_{hh})$ pushed above 1 with unbounded units (Section 6's IRNN) | a smaller rate first: one Adam step at 0.001 kept $\sigma_{\max}$ near 1 where the sweep's rate did not, clipped or not (Section 6); whether a whole run then learns is not shown (the sweep's IRNN at 0.001 did not reach the threshold) |
 # | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate (Section 2's sweep), clipping (Section 7); one warm-up schedule helped but did not rescue it (Section 2) |
 # | the loss falls steadily but slowly, gradient norms small and calm | learning rate too small | a larger rate (Section 2's sweep) |
 # | $\sigma_{\max}(W_{hh})$ creeps up during training, with a healthy gradient through time and no jumps in the loss | the data's gradient shaping $W_{hh}$; not a symptom by itself (Section 1's unpenalised runs) | nothing by itself: L2 weight decay lowers $\sigma_{\max}$, but it pushed a healthy gradient toward vanishing (Section 1) and in Section 6 (as decoupled decay) reached the threshold in no more runs than the plain tanh RNN |
@@ -1759,7 +1785,9 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 #   and the bound $(\gamma\sigma_{\max})^{t-k}$ shrink. It guards against explosion and deepens
 #   vanishing. L1 subtracts a constant $\eta\lambda$ and pushes many weights to (almost) zero. Under
 #   Adam, use decoupled decay (AdamW) to get that shrinking.
-# - A skip of $s$ steps cuts the Jacobians between $h_T$ and $h_k$ to about $(T-k)/s$;
+# - A skip of $s$ steps cuts the Jacobians between $h_T$ and $h_k$ to
+#   $\lfloor (T-k)/s \rfloor + (T-k) \bmod s$ (18 instead of 99 from step 100 to step 1 with
+#   $s = 10$, Section 3);
 #   attention cuts them to none: every state reaches the output in one step.
 # - Adam's first step moves every weight that has a gradient by about the learning rate,
 #   whatever the gradient's scale, and leaves weights with a zero gradient in place

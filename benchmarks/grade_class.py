@@ -10,8 +10,9 @@ attempt); hanging ones are left out, since they would time the time limits. "Exe
 every valid submission headless, one after another, at the scale the grader uses
 (NBGRADER_EXECUTION=autograde), with no grading. Targets: the workers >= 1.8x one worker on 2
 cores; grading with one worker <= +20% over execution. The engine's overhead is measured apart
-from grading: tasks carrying a real job's bytes and returning a real result's bytes, timed
-through the same cluster, and the coordinator's gradebook write per result.
+from grading: tasks carrying a real job's bytes (with the assignment's kit, sent once per run)
+and returning a real result's bytes, timed through the same cluster, and the coordinator's
+gradebook write per result.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import course_tools  # noqa: E402
 from attacks import ATTACKS, BROKEN, broken_answers  # noqa: E402
 from instructor import engine, gradebook  # noqa: E402
-from instructor.autograde import autograde, find_submissions, make_job  # noqa: E402
+from instructor.autograde import autograde, find_submissions, make_job, make_kit  # noqa: E402
 from instructor.job import Result  # noqa: E402
 from mutants import MUTANTS  # noqa: E402
 
@@ -97,30 +98,35 @@ def time_execution(root: Path, workdir: Path) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
-def _echo(job, limit=None) -> Result:
+def _echo(job, kit, limit=None) -> Result:
     """A task as heavy on the wire as grading one submission, and as light on the CPU as
     nothing: it returns a result holding as many bytes as an autograded notebook."""
     return Result(job.assignment, job.student, autograded={"nb.ipynb": b"x" * 250_000})
 
 
-def engine_overhead(root: Path, workers: int, count: int = 64) -> tuple[float, float]:
+def engine_overhead(root: Path, workers: int, count: int = 64) -> tuple[float, float, float]:
     """Milliseconds between two results when tasks cost nothing but their scheduling and their
     transfers, on the same kind of cluster, with as many in flight as there are workers (the
-    most submissions per second the coordinator can take, whatever the cluster's size), and the
-    megabytes one task moves (its job, pickled, and the result's bytes)."""
+    most submissions per second the coordinator can take, whatever the cluster's size); the
+    megabytes one task moves (its job, pickled, and the result's bytes); and the megabytes of
+    the kits, sent to each worker once per run."""
     subs = find_submissions(root)
     config, snapshot = (root / "nbgrader_config.py").read_text(), gradebook.snapshot(root)
-    jobs = [make_job(subs[i % len(subs)], config, snapshot) for i in range(count)]
+    kits = {
+        a: make_kit(root, a, config, snapshot) for a in sorted({sub.assignment for sub in subs})
+    }
+    jobs = [make_job(subs[i % len(subs)]) for i in range(count)]
     seen = []
     with mock.patch.object(engine, "grade", _echo):
         engine.run(
-            iter(jobs), count, lambda r, o: seen.append(time.perf_counter()), workers=workers
+            iter(jobs), kits, count, lambda r, o: seen.append(time.perf_counter()), workers=workers
         )
     # the first result waits for the cluster to start: time the steady state after it
-    moved = statistics.mean(len(pickle.dumps(job)) for job in jobs) + len(
-        _echo(jobs[0]).autograded["nb.ipynb"]
+    per_task = statistics.mean(len(pickle.dumps(job)) for job in jobs) + len(
+        _echo(jobs[0], None).autograded["nb.ipynb"]
     )
-    return (seen[-1] - seen[0]) / (count - 1) * 1000, moved / 1e6
+    per_run = sum(len(pickle.dumps(kit)) for kit in kits.values())
+    return (seen[-1] - seen[0]) / (count - 1) * 1000, per_task / 1e6, per_run / 1e6
 
 
 def timed_autograde(root: Path, workers: int, record_times: list[float]) -> tuple[float, list]:
@@ -152,7 +158,7 @@ def main() -> int:
         records: list[float] = []
         serial, graded = timed_autograde(root, 1, records)
         parallel, _ = timed_autograde(root, args.workers, records)
-        overhead_ms, megabytes = engine_overhead(root, args.workers)
+        overhead_ms, megabytes, kit_megabytes = engine_overhead(root, args.workers)
     scores = {r.student: r.score for r in graded}
     print(
         f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
@@ -188,7 +194,8 @@ def main() -> int:
     busy = per_job * 1000 / (overhead_ms + write_ms)
     print(
         f"engine overhead per submission (scheduling and transfer of {megabytes:.2f} MB, results "
-        f"taken one after another): {overhead_ms:.1f} ms; the coordinator's gradebook write "
+        f"taken one after another; the assignment's kit, {kit_megabytes:.2f} MB, goes to each "
+        f"worker once per run): {overhead_ms:.1f} ms; the coordinator's gradebook write "
         f"per result: median {write_ms:.0f} ms. At {per_job:.1f} s of grading per "
         f"submission, one coordinator keeps about {busy:,.0f} workers busy"
     )

@@ -113,7 +113,7 @@ class _Feed:
         self.client, self.pending, self.kits, self.limit = client, iter(jobs), kits, limit
         self.run_id = f"{time.time_ns():x}"
         self.sent: dict = {}  # assignment -> the future of its kit on the cluster
-        self.in_flight: dict = {}  # future -> job
+        self.in_flight: dict = {}  # future -> (job, the future of the kit it was sent with)
         self.keys: dict[tuple[str, str], list[str]] = {}  # the keys a job in flight ran under
         self.finished = as_completed(loop=client.loop)
         self.deaths = _Deaths()
@@ -128,11 +128,10 @@ class _Feed:
     def submit(self, job: Job) -> None:
         tries = self.keys.setdefault((job.assignment, job.student), [])
         key = f"grade-{job.assignment}-{job.student}-{self.run_id}-{len(tries)}"
-        future = self.client.submit(
-            grade, job, self.kit_of(job.assignment), self.limit, key=key, pure=False
-        )
+        kit = self.kit_of(job.assignment)
+        future = self.client.submit(grade, job, kit, self.limit, key=key, pure=False)
         tries.append(key)
-        self.in_flight[future] = job
+        self.in_flight[future] = job, kit
         self.finished.add(future)
 
     def submit_next(self) -> None:
@@ -140,21 +139,22 @@ class _Feed:
         if job is not None:
             self.submit(job)
 
-    def outcome(self, future, job: Job) -> Result | None:
-        """The result of a finished job, or None when it was submitted again because its kit
-        was lost with every worker that held it."""
+    def outcome(self, future) -> tuple[Job, Result | None]:
+        """A finished future's job and its result, or None when the job was submitted again
+        because its kit was lost with every worker that held it."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
+        job, kit = self.in_flight.pop(future)
         try:
             result = future.result()
         except KilledWorker:
             result = _died_every_time(job)
         except FutureCancelledError as error:
             died = self.deaths.count(self.keys[job.assignment, job.student])
-            if self.sent[job.assignment].status != "finished" and died < MAX_TRIES:
-                self.submit(job)
-                return None
+            if kit.status != "finished" and died < MAX_TRIES:
+                self.submit(job)  # with the kit sent again (the first job back sends it)
+                return job, None
             result = (
                 _died_every_time(job)
                 if died >= MAX_TRIES
@@ -171,7 +171,7 @@ class _Feed:
                 )
             )
         result.digest = result.digest or job.digest
-        return result
+        return job, result
 
 
 def run(
@@ -213,12 +213,11 @@ def run(
             for _ in range(max(1, sum(client.nthreads().values()) or 1)):
                 feed.submit_next()
             for future in feed.finished:
-                job = feed.in_flight.pop(future)
-                result = feed.outcome(future, job)
+                _, result = feed.outcome(future)
                 future.release()
                 if result is None:
                     continue
-                others = [j.student for j in feed.in_flight.values()]
+                others = [j.student for j, _ in feed.in_flight.values()]
                 feed.submit_next()  # the freed worker gets its next job before this is recorded
                 on_result(result, others)
                 if on_idle is not None and not feed.finished.has_ready():

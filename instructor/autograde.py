@@ -10,8 +10,11 @@
    or an existing cluster), each assignment's kit sent to the workers once; each job grades in a
    private temporary course folder and returns a `Result` as data.
 4. As each result arrives, the coordinator (this process, alone) restores and reports any
-   change to the course's own files, writes the student's log, commits the grades
-   (`instructor.gradebook.Recorder`: one student per transaction) and marks the submission done.
+   change to the course's own files, writes the student's log and records the grades
+   (`instructor.gradebook.Recorder`). It commits several students per transaction (up to 16,
+   or whatever has arrived when no other result is waiting) and only then puts each one's
+   autograded files in place and marks the submission done, so a run interrupted before a
+   commit grades those students again when resumed.
 5. The `Summary` names every problem of every student (`instructor.problems`).
 
 A submission that raises, hangs, kills its kernel, prints gigabytes, is not valid JSON, or has
@@ -269,6 +272,7 @@ def autograde(
                         kits,
                         len(todo),
                         on_result,
+                        on_idle=recorder.flush,  # commit while no other result waits
                         workers=workers or os.cpu_count() or 1,
                         scheduler=scheduler,
                         limit=student_timeout,

@@ -139,8 +139,8 @@ class _Feed:
         if job is not None:
             self.submit(job)
 
-    def outcome(self, future) -> tuple[Job, Result | None]:
-        """A finished future's job and its result, or None when the job was submitted again
+    def outcome(self, future) -> Result | None:
+        """The result of a finished future's job, or None when the job was submitted again
         because its kit was lost with every worker that held it."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
@@ -154,7 +154,7 @@ class _Feed:
             died = self.deaths.count(self.keys[job.assignment, job.student])
             if kit.status != "finished" and died < MAX_TRIES:
                 self.submit(job)  # with the kit sent again (the first job back sends it)
-                return job, None
+                return None
             result = (
                 _died_every_time(job)
                 if died >= MAX_TRIES
@@ -171,7 +171,7 @@ class _Feed:
                 )
             )
         result.digest = result.digest or job.digest
-        return job, result
+        return result
 
 
 def run(
@@ -213,7 +213,7 @@ def run(
             for _ in range(max(1, sum(client.nthreads().values()) or 1)):
                 feed.submit_next()
             for future in feed.finished:
-                _, result = feed.outcome(future)
+                result = feed.outcome(future)
                 future.release()
                 if result is None:
                     continue

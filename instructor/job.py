@@ -3,7 +3,7 @@
 What grading needs comes in two parts, so that a cluster moves each once: a `Kit` holds what
 every submission of one assignment shares (the assignment's source notebooks with their hidden
 tests, the course's nbgrader configuration, a gradebook holding the assignments, the mistake
-catalogue), sent to the workers once per run; a `Job` holds one student's submitted files. With
+catalogue), sent to the cluster once per run; a `Job` holds one student's submitted files. With
 both, grading runs on any machine with the course's Python environment installed, none of the
 instructor's files needed. `grade` builds a private course folder in a temporary directory,
 runs nbgrader's autograde there (with the course's preprocessors: confined kernel, trusted
@@ -39,7 +39,7 @@ GRADEBOOK_NAME = "gradebook.db"
 @dataclass(frozen=True)
 class Kit:
     """What every submission of one assignment is graded with, as plain data: the same for the
-    whole class, so a run sends it to each worker once (see `instructor.engine`)."""
+    whole class, so a run sends it to the cluster once (see `instructor.engine`)."""
 
     assignment: str
     sources: dict[str, bytes]  # the assignment's source notebooks (solutions/<id>/*.ipynb)

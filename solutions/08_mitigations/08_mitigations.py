@@ -1050,10 +1050,10 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 #
 # The decay row is Section 1's L2 penalty with the same $\lambda = 0.03$ on $W_{hh}$ alone. It is
 # applied as decoupled weight decay (AdamW, Loshchilov and Hutter 2019), which multiplies
-# $W_{hh}$ by $1 - 2\eta\lambda$ at every step as in Section 1 (at Adam's far smaller rates that
-# factor is much closer to 1: the cell below prints it); a penalty added to the loss would instead be
-# divided by Adam's running gradient scale like any other gradient. Two tasks, three lengths
-# each:
+# $W_{hh}$ by $1 - 2\eta\lambda$ at every step as in Section 1 (at Adam's far smaller rates
+# that factor is much closer to 1: the cell below prints it); a penalty added to the loss would
+# instead be divided by Adam's running gradient scale like any other gradient. Two tasks, three
+# lengths each:
 #
 # - the **adding problem** (MSE; always answering 1 scores 1/6 on average, and we compare each
 #   run's final loss with what always answering 1 scores on the same validation batch;
@@ -1064,8 +1064,8 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 #
 # **What this protocol does not settle.** A run "reaches the threshold" when the running mean of
 # its *training* losses does; its loss on the validation batch afterwards can be a little
-# above the threshold. A cell reads "reached within 3000 steps at the rate chosen at $T = 20$": a rate chosen at $T = 100$, or more steps, may solve cells that stay
-# empty here. The recipes differ in size (the printed parameter counts), which the comparison
+# above the threshold. A cell reads "reached within 3000 steps at the rate chosen at
+# $T = 20$": a rate chosen at $T = 100$, or more steps, may solve cells that stay empty here. The recipes differ in size (the printed parameter counts), which the comparison
 # does not equalise. And the sources trained differently: Le et al. (2015) trained the IRNN with
 # plain SGD for far longer runs; notebook 06 trained it at $T = 50$ with Xavier input weights
 # and a looser criterion (the mean of 20 losses below 0.1); notebook 07 trained the LSTM and the
@@ -1552,7 +1552,7 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 # reported runs say so: compare a recipe's sweep cell with its $T = 20$ cell in the table.
 #
 # **Adding problem.** The GRU, the LSTM and attention reach the threshold at every length in
-# every seed, the GRU first. ReLU with clipping gets there up to $T = 50$ in most seeds. The
+# every seed, the GRU first. The ReLU RNN gets there up to $T = 50$ in most seeds. The
 # tanh RNN gets there at $T = 20$ only, and none of the changes that keep its recurrence (an
 # orthogonal start, the skip, the decay) takes it further within 3000 steps.
 #
@@ -1569,16 +1569,16 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 # **Partial learning.** Success counts hide runs that learned something. The lower heat maps
 # show each cell's final loss relative to the no-memory loss on the same validation batch (a
 # cell near 1 learned nothing; a cell whose runs reached the threshold stopped there, so its
-# value reflects the stopping rule rather than how good the network could get). On the first-token task at $T = 100$ most of the plain tanh
-# RNN's runs never reach the threshold, yet they end well below chance and answer most
+# value reflects the stopping rule rather than how good the network could get). On the
+# first-token task at $T = 100$ most of the plain tanh RNN's runs never reach the threshold, yet they end well below chance and answer most
 # sequences right, while their gradient ratio after training has vanished (the printed
 # values): the state keeps some of the first token although almost no gradient reaches it,
 # the "latch" of notebook 02.
 #
 # **Stability.** No run went non-finite. Only the ReLU networks' losses blew past 100 times the
 # baseline, the IRNN in most of its runs, clipped gradient and all; the cells after this
-# discussion show, on the first step, why clipping does not stop that under Adam. The networks with tanh states or
-# gates, which are bounded, never blew up.
+# discussion show, on the first step, why clipping does not stop that under Adam. The networks
+# with tanh states or gates, which are bounded, never blew up.
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient
 # back almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose
@@ -1616,7 +1616,7 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 # \eta\,g/(|g| + \epsilon)$ for each entry: an entry with a gradient moves by about the rate
 # $\eta$ whatever the gradient's scale (Adam divides it out), unless $|g|$ is so small that
 # Adam's $\epsilon$ matters, and an entry whose gradient is exactly zero does not move.
-# Clipping shrinks every $|g|$, so it can only push a few more entries into the range where
+# Clipping shrinks every $|g|$, so it can only push more entries into the range where
 # $\epsilon$ matters. (Later steps divide by a running average of past gradients instead; bias
 # correction makes the first step special.) For the IRNN the first step adds to $W_{hh} = I$ a
 # matrix whose entries are about $\pm\eta$ or 0. The cell below takes that one step from the

@@ -239,6 +239,12 @@ class Trial:
     final: np.ndarray  # (S,)
     seconds: float
 
+    @property
+    def median_steps(self) -> float:
+        """The median of the steps to the threshold, a run that never got there counting as
+        infinitely many (inf when most never did): the statistic `choose_rate` ranks by."""
+        return float(np.median(np.where(self.solved, self.steps, np.inf)))
+
 
 def choose_rate(trials: dict[float, Trial]) -> float:
     """The sweep's rule: the rate with the fewest median steps to the threshold (a run that
@@ -249,9 +255,8 @@ def choose_rate(trials: dict[float, Trial]) -> float:
 
     def key(lr: float) -> tuple[float, float, float]:
         t = trials[lr]
-        steps = np.where(t.solved, t.steps, np.inf)
         final = np.where(np.isfinite(t.final), t.final, np.inf)
-        return float(np.median(steps)), float(np.median(final)), lr
+        return t.median_steps, float(np.median(final)), lr
 
     return min(trials, key=key)
 
@@ -326,7 +331,8 @@ def _train(
     diagnose: bool,
     progress: bool,
 ):
-    """Train one recipe's seeds; returns (ensemble, history, flow at init or None)."""
+    """Train one recipe's seeds; returns (ensemble, history, the validation batch, the flow
+    ||dL/dh_k|| at initialisation on it, or None unless `diagnose`)."""
 
     def make(seed: int) -> nn.Module:
         return recipe.build(task.input_size, settings.hidden_size, task.output_size, attention)

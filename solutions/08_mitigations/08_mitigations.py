@@ -1124,7 +1124,7 @@ claims.claim("the text's protocol: rates 0.001, 0.003, 0.01 and 0.03, at most 30
 def sweep_text(trial):
     """'solved/seeds · median steps' for one sweep trial, the median as the sweep's rule takes
     it: a run that never reached the threshold counts as infinitely many steps ('never')."""
-    median = np.median(np.where(trial.solved, trial.steps, np.inf))
+    median = trial.median_steps
     text = f"{int(trial.solved.sum())}/{len(trial.solved)}"
     return text + (f" · {int(median)}" if np.isfinite(median) else " · never")
 

@@ -12,10 +12,10 @@ import instructor.job
 _grade = instructor.job.grade
 
 
-def _grade_or_die(job, kit, limit=None):
+def _grade_or_die(job, limit=None):
     if job.student.startswith("kills_its_worker"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return _grade(job, kit, limit)
+    return _grade(job, limit)
 
 
 instructor.job.grade = _grade_or_die

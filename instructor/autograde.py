@@ -3,14 +3,18 @@
 1. `find_submissions` lists submitted/<student>/<assignment>/ folders; those graded before and
    unchanged since (same digest) are skipped, so an interrupted run resumes where it stopped
    and a resubmission is graded again.
-2. Each remaining submission becomes a `Job` (`instructor.job`): its files, the assignment's
-   source notebooks, the course's nbgrader configuration and a snapshot of the gradebook.
+2. Each assignment to grade becomes a `Kit` (`instructor.job`): its source notebooks, mistake
+   catalogue, the course's nbgrader configuration and a snapshot of the gradebook; each
+   remaining submission becomes a `Job`: its files and their digest.
 3. Jobs run as tasks on dask.distributed (`instructor.engine`: a LocalCluster on this machine,
-   or an existing cluster); each grades in a private temporary course folder and returns a
-   `Result` as data.
+   or an existing cluster), each assignment's kit sent to the workers once; each job grades in a
+   private temporary course folder and returns a `Result` as data.
 4. As each result arrives, the coordinator (this process, alone) restores and reports any
-   change to the course's own files, writes the student's log, commits the grades
-   (`instructor.gradebook.Recorder`: one student per transaction) and marks the submission done.
+   change to the course's own files, writes the student's log and records the grades
+   (`instructor.gradebook.Recorder`). It commits several students per transaction (up to 16,
+   or whatever has arrived when no other result is waiting) and only then puts each one's
+   autograded files in place and marks the submission done, so a run interrupted before a
+   commit grades those students again when resumed.
 5. The `Summary` names every problem of every student (`instructor.problems`).
 
 A submission that raises, hangs, kills its kernel, prints gigabytes, is not valid JSON, or has
@@ -32,7 +36,7 @@ from pathlib import Path
 from instructor import catalogue, confine, engine
 from instructor.course_folder import assignments, notebook_path
 from instructor.gradebook import Recorder, ensure_assignments, is_current, snapshot
-from instructor.job import CONFIG_NAME, Job, Result
+from instructor.job import CONFIG_NAME, Job, Kit, Result
 from instructor.problems import Kind, Problem, sentences
 from instructor.submission import WORK, Submission
 
@@ -90,21 +94,24 @@ def find_submissions(
     return found
 
 
-def make_job(sub: Submission, config: str, gradebook: bytes) -> Job:
-    """The job that grades `sub`: its files and everything else it needs, as data."""
-    source = notebook_path(sub.root / "solutions", sub.assignment)
-    files = sub.files()
-    mistakes = catalogue.path_of(sub.root / "solutions", sub.assignment)
-    return Job(
-        sub.assignment,
-        sub.student,
-        files,
+def make_kit(root: Path, assignment: str, config: str, gradebook: bytes) -> Kit:
+    """What every job of `assignment` is graded with: its source notebook and mistake catalogue,
+    the course's configuration `config` and the gradebook snapshot `gradebook`, as data."""
+    source = notebook_path(root / "solutions", assignment)
+    mistakes = catalogue.path_of(root / "solutions", assignment)
+    return Kit(
+        assignment,
         {source.name: source.read_bytes()},
         config,
         gradebook,
-        digest=Submission.digest_of(files),
         catalogue=mistakes.read_bytes() if mistakes.is_file() else b"",
     )
+
+
+def make_job(sub: Submission) -> Job:
+    """The job that grades `sub`: its files and their digest, as data."""
+    files = sub.files()
+    return Job(sub.assignment, sub.student, files, digest=Submission.digest_of(files))
 
 
 class ProtectedFiles:
@@ -230,9 +237,11 @@ def autograde(
             cannot = None if scheduler else confine.student_code_cannot_run()
             if cannot:  # every student would lose the points of every exercise: grade nobody
                 raise RuntimeError(f"cannot grade on this machine: {cannot}")
-            ensure_assignments(root, sorted({sub.assignment for sub in todo}))
+            names = sorted({sub.assignment for sub in todo})
+            ensure_assignments(root, names)
             config, gradebook = (root / CONFIG_NAME).read_text(), snapshot(root)
-            jobs: Iterator[Job] = (make_job(sub, config, gradebook) for sub in todo)
+            kits = {name: make_kit(root, name, config, gradebook) for name in names}
+            jobs: Iterator[Job] = (make_job(sub) for sub in todo)  # read when a worker is free
             protected = None if confine.mode().private else ProtectedFiles(root)
             bar = tqdm(total=len(todo), desc="autograding", unit="submission", disable=not progress)
 
@@ -260,8 +269,10 @@ def autograde(
                 with Recorder(root) as recorder:
                     engine.run(
                         jobs,
+                        kits,
                         len(todo),
                         on_result,
+                        on_idle=recorder.flush,  # commit while no other result waits
                         workers=workers or os.cpu_count() or 1,
                         scheduler=scheduler,
                         limit=student_timeout,

@@ -1,8 +1,10 @@
-"""The course's gradebook, written by the coordinator alone, one student per transaction.
+"""The course's gradebook, written by the coordinator alone, several students per transaction.
 
 Grading jobs start from a `snapshot` (the assignments and their cells); their results come back
-as data and `Recorder.record` commits each one, then puts the autograded files in place and
-marks the submission done with the digest of what was graded.
+as data and `Recorder.record` writes each one into an open transaction. `Recorder.flush` commits
+them together, then puts each one's autograded files in place and marks the submission done
+with the digest of what was graded: a submission is marked done only once its grades are
+committed, so an interrupted run regrades exactly what it had not committed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import json
 import shutil
 import sqlite3
 import tempfile
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +28,10 @@ from instructor.problems import Problem, sentences
 from instructor.submission import Submission
 
 FAILED_NOTE = "GRADING-FAILED.txt"
+# A transaction holds at most BATCH students, and the first waits at most BATCH_SECONDS for its
+# commit while results keep coming (an idle coordinator commits at once: see Recorder.flush).
+BATCH = 16
+BATCH_SECONDS = 2.0
 
 
 def ensure_assignments(root: Path, ids: list[str]) -> None:
@@ -62,18 +71,35 @@ def snapshot(root: Path) -> bytes:
         return target.read_bytes()
 
 
+@contextmanager
+def _commits_deferred(db) -> Iterator[None]:
+    """nbgrader's Gradebook methods (update_or_create_student, ..._submission) commit as they
+    go, an fsync each; inside this block their commits only flush, so that several students
+    share one transaction, which `Recorder.flush` commits."""
+    db.commit = db.flush
+    try:
+        yield
+    finally:
+        del db.commit
+
+
 class Recorder:
     """The coordinator's gradebook, open for a whole run (opening nbgrader's Gradebook costs more
-    than a student's transaction): `record` commits one student's grades, puts their autograded
-    files in place, then marks the submission done.
+    than a student's transaction). `record` writes one student's grades into the open
+    transaction; `flush` commits every student recorded since the last commit, then puts their
+    autograded files in place and marks their submissions done. `record` flushes by itself once
+    `batch` results wait or the first has waited `seconds`; leaving the `with` block flushes the
+    rest, and a caller with nothing else to do may flush at any time.
 
         with Recorder(root) as recorder:
             recorder.record(result)
     """
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, batch: int = BATCH, seconds: float = BATCH_SECONDS):
+        self.root, self.batch, self.seconds = root, batch, seconds
         self.gb = None
+        self.pending: list[Result] = []  # recorded, not yet committed
+        self.since = 0.0  # when the first of them was recorded
 
     def __enter__(self) -> Recorder:
         from nbgrader.api import Gradebook
@@ -82,7 +108,10 @@ class Recorder:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.gb.close()
+        try:
+            self.flush()
+        finally:
+            self.gb.close()
 
     def zero_grades(self, result: Result) -> None:
         """Give a result that graded nothing one zero per graded cell (so its maximum shows)."""
@@ -94,26 +123,51 @@ class Recorder:
         ]
 
     def record(self, result: Result) -> None:
-        """Commit one student's grades (one transaction), put their autograded files in place,
-        then mark the submission done. A failed result scores zero on every cell."""
-        sub = Submission(self.root, result.assignment, result.student)
+        """Write one student's grades into the open transaction (a failed result scores zero on
+        every cell); flush when `batch` results wait or the first has waited `seconds`. Should
+        the write fail, nothing recorded since the last commit is kept: those submissions are
+        not marked done, so the next run grades them again."""
+        try:
+            with _commits_deferred(self.gb.db), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
+                self._write(result)
+        except BaseException:
+            self.gb.db.rollback()
+            self.pending.clear()
+            raise
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append(result)
+        if len(self.pending) >= self.batch or time.monotonic() - self.since >= self.seconds:
+            self.flush()
+
+    def _write(self, result: Result) -> None:
         found = {(g.notebook, g.cell): g for g in result.grades}
-        gb = self.gb
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
-            gb.update_or_create_student(sub.student)
-            stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
-            submission = gb.update_or_create_submission(
-                sub.assignment, sub.student, **({"timestamp": stamp} if stamp else {})
-            )
-            for nb in submission.notebooks:
-                for grade in nb.grades:
-                    graded = found.get((nb.name, grade.name))
-                    ok = graded is not None and not result.failed
-                    grade.auto_score = graded.score if ok else 0.0
-                    grade.needs_manual_grade = graded.needs_manual_grade if ok else False
-            gb.db.commit()
-        _place_files(sub, result)
+        self.gb.update_or_create_student(result.student)
+        stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
+        submission = self.gb.update_or_create_submission(
+            result.assignment, result.student, **({"timestamp": stamp} if stamp else {})
+        )
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                graded = found.get((nb.name, grade.name))
+                ok = graded is not None and not result.failed
+                grade.auto_score = graded.score if ok else 0.0
+                grade.needs_manual_grade = graded.needs_manual_grade if ok else False
+
+    def flush(self) -> None:
+        """Commit every result recorded since the last commit (one transaction), then put their
+        autograded files in place and mark their submissions done."""
+        if not self.pending:
+            return
+        done, self.pending = self.pending, []
+        try:
+            self.gb.db.commit()
+        except BaseException:
+            self.gb.db.rollback()
+            raise
+        for result in done:
+            _place_files(Submission(self.root, result.assignment, result.student), result)
 
 
 def _place_files(sub: Submission, result: Result) -> None:
@@ -143,7 +197,7 @@ def write_marker(sub: Submission, result: Result) -> None:
 
 
 def recorded(sub: Submission) -> Result | None:
-    """What grading recorded about `sub` (its done-marker, written by `Recorder.record`), or
+    """What grading recorded about `sub` (its done-marker, written by `Recorder.flush`), or
     None when it was not graded or its marker is not readable."""
     try:
         data = json.loads(sub.marker.read_text())

@@ -1,13 +1,15 @@
 """One grading job: a submission in, its grades out, with nothing shared in between.
 
-A `Job` carries everything needed to grade one submission (the submitted files, the
-assignment's source notebooks with their hidden tests, the course's nbgrader configuration and a
-gradebook holding the assignment), so it can run on any machine with the course's Python
-environment installed, none of the instructor's files needed. `grade` builds a private course
-folder in a temporary directory, runs nbgrader's autograde there (with the course's
-preprocessors: confined kernel, trusted tests, sandboxes), and returns a `Result` holding plain
-data: the score of every graded cell, the autograded files, the problems met and the log. The
-temporary folder is removed whatever happens. Only the coordinator writes the real gradebook.
+What grading needs comes in two parts, so that a cluster moves each once: a `Kit` holds what
+every submission of one assignment shares (the assignment's source notebooks with their hidden
+tests, the course's nbgrader configuration, a gradebook holding the assignments, the mistake
+catalogue), sent to the cluster once per run; a `Job` holds one student's submitted files. With
+both, grading runs on any machine with the course's Python environment installed, none of the
+instructor's files needed. `grade` builds a private course folder in a temporary directory,
+runs nbgrader's autograde there (with the course's preprocessors: confined kernel, trusted
+tests, sandboxes), and returns a `Result` holding plain data: the score of every graded cell,
+the autograded files, the problems met and the log. The temporary folder is removed whatever
+happens. Only the coordinator writes the real gradebook.
 """
 
 from __future__ import annotations
@@ -35,17 +37,25 @@ GRADEBOOK_NAME = "gradebook.db"
 
 
 @dataclass(frozen=True)
+class Kit:
+    """What every submission of one assignment is graded with, as plain data: the same for the
+    whole class, so a run sends it to the cluster once (see `instructor.engine`)."""
+
+    assignment: str
+    sources: dict[str, bytes]  # the assignment's source notebooks (solutions/<id>/*.ipynb)
+    config: str  # the course's nbgrader_config.py
+    gradebook: bytes  # an SQLite gradebook that knows the assignment and its cells
+    catalogue: bytes = b""  # the assignment's mistake catalogue (instructor.catalogue), if any
+
+
+@dataclass(frozen=True)
 class Job:
-    """Everything it takes to grade one submission, as plain data."""
+    """One student's submission of one assignment, as plain data (graded with its `Kit`)."""
 
     assignment: str
     student: str
     files: dict[str, bytes]  # the submission folder's files, by relative path
-    sources: dict[str, bytes]  # the assignment's source notebooks (solutions/<id>/*.ipynb)
-    config: str  # the course's nbgrader_config.py
-    gradebook: bytes  # an SQLite gradebook that knows the assignment and its cells
     digest: str = ""  # of `files`, recorded when the grade is committed
-    catalogue: bytes = b""  # the assignment's mistake catalogue (instructor.catalogue), if any
 
 
 @dataclass
@@ -90,16 +100,18 @@ def failure(job: Job, problem: Problem) -> Result:
     return Result(job.assignment, job.student, problems=[problem], failed=True, digest=job.digest)
 
 
-def _write_course(root: Path, job: Job) -> Path:
+def _write_course(root: Path, job: Job, kit: Kit) -> Path:
     """A private course folder for this job; returns the submission's folder in it."""
-    (root / CONFIG_NAME).write_text(job.config)
-    (root / GRADEBOOK_NAME).write_bytes(job.gradebook)
-    for name, data in job.sources.items():
+    if kit.assignment != job.assignment:
+        raise ValueError(f"the kit of {kit.assignment!r} cannot grade {job.assignment!r}")
+    (root / CONFIG_NAME).write_text(kit.config)
+    (root / GRADEBOOK_NAME).write_bytes(kit.gradebook)
+    for name, data in kit.sources.items():
         path = root / "solutions" / job.assignment / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    if job.catalogue:
-        catalogue.path_of(root / "solutions", job.assignment).write_bytes(job.catalogue)
+    if kit.catalogue:
+        catalogue.path_of(root / "solutions", job.assignment).write_bytes(kit.catalogue)
     folder = root / "submitted" / job.student / job.assignment
     folder.mkdir(parents=True)
     for name, data in job.files.items():
@@ -110,20 +122,20 @@ def _write_course(root: Path, job: Job) -> Path:
     return folder
 
 
-def _check_notebooks(job: Job, result: Result) -> bool:
+def _check_notebooks(job: Job, kit: Kit, result: Result) -> bool:
     """Problems with the submitted notebooks themselves; False when nothing can be graded (no
     expected notebook is there, or one is not a notebook at all)."""
     present = sorted(n for n in job.files if n.endswith(".ipynb") and "/" not in n)
-    missing = [name for name in sorted(job.sources) if name not in present]
+    missing = [name for name in sorted(kit.sources) if name not in present]
     for expected in missing:
         result.problems.append(Problem(Kind.MISSING_NOTEBOOK, ", ".join(present), expected))
-    for expected in sorted(set(job.sources) - set(missing)):
+    for expected in sorted(set(kit.sources) - set(missing)):
         try:
             nbformat.reads(job.files[expected].decode(), as_version=4)
         except Exception:  # any decoding, parse or schema error
             result.problems.append(Problem(Kind.BROKEN_NOTEBOOK, detail=expected))
             result.failed = True
-    if len(missing) == len(job.sources):
+    if len(missing) == len(kit.sources):
         result.failed = True
     return not result.failed
 
@@ -225,18 +237,18 @@ class Watchdog:
         self.stopped.set()
 
 
-def grade(job: Job, limit: float | None = None) -> Result:
-    """Autograde one submission in a private temporary course folder (see the module
-    docstring), in at most `limit` seconds. Never raises for a student's fault; a fault of the
-    tooling fails this job only."""
+def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
+    """Autograde one submission with its assignment's kit in a private temporary course folder
+    (see the module docstring), in at most `limit` seconds. Never raises for a student's fault;
+    a fault of the tooling fails this job only."""
     started = time.monotonic()
     result = Result(job.assignment, job.student, digest=job.digest)
     log = io.StringIO()
     scratch = Path(tempfile.mkdtemp(prefix="rnn-course-job-"))
     watchdog = Watchdog(limit)
     try:
-        _write_course(scratch, job)
-        if _check_notebooks(job, result):
+        _write_course(scratch, job, kit)
+        if _check_notebooks(job, kit, result):
             _autograde(scratch, job, result, log)
     except Exception as error:  # a fault of the tooling: this student only
         result.failed = True

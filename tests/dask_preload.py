@@ -12,10 +12,10 @@ import instructor.job
 _grade = instructor.job.grade
 
 
-def _grade_or_die(job, limit=None):
+def _grade_or_die(job, kit, limit=None):
     if job.student.startswith("kills_its_worker"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return _grade(job, limit)
+    return _grade(job, kit, limit)
 
 
 instructor.job.grade = _grade_or_die

@@ -1,0 +1,52 @@
+"""Stand-ins for the grading engine, to test what surrounds it without grading anything.
+
+`grade` replaces `instructor.job.grade` on a test cluster's workers (they import it by name): it
+answers within a second, says which kit it was given, and kills its worker on the first try of
+a student called "dies_once" (the first try leaves a file in $ENGINE_FAKE_DIR).
+
+`run` replaces `instructor.engine.run` in a coordinator: it gives every job full marks at once,
+calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
+interrupted coordinator) after `die_after` results."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+
+import course_tools
+from instructor.job import Grade, Job, Kit, Result
+
+
+def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
+    """A result whose log names the kit's assignment and the size of its gradebook."""
+    if job.student == "dies_once":
+        first = Path(os.environ["ENGINE_FAKE_DIR"]) / f"{job.assignment}-{job.student}"
+        if not first.exists():
+            first.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)  # still running when "dies_once" kills its worker
+    return Result(job.assignment, job.student, log=f"{kit.assignment} {len(kit.gradebook)}")
+
+
+def full_marks(job: Job, kit: Kit) -> Result:
+    """Every graded cell of the kit's notebooks at its full points."""
+    grades = [
+        Grade(Path(name).stem, cell, points, points)
+        for name, data in kit.sources.items()
+        for cell, points in course_tools.grade_cells(nbformat.reads(data, as_version=4)).items()
+    ]
+    return Result(
+        job.assignment, job.student, grades, autograded=dict(job.files), digest=job.digest
+    )
+
+
+def run(jobs, kits, count, on_result, *, on_idle=None, idle_after=None, die_after=None, **_):
+    """`instructor.engine.run` without a cluster (see the module docstring)."""
+    for done, job in enumerate(jobs, start=1):
+        on_result(full_marks(job, kits[job.assignment]), [])
+        if done == idle_after and on_idle is not None:
+            on_idle()
+        if done == die_after:
+            os.kill(os.getpid(), signal.SIGKILL)

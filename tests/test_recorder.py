@@ -1,0 +1,105 @@
+"""The coordinator's gradebook writes (`instructor.gradebook.Recorder`): several students per
+transaction, and a submission marked done only once its grades are committed. So a coordinator
+killed with results recorded but not yet committed leaves exactly those to be graded again, and
+the resumed run gives each student one grade. Grading is faked (tests/engine_fake.py)."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import engine_fake
+import pytest
+
+import course_tools
+from instructor import engine
+from instructor.autograde import autograde, make_job, make_kit
+from instructor.gradebook import Recorder
+from instructor.submission import Submission
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "01_bptt"
+STUDENTS = [f"student{i}" for i in range(1, 6)]
+
+
+@pytest.fixture()
+def course(tmp_path) -> Path:
+    """A course with notebook 01 released and submitted, solved, by every student."""
+    root = course_tools.copy_course(tmp_path / "course")
+    course_tools.generate_release(root, [ASSIGNMENT])
+    solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
+    release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))
+    for student in STUDENTS:
+        course_tools.submit(
+            root, ASSIGNMENT, student, course_tools.make_submission(release, solution)
+        )
+    return root
+
+
+def _committed(root: Path) -> list[str]:
+    """The students with a submission in the gradebook, read by another connection."""
+    with sqlite3.connect(root / "gradebook.db") as db:
+        return sorted(r[0] for r in db.execute("select student_id from submitted_assignment"))
+
+
+def _marked(root: Path) -> list[str]:
+    return sorted(s for s in STUDENTS if Submission(root, ASSIGNMENT, s).marker.is_file())
+
+
+def test_a_batch_is_committed_when_full_and_the_rest_when_the_recorder_closes(course):
+    kit = make_kit(course, ASSIGNMENT, (course / "nbgrader_config.py").read_text(), b"")
+    results = [
+        engine_fake.full_marks(make_job(Submission(course, ASSIGNMENT, s)), kit) for s in STUDENTS
+    ]
+    with Recorder(course, batch=2, seconds=3600) as recorder:
+        recorder.record(results[0])
+        assert _committed(course) == _marked(course) == [], "recorded before its batch was full"
+        recorder.record(results[1])
+        assert _committed(course) == _marked(course) == STUDENTS[:2]
+        recorder.record(results[2])
+        assert _committed(course) == _marked(course) == STUDENTS[:2]
+    assert _committed(course) == _marked(course) == STUDENTS[:3], "closing did not commit"
+    full = sum(g.max_score for g in results[0].grades)
+    for student in STUDENTS[:3]:
+        assert sum(course_tools.cell_scores(course, ASSIGNMENT, student).values()) == full
+        assert (
+            Submission(course, ASSIGNMENT, student).autograded / f"{ASSIGNMENT}.ipynb"
+        ).is_file()
+
+
+def test_a_batch_not_committed_when_the_coordinator_dies_is_graded_again(course, tmp_path):
+    # students 1-2 are committed (the engine was idle), 3-4 recorded but not committed, then the
+    # coordinator is killed; student 5 was never graded
+    tests = Path(__file__).resolve().parent
+    script = (
+        "import functools, sys\n"
+        f"sys.path.insert(0, {str(tests)!r})\n"
+        "from pathlib import Path\n"
+        "from unittest import mock\n"
+        "import engine_fake\n"
+        "from instructor import engine\n"
+        "from instructor.autograde import autograde\n"
+        "fake = functools.partial(engine_fake.run, idle_after=2, die_after=4)\n"
+        "with mock.patch.object(engine, 'run', fake):\n"
+        f"    autograde(Path({str(course)!r}), progress=False)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert _committed(course) == _marked(course) == STUDENTS[:2]
+
+    with mock.patch.object(engine, "run", functools.partial(engine_fake.run)):
+        resumed = autograde(course, progress=False)
+    assert sorted(r.student for r in resumed.graded) == STUDENTS[2:]
+    assert sorted(s.student for s in resumed.skipped) == STUDENTS[:2]
+    assert _committed(course) == _marked(course) == STUDENTS, "the end of the run did not commit"
+    full = sum(
+        course_tools.grade_cells(
+            course_tools.read(course_tools.notebook_path(course / "solutions", ASSIGNMENT))
+        ).values()
+    )
+    for student in STUDENTS:
+        assert sum(course_tools.cell_scores(course, ASSIGNMENT, student).values()) == full, student

@@ -4,21 +4,28 @@ With no scheduler address, `run` starts a LocalCluster on this machine (one sing
 worker process per core by default); with one (`tcp://HOST:PORT`), it grades on that cluster,
 whose workers need the course's Python environment installed (`pip install` the course) and
 nothing else: a `Job` and its assignment's `Kit` carry everything it grades (see
-`instructor.job`). The coordinator sends each assignment's kit once per run (`scatter`) and
-every job of the assignment refers to it: a worker fetches it from a peer that holds it before
-its first job and keeps it (on our LocalCluster, whose active memory manager is off, so no copy
-is dropped), and a task moves one student's files in and one result out. Should a kit be lost
-with every worker that held it, it is sent again and the jobs that needed it are resubmitted.
-(The kit is not broadcast: distributed 2026.8's `replicate` logs an event holding WorkerState
-objects on the "all" topic, which breaks the comm of a client subscribed to it, as this one is
-to learn which jobs a dead worker was running.)
+`instructor.job`).
 
-Faults are dask's to handle and ours to report: a worker that dies mid-job has its job run again
-on another worker (the result says so); a submission whose job kills its worker on every try is
-reported as that student's failure once dask gives up on it (`allowed-failures`); a job that runs
-past the per-student limit stops its own kernels and sandboxes and reports it. At most as many
-jobs as the cluster has threads are in flight, so the next job is read from disk only when a
-worker is free for it, and it is sent before the coordinator records the result that freed it.
+The kits of a run travel once, as a worker plugin (`KitShelf`) that the scheduler keeps and
+hands to every worker, those running now and those that join or restart later; a task carries
+one student's files in and one result out, and takes its kit from the shelf of the worker that
+runs it. A task therefore depends on no data held by any one worker: the scheduler spreads the
+jobs over all the workers (a scattered kit would draw every job to the worker holding it, so
+that one death would count against each job queued there), and no worker's death loses a kit.
+
+Faults are dask's to handle and ours to judge. A worker that dies mid-job has its job run again
+on another worker (the result says so). Dask counts a death against every job assigned to the
+dead worker, the one it was running and those queued behind it, and gives up on a job after
+`allowed-failures` such deaths (`KilledWorker`); so each job announces to the scheduler that it
+starts, before any student code runs, and the coordinator tells the job that was running from
+the ones that were waiting (`_Tries`). A submission whose job was running when its worker died
+on `GUILTY_DEATHS` tries is reported as that student's failure; a job dask gave up on otherwise
+(it waited behind such a submission) is submitted again, at most `MAX_TRIES` times in all. A job
+that runs past the per-student limit stops its own kernels and sandboxes and reports it.
+
+At most as many jobs as the cluster has threads are in flight, so the next job is read from disk
+only when a worker is free for it, and it is sent before the coordinator records the result
+that freed it.
 """
 
 from __future__ import annotations
@@ -36,7 +43,11 @@ from instructor.problems import Kind, Problem
 
 # Tries of one job before a submission that kills its worker every time is given up on.
 MAX_TRIES = 3
+# Deaths of the worker running a submission's job that make them the submission's doing.
+GUILTY_DEATHS = 2
 PLUGIN_NAME = "rnn-course-grading"
+SHELF_PREFIX = "rnn-course-kits-"  # + the run's id: runs sharing a cluster keep their own kits
+STARTS_PREFIX = "rnn-course-starts-"  # + the run's id: the topic of its jobs' announcements
 
 
 def _plugin(threads: int, tmpdir: str | None, logs: str | None):
@@ -57,24 +68,67 @@ def _plugin(threads: int, tmpdir: str | None, logs: str | None):
     return GradingWorker()
 
 
-class _Deaths:
-    """Which jobs were running on a worker when it died (from the scheduler's events)."""
+def _shelf(name: str, kits: Mapping[str, Kit]):
+    from distributed import WorkerPlugin
+
+    class KitShelf(WorkerPlugin):
+        """The kits of one run, by assignment, on every worker of the cluster."""
+
+        def __init__(self):
+            self.name, self.kits = name, dict(kits)
+
+    return KitShelf()
+
+
+def _grade_on_worker(
+    grade_job: Callable, job: Job, shelf: str, starts: str, limit: float
+) -> Result:
+    """Runs on a worker: announces on the topic `starts` that this task starts here (and waits
+    until the scheduler has it), then `grade_job(job, kit, limit)` with the kit from the run's
+    shelf."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    worker = get_worker()
+    start = {"key": worker.get_current_task(), "worker": worker.address}
+    sync(worker.loop, worker.scheduler.log_event, topic=starts, msg=start)
+    return grade_job(job, worker.plugins[shelf].kits[job.assignment], limit)
+
+
+class _Tries:
+    """For each task, how many times the worker it was assigned to died while it was running
+    there and while it waited there (from its announcements and the scheduler's events, which
+    reach the coordinator in the order the scheduler logged them)."""
 
     def __init__(self):
-        self.keys: dict[str, int] = {}
+        self.running: dict[str, str] = {}  # key -> the worker it announced it started on
+        self.ran: dict[str, int] = {}
+        self.waited: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, event: tuple) -> None:
+    def started(self, event: tuple) -> None:
+        _, message = event
+        with self.lock:
+            self.running[str(message["key"])] = message["worker"]
+
+    def removed(self, event: tuple) -> None:
         _, message = event
         if isinstance(message, dict) and message.get("action") == "remove-worker":
             with self.lock:
-                for key in message.get("processing-tasks", ()):
-                    self.keys[str(key)] = self.keys.get(str(key), 0) + 1
+                for key in map(str, message.get("processing-tasks", ())):
+                    if self.running.get(key) == message.get("worker"):
+                        del self.running[key]
+                        self.ran[key] = self.ran.get(key, 0) + 1
+                    else:
+                        self.waited[key] = self.waited.get(key, 0) + 1
 
-    def count(self, keys: list[str]) -> int:
-        """How many times a worker died while running any of `keys`."""
+    def count(self, keys: list[str]) -> tuple[int, int]:
+        """(deaths while running, deaths while waiting) of the tasks `keys`, together."""
         with self.lock:
-            return sum(self.keys.get(key, 0) for key in keys)
+            return (
+                sum(self.ran.get(key, 0) for key in keys),
+                sum(self.waited.get(key, 0) for key in keys),
+            )
 
 
 def _cluster(workers: int, tmpdir: str | None):
@@ -93,45 +147,35 @@ def _cluster(workers: int, tmpdir: str | None):
     ), threads
 
 
-def _died_every_time(job: Job) -> Result:
-    return failure(
-        job,
-        Problem(
-            Kind.WORKER_DIED,
-            detail=" on every try: the submission kills the process that grades it",
-        ),
-    )
-
-
 class _Feed:
-    """The jobs of one run on one client: each assignment's kit scattered once, jobs submitted
-    one at a time as workers free up, and each finished future turned into a `Result`."""
+    """The jobs of one run on one client: submitted one at a time as workers free up, each
+    finished future turned into a `Result`, or submitted again when dask gave up on a job that
+    was not running when its workers died."""
 
-    def __init__(self, client, jobs: Iterator[Job], kits: Mapping[str, Kit], limit: float):
+    def __init__(self, client, jobs: Iterator[Job], shelf: str, run_id: str, limit: float):
         from distributed import as_completed
 
-        self.client, self.pending, self.kits, self.limit = client, iter(jobs), kits, limit
-        self.run_id = f"{time.time_ns():x}"
-        self.sent: dict = {}  # assignment -> the future of its kit on the cluster
-        self.in_flight: dict = {}  # future -> (job, the future of the kit it was sent with)
+        self.client, self.pending, self.shelf, self.limit = client, iter(jobs), shelf, limit
+        self.run_id, self.starts = run_id, f"{STARTS_PREFIX}{run_id}"
+        self.in_flight: dict = {}  # future -> job
         self.keys: dict[tuple[str, str], list[str]] = {}  # the keys a job in flight ran under
         self.finished = as_completed(loop=client.loop)
-        self.deaths = _Deaths()
-        client.subscribe_topic("all", self.deaths)
+        self.tries = _Tries()
+        client.subscribe_topic(self.starts, self.tries.started)
+        client.subscribe_topic("all", self.tries.removed)
 
-    def kit_of(self, assignment: str):
-        """The future of the assignment's kit, scattered now if it never was or was lost."""
-        if assignment not in self.sent or self.sent[assignment].status != "finished":
-            self.sent[assignment] = self.client.scatter(self.kits[assignment], hash=False)
-        return self.sent[assignment]
+    def close(self) -> None:
+        self.client.unsubscribe_topic("all")
+        self.client.unsubscribe_topic(self.starts)
 
     def submit(self, job: Job) -> None:
-        tries = self.keys.setdefault((job.assignment, job.student), [])
-        key = f"grade-{job.assignment}-{job.student}-{self.run_id}-{len(tries)}"
-        kit = self.kit_of(job.assignment)
-        future = self.client.submit(grade, job, kit, self.limit, key=key, pure=False)
-        tries.append(key)
-        self.in_flight[future] = job, kit
+        keys = self.keys.setdefault((job.assignment, job.student), [])
+        key = f"grade-{job.assignment}-{job.student}-{self.run_id}-{len(keys)}"
+        future = self.client.submit(
+            _grade_on_worker, grade, job, self.shelf, self.starts, self.limit, key=key, pure=False
+        )
+        keys.append(key)
+        self.in_flight[future] = job
         self.finished.add(future)
 
     def submit_next(self) -> None:
@@ -140,36 +184,35 @@ class _Feed:
             self.submit(job)
 
     def outcome(self, future) -> Result | None:
-        """The result of a finished future's job, or None when the job was submitted again
-        because its kit was lost with every worker that held it."""
+        """The result of a finished future's job, or None when it was submitted again."""
         from distributed import KilledWorker
-        from distributed.client import FutureCancelledError
 
-        job, kit = self.in_flight.pop(future)
+        job = self.in_flight.pop(future)
+        keys = self.keys[job.assignment, job.student]
         try:
             result = future.result()
         except KilledWorker:
-            result = _died_every_time(job)
-        except FutureCancelledError as error:
-            died = self.deaths.count(self.keys[job.assignment, job.student])
-            if kit.status != "finished" and died < MAX_TRIES:
-                self.submit(job)  # with the kit sent again (the first job back sends it)
+            ran, waited = self.tries.count(keys)
+            if ran < GUILTY_DEATHS and len(keys) < MAX_TRIES:
+                self.submit(job)  # it was waiting, or running only once: not its doing
                 return None
-            result = (
-                _died_every_time(job)
-                if died >= MAX_TRIES
-                else failure(job, Problem(Kind.GRADER_FAULT, detail=f"{error}"[:300]))
+            detail = (
+                " on every try: the submission kills the process that grades it"
+                if ran >= GUILTY_DEATHS
+                else f" {ran + waited} times while it was assigned there; it was not graded"
             )
+            result = failure(job, Problem(Kind.WORKER_DIED, detail=detail))
         except Exception as error:  # a fault of the tooling: this student only
             result = failure(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
-        died = self.deaths.count(self.keys.pop((job.assignment, job.student)))
-        if died and not result.failed:
-            result.problems.append(
-                Problem(
-                    Kind.WORKER_DIED,
-                    detail=f" while grading it ({died} time(s)); it was graded again",
+        ran, waited = self.tries.count(self.keys.pop((job.assignment, job.student)))
+        for deaths, when in ((ran, "while grading it"), (waited, "while it waited its turn")):
+            if deaths and not result.failed:
+                result.problems.append(
+                    Problem(
+                        Kind.WORKER_DIED,
+                        detail=f" {when} ({deaths} time(s)); it was graded again",
+                    )
                 )
-            )
         result.digest = result.digest or job.digest
         return result
 
@@ -194,13 +237,13 @@ def run(
     from distributed import Client
 
     settings = {"distributed.scheduler.allowed-failures": MAX_TRIES - 1}
-    if not scheduler:  # our own cluster: every worker keeps the copy of a kit it fetched
-        settings["distributed.scheduler.active-memory-manager.start"] = False
     if tmpdir and not scheduler:  # the local cluster's own files go with the run's folder
         settings["temporary-directory"] = tmpdir
     with dask.config.set(settings):
         cluster, threads = (None, 1) if scheduler else _cluster(max(1, min(workers, count)), tmpdir)
         client = Client(scheduler or cluster, set_as_default=False)
+        run_id = f"{time.time_ns():x}-{os.getpid()}"
+        shelf, feed = f"{SHELF_PREFIX}{run_id}", None
         try:
             client.register_plugin(
                 _plugin(
@@ -209,7 +252,8 @@ def run(
                     None if scheduler else str(logs) if logs else None,
                 )
             )
-            feed = _Feed(client, jobs, kits, limit)
+            client.register_plugin(_shelf(shelf, kits))
+            feed = _Feed(client, jobs, shelf, run_id, limit)
             for _ in range(max(1, sum(client.nthreads().values()) or 1)):
                 feed.submit_next()
             for future in feed.finished:
@@ -217,13 +261,19 @@ def run(
                 future.release()
                 if result is None:
                     continue
-                others = [j.student for j, _ in feed.in_flight.values()]
+                others = [j.student for j in feed.in_flight.values()]
                 feed.submit_next()  # the freed worker gets its next job before this is recorded
                 on_result(result, others)
                 if on_idle is not None and not feed.finished.has_ready():
                     on_idle()
         finally:
-            client.unsubscribe_topic("all")
+            if feed is not None:
+                feed.close()
+            if scheduler:  # a shared cluster keeps no kits of a finished run
+                try:
+                    client.unregister_worker_plugin(shelf)
+                except Exception:  # the scheduler is gone: so is the shelf
+                    pass
             client.close()
             if cluster is not None:
                 cluster.close()

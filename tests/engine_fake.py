@@ -1,8 +1,9 @@
 """Stand-ins for the grading engine, to test what surrounds it without grading anything.
 
 `grade` replaces `instructor.job.grade` on a test cluster's workers (they import it by name): it
-answers within a second, says which kit it was given, and kills its worker on the first try of
-a student called "dies_once" (the first try leaves a file in $ENGINE_FAKE_DIR).
+answers within a second, says which kit it was given and which worker process graded, and kills
+its worker on the first try of a student called "dies_once" (the first try leaves a file in
+$ENGINE_FAKE_DIR) and on every try of one called "kills_always".
 
 `run` replaces `instructor.engine.run` in a coordinator: it gives every job full marks at once,
 calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
@@ -20,14 +21,18 @@ from instructor.job import Grade, Job, Kit, Result
 
 
 def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
-    """A result whose log names the kit's assignment and the size of its gradebook."""
+    """A result whose log reads "<the kit's assignment> <its gradebook's size> <worker pid>"."""
+    if job.student == "kills_always":
+        os.kill(os.getpid(), signal.SIGKILL)
     if job.student == "dies_once":
         first = Path(os.environ["ENGINE_FAKE_DIR"]) / f"{job.assignment}-{job.student}"
         if not first.exists():
             first.touch()
             os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(0.5)  # still running when "dies_once" kills its worker
-    return Result(job.assignment, job.student, log=f"{kit.assignment} {len(kit.gradebook)}")
+    return Result(
+        job.assignment, job.student, log=f"{kit.assignment} {len(kit.gradebook)} {os.getpid()}"
+    )
 
 
 def full_marks(job: Job, kit: Kit) -> Result:

@@ -88,11 +88,13 @@ class Cluster:
         self.client.wait_for_workers(2, timeout=120)
 
     def busy_worker_pid(self, timeout: float = 180) -> int:
-        """The pid of a worker process that is grading right now."""
+        """The pid of a worker process that is grading right now (its job was assigned to it
+        two seconds ago, so has begun)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = [w for w, keys in self.client.processing().items() if keys]
             if busy:
+                time.sleep(2)
                 return self.client.run(os.getpid, workers=busy[:1])[busy[0]]
             time.sleep(0.2)
         raise AssertionError("no worker started grading")

@@ -1,7 +1,8 @@
-"""The engine sends each assignment's kit to the workers once per run, not in every job, and
-sends it again when a worker's death loses every copy (a cluster of one worker with two threads,
-one of whose jobs kills it once: the other job in flight loses its kit too). Grading itself is
-faked (tests/engine_fake.py): this is about the engine."""
+"""The engine sends each assignment's kit to the cluster once per run, as a worker plugin the
+scheduler keeps, never inside a job (a kit held by one worker would draw every job to it, and
+its deaths would count against them all); a worker that dies and restarts gets the kits again;
+and a job that kills every worker it runs on fails alone. Grading itself is faked
+(tests/engine_fake.py): this is about the engine."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from pathlib import Path
 from unittest import mock
 
+import dask
 import engine_fake
 import pytest
 from distributed import Client, LocalCluster
@@ -25,26 +27,35 @@ def _kits() -> dict[str, Kit]:
     return {a: Kit(a, {f"{a}.ipynb": b"{}"}, "c = get_config()\n", GRADEBOOK) for a in ("a1", "a2")}
 
 
-def _run(students: list[str], tmp_path: Path, monkeypatch) -> tuple[list, list]:
-    """Grade every student's a1 and a2 on one worker with two threads; return (results, kits
-    scattered)."""
+def _run(
+    students: list[str], tmp_path: Path, monkeypatch, workers: int, threads: int
+) -> tuple[list, list, list]:
+    """Grade every student's a1 and a2 on `workers` workers of `threads` threads each; return
+    (results, the plugins registered, the arguments of every task submitted)."""
     tests = str(Path(__file__).resolve().parent)
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
     )
     monkeypatch.setenv("ENGINE_FAKE_DIR", str(tmp_path))
     jobs = [Job(a, s, {f"{a}.ipynb": s.encode()}, digest=s) for a in ("a1", "a2") for s in students]
-    results, scattered = [], []
-    scatter = Client.scatter
+    results, plugins, submitted = [], [], []
+    register, submit = Client.register_plugin, Client.submit
 
-    def counted(client, data, *args, **kwargs):
-        scattered.append(data)
-        return scatter(client, data, *args, **kwargs)
+    def registered(client, plugin, *args, **kwargs):
+        plugins.append(plugin)
+        return register(client, plugin, *args, **kwargs)
+
+    def sent(client, function, *args, **kwargs):
+        submitted.append(args)
+        return submit(client, function, *args, **kwargs)
 
     with (
         mock.patch.object(engine, "grade", engine_fake.grade),
-        mock.patch.object(Client, "scatter", counted),
-        LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster,
+        mock.patch.object(Client, "register_plugin", registered),
+        mock.patch.object(Client, "submit", sent),
+        LocalCluster(
+            n_workers=workers, threads_per_worker=threads, dashboard_address=None
+        ) as cluster,
     ):
         engine.run(
             iter(jobs),
@@ -53,28 +64,101 @@ def _run(students: list[str], tmp_path: Path, monkeypatch) -> tuple[list, list]:
             lambda r, o: results.append(r),
             scheduler=cluster.scheduler_address,
         )
-    return results, scattered
+        assert not any(
+            name.startswith(engine.SHELF_PREFIX) for name in cluster.scheduler.worker_plugins
+        ), "the run left its kits on the cluster"
+    return results, plugins, submitted
+
+
+def _log(result) -> tuple[str, int, int]:
+    """(the kit's assignment, its gradebook's size, the worker's pid) from a fake result."""
+    assignment, size, pid = result.log.split()
+    return assignment, int(size), int(pid)
 
 
 def test_each_kit_goes_once_and_every_job_gets_its_own(tmp_path, monkeypatch):
-    results, scattered = _run(["s1", "s2", "s3"], tmp_path, monkeypatch)
+    results, plugins, submitted = _run(["s1", "s2", "s3"], tmp_path, monkeypatch, 1, 2)
     assert sorted((r.assignment, r.student) for r in results) == [
         (a, s) for a in ("a1", "a2") for s in ("s1", "s2", "s3")
     ]
-    assert [k.assignment for k in scattered] == ["a1", "a2"], "a kit was sent more than once"
+    shelves = [p for p in plugins if hasattr(p, "kits")]
+    assert len(shelves) == 1 and sorted(shelves[0].kits) == ["a1", "a2"], plugins
+    assert len(submitted) == 6
+    assert not any(isinstance(arg, Kit) for args in submitted for arg in args), (
+        "a job carried its kit"
+    )
     for r in results:
-        assert r.log == f"{r.assignment} {len(GRADEBOOK)}", f"{r.student} got the wrong kit"
+        assert _log(r)[:2] == (r.assignment, len(GRADEBOOK)), f"{r.student} got the wrong kit"
         assert not r.problems and r.digest == r.student
 
 
-def test_a_kit_lost_with_its_only_worker_is_sent_again(tmp_path, monkeypatch):
-    results, scattered = _run(["dies_once", "s1"], tmp_path, monkeypatch)
+def test_a_job_that_kills_every_worker_it_meets_fails_alone(tmp_path, monkeypatch):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        results, _, _ = _run(["kills_always", "s1", "s2"], tmp_path, monkeypatch, 2, 1)
+    graded = {(r.assignment, r.student): r for r in results}
+    assert len(graded) == 6, graded
+    for (_, student), r in graded.items():
+        if student == "kills_always":
+            assert r.failed and [p.kind for p in r.problems] == [Kind.WORKER_DIED], r
+        else:
+            assert not r.failed, f"{student} failed beside a job that kills its worker: {r}"
+
+
+def test_a_worker_that_dies_gets_the_kits_again(tmp_path, monkeypatch):
+    results, _, _ = _run(["dies_once", "s1"], tmp_path, monkeypatch, 1, 2)
     graded = {(r.assignment, r.student): r for r in results}
     assert sorted(graded) == [(a, s) for a in ("a1", "a2") for s in ("dies_once", "s1")], graded
-    assert len(scattered) > 2, "the lost kit was not sent again"
+    assert len({_log(r)[2] for r in results}) > 1, "the only worker never restarted"
     for r in results:  # the job running beside "dies_once" may have died with it: graded again
-        assert not r.failed and r.log == f"{r.assignment} {len(GRADEBOOK)}", r
+        assert not r.failed and _log(r)[:2] == (r.assignment, len(GRADEBOOK)), r
     for assignment in ("a1", "a2"):
         assert any(p.kind is Kind.WORKER_DIED for p in graded[assignment, "dies_once"].problems), (
             graded[assignment, "dies_once"]
         )
+
+
+def test_a_job_queued_behind_a_killer_is_graded_again(tmp_path, monkeypatch):
+    """On one worker with one thread, both jobs are assigned to it at once, the killer first:
+    dask (allowed no failure) gives up on the innocent job at the first death, and the engine,
+    knowing it never ran, grades it again."""
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
+    )
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+        mock.patch.object(engine, "grade", engine_fake.grade),
+    ):
+        client.register_plugin(engine._shelf("shelf", _kits()))
+        feed = engine._Feed(client, iter([]), "shelf", "run", limit=60.0)
+        for student in ("kills_always", "s1"):
+            feed.submit(Job("a1", student, {}, digest=student))
+        results = {}
+        for future in feed.finished:
+            result = feed.outcome(future)
+            if result is not None:
+                results[result.student] = result
+        feed.close()
+    killer, innocent = results["kills_always"], results["s1"]
+    assert killer.failed and "on every try" in killer.problems[0].detail, killer
+    assert not innocent.failed and _log(innocent)[:2] == ("a1", len(GRADEBOOK)), innocent
+    assert [p.kind for p in innocent.problems] == [Kind.WORKER_DIED], innocent
+    assert "while it waited its turn" in innocent.problems[0].detail, innocent
+
+
+def test_deaths_count_against_the_running_job_apart_from_the_waiting_ones():
+    tries = engine._Tries()
+    tries.started((0.0, {"key": "a", "worker": "tcp://w1"}))
+    tries.removed(
+        (1.0, {"action": "remove-worker", "worker": "tcp://w1", "processing-tasks": ["a", "b"]})
+    )
+    tries.started((2.0, {"key": "b", "worker": "tcp://w2"}))
+    tries.removed(
+        (3.0, {"action": "remove-worker", "worker": "tcp://w2", "processing-tasks": ["a", "b"]})
+    )
+    tries.removed((4.0, {"action": "add-worker", "worker": "tcp://w3"}))
+    assert tries.count(["a"]) == (1, 1)
+    assert tries.count(["b"]) == (1, 1)
+    assert tries.count(["a", "b", "c"]) == (2, 2)

@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -83,6 +83,25 @@ def _commits_deferred(db) -> Iterator[None]:
         del db.commit
 
 
+@dataclass
+class _NotebookLayout:
+    """One notebook of an assignment in the gradebook: its id and name, the (name, id) of each
+    cell that gets a grade, the id of each cell that gets a comment."""
+
+    id: str
+    name: str
+    graded: list[tuple[str, str]]
+    commented: list[str]
+
+
+@dataclass
+class _Layout:
+    """An assignment in the gradebook: its id and its notebooks."""
+
+    assignment: str
+    notebooks: list[_NotebookLayout]
+
+
 class Recorder:
     """The coordinator's gradebook, open for a whole run (opening nbgrader's Gradebook costs more
     than a student's transaction). `record` writes one student's grades into the open
@@ -99,6 +118,8 @@ class Recorder:
         self.root, self.batch, self.seconds = root, batch, seconds
         self.gb = None
         self.pending: list[Result] = []  # recorded, not yet committed
+        self.students: set[str] = set()  # known to be in the gradebook
+        self.layouts: dict[str, _Layout] = {}  # by assignment
         self.since = 0.0  # when the first of them was recorded
 
     def __enter__(self) -> Recorder:
@@ -132,8 +153,7 @@ class Recorder:
                 warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
                 self._write(result)
         except BaseException:
-            self.gb.db.rollback()
-            self.pending.clear()
+            self._roll_back()
             raise
         if not self.pending:
             self.since = time.monotonic()
@@ -142,18 +162,125 @@ class Recorder:
             self.flush()
 
     def _write(self, result: Result) -> None:
+        """One student's rows, as nbgrader's `update_or_create_student` and
+        `update_or_create_submission` write them, with the scores set: in a few bulk statements
+        on the session's transaction instead of an ORM object per cell."""
+        from nbgrader.api import Student
+        from nbgrader.utils import parse_utc
+        from sqlalchemy import insert, select
+
+        db = self.gb.db
+        if result.student not in self.students:
+            if db.execute(select(Student.id).where(Student.id == result.student)).first() is None:
+                db.execute(insert(Student.__table__), [{"id": result.student}])
+            self.students.add(result.student)
+        layout = self.layouts.get(result.assignment) or self._layout(result.assignment)
         found = {(g.notebook, g.cell): g for g in result.grades}
-        self.gb.update_or_create_student(result.student)
-        stamp = datetime.fromisoformat(result.timestamp) if result.timestamp else None
-        submission = self.gb.update_or_create_submission(
-            result.assignment, result.student, **({"timestamp": stamp} if stamp else {})
-        )
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                graded = found.get((nb.name, grade.name))
+        scores = {}
+        for nb in layout.notebooks:
+            for name, _ in nb.graded:
+                graded = found.get((nb.name, name))
                 ok = graded is not None and not result.failed
-                grade.auto_score = graded.score if ok else 0.0
-                grade.needs_manual_grade = graded.needs_manual_grade if ok else False
+                scores[nb.name, name] = {
+                    "auto_score": graded.score if ok else 0.0,
+                    "needs_manual_grade": graded.needs_manual_grade if ok else False,
+                }
+        stamp = parse_utc(result.timestamp) if result.timestamp else None
+        submission = self._submission(layout, result.student)
+        if submission is None:
+            self._add_submission(layout, result.student, stamp, scores)
+        else:
+            self._update_submission(submission, stamp, scores)
+
+    def _layout(self, assignment: str) -> _Layout:
+        """The assignment's notebooks and cells, read once per run."""
+        found = self.gb.find_assignment(assignment)
+        layout = _Layout(found.id, [])
+        for nb in found.notebooks:
+            layout.notebooks.append(
+                _NotebookLayout(
+                    nb.id,
+                    nb.name,
+                    [(c.name, c.id) for c in [*nb.grade_cells, *nb.task_cells]],
+                    [c.id for c in [*nb.solution_cells, *nb.task_cells]],
+                )
+            )
+        self.layouts[assignment] = layout
+        return layout
+
+    def _submission(self, layout: _Layout, student: str) -> str | None:
+        """The id of the student's submission of the assignment, if the gradebook has one."""
+        from nbgrader.api import SubmittedAssignment
+        from sqlalchemy import select
+
+        found = self.gb.db.execute(
+            select(SubmittedAssignment.id).where(
+                SubmittedAssignment.assignment_id == layout.assignment,
+                SubmittedAssignment.student_id == student,
+            )
+        ).first()
+        return None if found is None else found[0]
+
+    def _add_submission(
+        self, layout: _Layout, student: str, stamp: datetime | None, scores: dict
+    ) -> None:
+        """nbgrader's `add_submission`: the submission, a submitted notebook per notebook, a
+        grade per graded cell (with its score) and a comment per solution or task cell."""
+        from nbgrader.api import Comment, SubmittedAssignment, SubmittedNotebook, new_uuid
+        from nbgrader.api import Grade as GradeRow
+        from sqlalchemy import insert
+
+        db, submission = self.gb.db, new_uuid()
+        row = {"id": submission, "assignment_id": layout.assignment, "student_id": student}
+        db.execute(insert(SubmittedAssignment.__table__), [{**row, "timestamp": stamp}])
+        notebooks, grades, comments = [], [], []
+        for nb in layout.notebooks:
+            submitted = new_uuid()
+            notebooks.append({"id": submitted, "assignment_id": submission, "notebook_id": nb.id})
+            for name, cell in nb.graded:
+                grades.append(
+                    {"id": new_uuid(), "notebook_id": submitted, "cell_id": cell}
+                    | scores[nb.name, name]
+                )
+            comments += [
+                {"id": new_uuid(), "notebook_id": submitted, "cell_id": cell}
+                for cell in nb.commented
+            ]
+        db.execute(insert(SubmittedNotebook.__table__), notebooks)
+        for table, rows in ((GradeRow, grades), (Comment, comments)):
+            if rows:
+                db.execute(insert(table.__table__), rows)
+
+    def _update_submission(self, submission: str, stamp: datetime | None, scores: dict) -> None:
+        """A submission graded before: its timestamp (when the new one has one) and scores."""
+        from nbgrader.api import BaseCell, Notebook, SubmittedAssignment, SubmittedNotebook
+        from nbgrader.api import Grade as GradeRow
+        from sqlalchemy import select, update
+
+        db = self.gb.db
+        if stamp is not None:
+            db.execute(
+                update(SubmittedAssignment),
+                [{"id": submission, "timestamp": stamp}],
+            )
+        rows = db.execute(
+            select(GradeRow.id, Notebook.name, BaseCell.name)
+            .join(SubmittedNotebook, GradeRow.notebook_id == SubmittedNotebook.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(BaseCell, GradeRow.cell_id == BaseCell.id)
+            .where(SubmittedNotebook.assignment_id == submission)
+        ).all()
+        updates = [
+            {"id": row, **scores[nb, cell]} for row, nb, cell in rows if (nb, cell) in scores
+        ]
+        if updates:
+            db.execute(update(GradeRow), updates)
+
+    def _roll_back(self) -> None:
+        """Forget every result since the last commit, and the students added with them."""
+        self.gb.db.rollback()
+        self.pending.clear()
+        self.students.clear()
 
     def flush(self) -> None:
         """Commit every result recorded since the last commit (one transaction), then put their
@@ -164,7 +291,7 @@ class Recorder:
         try:
             self.gb.db.commit()
         except BaseException:
-            self.gb.db.rollback()
+            self._roll_back()
             raise
         for result in done:
             _place_files(Submission(self.root, result.assignment, result.student), result)

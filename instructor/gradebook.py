@@ -14,9 +14,6 @@ import shutil
 import sqlite3
 import tempfile
 import time
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,18 +66,6 @@ def snapshot(root: Path) -> bytes:
             dst.commit()
             dst.execute("VACUUM")
         return target.read_bytes()
-
-
-@contextmanager
-def _commits_deferred(db) -> Iterator[None]:
-    """nbgrader's Gradebook methods (update_or_create_student, ..._submission) commit as they
-    go, an fsync each; inside this block their commits only flush, so that several students
-    share one transaction, which `Recorder.flush` commits."""
-    db.commit = db.flush
-    try:
-        yield
-    finally:
-        del db.commit
 
 
 @dataclass
@@ -149,9 +134,7 @@ class Recorder:
         the write fail, nothing recorded since the last commit is kept: those submissions are
         not marked done, so the next run grades them again."""
         try:
-            with _commits_deferred(self.gb.db), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
-                self._write(result)
+            self._write(result)
         except BaseException:
             self._roll_back()
             raise

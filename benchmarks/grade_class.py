@@ -9,10 +9,10 @@ a dead kernel, a flood of output, broken JSON, a renamed file, edited tests, a t
 attempt); hanging ones are left out, since they would time the time limits. "Execute" runs
 every valid submission headless, one after another, at the scale the grader uses
 (NBGRADER_EXECUTION=autograde), with no grading. Targets: the workers >= 1.8x one worker on 2
-cores; grading with one worker <= +20% over execution. The engine's overhead is measured apart
-from grading: tasks carrying a real job's bytes (with the assignment's kit, sent once per run)
-and returning a real result's bytes, timed through the same cluster, and the coordinator's
-gradebook write per result.
+cores; grading with one worker <= +20% over execution. The engine's cost per submission is
+measured apart from grading: copies of a submission autograded as in a real run while the
+workers only return full marks, with the scheduler in a process of its own as on a cluster,
+and the coordinator's and the scheduler's CPU per result timed (see `engine_overhead`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import dataclasses
 import itertools
 import os
 import pickle
+import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -31,6 +33,9 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import distributed  # noqa: E402
+import engine_fake  # noqa: E402
+
 import course_tools  # noqa: E402
 from attacks import ATTACKS, BROKEN, broken_answers  # noqa: E402
 from instructor import engine, gradebook  # noqa: E402
@@ -39,6 +44,7 @@ from instructor.job import Result  # noqa: E402
 from mutants import MUTANTS  # noqa: E402
 
 ASSIGNMENT = "01_bptt"
+ENGINE_COPIES = 96  # submissions graded with grading faked, to time the engine alone
 
 
 def build_class(root: Path, size: int) -> list[str]:
@@ -99,49 +105,94 @@ def time_execution(root: Path, workdir: Path) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
-def _echo(job, kit, limit=None) -> Result:
+def _full_marks(job, kit, limit=None) -> Result:
     """A task as heavy on the wire as grading one submission, and as light on the CPU as
-    nothing: it returns a result holding as many bytes as an autograded notebook."""
-    return Result(job.assignment, job.student, autograded={"nb.ipynb": b"x" * 250_000})
+    nothing: full marks on every graded cell, the submitted files returned as autograded."""
+    return engine_fake.full_marks(job, kit)
 
 
-def engine_overhead(root: Path, workers: int, count: int = 64) -> tuple[float, float, float, float]:
-    """Milliseconds between two results when tasks cost nothing but their scheduling and their
-    transfers, on the same kind of cluster, with as many in flight as there are workers (on
-    this machine the workers share its cores with the coordinator); the coordinator's own CPU
-    milliseconds per result meanwhile (this process: the client and, on a LocalCluster, the
-    scheduler), which bounds how many results one coordinator with a core of its own can take;
-    the megabytes one task moves (its job, pickled, and the result's bytes); and the megabytes
-    of the kits, sent to each worker once per run."""
-    subs = find_submissions(root)
+@dataclasses.dataclass
+class Overhead:
+    """What one result costs beyond grading it (see `engine_overhead`)."""
+
+    between_ms: float  # time between two results, on this machine's shared cores
+    coordinator_ms: float  # the coordinator process's CPU per result
+    scheduler_ms: float  # the scheduler process's CPU per result
+    job_mb: float  # one job, pickled
+    result_mb: float  # one result, pickled
+    kit_mb: float  # the kits of the run, sent to each worker once
+
+
+def engine_overhead(root: Path, workers: int, count: int = ENGINE_COPIES) -> Overhead:
+    """The engine's cost per submission apart from grading: `count` copies of a solved
+    submission autograded as in a real run (the coordinator reading each job, recording each
+    result in the gradebook, writing its files and log) while the workers only return full
+    marks, on a cluster whose scheduler runs in a process of its own, as on a real cluster. The
+    coordinator's and the scheduler's CPU per result bound how many results each can take, so
+    how many workers they keep busy; both are timed from the first result to the last (the
+    first waits for the cluster to start)."""
+    import psutil
+    from distributed.deploy.subprocess import SubprocessCluster
+
+    solved = next(sub for sub in find_submissions(root) if sub.student == "student000")
+    students = [f"copy{i:04d}" for i in range(count)]
+    for student in students:
+        shutil.copytree(solved.folder, root / "submitted" / student / ASSIGNMENT)
+    marks, recorded = [], gradebook.Recorder.record
+
+    def record(recorder, result) -> None:
+        recorded(recorder, result)
+        marks.append((time.perf_counter(), time.process_time(), scheduler.cpu_times()))
+
+    here = Path(__file__).resolve().parent  # the scheduler unpickles tasks: it imports _full_marks
+    path = [str(here), str(here.parent / "tests"), os.environ.get("PYTHONPATH", "")]
+    with (
+        mock.patch.dict(os.environ, {"PYTHONPATH": os.pathsep.join(filter(None, path))}),
+        SubprocessCluster(
+            n_workers=workers, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+    ):
+        with distributed.Client(cluster) as client:
+            scheduler = psutil.Process(client.run_on_scheduler(os.getpid))
+        with (
+            mock.patch.object(engine, "grade", _full_marks),
+            mock.patch.object(gradebook.Recorder, "record", record),
+        ):
+            summary = autograde(
+                root, only_students=students, scheduler=cluster.scheduler_address, progress=False
+            )
+    bad = [(r.student, r.problems) for r in summary.graded if r.failed]
+    assert len(summary.graded) == count and not bad, (len(summary.graded), bad[:2])
+    (t0, c0, s0), (t1, c1, s1) = marks[0], marks[-1]
+    per = 1000 / (count - 1)
     config, snapshot = (root / "nbgrader_config.py").read_text(), gradebook.snapshot(root)
-    kits = {
-        a: make_kit(root, a, config, snapshot) for a in sorted({sub.assignment for sub in subs})
-    }
-    jobs = [make_job(subs[i % len(subs)]) for i in range(count)]
-    seen, cpu = [], []
-
-    def arrived(result, others) -> None:
-        seen.append(time.perf_counter())
-        cpu.append(time.process_time())
-
-    with mock.patch.object(engine, "grade", _echo):
-        engine.run(iter(jobs), kits, count, arrived, workers=workers)
-    # the first result waits for the cluster to start: time the steady state after it
-    per_task = statistics.mean(len(pickle.dumps(job)) for job in jobs) + len(
-        _echo(jobs[0], None).autograded["nb.ipynb"]
-    )
-    per_run = sum(len(pickle.dumps(kit)) for kit in kits.values())
-    return (
-        (seen[-1] - seen[0]) / (count - 1) * 1000,
-        (cpu[-1] - cpu[0]) / (count - 1) * 1000,
-        per_task / 1e6,
-        per_run / 1e6,
+    kit = make_kit(root, ASSIGNMENT, config, snapshot)
+    job = make_job(solved)
+    return Overhead(
+        (t1 - t0) * per,
+        (c1 - c0) * per,
+        (s1.user + s1.system - s0.user - s0.system) * per,
+        len(pickle.dumps(job)) / 1e6,
+        len(pickle.dumps(_full_marks(job, kit))) / 1e6,
+        len(pickle.dumps(kit)) / 1e6,
     )
 
 
-def timed_autograde(root: Path, workers: int, gradebook_ms: list[float]) -> tuple[float, list]:
-    """Autograde the class; append to gradebook_ms the coordinator's milliseconds in the
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (the local cluster's
+    workers, with the kernels and sandboxes they started, once the cluster is closed)."""
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_autograde(
+    root: Path, workers: int, gradebook_ms: list[float]
+) -> tuple[float, list, float]:
+    """Autograde the class; return the seconds it took, the results and the CPU seconds used
+    by every process of the run; append to gradebook_ms the coordinator's milliseconds in the
     gradebook per result (recording each one, and committing them in batches)."""
     spent, depth = [0.0], [0]
 
@@ -162,10 +213,10 @@ def timed_autograde(root: Path, workers: int, gradebook_ms: list[float]) -> tupl
         mock.patch.object(gradebook.Recorder, "record", timed(gradebook.Recorder.record)),
         mock.patch.object(gradebook.Recorder, "flush", timed(gradebook.Recorder.flush)),
     ):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         summary = autograde(root, workers=workers, force=True, progress=False)
     gradebook_ms.append(spent[0] * 1000 / max(1, len(summary.graded)))
-    return time.perf_counter() - start, summary.graded
+    return time.perf_counter() - start, summary.graded, _cpu_seconds() - cpu
 
 
 def gradebook_overhead(root: Path, graded: list[Result], count: int = 64) -> float:
@@ -195,10 +246,10 @@ def main() -> int:
         kinds = build_class(root, args.size)
         execute_s, executed = time_execution(root, Path(tmp))
         gradebook_ms: list[float] = []
-        serial, graded = timed_autograde(root, 1, gradebook_ms)
-        parallel, _ = timed_autograde(root, args.workers, gradebook_ms)
-        overhead_ms, coordinator_ms, megabytes, kit_megabytes = engine_overhead(root, args.workers)
+        serial, graded, serial_cpu = timed_autograde(root, 1, gradebook_ms)
+        parallel, _, parallel_cpu = timed_autograde(root, args.workers, gradebook_ms)
         batched_ms = gradebook_overhead(root, graded)
+        overhead = engine_overhead(root, args.workers)
     scores = {r.student: r.score for r in graded}
     print(
         f"\nclass of {args.size} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU cores "
@@ -223,6 +274,13 @@ def main() -> int:
         f"autograde on dask, {args.workers} workers                   {parallel:7.1f} s   "
         f"({speedup:.2f}x one worker; target >= 1.8x)"
     )
+    cores = os.cpu_count() or 1
+    print(
+        f"cores kept busy (CPU seconds of every process / wall seconds): one worker "
+        f"{serial_cpu / serial:.2f}, {args.workers} workers {parallel_cpu / parallel:.2f} of "
+        f"{cores}; had the {args.workers} workers kept all {cores} busy with the same work, "
+        f"{serial / (parallel_cpu / cores):.2f}x one worker"
+    )
     print(
         f"\nwhere one worker's {serial:.1f} s went: jobs {jobs:.1f} s in all, of which "
         + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items()))
@@ -231,18 +289,23 @@ def main() -> int:
     )
     write_ms = statistics.mean(gradebook_ms)
     per_job = jobs / len(graded)
-    busy = per_job * 1000 / (overhead_ms + batched_ms)
-    busy_cpu = per_job * 1000 / (coordinator_ms + batched_ms)
+    bound = max(overhead.coordinator_ms, overhead.scheduler_ms)
     print(
-        f"engine overhead per submission (scheduling and transfer of {megabytes:.2f} MB, results "
-        f"taken one after another; the assignment's kit, {kit_megabytes:.2f} MB, goes to each "
-        f"worker once per run): {overhead_ms:.1f} ms between results on these shared cores, of "
-        f"which the coordinator's own CPU {coordinator_ms:.1f} ms; the coordinator's gradebook "
-        f"work per result: {write_ms:.1f} ms in these runs (a commit each time no other result "
-        f"waits), {batched_ms:.1f} ms when results come back to back (commits of "
-        f"{gradebook.BATCH}). At {per_job:.1f} s of grading per submission, one coordinator "
-        f"keeps about {busy:,.0f} workers busy by the time between results, about "
-        f"{busy_cpu:,.0f} by its own CPU time (a coordinator with a core of its own)"
+        f"\nthe engine's cost per submission apart from grading ({ENGINE_COPIES} submissions "
+        "autograded with grading faked, the scheduler in a process of its own):\n"
+        f"  time between results on these shared cores  {overhead.between_ms:6.1f} ms\n"
+        f"  the coordinator's CPU per result            {overhead.coordinator_ms:6.1f} ms "
+        f"(its gradebook work: {write_ms:.1f} ms per result in the runs above, "
+        f"{batched_ms:.1f} ms when results come back to back, in commits of "
+        f"{gradebook.BATCH})\n"
+        f"  the scheduler's CPU per result              {overhead.scheduler_ms:6.1f} ms\n"
+        f"  a job moves {overhead.job_mb:.2f} MB to its worker and {overhead.result_mb:.2f} MB "
+        f"back; the kit, {overhead.kit_mb:.2f} MB, goes to each worker once per run\n"
+        f"at {per_job:.1f} s of grading per submission (this class's mean), a coordinator and a "
+        f"scheduler with a core each keep about {per_job * 1000 / bound:,.0f} workers busy; "
+        f"a class of 10,000 submissions costs the coordinator about "
+        f"{10_000 * overhead.coordinator_ms / 1000:,.0f} s of CPU and the scheduler "
+        f"{10_000 * overhead.scheduler_ms / 1000:,.0f} s"
     )
     return 0 if speedup >= 1.8 and over <= 0.2 else 1
 

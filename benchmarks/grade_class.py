@@ -135,7 +135,7 @@ def engine_overhead(root: Path, workers: int, count: int = ENGINE_COPIES) -> Ove
     from distributed.deploy.subprocess import SubprocessCluster
 
     solved = next(sub for sub in find_submissions(root) if sub.student == "student000")
-    students = [f"copy{i:04d}" for i in range(count)]
+    students = [f"engine{i:04d}" for i in range(count)]
     for student in students:
         shutil.copytree(solved.folder, root / "submitted" / student / ASSIGNMENT)
     marks, recorded = [], gradebook.Recorder.record
@@ -159,7 +159,11 @@ def engine_overhead(root: Path, workers: int, count: int = ENGINE_COPIES) -> Ove
             mock.patch.object(gradebook.Recorder, "record", record),
         ):
             summary = autograde(
-                root, only_students=students, scheduler=cluster.scheduler_address, progress=False
+                root,
+                only_students=students,
+                force=True,
+                scheduler=cluster.scheduler_address,
+                progress=False,
             )
     bad = [(r.student, r.problems) for r in summary.graded if r.failed]
     assert len(summary.graded) == count and not bad, (len(summary.graded), bad[:2])

@@ -49,6 +49,7 @@ class Summary:
 
     graded: list[Result] = field(default_factory=list)
     skipped: list[Submission] = field(default_factory=list)
+    ungraded: list[Result] = field(default_factory=list)  # nothing recorded: the next run grades
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -62,6 +63,13 @@ class Summary:
                     f"  {r.assignment}/{r.student}: {r.score:g}/{r.max_score:g} points; "
                     + "; ".join(sentences(r.problems))
                 )
+        if self.ungraded:
+            out.append(
+                f"NOT GRADED: {len(self.ungraded)} submission(s), through no fault of theirs; "
+                "nothing was recorded for them: run the same command again to grade them"
+            )
+        for r in sorted(self.ungraded, key=lambda r: (r.assignment, r.student)):
+            out.append(f"  {r.assignment}/{r.student}: " + "; ".join(sentences(r.problems)))
         return out
 
 
@@ -208,8 +216,11 @@ def write_log(sub: Submission, result: Result) -> None:
         + result.log
         + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
         + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
-        + f"score {result.score:g}/{result.max_score:g} in "
-        f"{result.seconds:.1f} s\n"
+        + (
+            "not graded: nothing was recorded, and the next run grades it\n"
+            if result.ungraded
+            else f"score {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s\n"
+        )
     )
 
 
@@ -255,9 +266,14 @@ def autograde(
                             + (f"; also being graded then: {', '.join(others)}" if others else ""),
                         )
                     )
+                sub = Submission(root, result.assignment, result.student)
+                if result.ungraded:  # reported and logged, not recorded: the next run grades it
+                    write_log(sub, result)
+                    summary.ungraded.append(result)
+                    bar.update(1)
+                    return
                 if not result.grades:
                     recorder.zero_grades(result)
-                sub = Submission(root, result.assignment, result.student)
                 write_log(sub, result)
                 recorder.record(result)
                 summary.graded.append(result)

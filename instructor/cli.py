@@ -52,7 +52,7 @@ def _autograde(args) -> int:
     )
     print("\n".join(summary.lines()))
     print(f"logs: {args.root / '.grading' / 'logs'}")
-    return 0
+    return 1 if summary.ungraded else 0
 
 
 def _feedback(args) -> int:

@@ -15,13 +15,17 @@ that one death would count against each job queued there), and no worker's death
 
 Faults are dask's to handle and ours to judge. A worker that dies mid-job has its job run again
 on another worker (the result says so). Dask counts a death against every job assigned to the
-dead worker, the one it was running and those queued behind it, and gives up on a job after
-`allowed-failures` such deaths (`KilledWorker`); so each job announces to the scheduler that it
-starts, before any student code runs, and the coordinator tells the job that was running from
-the ones that were waiting (`_Tries`). A submission whose job was running when its worker died
-on `GUILTY_DEATHS` tries is reported as that student's failure; a job dask gave up on otherwise
-(it waited behind such a submission) is submitted again, at most `MAX_TRIES` times in all. A job
-that runs past the per-student limit stops its own kernels and sandboxes and reports it.
+dead worker, the one it was running and those queued behind it, and gives up on a job (its
+task) after the scheduler's `allowed-failures` deaths plus one (`KilledWorker`; on our own
+LocalCluster, `MAX_TRIES`). So each job announces to the scheduler that it starts, before any
+student code runs, and the coordinator tells a job that was running alone on a dying worker
+from the others (`_Tries`). When dask gives up on a submission's job that ran alone at
+`GUILTY_DEATHS` or more of those deaths, the submission is failed: it kills the process that
+grades it. Otherwise the job is submitted again under a new key, `MAX_TRIES` keys in all; past
+that, and for any fault of the cluster or the tooling, the result is `not_graded`: reported,
+not recorded, so the next run grades it. (Workers should have one thread each: jobs running
+side by side on one worker cannot be told apart, and neither is blamed.) A job that runs past
+the per-student limit stops its own kernels and sandboxes and reports it.
 
 At most as many jobs as the cluster has threads are in flight, so the next job is read from disk
 only when a worker is free for it, and it is sent before the coordinator records the result
@@ -38,16 +42,16 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from instructor import confine
-from instructor.job import Job, Kit, Result, failure, grade
+from instructor.job import Job, Kit, Result, failure, grade, not_graded
 from instructor.problems import Kind, Problem
 
-# Tries of one job before a submission that kills its worker every time is given up on.
+# Keys (tries) of one job at most, and the deaths dask allows a key on our own LocalCluster.
 MAX_TRIES = 3
 # Deaths of the worker running a submission's job that make them the submission's doing.
 GUILTY_DEATHS = 2
 PLUGIN_NAME = "rnn-course-grading"
 SHELF_PREFIX = "rnn-course-kits-"  # + the run's id: runs sharing a cluster keep their own kits
-STARTS_PREFIX = "rnn-course-starts-"  # + the run's id: the topic of its jobs' announcements
+STARTS_TOPIC = "rnn-course-starts"  # the scheduler's topic of the jobs' announcements
 
 
 def _plugin(threads: int, tmpdir: str | None, logs: str | None):
@@ -81,53 +85,75 @@ def _shelf(name: str, kits: Mapping[str, Kit]):
 
 
 def _grade_on_worker(
-    grade_job: Callable, job: Job, shelf: str, starts: str, limit: float
+    grade_job: Callable, job: Job, shelf: str, run_id: str, limit: float
 ) -> Result:
-    """Runs on a worker: announces on the topic `starts` that this task starts here (and waits
-    until the scheduler has it), then `grade_job(job, kit, limit)` with the kit from the run's
-    shelf."""
+    """Runs on a worker: announces on `STARTS_TOPIC` that this task of run `run_id` starts here
+    (and waits until the scheduler has it), then `grade_job(job, kit, limit)` with the kit from
+    the run's shelf. The worker is named as the scheduler names it (`Scheduler.add_worker`
+    resolves the address a worker registers with)."""
     from distributed import get_worker
+    from distributed.comm.addressing import resolve_address
     from distributed.utils import sync
 
     worker = get_worker()
-    start = {"key": worker.get_current_task(), "worker": worker.address}
-    sync(worker.loop, worker.scheduler.log_event, topic=starts, msg=start)
+    start = {
+        "run": run_id,
+        "key": worker.get_current_task(),
+        "worker": resolve_address(worker.contact_address),
+    }
+    sync(worker.loop, worker.scheduler.log_event, topic=STARTS_TOPIC, msg=start)
     return grade_job(job, worker.plugins[shelf].kits[job.assignment], limit)
 
 
 class _Tries:
-    """For each task, how many times the worker it was assigned to died while it was running
-    there and while it waited there (from its announcements and the scheduler's events, which
-    reach the coordinator in the order the scheduler logged them)."""
+    """For each task of one run, how many times the worker it was assigned to died while it ran
+    there alone ("ran") and otherwise ("other": while it waited its turn, or ran beside other
+    jobs, so that the death cannot be put down to it), from the jobs' announcements and the
+    scheduler's events, which reach the coordinator in the order the scheduler logged them.
+    A worker removed on purpose (`expected`, as when a cluster scales down) did not die."""
 
-    def __init__(self):
+    def __init__(self, run_id: str):
+        self.run_id = run_id
         self.running: dict[str, str] = {}  # key -> the worker it announced it started on
         self.ran: dict[str, int] = {}
-        self.waited: dict[str, int] = {}
+        self.other: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def started(self, event: tuple) -> None:
         _, message = event
-        with self.lock:
-            self.running[str(message["key"])] = message["worker"]
+        if isinstance(message, dict) and message.get("run") == self.run_id:
+            with self.lock:
+                self.running[str(message["key"])] = message["worker"]
 
     def removed(self, event: tuple) -> None:
         _, message = event
-        if isinstance(message, dict) and message.get("action") == "remove-worker":
-            with self.lock:
-                for key in map(str, message.get("processing-tasks", ())):
-                    if self.running.get(key) == message.get("worker"):
-                        del self.running[key]
-                        self.ran[key] = self.ran.get(key, 0) + 1
-                    else:
-                        self.waited[key] = self.waited.get(key, 0) + 1
+        if not isinstance(message, dict) or message.get("action") != "remove-worker":
+            return
+        if message.get("expected"):
+            return
+        with self.lock:
+            keys = [str(key) for key in message.get("processing-tasks", ())]
+            there = [key for key in keys if self.running.get(key) == message.get("worker")]
+            for key in keys:
+                if len(there) == 1 and key == there[0]:
+                    self.ran[key] = self.ran.get(key, 0) + 1
+                else:
+                    self.other[key] = self.other.get(key, 0) + 1
+            for key in there:
+                del self.running[key]
+
+    def last_death_pending(self, key: str, worker: str) -> bool:
+        """Whether `key` still counts as running on `worker`: dask reports a job it gives up on
+        before it logs the death that made it give up, so that death may not be counted yet."""
+        with self.lock:
+            return self.running.get(key) == worker
 
     def count(self, keys: list[str]) -> tuple[int, int]:
-        """(deaths while running, deaths while waiting) of the tasks `keys`, together."""
+        """(deaths while running alone, other deaths) of the tasks `keys`, together."""
         with self.lock:
             return (
                 sum(self.ran.get(key, 0) for key in keys),
-                sum(self.waited.get(key, 0) for key in keys),
+                sum(self.other.get(key, 0) for key in keys),
             )
 
 
@@ -150,31 +176,32 @@ def _cluster(workers: int, tmpdir: str | None):
 class _Feed:
     """The jobs of one run on one client: submitted one at a time as workers free up, each
     finished future turned into a `Result`, or submitted again when dask gave up on a job that
-    was not running when its workers died."""
+    was not running alone when its workers died."""
 
     def __init__(self, client, jobs: Iterator[Job], shelf: str, run_id: str, limit: float):
         from distributed import as_completed
 
         self.client, self.pending, self.shelf, self.limit = client, iter(jobs), shelf, limit
-        self.run_id, self.starts = run_id, f"{STARTS_PREFIX}{run_id}"
+        self.run_id, self.submitted = run_id, 0
         self.in_flight: dict = {}  # future -> job
         self.keys: dict[tuple[str, str], list[str]] = {}  # the keys a job in flight ran under
         self.finished = as_completed(loop=client.loop)
-        self.tries = _Tries()
-        client.subscribe_topic(self.starts, self.tries.started)
+        self.tries = _Tries(run_id)
+        client.subscribe_topic(STARTS_TOPIC, self.tries.started)
         client.subscribe_topic("all", self.tries.removed)
 
     def close(self) -> None:
         self.client.unsubscribe_topic("all")
-        self.client.unsubscribe_topic(self.starts)
+        self.client.unsubscribe_topic(STARTS_TOPIC)
 
     def submit(self, job: Job) -> None:
-        keys = self.keys.setdefault((job.assignment, job.student), [])
-        key = f"grade-{job.assignment}-{job.student}-{self.run_id}-{len(keys)}"
+        # a key of its own per try (a student's name could hold anything: it is not in it)
+        key = f"grade-{self.run_id}-{self.submitted}"
+        self.submitted += 1
         future = self.client.submit(
-            _grade_on_worker, grade, job, self.shelf, self.starts, self.limit, key=key, pure=False
+            _grade_on_worker, grade, job, self.shelf, self.run_id, self.limit, key=key, pure=False
         )
-        keys.append(key)
+        self.keys.setdefault((job.assignment, job.student), []).append(key)
         self.in_flight[future] = job
         self.finished.add(future)
 
@@ -191,21 +218,36 @@ class _Feed:
         keys = self.keys[job.assignment, job.student]
         try:
             result = future.result()
-        except KilledWorker:
-            ran, waited = self.tries.count(keys)
-            if ran < GUILTY_DEATHS and len(keys) < MAX_TRIES:
-                self.submit(job)  # it was waiting, or running only once: not its doing
+        except KilledWorker as error:
+            ran, other = self.tries.count(keys)
+            ran += self.tries.last_death_pending(future.key, error.last_worker.address)
+            if ran >= GUILTY_DEATHS:
+                result = failure(
+                    job,
+                    Problem(
+                        Kind.WORKER_DIED,
+                        detail=" on every try: the submission kills the process that grades it",
+                    ),
+                )
+            elif len(keys) < MAX_TRIES:
+                self.submit(job)  # it waited or ran beside others, or ran alone only once
                 return None
-            detail = (
-                " on every try: the submission kills the process that grades it"
-                if ran >= GUILTY_DEATHS
-                else f" {ran + waited} times while it was assigned there; it was not graded"
-            )
-            result = failure(job, Problem(Kind.WORKER_DIED, detail=detail))
-        except Exception as error:  # a fault of the tooling: this student only
-            result = failure(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
-        ran, waited = self.tries.count(self.keys.pop((job.assignment, job.student)))
-        for deaths, when in ((ran, "while grading it"), (waited, "while it waited its turn")):
+            else:
+                result = not_graded(
+                    job,
+                    Problem(
+                        Kind.WORKER_DIED,
+                        detail=f" {ran + other} times with this submission on it; it was not "
+                        "graded and will be on the next run",
+                    ),
+                )
+        except Exception as error:  # a fault of the cluster or the tooling, not the student's
+            result = not_graded(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
+        ran, other = self.tries.count(self.keys.pop((job.assignment, job.student)))
+        for deaths, when in (
+            (ran, "while grading it"),
+            (other, "while it waited its turn or ran beside other jobs"),
+        ):
             if deaths and not result.failed:
                 result.problems.append(
                     Problem(

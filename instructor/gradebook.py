@@ -52,8 +52,8 @@ STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignmen
 
 def snapshot(root: Path) -> bytes:
     """A consistent copy of the gradebook's assignments and their cells, as bytes, for grading
-    jobs to start from: no student's data, so a job sees nobody else's grades and its size
-    does not grow with the class (every job carries one)."""
+    jobs to start from (each assignment's `Kit` carries it): no student's data, so a job sees
+    nobody else's grades and its size does not grow with the class."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "gradebook.db"
         with (
@@ -229,8 +229,11 @@ class Recorder:
                 {"id": new_uuid(), "notebook_id": submitted, "cell_id": cell}
                 for cell in nb.commented
             ]
-        db.execute(insert(SubmittedNotebook.__table__), notebooks)
-        for table, rows in ((GradeRow, grades), (Comment, comments)):
+        for table, rows in (
+            (SubmittedNotebook, notebooks),
+            (GradeRow, grades),
+            (Comment, comments),
+        ):
             if rows:
                 db.execute(insert(table.__table__), rows)
 

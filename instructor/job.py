@@ -79,6 +79,7 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)  # never part of the score
     failed: bool = False  # nothing could be graded: every cell scores zero
+    ungraded: bool = False  # the grader could not grade it: nothing is recorded (see `not_graded`)
     autograded: dict[str, bytes] = field(default_factory=dict)
     timestamp: str | None = None
     seconds: float = 0.0
@@ -96,8 +97,21 @@ class Result:
 
 
 def failure(job: Job, problem: Problem) -> Result:
-    """The result of a job that could not be graded at all."""
+    """The result of a job that could not be graded at all, by the submission's doing."""
     return Result(job.assignment, job.student, problems=[problem], failed=True, digest=job.digest)
+
+
+def not_graded(job: Job, problem: Problem) -> Result:
+    """The result of a job the grader could not grade, by no doing of the submission (the
+    cluster or the tooling failed): it is reported, not recorded, so the next run grades it."""
+    return Result(
+        job.assignment,
+        job.student,
+        problems=[problem],
+        failed=True,
+        ungraded=True,
+        digest=job.digest,
+    )
 
 
 def _write_course(root: Path, job: Job, kit: Kit) -> Path:

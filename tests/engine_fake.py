@@ -3,7 +3,8 @@
 `grade` replaces `instructor.job.grade` on a test cluster's workers (they import it by name): it
 answers within a second, says which kit it was given and which worker process graded, and kills
 its worker on the first try of a student called "dies_once" (the first try leaves a file in
-$ENGINE_FAKE_DIR) and on every try of one called "kills_always".
+$ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called
+"faulty_once" it raises on the first try (a fault of the tooling, not of the submission).
 
 `run` replaces `instructor.engine.run` in a coordinator: it gives every job full marks at once,
 calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
@@ -24,6 +25,11 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     """A result whose log reads "<the kit's assignment> <its gradebook's size> <worker pid>"."""
     if job.student == "kills_always":
         os.kill(os.getpid(), signal.SIGKILL)
+    if job.student == "faulty_once":
+        first = Path(os.environ["ENGINE_FAKE_DIR"]) / f"{job.assignment}-{job.student}"
+        if not first.exists():
+            first.touch()
+            raise RuntimeError("the grader's own fault")
     if job.student == "dies_once":
         first = Path(os.environ["ENGINE_FAKE_DIR"]) / f"{job.assignment}-{job.student}"
         if not first.exists():

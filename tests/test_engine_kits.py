@@ -99,7 +99,9 @@ def test_a_job_that_kills_every_worker_it_meets_fails_alone(tmp_path, monkeypatc
     assert len(graded) == 6, graded
     for (_, student), r in graded.items():
         if student == "kills_always":
-            assert r.failed and [p.kind for p in r.problems] == [Kind.WORKER_DIED], r
+            assert r.failed and not r.ungraded, r
+            assert [p.kind for p in r.problems] == [Kind.WORKER_DIED], r
+            assert "on every try" in r.problems[0].detail, r
         else:
             assert not r.failed, f"{student} failed beside a job that kills its worker: {r}"
 
@@ -148,17 +150,46 @@ def test_a_job_queued_behind_a_killer_is_graded_again(tmp_path, monkeypatch):
     assert "while it waited its turn" in innocent.problems[0].detail, innocent
 
 
-def test_deaths_count_against_the_running_job_apart_from_the_waiting_ones():
-    tries = engine._Tries()
-    tries.started((0.0, {"key": "a", "worker": "tcp://w1"}))
-    tries.removed(
-        (1.0, {"action": "remove-worker", "worker": "tcp://w1", "processing-tasks": ["a", "b"]})
+def _start(key: str, worker: str, run: str = "run") -> tuple:
+    return (0.0, {"run": run, "key": key, "worker": worker})
+
+
+def _removed(worker: str, keys: list[str], expected: bool = False) -> tuple:
+    return (
+        0.0,
+        {
+            "action": "remove-worker",
+            "worker": worker,
+            "processing-tasks": keys,
+            "expected": expected,
+        },
     )
-    tries.started((2.0, {"key": "b", "worker": "tcp://w2"}))
-    tries.removed(
-        (3.0, {"action": "remove-worker", "worker": "tcp://w2", "processing-tasks": ["a", "b"]})
+
+
+def test_deaths_count_against_the_job_running_alone_apart_from_the_others():
+    tries = engine._Tries("run")
+    tries.started(_start("a", "tcp://w1"))
+    tries.removed(_removed("tcp://w1", ["a", "b"]))  # a ran, b waited
+    tries.started(_start("b", "tcp://w2"))
+    assert tries.last_death_pending("b", "tcp://w2") and not tries.last_death_pending(
+        "a", "tcp://w1"
     )
-    tries.removed((4.0, {"action": "add-worker", "worker": "tcp://w3"}))
-    assert tries.count(["a"]) == (1, 1)
-    assert tries.count(["b"]) == (1, 1)
+    tries.removed(_removed("tcp://w2", ["a", "b"]))  # b ran, a waited
+    tries.removed((0.0, {"action": "add-worker", "worker": "tcp://w3"}))
+    assert tries.count(["a"]) == (1, 1) and tries.count(["b"]) == (1, 1)
     assert tries.count(["a", "b", "c"]) == (2, 2)
+    assert not tries.last_death_pending("b", "tcp://w2"), "a counted death is still pending"
+
+
+def test_a_death_beside_other_running_jobs_or_on_purpose_blames_no_job():
+    tries = engine._Tries("run")
+    tries.started(_start("a", "tcp://w1"))
+    tries.started(_start("b", "tcp://w1"))  # two threads: a and b run side by side
+    tries.started(_start("c", "tcp://w2"))
+    tries.started(_start("d", "tcp://w2", run="another run"))  # not this run's: ignored
+    tries.removed(_removed("tcp://w1", ["a", "b"]))
+    assert tries.count(["a"]) == tries.count(["b"]) == (0, 1)
+    tries.removed(_removed("tcp://w2", ["c"], expected=True))  # retired, not dead
+    assert tries.count(["c"]) == (0, 0) and tries.last_death_pending("c", "tcp://w2")
+    tries.removed(_removed("tcp://w2", ["c", "d"]))
+    assert tries.count(["c"]) == (1, 0) and tries.count(["d"]) == (0, 1)

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import course_tools
@@ -22,20 +23,36 @@ ASSIGNMENT = "01_bptt"
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
+    """Notebook 01 released, with a task cell added (the course has none: nbgrader gives a
+    task cell both a grade and a comment)."""
     root = course_tools.copy_course(tmp_path_factory.mktemp("rows") / "course")
+    source = course_tools.notebook_path(root / "solutions", ASSIGNMENT)
+    nb = course_tools.read(source)
+    task = nbformat.v4.new_markdown_cell("Describe what you saw.")
+    task.metadata["nbgrader"] = {
+        "task": True,
+        "grade": False,
+        "solution": False,
+        "locked": True,
+        "points": 2,
+        "grade_id": "task_describe",
+        "schema_version": 3,
+    }
+    nb.cells.append(task)
+    nbformat.write(nb, source)
     course_tools.generate_release(root, [ASSIGNMENT])
     return root
 
 
 def _cells(root: Path) -> list[tuple[str, str, float]]:
-    """(notebook, cell, max score) of every graded cell of the assignment."""
+    """(notebook, cell, max score) of every graded cell and task cell of the assignment."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         return [
             (nb.name, cell.name, float(cell.max_score))
             for nb in gb.find_assignment(ASSIGNMENT).notebooks
-            for cell in nb.grade_cells
+            for cell in [*nb.grade_cells, *nb.task_cells]
         ]
 
 
@@ -122,7 +139,9 @@ def test_the_recorder_writes_the_rows_nbgrader_writes(released, tmp_path):
             recorder.record(result)
     _oracle(theirs, results)
     got, expected = _rows(ours), _rows(theirs)
-    assert len(expected["grade"]) == 5 * len(_cells(released)) and expected["comment"]
+    assert ("eve", ASSIGNMENT, "task_describe") in {row[:3] for row in expected["grade"]}
+    assert ("eve", ASSIGNMENT, "task_describe") in {row[:3] for row in expected["comment"]}
+    assert len(expected["grade"]) == 5 * len(_cells(released))
     for table in expected:
         assert got[table] == expected[table], f"{table}: the Recorder's rows differ from nbgrader's"
     assert _scores(ours) == _scores(theirs)

@@ -6,6 +6,7 @@ the resumed run gives each student one grade. Grading is faked (tests/engine_fak
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 import subprocess
 import sys
@@ -103,3 +104,28 @@ def test_a_batch_not_committed_when_the_coordinator_dies_is_graded_again(course,
     )
     for student in STUDENTS:
         assert sum(course_tools.cell_scores(course, ASSIGNMENT, student).values()) == full, student
+
+
+def test_a_submission_the_grader_could_not_grade_is_not_recorded_and_is_graded_next_run(
+    course, tmp_path, monkeypatch
+):
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
+    )
+    monkeypatch.setenv("ENGINE_FAKE_DIR", str(tmp_path))
+    release = course_tools.read(course_tools.notebook_path(course / "notebooks", ASSIGNMENT))
+    course_tools.submit(course, ASSIGNMENT, "faulty_once", release)
+    with mock.patch.object(engine, "grade", engine_fake.grade):
+        first = autograde(course, workers=1, progress=False)
+    assert [r.student for r in first.ungraded] == ["faulty_once"], first.lines()
+    assert "faulty_once" not in [r.student for r in first.graded]
+    assert "faulty_once" not in _committed(course)
+    assert not Submission(course, ASSIGNMENT, "faulty_once").marker.exists()
+    lines = first.lines()
+    assert any("NOT GRADED: 1 submission(s)" in line for line in lines), lines
+    assert any("faulty_once" in line and "the grader's own fault" in line for line in lines)
+    with mock.patch.object(engine, "grade", engine_fake.grade):
+        second = autograde(course, workers=1, progress=False)
+    assert [r.student for r in second.graded] == ["faulty_once"] and not second.ungraded
+    assert "faulty_once" in _committed(course)

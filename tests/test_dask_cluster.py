@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 import course_tools
+from instructor.engine import STARTS_TOPIC
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_bptt"
@@ -86,17 +87,18 @@ class Cluster:
 
         self.client = Client(self.address, timeout=60)
         self.client.wait_for_workers(2, timeout=120)
+        self.starts: list[dict] = []  # the jobs' announcements, as they come
+        self.client.subscribe_topic(STARTS_TOPIC, lambda event: self.starts.append(event[1]))
 
     def busy_worker_pid(self, timeout: float = 180) -> int:
-        """The pid of a worker process that is grading right now (its job was assigned to it
-        two seconds ago, so has begun)."""
+        """The pid of a worker process that is grading right now: the first one a job
+        announced it started on (`instructor.engine.STARTS_TOPIC`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            busy = [w for w, keys in self.client.processing().items() if keys]
-            if busy:
-                time.sleep(2)
-                return self.client.run(os.getpid, workers=busy[:1])[busy[0]]
-            time.sleep(0.2)
+            if self.starts:
+                worker = self.starts[0]["worker"]
+                return self.client.run(os.getpid, workers=[worker])[worker]
+            time.sleep(0.1)
         raise AssertionError("no worker started grading")
 
     def close(self) -> None:

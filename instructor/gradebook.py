@@ -146,16 +146,14 @@ class Recorder:
 
     def _write(self, result: Result) -> None:
         """One student's rows, as nbgrader's `update_or_create_student` and
-        `update_or_create_submission` write them, with the scores set: in a few bulk statements
-        on the session's transaction instead of an ORM object per cell."""
-        from nbgrader.api import Student
+        `update_or_create_submission` write them, with the scores set: a few SQL statements on
+        the session's transaction instead of an ORM object per cell (tests/test_gradebook_rows.py
+        holds them to nbgrader's own)."""
         from nbgrader.utils import parse_utc
-        from sqlalchemy import insert, select
 
-        db = self.gb.db
         if result.student not in self.students:
-            if db.execute(select(Student.id).where(Student.id == result.student)).first() is None:
-                db.execute(insert(Student.__table__), [{"id": result.student}])
+            if self._sql("SELECT 1 FROM student WHERE id = ?", (result.student,)).first() is None:
+                self._sql("INSERT INTO student (id) VALUES (?)", (result.student,))
             self.students.add(result.student)
         layout = self.layouts.get(result.assignment) or self._layout(result.assignment)
         found = {(g.notebook, g.cell): g for g in result.grades}
@@ -164,16 +162,32 @@ class Recorder:
             for name, _ in nb.graded:
                 graded = found.get((nb.name, name))
                 ok = graded is not None and not result.failed
-                scores[nb.name, name] = {
-                    "auto_score": graded.score if ok else 0.0,
-                    "needs_manual_grade": graded.needs_manual_grade if ok else False,
-                }
-        stamp = parse_utc(result.timestamp) if result.timestamp else None
-        submission = self._submission(layout, result.student)
+                scores[nb.name, name] = (
+                    graded.score if ok else 0.0,
+                    int(graded.needs_manual_grade) if ok else 0,
+                )
+        stamp = self._stamp(parse_utc(result.timestamp)) if result.timestamp else None
+        submission = self._sql(
+            "SELECT id FROM submitted_assignment WHERE assignment_id = ? AND student_id = ?",
+            (layout.assignment, result.student),
+        ).first()
         if submission is None:
             self._add_submission(layout, result.student, stamp, scores)
         else:
-            self._update_submission(submission, stamp, scores)
+            self._update_submission(submission[0], stamp, scores)
+
+    def _sql(self, statement: str, rows: tuple | list[tuple]):
+        """Run a statement on the session's transaction: once for a tuple of values, once per
+        tuple for a list of them."""
+        return self.gb.db.connection().exec_driver_sql(statement, rows)
+
+    def _stamp(self, stamp: datetime) -> str:
+        """A timestamp as SQLAlchemy stores nbgrader's DateTime columns in SQLite."""
+        from nbgrader.api import SubmittedAssignment
+
+        column = SubmittedAssignment.__table__.c.timestamp
+        dialect = self.gb.db.get_bind().dialect
+        return column.type.dialect_impl(dialect).bind_processor(dialect)(stamp)
 
     def _layout(self, assignment: str) -> _Layout:
         """The assignment's notebooks and cells, read once per run."""
@@ -191,76 +205,62 @@ class Recorder:
         self.layouts[assignment] = layout
         return layout
 
-    def _submission(self, layout: _Layout, student: str) -> str | None:
-        """The id of the student's submission of the assignment, if the gradebook has one."""
-        from nbgrader.api import SubmittedAssignment
-        from sqlalchemy import select
-
-        found = self.gb.db.execute(
-            select(SubmittedAssignment.id).where(
-                SubmittedAssignment.assignment_id == layout.assignment,
-                SubmittedAssignment.student_id == student,
-            )
-        ).first()
-        return None if found is None else found[0]
-
     def _add_submission(
-        self, layout: _Layout, student: str, stamp: datetime | None, scores: dict
+        self, layout: _Layout, student: str, stamp: str | None, scores: dict
     ) -> None:
         """nbgrader's `add_submission`: the submission, a submitted notebook per notebook, a
-        grade per graded cell (with its score) and a comment per solution or task cell."""
-        from nbgrader.api import Comment, SubmittedAssignment, SubmittedNotebook, new_uuid
-        from nbgrader.api import Grade as GradeRow
-        from sqlalchemy import insert
+        grade per graded cell (with its score) and a comment per solution or task cell, each
+        row's other columns at their defaults (NULL; `flagged` false)."""
+        from nbgrader.api import new_uuid
 
-        db, submission = self.gb.db, new_uuid()
-        row = {"id": submission, "assignment_id": layout.assignment, "student_id": student}
-        db.execute(insert(SubmittedAssignment.__table__), [{**row, "timestamp": stamp}])
+        submission = new_uuid()
+        self._sql(
+            "INSERT INTO submitted_assignment (id, assignment_id, student_id, timestamp) "
+            "VALUES (?, ?, ?, ?)",
+            (submission, layout.assignment, student, stamp),
+        )
         notebooks, grades, comments = [], [], []
         for nb in layout.notebooks:
             submitted = new_uuid()
-            notebooks.append({"id": submitted, "assignment_id": submission, "notebook_id": nb.id})
-            for name, cell in nb.graded:
-                grades.append(
-                    {"id": new_uuid(), "notebook_id": submitted, "cell_id": cell}
-                    | scores[nb.name, name]
-                )
-            comments += [
-                {"id": new_uuid(), "notebook_id": submitted, "cell_id": cell}
-                for cell in nb.commented
+            notebooks.append((submitted, submission, nb.id, 0))
+            grades += [
+                (new_uuid(), submitted, cell, *scores[nb.name, name]) for name, cell in nb.graded
             ]
-        for table, rows in (
-            (SubmittedNotebook, notebooks),
-            (GradeRow, grades),
-            (Comment, comments),
+            comments += [(new_uuid(), submitted, cell) for cell in nb.commented]
+        for statement, rows in (
+            (
+                "INSERT INTO submitted_notebook (id, assignment_id, notebook_id, flagged) "
+                "VALUES (?, ?, ?, ?)",
+                notebooks,
+            ),
+            (
+                "INSERT INTO grade (id, notebook_id, cell_id, auto_score, needs_manual_grade) "
+                "VALUES (?, ?, ?, ?, ?)",
+                grades,
+            ),
+            ("INSERT INTO comment (id, notebook_id, cell_id) VALUES (?, ?, ?)", comments),
         ):
             if rows:
-                db.execute(insert(table.__table__), rows)
+                self._sql(statement, rows)
 
-    def _update_submission(self, submission: str, stamp: datetime | None, scores: dict) -> None:
+    def _update_submission(self, submission: str, stamp: str | None, scores: dict) -> None:
         """A submission graded before: its timestamp (when the new one has one) and scores."""
-        from nbgrader.api import BaseCell, Notebook, SubmittedAssignment, SubmittedNotebook
-        from nbgrader.api import Grade as GradeRow
-        from sqlalchemy import select, update
-
-        db = self.gb.db
         if stamp is not None:
-            db.execute(
-                update(SubmittedAssignment),
-                [{"id": submission, "timestamp": stamp}],
+            self._sql(
+                "UPDATE submitted_assignment SET timestamp = ? WHERE id = ?", (stamp, submission)
             )
-        rows = db.execute(
-            select(GradeRow.id, Notebook.name, BaseCell.name)
-            .join(SubmittedNotebook, GradeRow.notebook_id == SubmittedNotebook.id)
-            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-            .join(BaseCell, GradeRow.cell_id == BaseCell.id)
-            .where(SubmittedNotebook.assignment_id == submission)
+        rows = self._sql(
+            "SELECT g.id, n.name, c.name FROM grade g "
+            "JOIN submitted_notebook s ON g.notebook_id = s.id "
+            "JOIN notebook n ON s.notebook_id = n.id JOIN base_cell c ON g.cell_id = c.id "
+            "WHERE s.assignment_id = ?",
+            (submission,),
         ).all()
-        updates = [
-            {"id": row, **scores[nb, cell]} for row, nb, cell in rows if (nb, cell) in scores
-        ]
+        updates = [(*scores[nb, cell], row) for row, nb, cell in rows if (nb, cell) in scores]
         if updates:
-            db.execute(update(GradeRow), updates)
+            self._sql(
+                "UPDATE grade SET auto_score = ?, needs_manual_grade = ? WHERE id = ?", updates
+            )
 
     def _roll_back(self) -> None:
         """Forget every result since the last commit, and the students added with them."""

@@ -129,10 +129,16 @@ def _scores(root: Path) -> dict[str, tuple]:
         }
 
 
-def test_the_recorder_writes_the_rows_nbgrader_writes(released, tmp_path):
+def _two_copies(released: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Two copies of the released course: one for the Recorder, one for nbgrader's API."""
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     for root in (ours, theirs):
         shutil.copytree(released, root)
+    return ours, theirs
+
+
+def test_the_recorder_writes_the_rows_nbgrader_writes(released, tmp_path):
+    ours, theirs = _two_copies(released, tmp_path)
     results = _results(_cells(released))
     with Recorder(ours, batch=3) as recorder:
         for result in results:
@@ -150,9 +156,7 @@ def test_the_recorder_writes_the_rows_nbgrader_writes(released, tmp_path):
 
 
 def test_a_failed_write_forgets_the_students_added_since_the_last_commit(released, tmp_path):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    for root in (ours, theirs):
-        shutil.copytree(released, root)
+    ours, theirs = _two_copies(released, tmp_path)
     results = _results(_cells(released))
     with Recorder(ours, batch=100) as recorder:
         recorder.record(results[0])  # "ada", new: rolled back with the failure below

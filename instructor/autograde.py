@@ -15,7 +15,9 @@
    or whatever has arrived when no other result is waiting) and only then puts each one's
    autograded files in place and marks the submission done, so a run interrupted before a
    commit grades those students again when resumed.
-5. The `Summary` names every problem of every student (`instructor.problems`).
+5. The `Summary` names every problem of every student (`instructor.problems`). A submission
+   the cluster or the tooling failed to grade is listed as NOT GRADED and recorded nowhere,
+   so the next run grades it.
 
 A submission that raises, hangs, kills its kernel, prints gigabytes, is not valid JSON, or has
 lost its notebook costs that student points and gets a line in the summary; nothing else. One
@@ -209,19 +211,21 @@ def run_folder() -> tuple[str, int]:
 
 
 def write_log(sub: Submission, result: Result) -> None:
-    """The student's log: what nbgrader said, every problem, the score."""
+    """The student's log: what nbgrader said, every problem, the score. A result not graded is
+    added after the log of the last grading (whose grades still stand), not in its place."""
     sub.log.parent.mkdir(parents=True, exist_ok=True)
-    sub.log.write_text(
-        f"grading {sub.student}/{sub.assignment}\n"
-        + result.log
-        + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
-        + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
-        + (
-            "not graded: nothing was recorded, and the next run grades it\n"
-            if result.ungraded
-            else f"score {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s\n"
+    with sub.log.open("a" if result.ungraded else "w") as log:
+        log.write(
+            f"grading {sub.student}/{sub.assignment}\n"
+            + result.log
+            + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
+            + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
+            + (
+                "not graded: nothing was recorded, and the next run grades it\n"
+                if result.ungraded
+                else f"score {result.score:g}/{result.max_score:g} in {result.seconds:.1f} s\n"
+            )
         )
-    )
 
 
 def autograde(

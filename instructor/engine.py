@@ -19,13 +19,14 @@ dead worker, the one it was running and those queued behind it, and gives up on 
 task) after the scheduler's `allowed-failures` deaths plus one (`KilledWorker`; on our own
 LocalCluster, `MAX_TRIES`). So each job announces to the scheduler that it starts, before any
 student code runs, and the coordinator tells a job that was running alone on a dying worker
-from the others (`_Tries`). When dask gives up on a submission's job that ran alone at
-`GUILTY_DEATHS` or more of those deaths, the submission is failed: it kills the process that
-grades it. Otherwise the job is submitted again under a new key, `MAX_TRIES` keys in all; past
-that, and for any fault of the cluster or the tooling, the result is `not_graded`: reported,
-not recorded, so the next run grades it. (Workers should have one thread each: jobs running
-side by side on one worker cannot be told apart, and neither is blamed.) A job that runs past
-the per-student limit stops its own kernels and sandboxes and reports it.
+from the others (`_Tries`). When dask gives up on a submission's job, and over all its tries
+the job was running alone at `GUILTY_DEATHS` or more deaths, the submission is failed: it kills
+the process that grades it. Otherwise the job is submitted again under a new key, `MAX_TRIES`
+keys in all; past that, and for any fault of the cluster or the tooling, the result is
+`not_graded`: reported, not recorded, so the next run grades it. (Workers should have one
+thread each: jobs running side by side on one worker cannot be told apart, and neither is
+blamed.) A job that runs past the per-student limit stops its own kernels and sandboxes and
+reports it.
 
 At most as many jobs as the cluster has threads are in flight, so the next job is read from disk
 only when a worker is free for it, and it is sent before the coordinator records the result
@@ -89,8 +90,9 @@ def _grade_on_worker(
 ) -> Result:
     """Runs on a worker: announces on `STARTS_TOPIC` that this task of run `run_id` starts here
     (and waits until the scheduler has it), then `grade_job(job, kit, limit)` with the kit from
-    the run's shelf. The worker is named as the scheduler names it (`Scheduler.add_worker`
-    resolves the address a worker registers with)."""
+    the run's shelf. The worker is named by the address it registered with and by that address
+    resolved, as `Scheduler.add_worker` names it (should the scheduler's host resolve it
+    otherwise, no death is put down to this job)."""
     from distributed import get_worker
     from distributed.comm.addressing import resolve_address
     from distributed.utils import sync
@@ -99,7 +101,7 @@ def _grade_on_worker(
     start = {
         "run": run_id,
         "key": worker.get_current_task(),
-        "worker": resolve_address(worker.contact_address),
+        "worker": sorted({worker.contact_address, resolve_address(worker.contact_address)}),
     }
     sync(worker.loop, worker.scheduler.log_event, topic=STARTS_TOPIC, msg=start)
     return grade_job(job, worker.plugins[shelf].kits[job.assignment], limit)
@@ -114,7 +116,7 @@ class _Tries:
 
     def __init__(self, run_id: str):
         self.run_id = run_id
-        self.running: dict[str, str] = {}  # key -> the worker it announced it started on
+        self.running: dict[str, list[str]] = {}  # key -> the worker it started on, its names
         self.ran: dict[str, int] = {}
         self.other: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -123,38 +125,40 @@ class _Tries:
         _, message = event
         if isinstance(message, dict) and message.get("run") == self.run_id:
             with self.lock:
-                self.running[str(message["key"])] = message["worker"]
+                self.running[str(message["key"])] = list(message["worker"])
+
+    def _running_on(self, worker: str) -> list[str]:
+        return [key for key, names in self.running.items() if worker in names]
 
     def removed(self, event: tuple) -> None:
         _, message = event
         if not isinstance(message, dict) or message.get("action") != "remove-worker":
             return
-        if message.get("expected"):
-            return
         with self.lock:
-            keys = [str(key) for key in message.get("processing-tasks", ())]
-            there = [key for key in keys if self.running.get(key) == message.get("worker")]
-            for key in keys:
-                if len(there) == 1 and key == there[0]:
+            there = self._running_on(message.get("worker"))
+            for key in there:
+                del self.running[key]
+            if message.get("expected"):
+                return
+            for key in map(str, message.get("processing-tasks", ())):
+                if there == [key]:
                     self.ran[key] = self.ran.get(key, 0) + 1
                 else:
                     self.other[key] = self.other.get(key, 0) + 1
-            for key in there:
-                del self.running[key]
 
-    def last_death_pending(self, key: str, worker: str) -> bool:
-        """Whether `key` still counts as running on `worker`: dask reports a job it gives up on
-        before it logs the death that made it give up, so that death may not be counted yet."""
+    def count(self, keys: list[str], last: tuple[str, str] | None = None) -> tuple[int, int]:
+        """(deaths while running alone, other deaths) of the tasks `keys`, together. With
+        `last`, (a key, the worker whose death made dask give up on it), that death counts too
+        should its event not have come yet: dask reports the key before it logs the death."""
         with self.lock:
-            return self.running.get(key) == worker
-
-    def count(self, keys: list[str]) -> tuple[int, int]:
-        """(deaths while running alone, other deaths) of the tasks `keys`, together."""
-        with self.lock:
-            return (
-                sum(self.ran.get(key, 0) for key in keys),
-                sum(self.other.get(key, 0) for key in keys),
-            )
+            ran = sum(self.ran.get(key, 0) for key in keys)
+            other = sum(self.other.get(key, 0) for key in keys)
+            if last is not None and last[0] in self._running_on(last[1]):
+                if self._running_on(last[1]) == [last[0]]:
+                    ran += 1
+                else:
+                    other += 1
+            return ran, other
 
 
 def _cluster(workers: int, tmpdir: str | None):
@@ -219,8 +223,7 @@ class _Feed:
         try:
             result = future.result()
         except KilledWorker as error:
-            ran, other = self.tries.count(keys)
-            ran += self.tries.last_death_pending(future.key, error.last_worker.address)
+            ran, other = self.tries.count(keys, last=(future.key, error.last_worker.address))
             if ran >= GUILTY_DEATHS:
                 result = failure(
                     job,

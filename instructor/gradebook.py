@@ -125,7 +125,7 @@ class Recorder:
         result.grades = [
             Grade(nb.name, cell.name, 0.0, float(cell.max_score))
             for nb in assignment.notebooks
-            for cell in nb.grade_cells
+            for cell in [*nb.grade_cells, *nb.task_cells]
         ]
 
     def record(self, result: Result) -> None:

@@ -253,8 +253,8 @@ class Watchdog:
 
 def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     """Autograde one submission with its assignment's kit in a private temporary course folder
-    (see the module docstring), in at most `limit` seconds. Never raises for a student's fault;
-    a fault of the tooling fails this job only."""
+    (see the module docstring), in at most `limit` seconds. Never raises; a fault of the
+    tooling leaves this job `ungraded` (not recorded: the next run grades it)."""
     started = time.monotonic()
     result = Result(job.assignment, job.student, digest=job.digest)
     log = io.StringIO()
@@ -264,16 +264,16 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
         _write_course(scratch, job, kit)
         if _check_notebooks(job, kit, result):
             _autograde(scratch, job, result, log)
-    except Exception as error:  # a fault of the tooling: this student only
-        result.failed = True
+    except Exception as error:  # a fault of the tooling: not graded, so the next run grades it
+        result.failed = result.ungraded = True
         result.problems.append(
             Problem(Kind.GRADER_FAULT, detail=f"{type(error).__name__}: {error}"[:300])
         )
         log.write(traceback.format_exc())
     finally:
         watchdog.stop()
-        if watchdog.expired:
-            result.failed = True
+        if watchdog.expired:  # whatever failed after that, the submission took too long
+            result.failed, result.ungraded = True, False
             result.problems.append(Problem(Kind.STUDENT_TIMEOUT, detail=f"{limit:.0f}"))
         shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.monotonic() - started

@@ -137,6 +137,7 @@ def test_a_job_queued_behind_a_killer_is_graded_again(tmp_path, monkeypatch):
         feed = engine._Feed(client, iter([]), "shelf", "run", limit=60.0)
         for student in ("kills_always", "s1"):
             feed.submit(Job("a1", student, {}, digest=student))
+        killer_keys = feed.keys["a1", "kills_always"]
         results = {}
         for future in feed.finished:
             result = feed.outcome(future)
@@ -144,14 +145,17 @@ def test_a_job_queued_behind_a_killer_is_graded_again(tmp_path, monkeypatch):
                 results[result.student] = result
         feed.close()
     killer, innocent = results["kills_always"], results["s1"]
+    # dask gives up on each key at its first death: the killer ran alone at both
+    assert len(killer_keys) == 2, killer_keys
     assert killer.failed and "on every try" in killer.problems[0].detail, killer
     assert not innocent.failed and _log(innocent)[:2] == ("a1", len(GRADEBOOK)), innocent
     assert [p.kind for p in innocent.problems] == [Kind.WORKER_DIED], innocent
     assert "while it waited its turn" in innocent.problems[0].detail, innocent
 
 
-def _start(key: str, worker: str, run: str = "run") -> tuple:
-    return (0.0, {"run": run, "key": key, "worker": worker})
+def _start(key: str, *names: str, run: str = "run") -> tuple:
+    """A job's announcement: its key, and the worker by its addresses."""
+    return (0.0, {"run": run, "key": key, "worker": list(names)})
 
 
 def _removed(worker: str, keys: list[str], expected: bool = False) -> tuple:
@@ -170,15 +174,14 @@ def test_deaths_count_against_the_job_running_alone_apart_from_the_others():
     tries = engine._Tries("run")
     tries.started(_start("a", "tcp://w1"))
     tries.removed(_removed("tcp://w1", ["a", "b"]))  # a ran, b waited
-    tries.started(_start("b", "tcp://w2"))
-    assert tries.last_death_pending("b", "tcp://w2") and not tries.last_death_pending(
-        "a", "tcp://w1"
-    )
+    tries.started(_start("b", "tcp://host-2:4", "tcp://w2"))  # as registered, and resolved
+    assert tries.count(["b"], last=("b", "tcp://w2")) == (1, 1), "the pending death"
+    assert tries.count(["a"], last=("a", "tcp://w1")) == (1, 0), "a death counted twice"
     tries.removed(_removed("tcp://w2", ["a", "b"]))  # b ran, a waited
     tries.removed((0.0, {"action": "add-worker", "worker": "tcp://w3"}))
     assert tries.count(["a"]) == (1, 1) and tries.count(["b"]) == (1, 1)
+    assert tries.count(["b"], last=("b", "tcp://w2")) == (1, 1), "a death counted twice"
     assert tries.count(["a", "b", "c"]) == (2, 2)
-    assert not tries.last_death_pending("b", "tcp://w2"), "a counted death is still pending"
 
 
 def test_a_death_beside_other_running_jobs_or_on_purpose_blames_no_job():
@@ -187,9 +190,64 @@ def test_a_death_beside_other_running_jobs_or_on_purpose_blames_no_job():
     tries.started(_start("b", "tcp://w1"))  # two threads: a and b run side by side
     tries.started(_start("c", "tcp://w2"))
     tries.started(_start("d", "tcp://w2", run="another run"))  # not this run's: ignored
+    assert tries.count(["a"], last=("a", "tcp://w1")) == (0, 1)
     tries.removed(_removed("tcp://w1", ["a", "b"]))
     assert tries.count(["a"]) == tries.count(["b"]) == (0, 1)
     tries.removed(_removed("tcp://w2", ["c"], expected=True))  # retired, not dead
-    assert tries.count(["c"]) == (0, 0) and tries.last_death_pending("c", "tcp://w2")
+    assert tries.count(["c"], last=("c", "tcp://w2")) == (0, 0)
+    # a worker at the same address again; c is assigned to it and waits, d is another run's
     tries.removed(_removed("tcp://w2", ["c", "d"]))
-    assert tries.count(["c"]) == (1, 0) and tries.count(["d"]) == (0, 1)
+    assert tries.count(["c"]) == (0, 1) and tries.count(["d"]) == (0, 1)
+
+
+class _Killed:
+    """A finished future whose task dask gave up on (KilledWorker), last on `worker`."""
+
+    def __init__(self, key: str, worker: str):
+        self.key, self.worker = key, worker
+
+    def result(self):
+        from distributed import KilledWorker
+
+        raise KilledWorker(self.key, mock.Mock(address=self.worker), 0)
+
+
+def _feed() -> engine._Feed:
+    """A `_Feed` with no cluster behind it: submitting only names the next key."""
+    feed = engine._Feed.__new__(engine._Feed)
+    feed.run_id, feed.submitted, feed.in_flight, feed.keys = "run", 0, {}, {}
+    feed.tries = engine._Tries("run")
+    feed.submit = lambda job: (
+        feed.keys.setdefault((job.assignment, job.student), []).append(f"k{feed.submitted}"),
+        setattr(feed, "submitted", feed.submitted + 1),
+    )
+    return feed
+
+
+def test_a_job_killed_beside_others_on_every_try_is_not_graded_and_not_failed():
+    feed, job = _feed(), Job("a1", "s1", {}, digest="d")
+    feed.submit(job)
+    for n in range(engine.MAX_TRIES):
+        key = f"k{n}"
+        feed.tries.started(_start(key, "tcp://w1"))
+        feed.tries.started(_start(f"other{n}", "tcp://w1"))  # running beside it
+        feed.in_flight[_Killed(key, "tcp://w1")] = job
+        result = feed.outcome(next(iter(feed.in_flight)))  # before the death's event
+        feed.tries.removed(_removed("tcp://w1", [key, f"other{n}"]))
+        if n < engine.MAX_TRIES - 1:
+            assert result is None and feed.submitted == n + 2, "not submitted again"
+    assert result.failed and result.ungraded, result
+    assert [p.kind for p in result.problems] == [Kind.WORKER_DIED]
+    assert "not graded" in result.problems[0].detail, result
+
+
+def test_a_job_killed_running_alone_twice_is_failed():
+    feed, job = _feed(), Job("a1", "s1", {}, digest="d")
+    feed.submit(job)
+    for n in range(2):
+        feed.tries.started(_start(f"k{n}", f"tcp://w{n}"))
+        feed.in_flight[_Killed(f"k{n}", f"tcp://w{n}")] = job
+        result = feed.outcome(next(iter(feed.in_flight)))  # before the death's event
+        feed.tries.removed(_removed(f"tcp://w{n}", [f"k{n}"]))
+    assert result.failed and not result.ungraded and feed.submitted == 2, result
+    assert "on every try" in result.problems[0].detail

@@ -95,21 +95,28 @@ def _oracle(root: Path, results: list[Result]) -> None:
 
 
 def _rows(root: Path) -> dict[str, list[tuple]]:
-    """Every student's rows, with nbgrader's random ids replaced by what they point to."""
+    """Every student's rows, with nbgrader's random ids replaced by what they point to, and the
+    type SQLite stores each value as (Python's 1 == 1.0 == True would hide a change)."""
     queries = {
-        "student": "select id, first_name, last_name, email, lms_user_id from student",
-        "submitted_assignment": """select s.student_id, a.name, s.timestamp, s.extension
+        "student": """select id, first_name, last_name, email, lms_user_id,
+            typeof(first_name) || typeof(last_name) || typeof(email) || typeof(lms_user_id)
+            from student""",
+        "submitted_assignment": """select s.student_id, a.name, s.timestamp,
+            typeof(s.timestamp), s.extension, typeof(s.extension)
             from submitted_assignment s join assignment a on s.assignment_id = a.id""",
-        "submitted_notebook": """select s.student_id, n.name, sn.flagged,
-            sn.late_submission_penalty from submitted_notebook sn
+        "submitted_notebook": """select s.student_id, n.name, sn.flagged, typeof(sn.flagged),
+            sn.late_submission_penalty, typeof(sn.late_submission_penalty)
+            from submitted_notebook sn
             join submitted_assignment s on sn.assignment_id = s.id
             join notebook n on sn.notebook_id = n.id""",
-        "grade": """select s.student_id, n.name, c.name, g.auto_score, g.manual_score,
-            g.extra_credit, g.needs_manual_grade from grade g
+        "grade": """select s.student_id, n.name, c.name, g.auto_score, typeof(g.auto_score),
+            g.manual_score, typeof(g.manual_score), g.extra_credit, typeof(g.extra_credit),
+            g.needs_manual_grade, typeof(g.needs_manual_grade) from grade g
             join submitted_notebook sn on g.notebook_id = sn.id
             join submitted_assignment s on sn.assignment_id = s.id
             join notebook n on sn.notebook_id = n.id join base_cell c on g.cell_id = c.id""",
-        "comment": """select s.student_id, n.name, c.name, m.auto_comment, m.manual_comment
+        "comment": """select s.student_id, n.name, c.name, m.auto_comment,
+            typeof(m.auto_comment), m.manual_comment, typeof(m.manual_comment)
             from comment m join submitted_notebook sn on m.notebook_id = sn.id
             join submitted_assignment s on sn.assignment_id = s.id
             join notebook n on sn.notebook_id = n.id join base_cell c on m.cell_id = c.id""",

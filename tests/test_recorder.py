@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -17,9 +18,11 @@ import engine_fake
 import pytest
 
 import course_tools
-from instructor import engine
+import instructor.job
+from instructor import cli, engine
 from instructor.autograde import autograde, make_job, make_kit
 from instructor.gradebook import Recorder
+from instructor.problems import Kind
 from instructor.submission import Submission
 
 pytestmark = pytest.mark.slow
@@ -107,7 +110,7 @@ def test_a_batch_not_committed_when_the_coordinator_dies_is_graded_again(course,
 
 
 def test_a_submission_the_grader_could_not_grade_is_not_recorded_and_is_graded_next_run(
-    course, tmp_path, monkeypatch
+    course, tmp_path, monkeypatch, capsys
 ):
     tests = str(Path(__file__).resolve().parent)
     monkeypatch.setenv(
@@ -117,7 +120,7 @@ def test_a_submission_the_grader_could_not_grade_is_not_recorded_and_is_graded_n
     release = course_tools.read(course_tools.notebook_path(course / "notebooks", ASSIGNMENT))
     course_tools.submit(course, ASSIGNMENT, "faulty_once", release)
     with mock.patch.object(engine, "grade", engine_fake.grade):
-        first = autograde(course, workers=1, progress=False)
+        first = autograde(course, workers=1, progress=False, only_students=["faulty_once"])
     assert [r.student for r in first.ungraded] == ["faulty_once"], first.lines()
     assert "faulty_once" not in [r.student for r in first.graded]
     assert "faulty_once" not in _committed(course)
@@ -125,7 +128,35 @@ def test_a_submission_the_grader_could_not_grade_is_not_recorded_and_is_graded_n
     lines = first.lines()
     assert any("NOT GRADED: 1 submission(s)" in line for line in lines), lines
     assert any("faulty_once" in line and "the grader's own fault" in line for line in lines)
+    (tmp_path / f"{ASSIGNMENT}-faulty_once").unlink()  # its first try again: not graded
+    with mock.patch.object(engine, "grade", engine_fake.grade):
+        status = cli.main(["--root", str(course), "autograde", "-q", "-j", "1"])
+    out = capsys.readouterr().out
+    assert status == 1 and "NOT GRADED: 1 submission(s)" in out, out
+    assert sorted(_committed(course)) == STUDENTS, "a submission not graded was recorded"
+    log = Submission(course, ASSIGNMENT, "faulty_once").log.read_text()
+    assert log.count("not graded: nothing was recorded") == 2, log
     with mock.patch.object(engine, "grade", engine_fake.grade):
         second = autograde(course, workers=1, progress=False)
     assert [r.student for r in second.graded] == ["faulty_once"] and not second.ungraded
     assert "faulty_once" in _committed(course)
+
+
+def test_a_fault_of_the_tooling_in_a_job_leaves_it_not_graded_unless_it_took_too_long(course):
+    kit = make_kit(course, ASSIGNMENT, (course / "nbgrader_config.py").read_text(), b"")
+    job = make_job(Submission(course, ASSIGNMENT, "student1"))
+    full = OSError(28, "No space left on device")
+    with mock.patch.object(instructor.job, "_write_course", side_effect=full):
+        result = instructor.job.grade(job, kit)
+    assert result.failed and result.ungraded, result
+    assert [p.kind for p in result.problems] == [Kind.GRADER_FAULT], result
+    assert "No space left on device" in result.problems[0].detail
+
+    def slow_then_broken(*args):
+        time.sleep(1.0)
+        raise full
+
+    with mock.patch.object(instructor.job, "_write_course", slow_then_broken):
+        result = instructor.job.grade(job, kit, limit=0.2)
+    assert result.failed and not result.ungraded, "a submission past its time limit is failed"
+    assert Kind.STUDENT_TIMEOUT in [p.kind for p in result.problems], result

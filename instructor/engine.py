@@ -135,16 +135,24 @@ class _Tries:
         if not isinstance(message, dict) or message.get("action") != "remove-worker":
             return
         with self.lock:
-            there = self._running_on(message.get("worker"))
-            for key in there:
-                del self.running[key]
+            keys = [str(key) for key in message.get("processing-tasks", ())]
+            on_it = self._running_on(message.get("worker"))
+            for key in on_it:
+                del self.running[key]  # whatever ran there stopped with it
             if message.get("expected"):
                 return
-            for key in map(str, message.get("processing-tasks", ())):
+            there = [key for key in on_it if key in keys]
+            for key in keys:
                 if there == [key]:
                     self.ran[key] = self.ran.get(key, 0) + 1
                 else:
                     self.other[key] = self.other.get(key, 0) + 1
+
+    def forget(self, keys: list[str]) -> None:
+        """A job is done with `keys`: none of them runs anywhere now."""
+        with self.lock:
+            for key in keys:
+                self.running.pop(key, None)
 
     def count(self, keys: list[str], last: tuple[str, str] | None = None) -> tuple[int, int]:
         """(deaths while running alone, other deaths) of the tasks `keys`, together. With
@@ -246,7 +254,9 @@ class _Feed:
                 )
         except Exception as error:  # a fault of the cluster or the tooling, not the student's
             result = not_graded(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
-        ran, other = self.tries.count(self.keys.pop((job.assignment, job.student)))
+        keys = self.keys.pop((job.assignment, job.student))
+        self.tries.forget(keys)  # so that only jobs in flight count as running on a worker
+        ran, other = self.tries.count(keys)
         for deaths, when in (
             (ran, "while grading it"),
             (other, "while it waited its turn or ran beside other jobs"),

@@ -182,6 +182,12 @@ def test_deaths_count_against_the_job_running_alone_apart_from_the_others():
     assert tries.count(["a"]) == (1, 1) and tries.count(["b"]) == (1, 1)
     assert tries.count(["b"], last=("b", "tcp://w2")) == (1, 1), "a death counted twice"
     assert tries.count(["a", "b", "c"]) == (2, 2)
+    tries.started(_start("x", "tcp://w5"))
+    tries.forget(["x"])  # x's job is done: y runs alone on w5 afterwards
+    tries.started(_start("y", "tcp://w5"))
+    assert tries.count(["y"], last=("y", "tcp://w5")) == (1, 0)
+    tries.removed(_removed("tcp://w5", ["y"]))
+    assert tries.count(["y"]) == (1, 0), "a finished job still counted as running there"
 
 
 def test_a_death_beside_other_running_jobs_or_on_purpose_blames_no_job():

@@ -254,7 +254,7 @@ class _Feed:
                 )
         except Exception as error:  # a fault of the cluster or the tooling, not the student's
             result = not_graded(job, Problem(Kind.GRADER_FAULT, detail=f"{error!r}"[:300]))
-        keys = self.keys.pop((job.assignment, job.student))
+        del self.keys[job.assignment, job.student]
         self.tries.forget(keys)  # so that only jobs in flight count as running on a worker
         ran, other = self.tries.count(keys)
         for deaths, when in (

@@ -14,6 +14,7 @@ happens. Only the coordinator writes the real gradebook.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -104,14 +105,7 @@ def failure(job: Job, problem: Problem) -> Result:
 def not_graded(job: Job, problem: Problem) -> Result:
     """The result of a job the grader could not grade, by no doing of the submission (the
     cluster or the tooling failed): it is reported, not recorded, so the next run grades it."""
-    return Result(
-        job.assignment,
-        job.student,
-        problems=[problem],
-        failed=True,
-        ungraded=True,
-        digest=job.digest,
-    )
+    return dataclasses.replace(failure(job, problem), ungraded=True)
 
 
 def _write_course(root: Path, job: Job, kit: Kit) -> Path:

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from instructor import confine
-from instructor.job import Job, Kit, Result, failure, grade, not_graded
+from instructor.job import Job, Kit, Result, failure, grade, not_graded, warm_up
 from instructor.problems import Kind, Problem
 
 # Keys (tries) of one job at most, and the deaths dask allows a key on our own LocalCluster.
@@ -77,10 +77,15 @@ def _shelf(name: str, kits: Mapping[str, Kit]):
     from distributed import WorkerPlugin
 
     class KitShelf(WorkerPlugin):
-        """The kits of one run, by assignment, on every worker of the cluster."""
+        """The kits of one run, by assignment, on every worker of the cluster; each worker
+        gets ready to grade with them as they arrive (`job.warm_up`)."""
 
         def __init__(self):
             self.name, self.kits = name, dict(kits)
+
+        def setup(self, worker) -> None:
+            for kit in self.kits.values():
+                warm_up(kit)
 
     return KitShelf()
 

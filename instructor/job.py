@@ -108,6 +108,20 @@ def not_graded(job: Job, problem: Problem) -> Result:
     return dataclasses.replace(failure(job, problem), ungraded=True)
 
 
+def warm_up(kit: Kit) -> None:
+    """Get this process ready to grade with `kit`: start the sandbox zygotes its notebooks'
+    tests use (`trusted_run.warm_up`), whose imports then run while the first job starts its
+    kernel instead of before its tests. Best effort: what fails here fails again, and is
+    reported, in the job that needs it."""
+    from instructor import trusted_run
+
+    for data in kit.sources.values():
+        try:
+            trusted_run.warm_up(nbformat.reads(data.decode(), as_version=4))
+        except Exception:
+            pass
+
+
 def _write_course(root: Path, job: Job, kit: Kit) -> Path:
     """A private course folder for this job; returns the submission's folder in it."""
     if kit.assignment != job.assignment:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nbformat.notebooknode import NotebookNode
+if TYPE_CHECKING:  # nbformat is slow to import, and the sandbox zygote never needs it
+    from nbformat.notebooknode import NotebookNode
 
 METADATA_KEY = "rnn_course"
 

@@ -37,6 +37,7 @@ from instructor.sandbox import (
     defined_functions,
     function_codes,
     import_aliases,
+    start_zygote,
     uses_torch,
 )
 
@@ -112,6 +113,20 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
+def sandbox_kinds(source_nb: NotebookNode) -> set[bool]:
+    """The sandboxes `run_tests` starts for this source notebook: True for the one with torch,
+    False for the one without."""
+    owner, with_torch = _exercises(source_nb)
+    return {name in with_torch for name in owner}
+
+
+def warm_up(source_nb: NotebookNode) -> None:
+    """Start, in the background, the sandbox zygotes that testing against this source notebook
+    will use (`sandbox.start_zygote`), so that the first submission does not wait for them."""
+    for allow_torch in sandbox_kinds(source_nb):
+        start_zygote(allow_torch)
+
+
 def run_tests(
     source_nb: NotebookNode,
     submission_nb: NotebookNode,
@@ -141,7 +156,7 @@ def run_tests(
         allow: Sandbox(
             setup, answers, limits, confine.make_scratch() if confined else None, allow_torch=allow
         )
-        for allow in {name in with_torch for name in owner}
+        for allow in sandbox_kinds(source_nb)
     }
     run = TrustedRun(owner=dict(owner))
     try:

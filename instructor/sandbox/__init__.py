@@ -9,7 +9,7 @@ static    what the grader learns from a student's source without running it
 """
 
 from instructor.sandbox.errors import ProcessDied, SandboxError, TimeLimitExceeded
-from instructor.sandbox.sandbox import Limits, Sandbox
+from instructor.sandbox.sandbox import Limits, Sandbox, start_zygote
 from instructor.sandbox.static import (
     StudentFunction,
     defined_functions,
@@ -28,5 +28,6 @@ __all__ = [
     "defined_functions",
     "function_codes",
     "import_aliases",
+    "start_zygote",
     "uses_torch",
 ]

@@ -77,6 +77,12 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def start_zygote(allow_torch: bool) -> None:
+    """Start this process's zygote of that kind now, in the background, if it is not running:
+    its imports take seconds, which the first sandbox then need not wait for."""
+    zygote(allow_torch, child_environment())
+
+
 class Sandbox:
     """A confined child process holding a student's exercise cells.
 

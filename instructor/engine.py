@@ -28,9 +28,10 @@ thread each: jobs running side by side on one worker cannot be told apart, and n
 blamed.) A job that runs past the per-student limit stops its own kernels and sandboxes and
 reports it.
 
-At most as many jobs as the cluster has threads are in flight, so the next job is read from disk
-only when a worker is free for it, and it is sent before the coordinator records the result
-that freed it.
+As many jobs as the cluster has threads are in flight, counted again whenever a worker joins
+or leaves (so workers that join during a run, as a batch system starts them, get jobs at once),
+so the next job is read from disk only when a worker is free for it, and it is sent before the
+coordinator records the result that freed it.
 """
 
 from __future__ import annotations
@@ -191,9 +192,10 @@ def _cluster(workers: int, tmpdir: str | None):
 
 
 class _Feed:
-    """The jobs of one run on one client: submitted one at a time as workers free up, each
-    finished future turned into a `Result`, or submitted again when dask gave up on a job that
-    was not running alone when its workers died."""
+    """The jobs of one run on one client: as many in flight as the cluster has threads, those
+    of workers that join later included; each finished future turned into a `Result`, or
+    submitted again when dask gave up on a job that was not running alone when its workers
+    died."""
 
     def __init__(self, client, jobs: Iterator[Job], shelf: str, run_id: str, limit: float):
         from distributed import as_completed
@@ -204,12 +206,49 @@ class _Feed:
         self.keys: dict[tuple[str, str], list[str]] = {}  # the keys a job in flight ran under
         self.finished = as_completed(loop=client.loop)
         self.tries = _Tries(run_id)
+        self.threads = 0  # the cluster's, when last counted
+        self.workers_changed = threading.Event()  # since then
+        self.workers_changed.set()
         client.subscribe_topic(STARTS_TOPIC, self.tries.started)
-        client.subscribe_topic("all", self.tries.removed)
+        client.subscribe_topic("all", self._cluster_event)
 
     def close(self) -> None:
         self.client.unsubscribe_topic("all")
         self.client.unsubscribe_topic(STARTS_TOPIC)
+
+    def _cluster_event(self, event: tuple) -> None:
+        """In the client's thread: a worker joined or left (`fill` counts the threads again,
+        and `next_finished` wakes up to do it)."""
+        self.tries.removed(event)
+        _, message = event
+        if isinstance(message, dict) and message.get("action") in ("add-worker", "remove-worker"):
+            self.workers_changed.set()
+            with self.finished.thread_condition:
+                self.finished.thread_condition.notify_all()
+
+    def fill(self) -> None:
+        """Submit jobs until as many are in flight as the cluster has threads (one at least,
+        which waits for a worker on a cluster that has none yet)."""
+        if self.workers_changed.is_set():
+            self.workers_changed.clear()
+            self.threads = sum(self.client.nthreads().values())
+        while len(self.in_flight) < max(1, self.threads) and self.submit_next():
+            pass
+
+    def next_finished(self):
+        """The next finished future, or None once every job is done; while waiting, jobs go
+        to workers that join."""
+        condition = self.finished.thread_condition
+        while True:
+            with condition:
+                if not self.finished.has_ready():
+                    if self.finished.is_empty():
+                        return None
+                    condition.wait(timeout=1.0)
+            if self.finished.has_ready():
+                return next(self.finished)
+            if self.workers_changed.is_set():
+                self.fill()
 
     def submit(self, job: Job) -> None:
         # a key of its own per try (a student's name could hold anything: it is not in it)
@@ -222,10 +261,12 @@ class _Feed:
         self.in_flight[future] = job
         self.finished.add(future)
 
-    def submit_next(self) -> None:
+    def submit_next(self) -> bool:
+        """Submit the next job; False when none is left."""
         job = next(self.pending, None)
         if job is not None:
             self.submit(job)
+        return job is not None
 
     def outcome(self, future) -> Result | None:
         """The result of a finished future's job, or None when it was submitted again."""
@@ -314,15 +355,14 @@ def run(
             )
             client.register_plugin(_shelf(shelf, kits))
             feed = _Feed(client, jobs, shelf, run_id, limit)
-            for _ in range(max(1, sum(client.nthreads().values()) or 1)):
-                feed.submit_next()
-            for future in feed.finished:
+            feed.fill()
+            while (future := feed.next_finished()) is not None:
                 result = feed.outcome(future)
                 future.release()
                 if result is None:
                     continue
                 others = [j.student for j in feed.in_flight.values()]
-                feed.submit_next()  # the freed worker gets its next job before this is recorded
+                feed.fill()  # the freed worker gets its next job before this is recorded
                 on_result(result, others)
                 if on_idle is not None and not feed.finished.has_ready():
                     on_idle()

@@ -10,6 +10,7 @@ $ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student c
 calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
 interrupted coordinator) after `die_after` results."""
 
+import functools
 import os
 import signal
 import time
@@ -31,15 +32,26 @@ def _first_try(job: Job) -> bool:
 
 
 def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
-    """A result whose log reads "<the kit's assignment> <its gradebook's size> <worker pid>"."""
+    """A result whose log reads "<the kit's assignment> <its gradebook's size> <worker pid>
+    <when the job started> <when it ended>" (the times by `time.time`)."""
+    started = time.time()
     if job.student == "kills_always" or (job.student == "dies_once" and _first_try(job)):
         os.kill(os.getpid(), signal.SIGKILL)
     if job.student == "faulty_once" and _first_try(job):
         raise RuntimeError("the grader's own fault")
     time.sleep(0.5)  # still running when "dies_once" kills its worker
     return Result(
-        job.assignment, job.student, log=f"{kit.assignment} {len(kit.gradebook)} {os.getpid()}"
+        job.assignment,
+        job.student,
+        log=f"{kit.assignment} {len(kit.gradebook)} {os.getpid()} {started} {time.time()}",
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _grade_cells(source: bytes) -> dict[str, float]:
+    """A source notebook's graded cells and their points (read once per process: parsing it
+    would cost more than the rest of a fake job)."""
+    return course_tools.grade_cells(nbformat.reads(source, as_version=4))
 
 
 def full_marks(job: Job, kit: Kit) -> Result:
@@ -47,7 +59,7 @@ def full_marks(job: Job, kit: Kit) -> Result:
     grades = [
         Grade(Path(name).stem, cell, points, points)
         for name, data in kit.sources.items()
-        for cell, points in course_tools.grade_cells(nbformat.reads(data, as_version=4)).items()
+        for cell, points in _grade_cells(data).items()
     ]
     return Result(
         job.assignment, job.student, grades, autograded=dict(job.files), digest=job.digest

@@ -7,6 +7,8 @@ and a job that kills every worker it runs on fails alone. Grading itself is fake
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -72,8 +74,14 @@ def _run(
 
 def _log(result) -> tuple[str, int, int]:
     """(the kit's assignment, its gradebook's size, the worker's pid) from a fake result."""
-    assignment, size, pid = result.log.split()
+    assignment, size, pid, _, _ = result.log.split()
     return assignment, int(size), int(pid)
+
+
+def _span(result) -> tuple[float, float]:
+    """When a fake result's job started and ended."""
+    started, ended = result.log.split()[3:]
+    return float(started), float(ended)
 
 
 def test_each_kit_goes_once_and_every_job_gets_its_own(tmp_path, monkeypatch):
@@ -117,6 +125,39 @@ def test_a_worker_that_dies_gets_the_kits_again(tmp_path, monkeypatch):
         assert any(p.kind is Kind.WORKER_DIED for p in graded[assignment, "dies_once"].problems), (
             graded[assignment, "dies_once"]
         )
+
+
+def test_workers_that_join_during_a_run_get_jobs_at_once(tmp_path, monkeypatch):
+    """A cluster with no worker when the run starts (as when a batch system starts them later):
+    each worker that joins gets a job when it joins, not when a job ends, so jobs run side by
+    side (counting the threads once, at the start, kept one job in flight for the whole run)."""
+    tests = str(Path(__file__).resolve().parent)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
+    )
+    monkeypatch.setenv("ENGINE_FAKE_DIR", str(tmp_path))
+    jobs = [Job("a1", f"s{n}", {}, digest=f"s{n}") for n in range(4)]
+    results: list = []
+    with (
+        mock.patch.object(engine, "grade", engine_fake.grade),
+        LocalCluster(n_workers=0, threads_per_worker=1, dashboard_address=None) as cluster,
+    ):
+        run = threading.Thread(
+            target=engine.run,
+            args=(iter(jobs), _kits(), len(jobs), lambda r, o: results.append(r)),
+            kwargs={"scheduler": cluster.scheduler_address},
+        )
+        run.start()
+        time.sleep(1.0)  # the run waits for a worker, with one job submitted
+        cluster.scale(2)
+        run.join(timeout=120)
+        assert not run.is_alive(), "the run never ended"
+    assert sorted(r.student for r in results) == ["s0", "s1", "s2", "s3"], results
+    assert not any(r.problems for r in results), results
+    spans = sorted(_span(r) for r in results)  # by start: two overlap if neighbours do
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)), (
+        f"the jobs ran one at a time: {spans}"
+    )
 
 
 def test_a_job_queued_behind_a_killer_is_graded_again(tmp_path, monkeypatch):

@@ -105,12 +105,18 @@ def cell_scores(root: Path, assignment: str, student: str) -> dict[str, float]:
         return {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
 
 
-def execute(nb, workdir: Path, timeout: int = 120):
-    """Run nb top to bottom in a fresh python3 kernel started in workdir; nb gets the outputs."""
+def execute(nb, workdir: Path, timeout: int = 120, allow_errors: bool = False):
+    """Run nb top to bottom in a fresh python3 kernel started in workdir; nb gets the outputs.
+    A cell that raises stops the run (nbclient's CellExecutionError), unless allow_errors: then
+    every cell runs, as nbgrader's autograde runs them."""
     import nbclient
 
     nbclient.NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(workdir)}},
     ).execute()
     return nb
 

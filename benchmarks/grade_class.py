@@ -8,12 +8,13 @@ The class (notebook 01) mixes solved, untouched, mistaken and broken submissions
 a dead kernel, a flood of output, broken JSON, a renamed file, edited tests, a tampering
 attempt); hanging ones are left out, since they would time the time limits. "Execute" runs every
 valid submission headless, one after another, at the scale the grader uses
-(NBGRADER_EXECUTION=autograde), with no grading: every cell, past any that raises, as the
-grader's kernel runs them (nbgrader executes with errors allowed). Targets: the workers >= 1.8x
-one worker on 2 cores; grading with one worker <= +20% over execution. The engine's cost per
-submission is measured apart from grading: copies of a submission autograded as in a real run
-while the workers only return full marks, with the scheduler in a process of its own as on a
-cluster, and the coordinator's and the scheduler's CPU per result timed (see `engine_overhead`).
+(NBGRADER_EXECUTION=autograde), with no grading: every cell, past any that raises, as nbgrader
+executes a notebook (the grader's kernel skips the test cells, which it runs in sandboxes).
+Targets: the workers >= 1.8x one worker on 2 cores; grading with one worker <= +20% over
+execution. The engine's cost per submission is measured apart from grading: copies of a
+submission autograded as in a real run while the workers only return full marks, with the
+scheduler in a process of its own as on a cluster, and the coordinator's and the scheduler's CPU
+per result timed (see `engine_overhead`).
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def build_class(root: Path, size: int) -> list[str]:
 
 
 def time_execution(root: Path, workdir: Path) -> tuple[float, int]:
-    """Execute every valid submission notebook in turn, every cell as the grader's kernel runs
-    them (a cell that raises does not stop the run)."""
+    """Execute every valid submission notebook in turn, every cell, as nbgrader executes them
+    (a cell that raises does not stop the run)."""
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     count, start = 0, time.perf_counter()
     try:
@@ -168,6 +169,7 @@ def engine_overhead(root: Path, workers: int, count: int = ENGINE_COPIES) -> Ove
             scheduler = psutil.Process(client.run_on_scheduler(os.getpid))
         with (
             mock.patch.object(engine, "grade", _full_marks),
+            mock.patch.object(engine, "warm_up", lambda kit: None),  # no sandbox: no zygote
             mock.patch.object(gradebook.Recorder, "record", record),
         ):
             summary = autograde(

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -54,6 +55,7 @@ GUILTY_DEATHS = 2
 PLUGIN_NAME = "rnn-course-grading"
 SHELF_PREFIX = "rnn-course-kits-"  # + the run's id: runs sharing a cluster keep their own kits
 STARTS_TOPIC = "rnn-course-starts"  # the scheduler's topic of the jobs' announcements
+RECOUNT_SECONDS = 2.0  # of waiting for a result, after which the cluster's threads are counted
 
 
 def _plugin(threads: int, tmpdir: str | None, logs: str | None):
@@ -85,8 +87,11 @@ def _shelf(name: str, kits: Mapping[str, Kit]):
             self.name, self.kits = name, dict(kits)
 
         def setup(self, worker) -> None:
-            for kit in self.kits.values():
-                warm_up(kit)
+            try:
+                for kit in self.kits.values():
+                    warm_up(kit)
+            except Exception:  # only a head start: a job that needs what failed reports it
+                pass
 
     return KitShelf()
 
@@ -198,13 +203,12 @@ class _Feed:
     died."""
 
     def __init__(self, client, jobs: Iterator[Job], shelf: str, run_id: str, limit: float):
-        from distributed import as_completed
-
         self.client, self.pending, self.shelf, self.limit = client, iter(jobs), shelf, limit
         self.run_id, self.submitted = run_id, 0
         self.in_flight: dict = {}  # future -> job
         self.keys: dict[tuple[str, str], list[str]] = {}  # the keys a job in flight ran under
-        self.finished = as_completed(loop=client.loop)
+        # finished futures, as dask's callbacks put them, and None for "a worker joined or left"
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.tries = _Tries(run_id)
         self.threads = 0  # the cluster's, when last counted
         self.workers_changed = threading.Event()  # since then
@@ -217,14 +221,13 @@ class _Feed:
         self.client.unsubscribe_topic(STARTS_TOPIC)
 
     def _cluster_event(self, event: tuple) -> None:
-        """In the client's thread: a worker joined or left (`fill` counts the threads again,
-        and `next_finished` wakes up to do it)."""
+        """In the client's thread: a worker joined or left, so `next_finished` wakes up and
+        `fill` counts the threads again."""
         self.tries.removed(event)
         _, message = event
         if isinstance(message, dict) and message.get("action") in ("add-worker", "remove-worker"):
             self.workers_changed.set()
-            with self.finished.thread_condition:
-                self.finished.thread_condition.notify_all()
+            self.done.put(None)
 
     def fill(self) -> None:
         """Submit jobs until as many are in flight as the cluster has threads (one at least,
@@ -236,19 +239,24 @@ class _Feed:
             pass
 
     def next_finished(self):
-        """The next finished future, or None once every job is done; while waiting, jobs go
-        to workers that join."""
-        condition = self.finished.thread_condition
-        while True:
-            with condition:
-                if not self.finished.has_ready():
-                    if self.finished.is_empty():
-                        return None
-                    condition.wait(timeout=1.0)
-            if self.finished.has_ready():
-                return next(self.finished)
-            if self.workers_changed.is_set():
+        """The next finished future, or None once no job is in flight. While it waits, jobs
+        go to workers that join; and every `RECOUNT_SECONDS` of waiting the threads are
+        counted again anyway (a worker that joined as the run subscribed to the events)."""
+        while self.in_flight:
+            try:
+                future = self.done.get(timeout=RECOUNT_SECONDS)
+            except queue.Empty:
+                self.workers_changed.set()
+                future = None
+            if future is None:
                 self.fill()
+            elif future in self.in_flight:
+                return future
+        return None
+
+    def has_ready(self) -> bool:
+        """Whether a finished future (or news of the workers) is waiting."""
+        return not self.done.empty()
 
     def submit(self, job: Job) -> None:
         # a key of its own per try (a student's name could hold anything: it is not in it)
@@ -259,7 +267,7 @@ class _Feed:
         )
         self.keys.setdefault((job.assignment, job.student), []).append(key)
         self.in_flight[future] = job
-        self.finished.add(future)
+        future.add_done_callback(self.done.put)
 
     def submit_next(self) -> bool:
         """Submit the next job; False when none is left."""
@@ -364,7 +372,7 @@ def run(
                 others = [j.student for j in feed.in_flight.values()]
                 feed.fill()  # the freed worker gets its next job before this is recorded
                 on_result(result, others)
-                if on_idle is not None and not feed.finished.has_ready():
+                if on_idle is not None and not feed.has_ready():
                     on_idle()
         finally:
             if feed is not None:

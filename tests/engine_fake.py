@@ -4,7 +4,9 @@
 answers within a second, says which kit it was given and which worker process graded, and kills
 its worker on the first try of a student called "dies_once" (the first try leaves a file in
 $ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called
-"faulty_once" it raises on the first try (a fault of the tooling, not of the submission).
+"faulty_once" it raises on the first try (a fault of the tooling, not of the submission); a
+job of a student whose name starts with "together" waits (10 s at most) until a second such
+job has started.
 
 `run` replaces `instructor.engine.run` in a coordinator: it gives every job full marks at once,
 calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
@@ -31,6 +33,15 @@ def _first_try(job: Job) -> bool:
     return True
 
 
+def _wait_for_company(job: Job, seconds: float = 10.0) -> None:
+    """Until a second job of a "together..." student has started too (at most `seconds`)."""
+    folder = Path(os.environ["ENGINE_FAKE_DIR"])
+    (folder / f"started-{job.assignment}-{job.student}").touch()
+    deadline = time.monotonic() + seconds
+    while len(list(folder.glob("started-*-together*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     """A result whose log reads "<the kit's assignment> <its gradebook's size> <worker pid>
     <when the job started> <when it ended>" (the times by `time.time`)."""
@@ -39,6 +50,8 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
         os.kill(os.getpid(), signal.SIGKILL)
     if job.student == "faulty_once" and _first_try(job):
         raise RuntimeError("the grader's own fault")
+    if job.student.startswith("together"):
+        _wait_for_company(job)
     time.sleep(0.5)  # still running when "dies_once" kills its worker
     return Result(
         job.assignment,

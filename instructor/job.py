@@ -112,11 +112,11 @@ def warm_up(kit: Kit) -> None:
     """Get this process ready to grade with `kit`: start the sandbox zygotes its notebooks'
     tests use (`trusted_run.warm_up`), whose imports then run while the first job starts its
     kernel instead of before its tests. Best effort: what fails here fails again, and is
-    reported, in the job that needs it."""
-    from instructor import trusted_run
-
+    reported, in the job that needs it; nothing is raised here."""
     for data in kit.sources.values():
         try:
+            from instructor import trusted_run
+
             trusted_run.warm_up(nbformat.reads(data.decode(), as_version=4))
         except Exception:
             pass

@@ -113,11 +113,15 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
-def sandbox_kinds(source_nb: NotebookNode) -> set[bool]:
-    """The sandboxes `run_tests` starts for this source notebook: True for the one with torch,
-    False for the one without."""
-    owner, with_torch = _exercises(source_nb)
+def _kinds(owner: dict[str, str], with_torch: set[str]) -> set[bool]:
+    """The sandboxes the exercises `owner` need: True for the one with torch, False for the
+    one without (see `_exercises`)."""
     return {name in with_torch for name in owner}
+
+
+def sandbox_kinds(source_nb: NotebookNode) -> set[bool]:
+    """The sandboxes `run_tests` starts for this source notebook."""
+    return _kinds(*_exercises(source_nb))
 
 
 def warm_up(source_nb: NotebookNode) -> None:
@@ -156,7 +160,7 @@ def run_tests(
         allow: Sandbox(
             setup, answers, limits, confine.make_scratch() if confined else None, allow_torch=allow
         )
-        for allow in sandbox_kinds(source_nb)
+        for allow in _kinds(owner, with_torch)
     }
     run = TrustedRun(owner=dict(owner))
     try:

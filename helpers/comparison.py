@@ -17,7 +17,9 @@ The seeds of a recipe train together as one batched computation (`helpers.ensemb
 
 The stored results the notebook plots (`STORED`) were written by
 `python scripts/compare_mitigations.py`; tests/test_comparison.py re-runs configurations and
-gets the stored numbers back exactly. The attention function is the caller's: this module holds
+gets the stored numbers back: to rounding over the first updates, and in which seeds reach the
+threshold, their median steps and the rate chosen (on another CPU, training amplifies float32
+rounding until single seeds part). The attention function is the caller's: this module holds
 no exercise's answer (steps to a threshold are computed from the stored curves by the
 notebook, with the student's own function).
 """

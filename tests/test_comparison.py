@@ -1,6 +1,8 @@
 """helpers.comparison: the recipes build what their names say, the sweep's rule picks the rate
 it describes, results survive a save and a load, and the stored results of notebook 08 come
-back exactly when configurations are re-run (the notebook plots them instead of training)."""
+back when configurations are re-run (the notebook plots them instead of training): to rounding
+while the runs agree, and in what the notebook reads from them (which seeds reach the threshold,
+how fast in the median, the rate chosen) after that."""
 
 from __future__ import annotations
 
@@ -159,32 +161,82 @@ def test_stored_results_are_complete_and_use_the_chosen_rate(stored):
         assert outcome.lr == stored.chosen_rate(task, recipe)
 
 
+# A re-run on another CPU (AMD or Intel, AVX2 or AVX-512: MKL and ATen pick kernels by CPU) agrees
+# with the stored results to float32 rounding at first; training then amplifies that rounding,
+# so after a few hundred updates a seed's loss curve, its stopping step and even its final
+# validation loss can differ (one seed of ("first token", "GRU", 20) stopped at step 146 on an AMD
+# EPYC machine, at 246 on the machine that stored it). What must come back is what notebook 08
+# concludes from the results: which seeds reach the threshold, how fast in the median, the rate the
+# sweep chooses; and the curves must agree to rounding before the runs part.
+AGREE_STEPS = 50  # updates over which every re-run seen so far agrees to 1e-5 (they part after 90)
+ROUNDING = dict(rtol=1e-4, atol=1e-7)  # float32 rounding, accumulated over AGREE_STEPS updates
+
+
+def solved(losses: np.ndarray) -> np.ndarray:
+    """(S,) bool: the seeds that stopped before the last step (reached the threshold)."""
+    return np.isfinite(losses).sum(axis=1) < losses.shape[1]
+
+
+def assert_same_conclusions(key, again_steps, stored_steps, again_solved, stored_solved):
+    np.testing.assert_array_equal(
+        again_solved, stored_solved, err_msg=f"{key}: a seed reaches the threshold in one run only"
+    )
+    med_again, med_stored = np.median(again_steps), np.median(stored_steps)
+    assert abs(med_again - med_stored) <= 0.25 * med_stored, (
+        f"{key}: median steps to the threshold {med_again} on re-run, {med_stored} stored "
+        "(more than 25% apart): run scripts/compare_mitigations.py again if helpers.comparison "
+        "changed"
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", [("adding", "tanh + attention", 20), ("first token", "GRU", 20)])
-def test_stored_results_come_back_exactly(stored, key):
+def test_stored_results_come_back(stored, key):
     lr = stored.chosen_rate(*key[:2])
     again = comparison.run_one(
         *key, lr=lr, settings=stored.settings, attention=script.torch_attention
     )
-    for name in ("losses", "final", "accuracy", "flow_init", "flow_after"):
-        np.testing.assert_array_equal(
-            getattr(again, name),
-            getattr(stored.outcomes[key], name),
-            err_msg=f"{key} {name}: run scripts/compare_mitigations.py"
-            " again if helpers.comparison changed",
-        )
+    before = stored.outcomes[key]
+    hint = f"{key}: run scripts/compare_mitigations.py again if helpers.comparison changed"
+    np.testing.assert_allclose(again.flow_init, before.flow_init, rtol=1e-6, err_msg=hint)
+    np.testing.assert_allclose(
+        again.losses[:, :AGREE_STEPS], before.losses[:, :AGREE_STEPS], **ROUNDING, err_msg=hint
+    )
+    steps = [np.isfinite(x).sum(axis=1) for x in (again.losses, before.losses)]
+    assert_same_conclusions(key, *steps, solved(again.losses), solved(before.losses))
+
+
+def test_the_comparison_rules_out_a_different_outcome(stored):
+    """The checks above fail for a re-run whose conclusions differ: a seed that no longer
+    reaches the threshold, or a median twice as slow."""
+    key = ("first token", "GRU", 20)
+    losses = stored.outcomes[key].losses
+    steps = np.isfinite(losses).sum(axis=1)
+    flipped = solved(losses).copy()
+    flipped[0] = not flipped[0]
+    with pytest.raises(AssertionError, match="reaches the threshold"):
+        assert_same_conclusions(key, steps, steps, flipped, solved(losses))
+    with pytest.raises(AssertionError, match="median steps"):
+        assert_same_conclusions(key, 2 * steps, steps, solved(losses), solved(losses))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", [("adding", "GRU", 0.03)])
-def test_stored_sweep_comes_back_exactly(stored, key):
-    again = comparison.run_trial(*key, settings=stored.settings, attention=script.torch_attention)
-    for name in ("steps", "solved", "final"):
-        np.testing.assert_array_equal(
-            getattr(again, name),
-            getattr(stored.trials[key], name),
-            err_msg=f"sweep {key} {name}: run scripts/compare_mitigations.py again",
+def test_stored_sweep_comes_back(stored):
+    """One recipe's whole sweep, re-run: the same seeds reach the threshold at every rate, the
+    steps agree within a quarter, and the rate the sweep chooses is the stored one."""
+    task, recipe = "adding", "GRU"
+    trials = {
+        lr: comparison.run_trial(
+            task, recipe, lr, settings=stored.settings, attention=script.torch_attention
         )
+        for lr in stored.settings.rates
+    }
+    for lr, again in trials.items():
+        before = stored.trials[task, recipe, lr]
+        assert_same_conclusions(
+            (task, recipe, lr), again.steps, before.steps, again.solved, before.solved
+        )
+    assert comparison.choose_rate(trials) == stored.chosen_rate(task, recipe)
 
 
 def test_validation_batch_is_fixed_and_checked():

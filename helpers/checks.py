@@ -21,7 +21,9 @@ which is what the grader reads.
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import sys
 import traceback
 import types
 import warnings
@@ -88,6 +90,112 @@ def fail(
     ) from None
 
 
+class InputChanged(CheckFailure):
+    """A student's function changed, in place, an argument it must leave alone."""
+
+
+def input_changed(exercise: str, argument: str) -> InputChanged:
+    """The failure of `exercise` changing its `argument` in place: the same words wherever the
+    function ran (the student's kernel, a grading sandbox, a diagnosis replay)."""
+    return InputChanged(
+        f"{exercise} changed its argument {argument} in place; it must not modify its inputs\n"
+        "  hint:     work on a copy (x * c or np.array(x, dtype=float) makes a new array); never "
+        "assign into an argument (x[...] = ..., x += ...)."
+    )
+
+
+def _torch_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def protected_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """What a student's function is given for the argument `value`: a copy of its data (numpy
+    arrays and torch tensors, alone or in lists, tuples and dicts), so that the caller's own
+    arrays, from which the expected value is computed, never change. Anything else is `value`
+    itself: a random generator, a model or an optimizer is there to be changed (a draw advances
+    the generator, a training step moves the model), and numbers and functions cannot be.
+    memo: copies already made in this call, so that an array passed twice stays one array."""
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, np.ndarray):
+        copied: Any = value.copy()
+    elif _torch_tensor(value):
+        copied = value.detach().clone().requires_grad_(value.requires_grad)
+        if value.grad is not None:
+            copied.grad = value.grad.detach().clone()
+    elif type(value) in (list, tuple):
+        copied = type(value)(protected_copy(v, memo) for v in value)
+    elif type(value) is dict:
+        copied = {k: protected_copy(v, memo) for k, v in value.items()}
+    else:
+        return value
+    memo[id(value)] = copied
+    return copied
+
+
+def _same_array(a: np.ndarray, b: Any) -> bool:
+    if not isinstance(b, np.ndarray) or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:  # no NaN in this dtype (strings, objects)
+        return bool(np.array_equal(a, b))
+
+
+def same_data(original: Any, other: Any) -> bool:
+    """Whether `other` holds the same data as `original` (see `protected_copy`): arrays and
+    tensors by shape, type and every value (NaN equal to NaN), lists, tuples and dicts item by
+    item; anything that is not data counts as the same (it may change)."""
+    if isinstance(original, np.ndarray):
+        return _same_array(original, other)
+    if _torch_tensor(original):
+        if not _torch_tensor(other) or original.shape != other.shape:
+            return False
+        a, b = original.detach(), other.detach()
+        return a.dtype == b.dtype and bool(((a == b) | ((a != a) & (b != b))).all())
+    if type(original) in (list, tuple):
+        return (
+            type(other) is type(original)
+            and len(other) == len(original)
+            and all(same_data(a, b) for a, b in zip(original, other, strict=True))
+        )
+    if type(original) is dict:
+        return (
+            type(other) is dict
+            and other.keys() == original.keys()
+            and all(same_data(original[k], other[k]) for k in original)
+        )
+    return True
+
+
+def argument_labels(fn: Callable[..., Any], args: tuple, kwargs: dict) -> list[str]:
+    """The name of each argument of a call fn(*args, **kwargs), positional ones first, as the
+    function's signature names them ("argument 3" where it does not)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = []
+    for p in parameters:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        positional.append(p.name)
+    labels = [
+        positional[i] if i < len(positional) else f"argument {i + 1}" for i in range(len(args))
+    ]
+    return labels + [str(k) for k in kwargs]
+
+
+def first_changed(labels: list[str], originals: list[Any], given: list[Any]) -> str | None:
+    """The label of the first argument whose data `given` no longer matches `originals`."""
+    for label, original, other in zip(labels, originals, given, strict=False):
+        if not same_data(original, other):
+            return label
+    return None
+
+
 def call(
     exercise: str, fn: Callable[..., Any], *args: Any, inputs: str, **kwargs: Any
 ) -> tuple[Any, list[warnings.WarningMessage]]:
@@ -95,12 +203,17 @@ def call(
 
     Warnings are recorded, not printed (nbgrader zeroes a test cell that writes to stderr).
     An exception becomes a CheckFailure that names the input; NotImplementedError says the
-    exercise is still to do.
+    exercise is still to do. The function works on copies of the data it is given
+    (`protected_copy`): the caller's arrays stay as they were, and a function that changes an
+    argument in place fails (`InputChanged`, naming the argument).
     """
+    memo: dict[int, Any] = {}
+    given_args = tuple(protected_copy(a, memo) for a in args)
+    given_kwargs = {k: protected_copy(v, memo) for k, v in kwargs.items()}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = fn(*args, **kwargs)
+            result = fn(*given_args, **given_kwargs)
     except NotImplementedError:
         fail(
             exercise,
@@ -123,6 +236,13 @@ def call(
             hint="read the error above; check the shapes of your intermediate arrays "
             "(the docstring lists them).",
         )
+    changed = first_changed(
+        argument_labels(fn, args, kwargs),
+        [*args, *kwargs.values()],
+        [*given_args, *given_kwargs.values()],
+    )
+    if changed is not None:
+        raise input_changed(exercise, changed)
     return result, list(caught)
 
 

@@ -49,6 +49,7 @@ class Kind(enum.Enum):
     EXERCISE_CELL_FAILED = "exercise cell {where} failed while defining its functions: {detail}"
     CALL_TIMEOUT = "{where} ran past its time limit"
     PROCESS_DIED = "{where} ended the Python process running it ({detail})"
+    INPUT_CHANGED = "{where} changed its argument {detail} in place (it must not modify its inputs)"
     TESTS_NOT_RUN = "test {where} could not run"
     GRADER_FAULT = "the grader failed on this submission: {detail}"
     UNCONFINED = "student code ran confined by {detail}"

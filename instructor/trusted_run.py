@@ -37,6 +37,7 @@ from instructor.sandbox import (
     defined_functions,
     function_codes,
     import_aliases,
+    positional_parameters,
     start_zygote,
     uses_torch,
 )
@@ -113,6 +114,17 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
+def _parameters(source_nb: NotebookNode) -> dict[str, tuple[str, ...]]:
+    """function name -> its positional parameter names, as the model solution names them (how a
+    failure names an argument the student's function changed in place)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for cell in source_nb.cells:
+        if is_solution_cell(cell):
+            codes = function_codes(python_source(strip_markers(cell.source)))
+            found.update({name: positional_parameters(code) for name, code in codes.items()})
+    return found
+
+
 def _kinds(owner: dict[str, str], with_torch: set[str]) -> set[bool]:
     """The sandboxes the exercises `owner` need: True for the one with torch, False for the
     one without (see `_exercises`)."""
@@ -173,6 +185,7 @@ def run_tests(
         for _, source in answers:
             codes.update(function_codes(source))
             aliases.update(import_aliases(source))
+        parameters = _parameters(source_nb)
         for name in owner:
             sandbox = sandboxes[name in with_torch]
             namespace[name] = (
@@ -182,6 +195,7 @@ def run_tests(
                 if record
                 else StudentFunction(sandbox, name, codes.get(name), aliases)
             )
+            namespace[name].parameters = parameters.get(name, ())
             run.students[name] = namespace[name]
         for cell in tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)

@@ -10,7 +10,9 @@ import warnings
 import numpy as np
 import pytest
 
+from helpers.checks import InputChanged
 from instructor import codec, confine
+from instructor.problems import Kind, Problem
 from instructor.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded
 
 STUDENT = """
@@ -157,13 +159,15 @@ def test_fake_comparisons_do_not_survive_the_trip(sandbox):
     assert type(found["W"]).__name__ == "Always"
 
 
-def test_callbacks_run_in_the_grader_and_in_place_changes_come_back(sandbox):
+def test_callbacks_run_in_the_grader_and_in_place_changes_fail_the_call(sandbox):
     seen = []
     x = np.array([1.0, 2.0])
     value = sandbox.call("restores", (lambda v: seen.append(v.copy()) or float(v.sum()), x), {})
     assert value == 4.0 and np.array_equal(seen[0], [2.0, 2.0]) and np.array_equal(x, [1.0, 2.0])
-    sandbox.call("scribbles", (x,), {})
-    assert np.array_equal(x, [7.0, 7.0])
+    with pytest.raises(InputChanged, match="scribbles changed its argument x in place"):
+        sandbox.call("scribbles", (x,), {}, ("x",))
+    assert np.array_equal(x, [1.0, 2.0])  # the grader's own array never changes
+    assert sandbox.problems == [Problem(Kind.INPUT_CHANGED, "scribbles", "x")]
 
 
 def test_warnings_and_exceptions_come_back_by_name(sandbox):
@@ -259,10 +263,11 @@ def test_a_child_forked_after_the_grader_ran_parallel_torch_code_does_not_hang(t
         assert np.isfinite(box.call("parallel_work", (), {}))
 
 
-def test_in_place_changes_to_arrays_inside_a_list_come_back(sandbox):
+def test_in_place_changes_to_arrays_inside_a_list_fail_the_call(sandbox):
     grads = [np.ones(2), np.arange(3.0)]
-    assert sandbox.call("scribbles_in_a_list", (grads,), {}) == 2
-    assert np.array_equal(grads[0], np.ones(2)) and np.array_equal(grads[1], [0.0, 2.0, 4.0])
+    with pytest.raises(InputChanged, match="changed its argument argument 1 in place"):
+        sandbox.call("scribbles_in_a_list", (grads,), {})
+    assert np.array_equal(grads[0], np.ones(2)) and np.array_equal(grads[1], [0.0, 1.0, 2.0])
 
 
 def test_a_random_generator_argument_advances_as_in_a_kernel(sandbox):

@@ -15,6 +15,7 @@ from instructor.sandbox.static import (
     defined_functions,
     function_codes,
     import_aliases,
+    positional_parameters,
     uses_torch,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "defined_functions",
     "function_codes",
     "import_aliases",
+    "positional_parameters",
     "start_zygote",
     "uses_torch",
 ]

@@ -1,10 +1,15 @@
 """Mirroring arguments between the grader and a sandbox child.
 
 A check may pass arrays, random generators, tensors and modules to a student's function and then
-look at what the function did to them (a clip that scaled gradients in place, an optimizer step
-that moved a model's weights). Each side takes a `state_of` every argument and the other side
+look at what the function did to them (an optimizer step that moved a model's weights, a draw
+that advanced a generator). Each side takes a `state_of` every argument and the other side
 `apply_state`s it onto its own copy, in place. Both run in both processes: the grader sends the
-gradients that pickling drops; the child sends back its in-place changes.
+gradients that pickling drops; the child sends back the arguments as the call left them.
+
+The grader applies what comes back only to arguments that are there to be changed (a generator,
+a model, an optimizer): the data it passed (arrays, tensors, and lists, tuples and dicts of them)
+stays its own, untouched copy, from which it computes the expected value. `changed_argument`
+says which of them the student's function changed in place (`helpers.checks.protected_copy`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ def state_of(value: Any, depth: int = 0) -> Any:
         return {"rng": value.bit_generator.state}
     if type(value) in (list, tuple) and depth < MAX_DEPTH:  # a list of gradient arrays, say
         return {"items": [state_of(v, depth + 1) for v in value]}
+    if type(value) is dict and depth < MAX_DEPTH and all(type(k) is str for k in value):
+        return {"entries": {k: state_of(v, depth + 1) for k, v in value.items()}}
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         return {"data": value, "grad": value.grad}
@@ -60,6 +67,11 @@ def apply_state(target: Any, state: Any) -> None:
         for item, item_state in zip(target, state["items"], strict=False):
             apply_state(item, item_state)
         return
+    if type(target) is dict and isinstance(state, dict) and isinstance(state.get("entries"), dict):
+        for key, item_state in state["entries"].items():
+            if key in target:
+                apply_state(target[key], item_state)
+        return
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(state, dict):
         _apply_torch_state(torch, target, state)
@@ -82,3 +94,17 @@ def _apply_torch_state(torch: Any, target: Any, state: dict) -> None:
                 grad = grads.get(key)
                 ok = isinstance(grad, torch.Tensor) and grad.shape == param.shape
                 param.grad = grad.to(param.dtype) if ok else None
+
+
+def changed_argument(labels: list[str], targets: list[Any], states: list[Any]) -> str | None:
+    """Mirror `states` (the arguments as a call left them, from the other process) onto those of
+    `targets` that may change, and return the label of the first target whose data the call
+    changed (None when it changed none). The data of `targets` itself is never touched."""
+    from helpers.checks import first_changed, protected_copy
+
+    probes = []
+    for target, state in zip(targets, states, strict=False):
+        probe = protected_copy(target)  # the target itself where it may change
+        apply_state(probe, state)
+        probes.append(probe)
+    return first_changed(labels, list(targets), probes)

@@ -19,11 +19,12 @@ import tempfile
 import time
 import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import instructor
+from helpers.checks import input_changed
 from instructor import codec, confine
 from instructor.problems import Kind, Problem
 from instructor.sandbox.errors import (
@@ -33,7 +34,7 @@ from instructor.sandbox.errors import (
     student_exception,
     warning_class,
 )
-from instructor.sandbox.mirror import apply_state, state_of
+from instructor.sandbox.mirror import changed_argument, state_of
 from instructor.sandbox.protocol import (
     Callback,
     Message,
@@ -211,12 +212,15 @@ class Sandbox:
                 raise ProcessDied(self.failure)
 
     # calls -------------------------------------------------------------------
-    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+    def call(self, name: str, args: tuple, kwargs: dict, parameters: Sequence[str] = ()) -> Any:
         """Call the student's `name` with (args, kwargs); return its result as plain data.
 
         Warnings it raised are re-issued here; exceptions come back as an exception of the same
         class where that class is trusted (see `errors.student_exception`); in-place changes to
-        array, tensor, generator and module arguments are mirrored.
+        generator, model and optimizer arguments are mirrored. Data arguments (arrays, tensors,
+        and lists, tuples and dicts of them) are never changed here: a call that changed one in
+        the child raises `helpers.checks.InputChanged`, naming it as `parameters` (the
+        function's positional parameter names) does.
         """
         self._ensure_running()
         callbacks: list[Callable] = []
@@ -263,8 +267,15 @@ class Sandbox:
         result, warned, states = body
         for category, message in warned:
             warnings.warn(str(message), warning_class(str(category)), stacklevel=2)
-        for target, state in zip((*args, *kwargs.values()), states, strict=False):
-            apply_state(target, state)
+        labels = [
+            parameters[i] if i < len(parameters) else f"argument {i + 1}" for i in range(len(args))
+        ] + [str(k) for k in kwargs]
+        changed = changed_argument(
+            labels, [*args, *kwargs.values()], states if isinstance(states, list) else []
+        )
+        if changed is not None:
+            self.problems.append(Problem(Kind.INPUT_CHANGED, name, changed))
+            raise input_changed(name, changed)
         return result
 
     def _answer_callback(self, callbacks: list[Callable], data: bytes) -> None:

@@ -4,6 +4,7 @@ without running it (never run in the grader)."""
 from __future__ import annotations
 
 import ast
+import inspect
 import types
 from typing import Any
 
@@ -16,6 +17,9 @@ class StudentFunction:
     """
 
     __closure__ = None
+    # The exercise's positional parameter names, as the model solution names them: how a failure
+    # names an argument the student's function changed in place (set by the grader).
+    parameters: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -28,7 +32,18 @@ class StudentFunction:
         self.__code__, self.__globals__ = code, dict(aliases or {})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.sandbox.call(self.__name__, args, kwargs)
+        return self.sandbox.call(self.__name__, args, kwargs, self.parameters)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """The positional parameters, by name (`helpers.checks.argument_labels` reads them)."""
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        named = [inspect.Parameter(p, kind) for p in self.parameters]
+        rest = [
+            inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+            inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+        ]
+        return inspect.Signature(named + rest)
 
     def __repr__(self) -> str:
         return f"<your function {self.__name__}>"
@@ -94,3 +109,8 @@ def uses_torch(source: str) -> set[str]:
                 found.add(node.name)
                 break
     return found
+
+
+def positional_parameters(code: types.CodeType | None) -> tuple[str, ...]:
+    """The positional parameter names of a function's code object (empty for None)."""
+    return () if code is None else tuple(code.co_varnames[: code.co_argcount])

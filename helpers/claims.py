@@ -174,3 +174,31 @@ def spread(values: Sequence[float] | np.ndarray, fmt: str = ".3g", label: str = 
     text = prefix + (lo if lo == hi else f"{lo} to {hi}")
     missing = values.size - finite.size
     return text + (f" ({missing} non-finite)" if missing else "")
+
+
+def fraction(outcomes: Sequence[bool] | np.ndarray, label: str = "") -> str:
+    """'label k/n (95% interval lo-hi)': how many of n seeds had an outcome, with the Wilson
+    score interval of the underlying rate, for results that hold in some seeds and not others.
+
+    outcomes: one bool per seed (at least one). The interval says how far the rate could be
+    from k/n on another set of seeds (another machine's rounding picks another set, in effect).
+    """
+    flags = np.asarray(outcomes).reshape(-1)
+    if flags.size == 0 or flags.dtype != np.bool_:
+        raise ValueError(f"outcomes must be one bool per seed, at least one, got {outcomes!r}")
+    lo, hi = wilson_interval(int(flags.sum()), flags.size)
+    prefix = f"{label} " if label else ""
+    return f"{prefix}{int(flags.sum())}/{flags.size} (95% interval {lo:.0%}-{hi:.0%})"
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """(lo, hi): the Wilson score interval of a rate seen as `successes` out of `n` trials
+    (95% for z = 1.96); it stays inside [0, 1] and is not empty at 0/n or n/n."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n = {n}, got {successes!r}")
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))

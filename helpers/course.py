@@ -4,6 +4,18 @@ Every notebook's set-up cell calls `setup()`, which seeds everything and applies
 Experiments ask `pick(full=..., smoke=...)` for their size: under nbgrader autograding
 (the NBGRADER_EXECUTION variable is set) they shrink to a smoke scale, so grading stays fast while
 the exercises' tests still run in full.
+
+A claim the prose makes must describe the phenomenon, not one run, so the course re-runs every
+notebook perturbed (tests/test_perturbed.py). Two environment variables, inherited by kernels,
+do it without touching a notebook:
+
+- RNN_COURSE_SEED_OFFSET=K adds K to every seed an experiment draws: `seed_everything`,
+  `manual_seed`, `rng`, `torch_generator` here, and the seeds of `helpers.tasks`,
+  `helpers.models` and `helpers.ensembles` (which go through `shifted`). The exercises' checks
+  draw their own fixed inputs and are not shifted.
+- RNN_COURSE_THREADS=N makes `setup` run torch on N threads instead of the notebook's choice.
+
+(ATen's kernel choice is torch's own variable, ATEN_CPU_CAPABILITY=default|avx2|avx512.)
 """
 
 from __future__ import annotations
@@ -17,6 +29,9 @@ import numpy as np
 import torch
 
 T = TypeVar("T")
+
+SEED_OFFSET_ENV = "RNN_COURSE_SEED_OFFSET"
+THREADS_ENV = "RNN_COURSE_THREADS"
 
 
 def in_colab() -> bool:
@@ -34,10 +49,53 @@ def pick(full: T, smoke: T) -> T:
     return smoke if is_autograding() else full
 
 
-def seed_everything(seed: int = 0) -> np.random.Generator:
-    """Seed Python, NumPy and torch; return a fresh `np.random.Generator` seeded with `seed`."""
+def _env_int(name: str, minimum: int) -> int | None:
+    """The integer in environment variable `name` (at least `minimum`), None when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(
+            f"the environment variable {name} must be an integer >= {minimum}, got {text!r}: "
+            f"set it to such a number or unset it"
+        )
+    return value
+
+
+def seed_offset() -> int:
+    """K of RNN_COURSE_SEED_OFFSET=K (0 when unset): what `shifted` adds to every seed."""
+    return _env_int(SEED_OFFSET_ENV, 0) or 0
+
+
+def shifted(seed: int) -> int:
+    """`seed` + `seed_offset()`: the seed an experiment actually uses. seed: an int >= 0."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return seed + seed_offset()
+
+
+def manual_seed(seed: int) -> None:
+    """torch.manual_seed(shifted(seed)): seeds the weights of the model built next."""
+    torch.manual_seed(shifted(seed))
+
+
+def rng(seed: int) -> np.random.Generator:
+    """np.random.default_rng(shifted(seed)): an experiment's NumPy random numbers."""
+    return np.random.default_rng(shifted(seed))
+
+
+def torch_generator(seed: int) -> torch.Generator:
+    """A CPU torch.Generator seeded with shifted(seed): an experiment's torch random numbers."""
+    return torch.Generator().manual_seed(shifted(seed))
+
+
+def seed_everything(seed: int = 0) -> np.random.Generator:
+    """Seed Python, NumPy and torch with shifted(seed); return a Generator seeded the same way."""
+    seed = shifted(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -55,9 +113,15 @@ def describe() -> str:
     """One line that says where the notebook runs (shown by the set-up cell)."""
     where = "Colab" if in_colab() else "local"
     mode = "autograding (experiments at smoke scale)" if is_autograding() else "interactive"
+    perturbed = [
+        f"{name}={os.environ[name]}"
+        for name in (SEED_OFFSET_ENV, THREADS_ENV, "ATEN_CPU_CAPABILITY")
+        if os.environ.get(name, "").strip()
+    ]
     return (
         f"{where}, {mode}; torch {torch.__version__} on {get_device()}, "
         f"numpy {np.__version__}, {torch.get_num_threads()} CPU thread(s)"
+        + (f"; perturbed: {', '.join(perturbed)}" if perturbed else "")
     )
 
 
@@ -77,11 +141,11 @@ def limit_threads(threads: int = 1) -> None:
 
 def setup(seed: int = 0, threads: int = 1) -> np.random.Generator:
     """Seed everything, apply the course plot style, limit torch to `threads` CPU threads
-    (`limit_threads`), print where we run; return a Generator."""
+    (`limit_threads`; RNN_COURSE_THREADS overrides it), print where we run; return a Generator."""
     from helpers import plots
 
     plots.use_course_style()
-    limit_threads(threads)
+    limit_threads(_env_int(THREADS_ENV, 1) or threads)
     rng = seed_everything(seed)
     print(describe())
     return rng

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers import models
+from helpers import course, models
 from helpers._validate import one_of, positive_int
 from helpers.training import OPTIMIZERS, History
 
@@ -74,7 +74,7 @@ _FUSED_NAMES = {
 class Ensemble(nn.Module):
     """S copies of one architecture with different weights, run as one batched computation.
 
-    make_model(seed) builds one model; it is called right after torch.manual_seed(seed), so a
+    make_model(seed) builds one model; it is called right after course.manual_seed(seed), so a
     model built the same way outside gets the same weights (set W_hh per seed inside it, e.g.
     `lambda seed: models.orthogonal_rnn(2.0, seed=seed)`). seeds: at least one distinct int.
     batching: "auto" (explicit for helpers.models, vmap otherwise), "explicit" or "vmap".
@@ -101,7 +101,7 @@ class Ensemble(nn.Module):
             raise ValueError("make_model must be a function seed -> nn.Module")
         built = []
         for seed in seeds:
-            torch.manual_seed(seed)
+            course.manual_seed(seed)
             net = make_model(seed)
             if not isinstance(net, nn.Module):
                 raise ValueError(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from helpers import course
 from helpers._validate import one_of, positive_int
 
 CELLS = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "lstm", "gru")
@@ -206,7 +207,7 @@ def orthogonal_rnn(
     """A SequenceModel whose W_hh is `scale` times a random orthogonal matrix, so that every
     singular value of W_hh equals `scale`: the exploding-regime networks of notebooks 03 and 05.
 
-    Seeded with torch.manual_seed(seed) before the model is built, so runs are reproducible.
+    Seeded with course.manual_seed(seed) before the model is built, so runs are reproducible.
     """
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
         raise ValueError(f"scale must be a positive number, got {scale!r}")
@@ -214,7 +215,7 @@ def orthogonal_rnn(
         raise ValueError(
             f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), got {cell!r}"
         )
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     net = SequenceModel(input_size, hidden_size, output_size, cell=cell)
     with torch.no_grad():
         nn.init.orthogonal_(net.cell.weight_hh)

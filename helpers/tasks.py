@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from helpers import course
 from helpers._validate import positive_int
 
 BLANK, DELIMITER_OFFSET = 0, 1
@@ -20,7 +21,7 @@ def _generator(seed: int | None) -> torch.Generator | None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
+    return course.torch_generator(seed)
 
 
 def adding_problem(

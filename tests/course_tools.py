@@ -121,6 +121,45 @@ def execute(nb, workdir: Path, timeout: int = 120, allow_errors: bool = False):
     return nb
 
 
+def execute_solution(assignment: str, workdir: Path, monkeypatch, sweep_explorers: bool = True):
+    """Run the solution notebook of `assignment` in a fresh kernel with claims strict; fail
+    (AssertionError) on an error in any cell, a test cell that is not silent (nbgrader zeroes
+    it), no figure at all, or, with sweep_explorers, an explorer setting that fails to draw.
+    The kernel inherits the test process's environment (set perturbations with monkeypatch)."""
+    from helpers import claims
+
+    monkeypatch.setenv(claims.STRICT_ENV, "1")
+    path = notebook_path(ROOT / "solutions", assignment)
+    nb = read(path)
+    explorers = sweep_explorers and "widgets.Explorer(" in path.read_text()
+    if explorers:  # move every slider once: no setting may fail to draw
+        add_explorer_sweep(nb, points=2)
+    execute(nb, workdir)
+    if explorers:
+        report = explorer_report(nb)
+        assert report, "the notebook builds an explorer but none was found after running it"
+        for name, found in report.items():
+            assert found["timings"] and not found["errors"], f"explorer {name}: {found}"
+        nb.cells.pop()
+    problems, figures = [], 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = nbgrader_meta(cell)
+        for out in cell.outputs:
+            figures += "image/png" in out.get("data", {})
+            if out.output_type == "error":
+                problems.append(f"{meta.get('grade_id', 'cell')}: {out.ename}: {out.evalue}")
+            # nbgrader zeroes a test cell that writes to stderr or ends with a value
+            if meta.get("grade") and (
+                out.get("name") == "stderr" or out.output_type == "execute_result"
+            ):
+                problems.append(f"{meta['grade_id']} is not silent: {out}")
+    assert not problems, "\n".join(problems)
+    assert figures >= 1, "the notebook shows no figure (is MPLBACKEND=Agg leaking in?)"
+    return nb
+
+
 EXPLORER_SWEEP = """
 import json as _json
 from helpers.widgets import Explorer as _Explorer

@@ -120,3 +120,17 @@ def test_a_broken_claim_shows_a_warning_box_in_a_students_notebook(lenient, tmp_
     assert output["output_type"] == "display_data"
     assert "did not hold in this run" in output["data"]["text/html"]
     assert "loss 0.3" in output["data"]["text/plain"]
+
+
+def test_fraction_gives_the_count_and_its_wilson_interval():
+    assert claims.fraction(np.array([True] * 10 + [False] * 6), "learned") == (
+        "learned 10/16 (95% interval 39%-82%)"
+    )
+    lo, hi = claims.wilson_interval(0, 5)
+    assert lo == 0.0 and 0.40 < hi < 0.45  # 0/5 does not rule out a rate of 40%
+    lo, hi = claims.wilson_interval(5, 5)
+    assert 0.55 < lo < 0.60 and hi == 1.0
+    with pytest.raises(ValueError, match="one bool per seed"):
+        claims.fraction([0.9, 0.2])
+    with pytest.raises(ValueError, match="successes"):
+        claims.wilson_interval(6, 5)

@@ -67,18 +67,32 @@ NO_TORCH = (
     'written from scratch with numpy")\n'
 )
 
-_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (
+_CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (
     0x20000,
+    0x8000000,
     0x10000000,
     0x20000000,
     0x40000000,
 )
+# What student code may hold in System V and POSIX IPC objects, all of its processes together:
+# the limits of its own IPC namespace, set before it runs (the objects die with the namespace).
+IPC_SHM_BYTES = 64 * 2**20
+IPC_LIMITS = {
+    "kernel/shmmax": str(IPC_SHM_BYTES),
+    "kernel/shmall": str(IPC_SHM_BYTES // os.sysconf("SC_PAGE_SIZE")),
+    "kernel/shmmni": "64",
+    "kernel/msgmni": "16",
+    "kernel/msgmnb": "16384",
+    "kernel/sem": "64 1024 32 16",
+    "fs/mqueue/queues_max": "16",
+}
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 _MNT_DETACH = 2
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
 _SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and aarch64
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
+_PR_SET_CHILD_SUBREAPER = 36
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -253,12 +267,56 @@ def _build_view(view: View) -> None:
         _set_mount_readonly(writable, False, recursive=False)
 
 
+def _limit_ipc() -> bool:
+    """Cap this process's (fresh) IPC namespace at `IPC_LIMITS`; False where the kernel would
+    not let it (the namespace is still its own, and still ends with it)."""
+    try:
+        for name, value in IPC_LIMITS.items():
+            with open(f"/proc/sys/{name}", "w") as f:
+                f.write(value)
+    except OSError:
+        return False
+    return True
+
+
+def _stay_behind(child: int) -> None:
+    """The launcher's part once `child` runs in the new namespaces: wait for it and exit with
+    its status (interrupts go to the whole process group; the child handles them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, status = os.waitpid(child, 0)
+    os._exit(os.waitstatus_to_exitcode(status) % 256)
+
+
+def _serve_as_init(student: int) -> None:
+    """Pid 1 of the job's PID namespace: reap every process there until `student` ends, then
+    exit with its status. Never returns.
+
+    It runs no student code, holds the parent-death signal that ties it to its launcher, and is
+    unreachable from inside (a namespace's init gets no signal it has no handler for, and is not
+    dumpable, so it cannot be traced): when the launcher dies, it dies, and with it every
+    process of the namespace, however those processes left their session or cleared their own
+    parent-death signal."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    code = 1
+    try:
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == student:
+                code = os.waitstatus_to_exitcode(status) % 256
+                break
+    finally:
+        os._exit(code)
+
+
 def _enter_namespaces(view: View, as_nobody: bool) -> None:
-    """Continue in a new process, pid 1 of fresh mount, PID and network namespaces (and a user
-    namespace unless `as_nobody`), whose root is `view`. The calling process stays behind only
-    to wait for it and exit with its status. Must be called from a single-threaded process."""
+    """Continue in a new process whose root is `view`, in fresh mount, PID, network and IPC
+    namespaces (and a user namespace unless `as_nobody`). Three processes: the caller stays
+    behind as the launcher, waiting; a trusted init, pid 1 of the new PID namespace, dies with
+    the launcher (`_serve_as_init`); the process that returns from here runs the student's code,
+    as pid 2. Must be called from a single-threaded process."""
     uid, gid = os.getuid(), os.getgid()
-    flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET
+    flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC
     _check(_libc.unshare(flags if as_nobody else flags | _CLONE_NEWUSER), "unshare")
     if not as_nobody:
         for name, text in (
@@ -269,17 +327,21 @@ def _enter_namespaces(view: View, as_nobody: bool) -> None:
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     child = os.fork()
-    if child:  # stay behind: interrupts go to the whole process group, the child handles them
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _, status = os.waitpid(child, 0)
-        os._exit(os.waitstatus_to_exitcode(status) % 256)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if child:
+        _stay_behind(child)
+    die_with_parent()  # the launcher's death ends the namespace: this is its init
+    _limit_ipc()
     _build_view(view)
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    student = os.fork()
+    if student:
+        _serve_as_init(student)
     if as_nobody:
-        _become(_nobody())
-        die_with_parent()  # a change of user clears the parent-death signal: set it again
+        _become(_nobody())  # which leaves it undumpable, as the init is
     else:  # a second user namespace locks every mount flag: no remount can undo it from inside
         _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "lock mounts")
+        _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as before the init was forked
+    die_with_parent()
     os.chdir(view.scratch)
 
 

@@ -345,6 +345,25 @@ def _enter_namespaces(view: View, as_nobody: bool) -> None:
     os.chdir(view.scratch)
 
 
+def _enter_process_namespaces() -> bool:
+    """Where no view can be built (`Mode.NOBODY`): PID and IPC namespaces alone, where this
+    machine allows them, with the same trusted init as `_enter_namespaces` (the caller stays
+    behind as the launcher; the process that returns runs the student's code). False, and
+    nothing changed, where it does not allow them."""
+    if _libc.unshare(_CLONE_NEWPID | _CLONE_NEWIPC) != 0:
+        return False
+    child = os.fork()
+    if child:
+        _stay_behind(child)
+    die_with_parent()
+    _limit_ipc()
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    student = os.fork()
+    if student:
+        _serve_as_init(student)
+    return True
+
+
 # ------------------------------------------------------------------------------ users, modes
 
 
@@ -542,6 +561,7 @@ def confine_current_process(view: View, memory_bytes: int) -> Mode:
     if used.private:
         _enter_namespaces(view, as_nobody=used is Mode.ROOT_NAMESPACES)
     elif used is Mode.NOBODY:
+        _enter_process_namespaces()
         _become(_nobody())
         die_with_parent()
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program gives privileges back

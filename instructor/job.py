@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import catalogue, diagnosis, phases, problems
+from instructor import catalogue, diagnosis, phases, problems, reaper
 from instructor.diagnosis import Diagnosis
 from instructor.problems import Kind, Problem
 
@@ -270,8 +270,8 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     watchdog = Watchdog(limit)
     try:
         _write_course(scratch, job, kit)
-        if _check_notebooks(job, kit, result):
-            _autograde(scratch, job, result, log)
+        if _check_notebooks(job, kit, result):  # and no process of it outlives it
+            reaper.run_job(lambda: _autograde(scratch, job, result, log), result.problems)
     except Exception as error:  # a fault of the tooling: not graded, so the next run grades it
         result.failed = result.ungraded = True
         result.problems.append(

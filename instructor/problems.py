@@ -58,6 +58,7 @@ class Kind(enum.Enum):
     FILES_RESTORED = "course files changed while grading it (restored: {detail})"
     WORKER_DIED = "the grading process died{detail}"
     STUDENT_TIMEOUT = "grading took longer than {detail} s and was stopped"
+    PROCESS_SURVIVED = "student code left {detail} running after grading (now stopped)"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pytest
 from instructor import confine
 from instructor.sandbox import Limits, Sandbox
 
-pytestmark = pytest.mark.skipif(
+needs_namespaces = pytest.mark.skipif(
     not confine.namespaces_available(), reason="a PID namespace of its own needs namespaces"
 )
 
@@ -61,10 +61,11 @@ def _named(marker: str) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/comm") as comm:
-                    if comm.read().strip() == marker:
+                with open(f"/proc/{entry}/comm") as comm, open(f"/proc/{entry}/stat") as stat:
+                    dead = stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+                    if comm.read().strip() == marker and not dead:
                         found.append(int(entry))
-            except OSError:
+            except (OSError, IndexError):
                 continue
     return found
 
@@ -95,6 +96,7 @@ def markers():
     _kill(_survivors(made, wait=0))
 
 
+@needs_namespaces
 def test_a_sandbox_that_leaves_its_session_dies_with_the_sandbox(markers):
     markers += [f"esc{uuid.uuid4().hex[:8]}", f"dmn{uuid.uuid4().hex[:8]}"]
     cell = ESCAPES.format(marker=markers[0])
@@ -109,6 +111,7 @@ def test_a_sandbox_that_leaves_its_session_dies_with_the_sandbox(markers):
     assert _survivors(markers) == [], "a student's process outlived its sandbox"
 
 
+@needs_namespaces
 def test_a_kernel_that_leaves_its_session_dies_with_its_launcher(markers):
     markers += [f"ker{uuid.uuid4().hex[:8]}", f"kdm{uuid.uuid4().hex[:8]}"]
     code = (
@@ -131,3 +134,39 @@ def test_a_kernel_that_leaves_its_session_dies_with_its_launcher(markers):
         launcher.wait()
         confine.remove_scratch(scratch)
     assert _survivors(markers) == [], "a kernel's process outlived its launcher"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fallback to the nobody user is a root grader's")
+def test_without_a_view_a_root_grader_still_ties_student_processes_to_their_launcher(markers):
+    """`Mode.NOBODY` (root, but no private view here): PID and IPC namespaces alone where the
+    machine allows them, with the same trusted init."""
+    markers.append(f"nby{uuid.uuid4().hex[:8]}")
+    read, write = os.pipe()
+    launcher = os.fork()
+    if launcher == 0:  # the launcher, as confine.main runs it for a kernel
+        code = 1
+        try:
+            os.close(read)
+            os.setsid()
+            if confine._enter_process_namespaces():
+                confine._become(confine._nobody())
+                with open("/proc/sys/kernel/shmmax") as limit:
+                    os.write(write, limit.read().encode())
+                exec(ESCAPES.format(marker=markers[0]), {})
+        finally:
+            os._exit(code)
+    os.close(write)
+    try:
+        seen = os.read(read, 100).decode().strip()
+        if not seen:
+            pytest.skip("this machine gives no PID namespace to a root grader either")
+        assert seen == str(confine.IPC_SHM_BYTES)  # its own IPC namespace, capped
+        deadline = time.monotonic() + 10
+        while not _survivors(markers, wait=0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _survivors(markers, wait=0), "the student's code did not start"
+    finally:
+        os.close(read)
+        os.killpg(launcher, signal.SIGKILL)
+        os.waitpid(launcher, 0)
+    assert _survivors(markers) == [], "a student's process outlived its launcher"

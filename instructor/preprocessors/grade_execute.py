@@ -21,7 +21,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from instructor import confine, phases, problems
+from instructor import confine, phases, problems, reaper
 from instructor.cells import grade_id, is_test_cell
 from instructor.problems import Kind, Problem
 from instructor.trusted_run import error_output
@@ -55,6 +55,13 @@ class ConfinedKernelManager(AsyncKernelManager):
             "--",
             *cmd,
         ]
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        """Launch it, and record its launcher in the job (`instructor.reaper`)."""
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            reaper.launched(process.pid)
 
 
 def cell_label(cell, index: int) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import instructor
 from helpers.checks import input_changed
-from instructor import codec, confine
+from instructor import codec, confine, reaper
 from instructor.problems import Kind, Problem
 from instructor.sandbox.errors import (
     ProcessDied,
@@ -118,6 +118,7 @@ class Sandbox:
     def _spawn(self) -> socket.socket:
         self.zygote = zygote(self.allow_torch, child_environment())
         self.pid, self.sock = self.zygote.spawn()
+        reaper.launched(self.pid)
         return self.sock
 
     def start(self) -> None:

@@ -181,6 +181,12 @@ def zygote(allow_torch: bool, env: dict[str, str]) -> Zygote:
         return found
 
 
+def zygote_pids() -> set[int]:
+    """The pids of this process's running zygotes."""
+    with _registry_lock:
+        return {z.process.pid for z in _zygotes.values() if z.alive()}
+
+
 @atexit.register
 def _stop_all() -> None:
     for found in list(_zygotes.values()):

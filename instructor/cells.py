@@ -19,6 +19,10 @@ CATALOGUE_MARKER = "### MISTAKE CATALOGUE: instructor material, never published"
 INSTRUCTOR_MARKERS = (*SOLUTION_MARKERS, *HIDDEN_MARKERS, CATALOGUE_MARKER)
 TEST_PREFIXES = ("test_", "hidden_")  # test_<exercise>: its visible check; hidden_<exercise>
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+# A submitted cell larger than this is not graded or run (`too_large`): the grader's own process
+# parses exercise cells and nbgrader reads every cell, before any of the student's limits apply.
+MAX_CELL_CHARS = 200_000
+MAX_CELL_LINES = 5_000
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
@@ -47,6 +51,16 @@ def is_test_cell(cell: NotebookNode) -> bool:
 def is_locked_cell(cell: NotebookNode) -> bool:
     """A cell the student may not change (tests, checking tools, read-only prose)."""
     return bool(nbgrader_meta(cell).get("locked"))
+
+
+def too_large(source: str) -> str | None:
+    """How a cell's source exceeds the size a submitted cell may have ("N characters" or
+    "N lines", the limit), or None when it does not."""
+    if len(source) > MAX_CELL_CHARS:
+        return f"{MAX_CELL_CHARS} characters"
+    if source.count("\n") >= MAX_CELL_LINES:
+        return f"{MAX_CELL_LINES} lines"
+    return None
 
 
 def tested_exercise(grade_id: str) -> str | None:
@@ -91,7 +105,8 @@ def released_source(source: str) -> str:
 
 
 def python_source(source: str) -> str:
-    """IPython cell source as plain Python (magics become get_ipython() calls)."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    """IPython cell source as plain Python (magics become get_ipython() calls), as IPython
+    writes it, in time linear in the cell's length (`instructor.ipython_source`)."""
+    from instructor.ipython_source import transform_cell
 
-    return TransformerManager().transform_cell(source)
+    return transform_cell(source)

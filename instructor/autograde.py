@@ -38,7 +38,8 @@ from pathlib import Path
 from instructor import catalogue, confine, engine
 from instructor.course_folder import assignments, notebook_path
 from instructor.gradebook import Recorder, ensure_assignments, is_current, snapshot
-from instructor.job import CONFIG_NAME, Job, Kit, Result
+from instructor.inert_terminal import inert_line, inert_text
+from instructor.job import CONFIG_NAME, Job, Kit, Result, malformed
 from instructor.problems import Kind, Problem, sentences
 from instructor.submission import WORK, Submission
 
@@ -55,6 +56,8 @@ class Summary:
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
+        """The summary's lines, each inert for a terminal (a student's name, an exception's
+        type and any other text from a submission are shown, never obeyed)."""
         out = [
             f"graded {len(self.graded)} submission(s) in {self.seconds:.1f} s; "
             f"{len(self.skipped)} unchanged since their last grading (use --force to regrade)"
@@ -72,7 +75,7 @@ class Summary:
             )
         for r in sorted(self.ungraded, key=lambda r: (r.assignment, r.student)):
             out.append(f"  {r.assignment}/{r.student}: " + "; ".join(sentences(r.problems)))
-        return out
+        return [inert_line(line) for line in out]
 
 
 def find_submissions(
@@ -210,16 +213,33 @@ def run_folder() -> tuple[str, int]:
     return path, fd
 
 
+def well_formed(result: Result) -> Result:
+    """`result`, or, when it is malformed (`job.malformed`), a NOT GRADED result in its place
+    that says so: a grader fault with a line in the summary, never a crash of the run."""
+    wrong = malformed(result)
+    if wrong is None:
+        return result
+    return Result(
+        str(getattr(result, "assignment", "?")),
+        str(getattr(result, "student", "?")),
+        problems=[Problem(Kind.MALFORMED_RESULT, detail=wrong)],
+        failed=True,
+        ungraded=True,
+        digest=str(getattr(result, "digest", "")),
+    )
+
+
 def write_log(sub: Submission, result: Result) -> None:
     """The student's log: what nbgrader said, every problem, the score. A result not graded is
-    added after the log of the last grading (whose grades still stand), not in its place."""
+    added after the log of the last grading (whose grades still stand), not in its place. Its
+    text is inert for a terminal (`cat` or `less -R` shows a student's escape sequences as
+    text), and each problem and diagnosis is one line."""
     sub.log.parent.mkdir(parents=True, exist_ok=True)
     with sub.log.open("a" if result.ungraded else "w") as log:
         log.write(
-            f"grading {sub.student}/{sub.assignment}\n"
-            + result.log
-            + "".join(f"PROBLEM: {s}\n" for s in sentences(result.problems))
-            + "".join(f"DIAGNOSIS: {d.sentence()}\n" for d in result.diagnoses)
+            inert_text(f"grading {sub.student}/{sub.assignment}\n" + result.log)
+            + "".join(f"PROBLEM: {inert_line(s)}\n" for s in sentences(result.problems))
+            + "".join(f"DIAGNOSIS: {inert_line(d.sentence())}\n" for d in result.diagnoses)
             + (
                 "not graded: nothing was recorded, and the next run grades it\n"
                 if result.ungraded
@@ -261,6 +281,7 @@ def autograde(
             bar = tqdm(total=len(todo), desc="autograding", unit="submission", disable=not progress)
 
             def on_result(result: Result, others: list[str]) -> None:
+                result = well_formed(result)
                 changed = protected.restore() if protected else []
                 if changed:
                     result.problems.append(
@@ -282,7 +303,9 @@ def autograde(
                 recorder.record(result)
                 summary.graded.append(result)
                 bar.update(1)
-                bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
+                bar.set_postfix_str(
+                    inert_line(f"{result.student}: {result.score:g}/{result.max_score:g}")
+                )
 
             folder, lock = run_folder()
             try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from instructor.course_folder import db_url, generate_release
 from instructor.diagnosis import Diagnosis
+from instructor.inert_terminal import inert_line
 from instructor.job import Grade, Result
 from instructor.problems import Problem, sentences
 from instructor.submission import Submission
@@ -289,7 +290,8 @@ def _place_files(sub: Submission, result: Result) -> None:
     shutil.rmtree(sub.autograded, ignore_errors=True)
     sub.autograded.mkdir(parents=True)
     if result.failed:
-        (sub.autograded / FAILED_NOTE).write_text("\n".join(sentences(result.problems)) + "\n")
+        lines = [inert_line(s) for s in sentences(result.problems)]  # a file people `cat`
+        (sub.autograded / FAILED_NOTE).write_text("\n".join(lines) + "\n")
     else:
         for name, data in result.autograded.items():
             path = sub.autograded / name

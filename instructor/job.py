@@ -29,12 +29,15 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import catalogue, diagnosis, phases, problems, reaper
+from instructor import catalogue, grader_record, problems, reaper
 from instructor.diagnosis import Diagnosis
 from instructor.problems import Kind, Problem
 
 CONFIG_NAME = "nbgrader_config.py"
 GRADEBOOK_NAME = "gradebook.db"
+# A submitted notebook larger than this is not graded: reading and checking it (JSON, schema)
+# happens in the grader's own process, before any of the student's limits apply.
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,52 @@ def not_graded(job: Job, problem: Problem) -> Result:
     return dataclasses.replace(failure(job, problem), ungraded=True)
 
 
+def malformed(result: object) -> str | None:
+    """What is wrong with a job's result that the coordinator could not record or show (a
+    worker running another version of the course, say), or None when it is well formed."""
+    import math
+
+    if not isinstance(result, Result):
+        return f"a {type(result).__name__}, not a Result"
+    checks = (
+        ("assignment", isinstance(result.assignment, str)),
+        ("student", isinstance(result.student, str)),
+        (
+            "grades",
+            isinstance(result.grades, list)
+            and all(
+                isinstance(g, Grade)
+                and isinstance(g.notebook, str)
+                and isinstance(g.cell, str)
+                and all(
+                    isinstance(v, int | float) and math.isfinite(v) for v in (g.score, g.max_score)
+                )
+                for g in result.grades
+            ),
+        ),
+        ("problems", isinstance(result.problems, list)),
+        ("problems", all(isinstance(p, Problem) for p in result.problems)),
+        ("diagnoses", all(isinstance(d, Diagnosis) for d in result.diagnoses)),
+        (
+            "autograded files",
+            isinstance(result.autograded, dict)
+            and all(
+                isinstance(k, str) and isinstance(v, bytes) for k, v in result.autograded.items()
+            ),
+        ),
+        ("timestamp", result.timestamp is None or isinstance(result.timestamp, str)),
+        ("seconds", isinstance(result.seconds, int | float)),
+        (
+            "phases",
+            isinstance(result.phases, dict)
+            and all(isinstance(v, int | float) for v in result.phases.values()),
+        ),
+        ("log", isinstance(result.log, str)),
+    )
+    wrong = [name for name, ok in checks if not ok]
+    return f"its {wrong[0]} are malformed" if wrong else None
+
+
 def warm_up(kit: Kit) -> None:
     """Get this process ready to grade with `kit`: start the sandbox zygotes its notebooks'
     tests use (`trusted_run.warm_up`), whose imports then run while the first job starts its
@@ -122,8 +171,9 @@ def warm_up(kit: Kit) -> None:
             pass
 
 
-def _write_course(root: Path, job: Job, kit: Kit) -> Path:
-    """A private course folder for this job; returns the submission's folder in it."""
+def _write_course(root: Path, job: Job, kit: Kit, files: dict[str, bytes]) -> Path:
+    """A private course folder for this job, holding `files` as its submission (the job's
+    files as they go in: see `grade`); returns the submission's folder in it."""
     if kit.assignment != job.assignment:
         raise ValueError(f"the kit of {kit.assignment!r} cannot grade {job.assignment!r}")
     (root / CONFIG_NAME).write_text(kit.config)
@@ -136,7 +186,7 @@ def _write_course(root: Path, job: Job, kit: Kit) -> Path:
         catalogue.path_of(root / "solutions", job.assignment).write_bytes(kit.catalogue)
     folder = root / "submitted" / job.student / job.assignment
     folder.mkdir(parents=True)
-    for name, data in job.files.items():
+    for name, data in files.items():
         path = (folder / name).resolve()
         if folder.resolve() in path.parents:  # never outside the submission's folder
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +202,11 @@ def _check_notebooks(job: Job, kit: Kit, result: Result) -> bool:
     for expected in missing:
         result.problems.append(Problem(Kind.MISSING_NOTEBOOK, ", ".join(present), expected))
     for expected in sorted(set(kit.sources) - set(missing)):
+        if len(job.files[expected]) > MAX_NOTEBOOK_BYTES:
+            size = f"{MAX_NOTEBOOK_BYTES // 2**20} MB"
+            result.problems.append(Problem(Kind.NOTEBOOK_TOO_LARGE, expected, size))
+            result.failed = True
+            continue
         try:
             nbformat.reads(job.files[expected].decode(), as_version=4)
         except Exception:  # any decoding, parse or schema error
@@ -209,10 +264,10 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
         if path.is_file():
             result.autograded[str(path.relative_to(graded))] = path.read_bytes()
             if path.suffix == ".ipynb":
-                nb = nbformat.read(path, as_version=4)
-                result.problems += problems.recorded(nb)
-                result.diagnoses += diagnosis.recorded(nb)
-                for phase, seconds in phases.recorded(nb).items():
+                record = grader_record.read(nbformat.read(path, as_version=4))
+                result.problems += record.problems
+                result.diagnoses += record.diagnoses
+                for phase, seconds in record.phases.items():
                     result.phases[phase] = result.phases.get(phase, 0.0) + seconds
 
 
@@ -269,7 +324,10 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     scratch = Path(tempfile.mkdtemp(prefix="rnn-course-job-"))
     watchdog = Watchdog(limit)
     try:
-        _write_course(scratch, job, kit)
+        files, forged = grader_record.remove_from_files(job.files, MAX_NOTEBOOK_BYTES)
+        for name in forged:  # the grader's key is the grader's alone
+            result.problems.append(Problem(Kind.FORGED_RECORD, name, problems.METADATA_KEY))
+        _write_course(scratch, job, kit, files)
         if _check_notebooks(job, kit, result):  # and no process of it outlives it
             reaper.run_job(lambda: _autograde(scratch, job, result, log), result.problems)
     except Exception as error:  # a fault of the tooling: not graded, so the next run grades it

@@ -6,14 +6,17 @@ its sentence lives beside it, once.
 
 Problems found while nbgrader grades a notebook travel inside the autograded notebook's
 metadata (`METADATA_KEY`), so they reach the coordinator even from a plain `nbgrader autograde`
-run or another machine.
+run or another machine. That key is the grader's alone: a copy a submission brings is removed
+before grading (`instructor.grader_record`), and the record is read back entry by entry, an
+entry it cannot read becoming a problem of its own (`Kind.UNREADABLE_RECORD`), never a crash.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # nbformat is slow to import, and the sandbox zygote never needs it
@@ -28,12 +31,19 @@ class Kind(enum.Enum):
     # the submission's files
     MISSING_NOTEBOOK = "no {detail} in the submission{where}"
     BROKEN_NOTEBOOK = "{detail} is not a valid notebook (broken JSON)"
+    NOTEBOOK_TOO_LARGE = "{where} is larger than {detail} and was not graded"
+    FORGED_RECORD = (
+        "{where} carried its own '{detail}' metadata, where the grader keeps its record; "
+        "it was removed before grading"
+    )
     # its cells (instructor/preprocessors/rebuild_cells.py)
     TEST_CELL_DELETED = "deleted cell {where} was put back"
     EXERCISE_CELL_DELETED = "exercise cell {where} was deleted (graded as not done)"
     CELL_DUPLICATED = "cell {where} appears {detail} times: the last copy is graded"
     CELL_RETYPED = "cell {where} was changed to {detail} and was restored"
     LOCKED_CELL_EDITED = "read-only cell {where} was edited; the instructor's version was used"
+    EXERCISE_CELL_TOO_LARGE = "exercise cell {where} is larger than {detail}: graded as not done"
+    CELL_TOO_LARGE = "cell {where} is larger than {detail} and was left out"
     # the kernel run that produces the feedback (instructor/preprocessors/grade_execute.py)
     CELL_RAISED = "{where} raised {detail}"
     OUT_OF_MEMORY = "{where} ran out of memory ({detail})"
@@ -44,7 +54,7 @@ class Kind(enum.Enum):
         "{detail}); grading is unaffected"
     )
     NOT_EXECUTED = "the notebook was not executed ({detail}); grading is unaffected"
-    OUTPUT_TRUNCATED = "{where} printed more than {detail} characters; the rest was dropped"
+    OUTPUT_TRUNCATED = "{where} output more than {detail} bytes; the rest was dropped"
     # the trusted tests and the sandbox (instructor/preprocessors/trusted_grading.py)
     EXERCISE_CELL_FAILED = "exercise cell {where} failed while defining its functions: {detail}"
     CALL_TIMEOUT = "{where} ran past its time limit"
@@ -59,6 +69,10 @@ class Kind(enum.Enum):
     WORKER_DIED = "the grading process died{detail}"
     STUDENT_TIMEOUT = "grading took longer than {detail} s and was stopped"
     PROCESS_SURVIVED = "student code left {detail} running after grading (now stopped)"
+    UNREADABLE_RECORD = (
+        "the grader's record held an entry it cannot read ({detail}); it was left out"
+    )
+    MALFORMED_RESULT = "the grading job returned a result the coordinator cannot record: {detail}"
 
 
 @dataclass(frozen=True)
@@ -89,18 +103,34 @@ class Problem:
         return cls(kind, str(data.get("where", "")), str(data.get("detail", "")))
 
 
+@dataclass(frozen=True)
+class StudentFailure:
+    """One student's failure in a class-wide command (feedback, report, export): reported for
+    that student, while the command goes on with every other student."""
+
+    assignment: str
+    student: str
+    reason: str
+
+    def line(self) -> str:
+        """How the command reports it (one line; make it inert where it is shown)."""
+        return f"  {self.assignment}/{self.student}: {self.reason}"
+
+
+@dataclass
+class ClassRun:
+    """What a class-wide command wrote, and the students it failed for."""
+
+    written: list[Path] = field(default_factory=list)
+    failures: list[StudentFailure] = field(default_factory=list)
+
+
 def record(nb: NotebookNode, problem: Problem) -> None:
     """Add `problem` to the notebook's problem list (once)."""
     store = nb.metadata.setdefault(METADATA_KEY, {}).setdefault("problems", [])
     entry = problem.to_json()
     if entry not in store:
         store.append(entry)
-
-
-def recorded(nb: NotebookNode) -> list[Problem]:
-    """The problems recorded in a notebook (an autograded one, say)."""
-    entries = nb.get("metadata", {}).get(METADATA_KEY, {}).get("problems", [])
-    return [Problem.from_json(e) for e in entries if isinstance(e, dict)]
 
 
 def sentences(problems: Iterable[Problem]) -> list[str]:

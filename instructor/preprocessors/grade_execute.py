@@ -64,6 +64,30 @@ class ConfinedKernelManager(AsyncKernelManager):
             reaper.launched(process.pid)
 
 
+def output_bytes(value: object) -> int:
+    """The size of an output message's content, every part counted: text, every MIME type's
+    data (strings, or JSON), metadata, an error's name, value and traceback (UTF-8 bytes of its
+    strings; 8 per other scalar)."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, dict):
+        return sum(output_bytes(k) + output_bytes(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(output_bytes(v) for v in value)
+    return 8
+
+
+def shortened_error(content: dict, keep: int = 2000) -> dict:
+    """An error output's content cut to about `keep` characters of value and traceback."""
+    traceback = [str(line)[:keep] for line in content.get("traceback", [])[:10]]
+    return {
+        **content,
+        "ename": str(content.get("ename", ""))[:200],
+        "evalue": str(content.get("evalue", ""))[:keep],
+        "traceback": [*traceback, "... (the rest of this error was dropped: too large)"],
+    }
+
+
 def cell_label(cell, index: int) -> str:
     """How the summary names a cell: its nbgrader id, or its position."""
     gid = grade_id(cell)
@@ -73,8 +97,10 @@ def cell_label(cell, index: int) -> str:
 class GradeExecute(Execute):
     """nbgrader's Execute, confined, without test cells, capped, and survivable (see above)."""
 
-    max_output_chars = Integer(
-        1_000_000, help="characters of output kept per cell; the rest is dropped as it arrives"
+    max_output_bytes = Integer(
+        1_000_000,
+        help="bytes of output kept per cell, of every MIME type and its metadata; the rest is "
+        "dropped as it arrives",
     ).tag(config=True)
 
     def __init__(self, **kwargs):
@@ -94,32 +120,54 @@ class GradeExecute(Execute):
         self.log.warning("%s", problem.sentence())
         problems.record(self._nb, problem)
 
-    def output(self, outs, msg, display_id, cell_index):
-        """Keep at most max_output_chars of a cell's output (a print loop cannot fill the
-        grader's memory or the feedback)."""
-        content = msg.get("content", {})
-        size = len(content.get("text", "")) + sum(
-            len(v) for v in content.get("data", {}).values() if isinstance(v, str)
-        )
+    def _charge(self, cell_index: int, size: int) -> bool:
+        """Count `size` more bytes against a cell's output; False (once reported, with a note
+        in the cell) when that goes past max_output_bytes."""
         used = self._output_used.get(cell_index, 0)
         self._output_used[cell_index] = used + size
-        if used + size <= self.max_output_chars or msg.get("msg_type") == "error":
-            return super().output(outs, msg, display_id, cell_index)
-        if used <= self.max_output_chars:
+        if used + size <= self.max_output_bytes:
+            return True
+        if used <= self.max_output_bytes:
             self._problem(
                 Kind.OUTPUT_TRUNCATED,
                 cell_label(self._nb.cells[cell_index], cell_index),
-                str(self.max_output_chars),
+                str(self.max_output_bytes),
             )
-            outs.append(
+            self._nb.cells[cell_index].setdefault("outputs", []).append(
                 nbformat.v4.new_output(
                     "stream",
                     name="stdout",
-                    text=f"\n... output truncated: this cell printed more "
-                    f"than {self.max_output_chars} characters\n",
+                    text=f"\n... output truncated: this cell output more "
+                    f"than {self.max_output_bytes} bytes\n",
                 )
             )
+        return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most max_output_bytes of a cell's output, whatever its kind (a print loop,
+        a huge JSON or image output cannot fill the grader's memory or the feedback). An
+        error past the cap is kept, shortened, so that the cell still shows it failed."""
+        content = msg.get("content", {})
+        if self._charge(cell_index, output_bytes(content)):
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "error":
+            msg = {**msg, "content": shortened_error(content)}
+            return super().output(outs, msg, display_id, cell_index)
         return None
+
+    def _update_display_id(self, display_id, msg):
+        """An update of earlier outputs (`update_display`, or a display with the same id)
+        replaces each of them: it costs its size once per output it replaces, in that output's
+        cell, and is dropped when any of those cells would go past the cap."""
+        size = output_bytes(msg.get("content", {}))
+        targets = self._display_id_map.get(display_id, {})
+        fits = all(
+            self._output_used.get(index, 0) + size * len(outputs) <= self.max_output_bytes
+            for index, outputs in targets.items()
+        )
+        for index, outputs in targets.items():
+            self._charge(index, size * len(outputs))
+        return super()._update_display_id(display_id, msg) if fits else None
 
     def preprocess(self, nb, resources=None, km=None):
         self._nb, self._stopped, self._output_used, self._scratches = nb, None, {}, []

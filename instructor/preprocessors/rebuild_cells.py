@@ -8,6 +8,12 @@ every nbgrader cell of the source, in the source's order, the read-only ones fro
 itself and each exercise cell from the student (the last copy, as a kernel would run it; a
 placeholder when deleted); every other cell of the student's stays where it was, after the
 nbgrader cell it followed. Every change is recorded as a `Problem`.
+
+Sanitizing also bounds what the grader's own process reads afterwards, before any of the
+student's limits apply: a cell larger than `cells.MAX_CELL_CHARS` or `cells.MAX_CELL_LINES` is
+left out (an exercise cell is graded as not done). And it removes any copy of the grader's
+record the notebook brings (`instructor.grader_record`), so that what the grader records is its
+own.
 """
 
 from __future__ import annotations
@@ -21,16 +27,32 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from instructor import problems
-from instructor.cells import CODE_STUB, grade_id, nbgrader_meta, released_source
+from instructor import grader_record, problems
+from instructor.cells import CODE_STUB, grade_id, nbgrader_meta, released_source, too_large
 from instructor.course_folder import source_notebook
 from instructor.problems import Kind, Problem
+
+LEFT_OUT = "(this cell was larger than {limit} and was left out by the grader)"
 
 
 def _plain(cell: NotebookNode) -> NotebookNode:
     """A student's cell without nbgrader metadata (it is graded as nothing)."""
     cell = copy.deepcopy(cell)
     cell.get("metadata", {}).pop("nbgrader", None)
+    return cell
+
+
+def _bounded(cell: NotebookNode, label: str, found: list[Problem]) -> NotebookNode:
+    """A student's own cell, or a note in its place when it is too large to read."""
+    limit = too_large(cell.get("source", ""))
+    if limit is None:
+        return cell
+    found.append(Problem(Kind.CELL_TOO_LARGE, label, limit))
+    note = LEFT_OUT.format(limit=limit)
+    cell.source = f"# {note}" if cell.cell_type == "code" else note
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    cell.pop("attachments", None)
     return cell
 
 
@@ -68,14 +90,14 @@ def rebuild(
     after: dict[str | None, list[NotebookNode]] = {None: []}
     copies: dict[str, list[NotebookNode]] = {}
     anchor: str | None = None
-    for cell in submitted.cells:
+    found: list[Problem] = []
+    for index, cell in enumerate(submitted.cells):
         gid = grade_id(cell)
         if gid in by_id:
             copies.setdefault(gid, []).append(cell)
             anchor = gid
             continue
-        after.setdefault(anchor, []).append(_plain(cell))
-    found: list[Problem] = []
+        after.setdefault(anchor, []).append(_bounded(_plain(cell), f"#{index + 1}", found))
     for gid, count in Counter({g: len(c) for g, c in copies.items()}).items():
         if count > 1:
             found.append(Problem(Kind.CELL_DUPLICATED, gid, str(count)))
@@ -84,12 +106,19 @@ def rebuild(
         gid = grade_id(source_cell)
         mine = copies.get(gid, [])
         if _is_exercise(source_cell):
-            if not mine:
+            last = mine[-1] if mine else None
+            limit = too_large(last.get("source", "")) if last is not None else None
+            if limit is not None:  # graded as not done, and never parsed
+                found.append(Problem(Kind.EXERCISE_CELL_TOO_LARGE, gid, limit))
+                last = None
+            elif last is None:
                 found.append(Problem(Kind.EXERCISE_CELL_DELETED, gid))
-            elif mine[-1].cell_type != source_cell.cell_type:
-                found.append(Problem(Kind.CELL_RETYPED, gid, mine[-1].cell_type))
-            cells += [_plain(c) for c in mine[:-1] if c.cell_type == "code"]  # run, not graded
-            cells.append(_exercise_cell(source_cell, mine[-1] if mine else None))
+            elif last.cell_type != source_cell.cell_type:
+                found.append(Problem(Kind.CELL_RETYPED, gid, last.cell_type))
+            cells += [  # earlier copies run, not graded
+                _bounded(_plain(c), gid, found) for c in mine[:-1] if c.cell_type == "code"
+            ]
+            cells.append(_exercise_cell(source_cell, last))
         else:
             if not mine:
                 found.append(Problem(Kind.TEST_CELL_DELETED, gid))
@@ -118,7 +147,10 @@ class RebuildCells(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         source = nbformat.read(source_notebook(self.config, resources), as_version=4)
+        forged = grader_record.remove(nb)  # before anything records: the key is the grader's
         nb.cells, found = rebuild(source, nb)
+        if forged:
+            found.insert(0, Problem(Kind.FORGED_RECORD, "the notebook", problems.METADATA_KEY))
         for problem in found:
             self.log.warning("%s", problem.sentence())
             problems.record(nb, problem)

@@ -19,6 +19,8 @@ import warnings
 from pathlib import Path
 
 from instructor import course_folder
+from instructor.inert_terminal import inert_line
+from instructor.problems import ClassRun
 
 
 def _release(args) -> int:
@@ -33,7 +35,7 @@ def _collect(args) -> int:
     if len(args.assignment or []) != 1:
         raise ValueError("collect needs exactly one --assignment")
     report = collect(args.root, Path(args.source), args.assignment[0])
-    print("\n".join(report.lines()))
+    print("\n".join(inert_line(line) for line in report.lines()))  # students named the files
     return 0
 
 
@@ -50,41 +52,51 @@ def _autograde(args) -> int:
         progress=not args.quiet,
         scheduler=args.scheduler,
     )
-    print("\n".join(summary.lines()))
+    print("\n".join(summary.lines()))  # inert already
     print(f"logs: {args.root / '.grading' / 'logs'}")
     return 1 if summary.ungraded else 0
+
+
+def _failures(run: ClassRun, what: str) -> int:
+    """Print the students a class-wide command failed for (inert lines); its exit status."""
+    if not run.failures:
+        return 0
+    print(f"{what} FAILED for {len(run.failures)} submission(s); every other one was done:")
+    for failure in run.failures:
+        print(inert_line(failure.line()))
+    return 1
 
 
 def _feedback(args) -> int:
     from instructor.feedback import generate_feedback
 
-    written = generate_feedback(args.root, args.assignment or None, args.student or None)
-    print(f"wrote {len(written)} feedback file(s) under {args.root / 'feedback'}")
-    return 0
+    run = generate_feedback(args.root, args.assignment or None, args.student or None)
+    print(f"wrote {len(run.written)} feedback file(s) under {args.root / 'feedback'}")
+    return _failures(run, "feedback")
 
 
 def _report(args) -> int:
     from instructor import report
 
     out = Path(args.output)
-    written = report.write(
+    run = report.write_reports(
         args.root, out if out.is_absolute() else args.root / out, args.assignment or None
     )
-    if not written:
+    if not run.written:
         raise ValueError("nothing graded yet: run `rnn-course autograde` first")
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    print("wrote " + ", ".join(str(p) for p in run.written))
+    return _failures(run, "the report")
 
 
 def _export(args) -> int:
-    from instructor import lms
-    from instructor.feedback import export_grades
+    from instructor import grades_csv, lms
 
     if args.format == "nbgrader":
         if args.assignment or args.lms_assignment:
             raise ValueError("-a and --lms-assignment go with --format canvas or moodle")
-        print(f"wrote {export_grades(args.root, Path(args.output))}")
-        return 0
+        run = grades_csv.export(args.root, Path(args.output))
+        print(f"wrote {run.written[0]}")
+        return _failures(run, "the export")
     ids = dict(pair.split("=", 1) for pair in args.lms_assignment or [] if "=" in pair)
     if len(ids) != len(args.lms_assignment or []):
         raise ValueError("--lms-assignment takes ID=LMS_ID, e.g. 01_bptt=4567")
@@ -96,7 +108,7 @@ def _export(args) -> int:
         args.assignment or None,
         ids,
     )
-    print("\n".join(done.lines()))
+    print("\n".join(inert_line(line) for line in done.lines()))
     return 0
 
 
@@ -222,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         args.root = course_folder.find_root(args.root or Path(os.getcwd()))
         return args.func(args)
     except (ValueError, RuntimeError, FileNotFoundError) as error:
-        print(f"rnn-course {args.step}: {error}", file=sys.stderr)
+        print(inert_line(f"rnn-course {args.step}: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: run the same command again to resume", file=sys.stderr)

@@ -10,6 +10,12 @@ The page shows the score distribution; per exercise, the share of students passi
 check and its hidden tests (a visible check passed far more often than the hidden tests points
 at a weak visible check); the diagnosed mistakes, most frequent first, with the students who
 made them; submissions that timed out, crashed or were unreadable; grading time per submission.
+
+Every string on the page that grading recorded (names, ids, descriptions) is escaped: the page
+is built from `Markup` the report writes itself and plain strings, which `_td` and the page
+escape. Every CSV cell that holds text goes through `csv_cells.inert_cell`, so that no
+spreadsheet reads it as a formula. A student whose record cannot be read is listed as such (on
+the page, in the CSV, and to the caller); the report goes on with the rest.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.cells import is_hidden_test, tested_exercise
+from instructor.csv_cells import inert_cell
 from instructor.diagnosis import Verdict
 from instructor.gradebook import recorded
+from instructor.inert_html import POLICY_TAG
 from instructor.job import Result
 from instructor.phases import DIAGNOSIS
-from instructor.problems import Kind, sentences
+from instructor.problems import ClassRun, Kind, StudentFailure, sentences
 from instructor.submission import WORK, Submission
 
 WEAK_CHECK_GAP = 0.2  # visible pass rate this far above the hidden one: a weak visible check
@@ -41,6 +49,7 @@ class Trouble(enum.Enum):
     TIMED_OUT = "timed out"
     CRASHED = "crashed"
     UNREADABLE = "unreadable"
+    NO_RECORD = "grading record unreadable"
 
 
 TROUBLE = {
@@ -95,6 +104,7 @@ class ClassReport:
     exercises: list[ExerciseStats]
     mistakes: list[MistakeStats]
     troubles: dict[str, list[Trouble]]  # student -> what went wrong
+    unreadable: list[str] = field(default_factory=list)  # students whose record is unreadable
 
 
 def passed_cells(result: Result) -> dict[str, bool]:
@@ -143,13 +153,22 @@ def build(root: Path, assignment: str) -> ClassReport:
     """The report of `assignment` from the done-markers under the course at `root`."""
     folder = root / WORK / "done" / assignment
     students = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
-    results = [r for s in students if (r := recorded(Submission(root, assignment, s)))]
+    results, unreadable = [], []
+    for student in students:
+        result = recorded(Submission(root, assignment, student))
+        if result is None:
+            unreadable.append(student)
+        else:
+            results.append(result)
+    troubles = {r.student: troubles_of(r) for r in results if troubles_of(r)}
+    troubles.update({s: [Trouble.NO_RECORD] for s in unreadable})
     return ClassReport(
         assignment,
         results,
         exercise_stats(results),
         mistake_stats(results),
-        {r.student: troubles_of(r) for r in results if troubles_of(r)},
+        troubles,
+        unreadable,
     )
 
 
@@ -166,35 +185,42 @@ def graded_assignments(root: Path) -> list[str]:
 # ---- the CSV ---------------------------------------------------------------------------------
 def csv_rows(report: ClassReport) -> list[dict[str, str]]:
     """One row per graded submission: score, time, troubles, and per exercise its visible and
-    hidden verdicts and the diagnosed mistake."""
+    hidden verdicts and the diagnosed mistake; then one per student whose record could not be
+    read. Text cells are inert for spreadsheets (`inert_cell`); numbers are written here."""
     rows = []
     for result in report.results:
         cells = passed_cells(result)
         named = {d.exercise: d for d in result.diagnoses}
         row = {
-            "student": result.student,
+            "student": inert_cell(result.student),
             "score": f"{result.score:g}",
             "max_score": f"{result.max_score:g}",
             "seconds": f"{result.seconds:.2f}",
             "diagnosis_seconds": f"{result.phases.get(DIAGNOSIS, 0.0):.3f}",
-            "trouble": "; ".join(t.value for t in report.troubles.get(result.student, [])),
-            "problems": "; ".join(sentences(result.problems)),
+            "trouble": inert_cell(
+                "; ".join(t.value for t in report.troubles.get(result.student, []))
+            ),
+            "problems": inert_cell("; ".join(sentences(result.problems))),
         }
         for ex in report.exercises:
             row[f"{ex.name} visible"] = str(int(cells.get(f"test_{ex.name}", False)))
             row[f"{ex.name} hidden"] = str(int(cells.get(f"hidden_{ex.name}", False)))
             d = named.get(ex.name)
-            row[f"{ex.name} mistake"] = d.mistake if d and d.verdict is Verdict.KNOWN else ""
+            row[f"{ex.name} mistake"] = inert_cell(
+                d.mistake if d and d.verdict is Verdict.KNOWN else ""
+            )
         rows.append(row)
+    for student in report.unreadable:
+        rows.append({"student": inert_cell(student), "trouble": Trouble.NO_RECORD.value})
     return rows
 
 
 def write_csv(report: ClassReport, path: Path) -> Path:
     rows = csv_rows(report)
-    fields = list(rows[0]) if rows else ["student", "score", "max_score"]
+    fields = list(rows[0]) if report.results else ["student", "score", "max_score", "trouble"]
     with path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=fields)
-        writer.writeheader()
+        writer = csv.DictWriter(out, fieldnames=fields, restval="")
+        writer.writerow({f: inert_cell(f) for f in fields})
         writer.writerows(rows)
     return path
 
@@ -285,30 +311,47 @@ th { background: #f4f4f4; } td.n { text-align: right; } .weak { color: #b35900; 
 """
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
+class Markup(str):
+    """HTML the report writes itself; any other string on the page is escaped (`_html`)."""
+
+
+def _html(content: str) -> str:
+    """`content` as page text: Markup as it is, any other string escaped."""
+    return content if isinstance(content, Markup) else html.escape(content)
+
+
+def _table(header: list[str], rows: list[list[Markup]]) -> Markup:
+    head = "".join(f"<th>{_html(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return Markup(f"<table><tr>{head}</tr>{body}</table>")
 
 
-def _td(text: str, cls: str = "") -> str:
-    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
+def _td(content: str, cls: str = "") -> Markup:
+    """A table cell holding `content` (escaped unless it is Markup)."""
+    opening = f'<td class="{html.escape(cls)}">' if cls else "<td>"
+    return Markup(f"{opening}{_html(content)}</td>")
 
 
-def _names(students: list[str]) -> str:
+def _code(text: str) -> Markup:
+    return Markup(f"<code>{html.escape(text)}</code>")
+
+
+def _names(students: list[str]) -> Markup:
     shown = ", ".join(html.escape(s) for s in students[:MAX_NAMES])
     more = len(students) - MAX_NAMES
-    return shown + (f' <span class="muted">and {more} more (CSV)</span>' if more > 0 else "")
+    return Markup(
+        shown + (f' <span class="muted">and {more} more (CSV)</span>' if more > 0 else "")
+    )
 
 
-def exercises_html(report: ClassReport) -> str:
+def exercises_html(report: ClassReport) -> Markup:
     rows = [
         [
-            _td(f"<code>{html.escape(e.name)}</code>"),
+            _td(_code(e.name)),
             _td(f"{e.share(e.visible):.0%}", "n"),
             _td(f"{e.share(e.hidden):.0%}", "n"),
             _td(
-                '<span class="weak">visible check passes far more often: weak?</span>'
+                Markup('<span class="weak">visible check passes far more often: weak?</span>')
                 if e.weak_check
                 else ""
             ),
@@ -318,13 +361,18 @@ def exercises_html(report: ClassReport) -> str:
     return _table(["exercise", "visible check passed", "hidden tests passed", ""], rows)
 
 
-def mistakes_html(report: ClassReport) -> str:
+def mistakes_html(report: ClassReport) -> Markup:
     if not report.mistakes:
-        return '<p class="muted">No known mistake was diagnosed.</p>'
+        return Markup('<p class="muted">No known mistake was diagnosed.</p>')
     rows = [
         [
-            _td(f"<code>{html.escape(m.exercise)}</code>"),
-            _td(f'{html.escape(m.description)} <span class="muted">({m.mistake})</span>'),
+            _td(_code(m.exercise)),
+            _td(
+                Markup(
+                    f"{html.escape(m.description)} "
+                    f'<span class="muted">({html.escape(m.mistake)})</span>'
+                )
+            ),
             _td(str(len(m.students)), "n"),
             _td(_names(m.students)),
         ]
@@ -333,9 +381,9 @@ def mistakes_html(report: ClassReport) -> str:
     return _table(["exercise", "mistake", "students", "who"], rows)
 
 
-def troubles_html(report: ClassReport) -> str:
+def troubles_html(report: ClassReport) -> Markup:
     if not report.troubles:
-        return '<p class="muted">Every submission was read and graded in time.</p>'
+        return Markup('<p class="muted">Every submission was read and graded in time.</p>')
     rows = []
     for trouble in Trouble:
         who = [s for s, ts in report.troubles.items() if trouble in ts]
@@ -344,12 +392,12 @@ def troubles_html(report: ClassReport) -> str:
     return _table(["what happened", "submissions", "who"], rows)
 
 
-def timing_html(report: ClassReport) -> str:
+def timing_html(report: ClassReport) -> Markup:
     seconds = sorted(r.seconds for r in report.results)
     diagnosis = sum(r.phases.get(DIAGNOSIS, 0.0) for r in report.results)
     if not seconds:
-        return ""
-    return (
+        return Markup("")
+    return Markup(
         f"<p>median {statistics.median(seconds):.1f} s, slowest {seconds[-1]:.1f} s, "
         f"{sum(seconds):.0f} s in all, of which diagnosis {diagnosis:.1f} s.</p>"
         + time_figure(report)
@@ -383,21 +431,31 @@ def page(report: ClassReport) -> str:
         timing_html(report),
     ]
     return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">{POLICY_TAG}<title>{title}</title>'
         f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n"
     )
 
 
-def write(root: Path, out: Path, assignments: list[str] | None = None) -> list[Path]:
+def write_reports(root: Path, out: Path, assignments: list[str] | None = None) -> ClassRun:
     """Write `<ID>.html` and `<ID>.csv` into `out` for each assignment (default: every graded
-    one); returns the files written."""
+    one); returns the files written and the students whose record could not be read (listed
+    in the report too)."""
     import matplotlib
 
     matplotlib.use("Agg")
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    run = ClassRun()
     for assignment in assignments or graded_assignments(root):
         report = build(root, assignment)
         (out / f"{assignment}.html").write_text(page(report))
-        written += [out / f"{assignment}.html", write_csv(report, out / f"{assignment}.csv")]
-    return written
+        run.written += [out / f"{assignment}.html", write_csv(report, out / f"{assignment}.csv")]
+        run.failures += [
+            StudentFailure(assignment, s, "its grading record cannot be read: regrade it")
+            for s in report.unreadable
+        ]
+    return run
+
+
+def write(root: Path, out: Path, assignments: list[str] | None = None) -> list[Path]:
+    """The files `write_reports` writes."""
+    return write_reports(root, out, assignments).written

@@ -8,7 +8,14 @@ What it then sees is a `View`, built from nothing:
   standard library and site-packages) and the `helpers` package, all read-only;
 - a private scratch folder (also mounted at /tmp), the only place it can write;
 - a fresh /proc that shows only its own processes, a few devices, an empty /dev/shm;
-- no network at all (a network namespace of its own: not even the loopback interface).
+- no network at all (a network namespace of its own: not even the loopback interface);
+- System V and POSIX IPC of its own (an IPC namespace, capped at `IPC_LIMITS`): no other job
+  sees what it makes there, and it all goes when the process tree ends.
+
+Its processes end with it: student code runs as pid 2 of its PID namespace, whose pid 1 is a
+trusted init that runs no student code and dies with the launcher the grader stops
+(`_serve_as_init`); the kernel then ends every process of the namespace, however they detached
+themselves. `instructor.reaper` checks after each job that none survived.
 
 Everything else does not exist for it: the course folder (`solutions/`, other students'
 `submitted/` and `autograded/` files, `feedback/`, the gradebook, nbgrader_config.py), the
@@ -23,8 +30,11 @@ How, by who grades:
 - **any other user**: the same inside a user namespace of its own, whose mounts are then locked by
   a second user namespace (no remount can undo the read-only flags from inside).
 - **no namespaces** (some containers): a root grader switches student code to `nobody`, which
-  then sees what `nobody` may read; without root either, student code runs as the grader's user
-  and `instructor.autograde` restores and reports any change to the course's own files.
+  then sees what `nobody` may read (with PID and IPC namespaces and the same init where the
+  machine allows those alone); without root either, student code runs as the grader's user
+  and `instructor.autograde` restores and reports any change to the course's own files. There,
+  IPC is the machine's, and a process that leaves its session is stopped only by the check
+  after the job (`instructor.reaper`).
   `mode()` says which applies; grading reports anything short of a private view.
 
 Limits on memory, file size, processes and core dumps apply in every case.

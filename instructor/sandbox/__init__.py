@@ -3,7 +3,7 @@
 protocol  the framed messages between grader and child, and their kinds
 child     the child process (`python -m instructor.sandbox.child FD`)
 sandbox   the grader's side: `Sandbox` and its `Limits`
-mirror    in-place changes to arguments, mirrored both ways
+mirror    arguments' state, mirrored both ways; data arguments are never changed in the grader
 errors    what a call can raise in the grader; the student's exception rebuilt
 static    what the grader learns from a student's source without running it
 """

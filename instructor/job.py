@@ -31,6 +31,7 @@ import nbformat
 
 from instructor import catalogue, grader_record, problems, reaper
 from instructor.diagnosis import Diagnosis
+from instructor.inert_terminal import inert_text
 from instructor.problems import Kind, Problem
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -222,6 +223,27 @@ def _last_line(text: str) -> str:
     return (lines[-1] if lines else "unknown error")[:300]
 
 
+class InertRecords(logging.Filter):
+    """Makes a log record's text inert for a terminal before a handler writes it: nbgrader's
+    and the preprocessors' messages quote submission text (exception names, tracebacks), and a
+    worker's chatter log is a file people read in a terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = inert_text(record.getMessage()), None
+        return True
+
+
+def _inert_handlers(logger: logging.Logger) -> None:
+    """Put `InertRecords` on every handler that writes `logger`'s records (its own and its
+    ancestors'), once."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if not any(isinstance(f, InertRecords) for f in handler.filters):
+                handler.addFilter(InertRecords())
+        current = current.parent if current.propagate else None
+
+
 def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     from nbgrader.api import Gradebook
 
@@ -232,6 +254,7 @@ def _autograde(root: Path, job: Job, result: Result, log: io.StringIO) -> None:
     handler = logging.StreamHandler(log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     api.log.addHandler(handler)
+    _inert_handlers(api.log)
     try:
         outcome = api.autograde(job.assignment, job.student, force=True, create=True)
     finally:

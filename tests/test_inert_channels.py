@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import logging
 
 import nbformat
 import pytest
@@ -25,7 +27,7 @@ from instructor.diagnosis import Diagnosis, Verdict
 from instructor.gradebook import write_marker
 from instructor.inert_html import inert_page
 from instructor.inert_terminal import inert_line, inert_text
-from instructor.job import Grade, Result
+from instructor.job import Grade, Result, _inert_handlers
 from instructor.preprocessors.grade_execute import GradeExecute
 from instructor.preprocessors.rebuild_cells import rebuild
 from instructor.problems import METADATA_KEY, Kind, Problem
@@ -117,6 +119,16 @@ def test_control_characters_from_a_submission_are_shown_not_obeyed(tmp_path):
     write_log(sub, result)
     assert not _has_controls(sub.log.read_text(), keep="\n\t")
     assert inert_line("a\nb") == "a\\x0ab" and inert_text("a\nb\r") == "a\nb\\x0d"
+
+
+def test_the_graders_log_handlers_write_no_control_character():
+    """nbgrader's messages quote submission text; a worker's chatter file gets them too."""
+    stream = io.StringIO()
+    logger = logging.getLogger("rnn-course-test-inert")
+    logger.addHandler(logging.StreamHandler(stream))
+    _inert_handlers(logger)
+    logger.warning("%s: %s", "cell #3", ESCAPES)
+    assert "\\x1b[2K" in stream.getvalue() and not _has_controls(stream.getvalue(), keep="\n")
 
 
 # ---- the class report ------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import course_tools
 from attacks import Attack
 from helpers import checks
 from instructor.cells import grade_id, is_locked_cell, is_test_cell
-from instructor.trusted_run import exec_quietly, grade_submission
+from instructor.problems import Kind
+from instructor.trusted_run import exec_quietly, run_tests
 
 _ZERO_ALL = "    for _a in ({}):\n        _a[...] = 0.0\n"
 
@@ -96,7 +97,8 @@ def test_zeroing_the_inputs_earns_nothing_in_the_grader(assignment):
     source = _source(assignment)
     attacks = [a for a in ZEROING if a.assignment == assignment]
     submission = course_tools.make_submission(source, source, {a.cell: a.source for a in attacks})
-    outcomes = grade_submission(source, submission)
+    run = run_tests(source, submission)
+    outcomes = run.outcomes
     for attack in attacks:
         for name in attack.attacked:
             for gid in (f"test_{name}", f"hidden_{name}"):
@@ -107,6 +109,8 @@ def test_zeroing_the_inputs_earns_nothing_in_the_grader(assignment):
                     gid,
                     error,
                 )
+    reported = {p.where for p in run.problems if p.kind is Kind.INPUT_CHANGED}
+    assert reported == {n for a in attacks for n in a.attacked}  # a line in the summary
     attacked = {f"{p}_{n}" for a in attacks for n in a.attacked for p in ("test", "hidden")}
     failed = {g for g, o in outcomes.items() if not o.passed}
     assert failed == attacked, f"other exercises lost points: {failed - attacked}"

@@ -65,8 +65,11 @@ POLICY_TAG = (
 _NAME = re.compile(r"[a-z_][a-z0-9_.:-]*")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+# CSS that could run code (old browsers: expression(), url(javascript:), -moz-binding,
+# behavior). A selector such as a[href^="javascript:"] in the template's own CSS is harmless.
 _BAD_CSS = re.compile(
-    r"<|expression\s*\(|javascript\s*:|vbscript\s*:|-moz-binding|behaviou?r\s*:|@import",
+    r"expression\s*\(|url\s*\(\s*['\"]?\s*(?:javascript|vbscript)\s*:|-moz-binding"
+    r"|behaviou?r\s*:",
     re.IGNORECASE,
 )
 
@@ -154,9 +157,9 @@ class _Rebuilder(HTMLParser):
     def handle_data(self, data):
         if self.skipping:
             return
-        if self.in_style:  # raw text in a browser too: kept only when it cannot leave the CSS
+        if self.in_style:  # raw text to a browser too (markup inside SVG): no `<` may stay
             if not _BAD_CSS.search(data):
-                self.out.append(data)
+                self.out.append(data.replace("<", "\\3c "))  # CSS's own escape of `<`
             return
         self.out.append(html.escape(data, quote=False))
 

@@ -220,7 +220,9 @@ def test_the_feedback_page_runs_nothing_a_submission_wrote(markup):
 
 def test_the_feedback_page_keeps_what_notebooks_show():
     page = (
-        '<html><head><meta charset="utf-8"><style>p { color: red; }</style></head><body>'
+        '<html><head><meta charset="utf-8"><style>p { color: red; }</style>'
+        '<style>a[href^="javascript:"]:after { content: ""; } /* added to the <head> */</style>'
+        "</head><body>"
         '<div class="cell"><pre>x &lt; 1 &amp; y</pre><img src="data:image/png;base64,AAAA">'
         '<table><tr><td>1</td></tr></table><a href="https://example.org/a?b=1&amp;c">l</a>'
         '<svg viewBox="0 0 1 1"><path d="M0 0"/></svg></div></body></html>'
@@ -228,6 +230,7 @@ def test_the_feedback_page_keeps_what_notebooks_show():
     out = inert_page(page)
     for kept in (
         "p { color: red; }",
+        'a[href^="javascript:"]:after { content: ""; } /* added to the \\3c head> */',
         "x &lt; 1 &amp; y",
         'src="data:image/png;base64,AAAA"',
         "<td>1</td>",

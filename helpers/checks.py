@@ -90,18 +90,23 @@ def fail(
     ) from None
 
 
+IN_PLACE_HINT = (
+    "work on a copy (x * c or np.array(x, dtype=float) makes a new array); never assign into "
+    "an argument (x[...] = ..., x += ...)."
+)
+
+
 class InputChanged(CheckFailure):
-    """A student's function changed, in place, an argument it must leave alone."""
+    """A student's function changed, in place, an argument it must leave alone. Raised where
+    the function ran (a grading sandbox, a diagnosis replay); `call` reports it as a five-part
+    CheckFailure. before, after: the argument as it was given and as the call left it."""
 
-
-def input_changed(exercise: str, argument: str) -> InputChanged:
-    """The failure of `exercise` changing its `argument` in place: the same words wherever the
-    function ran (the student's kernel, a grading sandbox, a diagnosis replay)."""
-    return InputChanged(
-        f"{exercise} changed its argument {argument} in place; it must not modify its inputs\n"
-        "  hint:     work on a copy (x * c or np.array(x, dtype=float) makes a new array); never "
-        "assign into an argument (x[...] = ..., x += ...)."
-    )
+    def __init__(self, exercise: str, argument: str, before: Any = None, after: Any = None):
+        super().__init__(
+            f"{exercise} changed its argument {argument} in place; it must not modify its "
+            f"inputs\n  hint:     {IN_PLACE_HINT}"
+        )
+        self.exercise, self.argument, self.before, self.after = exercise, argument, before, after
 
 
 def _torch_tensor(value: Any) -> bool:
@@ -188,12 +193,32 @@ def argument_labels(fn: Callable[..., Any], args: tuple, kwargs: dict) -> list[s
     return labels + [str(k) for k in kwargs]
 
 
-def first_changed(labels: list[str], originals: list[Any], given: list[Any]) -> str | None:
-    """The label of the first argument whose data `given` no longer matches `originals`."""
-    for label, original, other in zip(labels, originals, given, strict=False):
+def first_changed(originals: list[Any], given: list[Any]) -> int | None:
+    """The index of the first argument whose data `given` no longer matches `originals`."""
+    for index, (original, other) in enumerate(zip(originals, given, strict=False)):
         if not same_data(original, other):
-            return label
+            return index
     return None
+
+
+def _data_preview(value: Any) -> str:
+    if _torch_tensor(value):
+        value = value.detach().cpu().numpy()
+    if type(value) in (list, tuple) and value and isinstance(value[0], np.ndarray):
+        return f"[{preview(value[0])}, ...] ({len(value)} items)"
+    return preview(value)
+
+
+def _fail_in_place(exercise: str, changed: InputChanged, inputs: str) -> None:
+    where = changed.argument
+    fail(
+        exercise,
+        f"changed its argument {where} in place; it must not modify its inputs.",
+        inputs=inputs,
+        returned=f"{where} after the call: {_data_preview(changed.after)}",
+        expected=f"{where} unchanged: {_data_preview(changed.before)}",
+        hint=IN_PLACE_HINT,
+    )
 
 
 def call(
@@ -205,7 +230,7 @@ def call(
     An exception becomes a CheckFailure that names the input; NotImplementedError says the
     exercise is still to do. The function works on copies of the data it is given
     (`protected_copy`): the caller's arrays stay as they were, and a function that changes an
-    argument in place fails (`InputChanged`, naming the argument).
+    argument in place fails, naming the argument (here, or where it ran: `InputChanged`).
     """
     memo: dict[int, Any] = {}
     given_args = tuple(protected_copy(a, memo) for a in args)
@@ -214,6 +239,8 @@ def call(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = fn(*given_args, **given_kwargs)
+    except InputChanged as changed:  # found where the function ran (a grading sandbox)
+        _fail_in_place(exercise, changed, inputs)
     except NotImplementedError:
         fail(
             exercise,
@@ -236,13 +263,13 @@ def call(
             hint="read the error above; check the shapes of your intermediate arrays "
             "(the docstring lists them).",
         )
-    changed = first_changed(
-        argument_labels(fn, args, kwargs),
-        [*args, *kwargs.values()],
-        [*given_args, *given_kwargs.values()],
-    )
-    if changed is not None:
-        raise input_changed(exercise, changed)
+    originals, given = [*args, *kwargs.values()], [*given_args, *given_kwargs.values()]
+    index = first_changed(originals, given)
+    if index is not None:
+        label = argument_labels(fn, args, kwargs)[index]
+        _fail_in_place(
+            exercise, InputChanged(exercise, label, originals[index], given[index]), inputs
+        )
     return result, list(caught)
 
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 
-from helpers.checks import argument_labels, first_changed, input_changed
+from helpers.checks import InputChanged, argument_labels, first_changed
 from instructor import catalogue as catalogue_module
 from instructor.catalogue import Mistake
 from instructor.cells import (
@@ -334,10 +334,10 @@ def observe(fn: Callable | None, before: tuple[tuple, dict]) -> Behaviour:
             result = fn(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 (an entry may raise: that is behaviour)
             return Behaviour(raised=exception_key(error))
-    labels = argument_labels(fn, args, kwargs)  # as the sandbox fails a student's function
-    changed = first_changed(labels, [*before[0], *before[1].values()], [*args, *kwargs.values()])
-    if changed is not None:
-        return Behaviour(raised=exception_key(input_changed(fn.__name__, changed)))
+    changed = first_changed([*before[0], *before[1].values()], [*args, *kwargs.values()])
+    if changed is not None:  # as the sandbox fails a student's function
+        label = argument_labels(fn, args, kwargs)[changed]
+        return Behaviour(raised=exception_key(InputChanged(fn.__name__, label)))
     return Behaviour(
         plain(result), None, frozenset(w.category.__name__ for w in caught), _after(args, kwargs)
     )

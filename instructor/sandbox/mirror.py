@@ -96,10 +96,11 @@ def _apply_torch_state(torch: Any, target: Any, state: dict) -> None:
                 param.grad = grad.to(param.dtype) if ok else None
 
 
-def changed_argument(labels: list[str], targets: list[Any], states: list[Any]) -> str | None:
+def changed_argument(targets: list[Any], states: list[Any]) -> tuple[int, Any] | None:
     """Mirror `states` (the arguments as a call left them, from the other process) onto those of
-    `targets` that may change, and return the label of the first target whose data the call
-    changed (None when it changed none). The data of `targets` itself is never touched."""
+    `targets` that may change; return (index, the argument as the call left it) for the first
+    target whose data the call changed, None when it changed none. The data of `targets`
+    itself is never touched."""
     from helpers.checks import first_changed, protected_copy
 
     probes = []
@@ -107,4 +108,5 @@ def changed_argument(labels: list[str], targets: list[Any], states: list[Any]) -
         probe = protected_copy(target)  # the target itself where it may change
         apply_state(probe, state)
         probes.append(probe)
-    return first_changed(labels, list(targets), probes)
+    index = first_changed(list(targets), probes)
+    return None if index is None else (index, probes[index])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import instructor
-from helpers.checks import input_changed
+from helpers.checks import InputChanged
 from instructor import codec, confine, reaper
 from instructor.problems import Kind, Problem
 from instructor.sandbox.errors import (
@@ -268,15 +268,17 @@ class Sandbox:
         result, warned, states = body
         for category, message in warned:
             warnings.warn(str(message), warning_class(str(category)), stacklevel=2)
-        labels = [
-            parameters[i] if i < len(parameters) else f"argument {i + 1}" for i in range(len(args))
-        ] + [str(k) for k in kwargs]
-        changed = changed_argument(
-            labels, [*args, *kwargs.values()], states if isinstance(states, list) else []
-        )
+        targets = [*args, *kwargs.values()]
+        changed = changed_argument(targets, states if isinstance(states, list) else [])
         if changed is not None:
-            self.problems.append(Problem(Kind.INPUT_CHANGED, name, changed))
-            raise input_changed(name, changed)
+            index, after = changed
+            labels = [
+                parameters[i] if i < len(parameters) else f"argument {i + 1}"
+                for i in range(len(args))
+            ] + [str(k) for k in kwargs]
+            label = labels[index]
+            self.problems.append(Problem(Kind.INPUT_CHANGED, name, label))
+            raise InputChanged(name, label, targets[index], after)
         return result
 
     def _answer_callback(self, callbacks: list[Callable], data: bytes) -> None:

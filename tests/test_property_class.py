@@ -200,6 +200,7 @@ _examples = itertools.count()
 @settings(
     max_examples=6,
     deadline=None,
+    database=None,  # nothing written into the course folder
     derandomize=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],

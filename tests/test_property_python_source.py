@@ -81,6 +81,7 @@ def _both(cell: str) -> tuple[str, str]:
 @settings(
     max_examples=300,
     deadline=None,
+    database=None,  # nothing written into the course folder
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(st.lists(st.sampled_from(LINES), max_size=25), st.booleans())

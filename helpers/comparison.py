@@ -114,12 +114,26 @@ def _orthogonal(d: int, h: int, o: int, attention: Callable | None) -> nn.Module
 FORGET_BIAS = 1.0
 
 
-def _lstm(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
-    net = models.SequenceModel(d, h, o, cell="lstm")
-    with torch.no_grad():  # Jozefowicz et al. (2015): b_f = 1; PyTorch adds the two biases
-        net.cell.bias_ih[h : 2 * h] = FORGET_BIAS
-        net.cell.bias_hh[h : 2 * h] = 0.0
-    return net
+def lstm_recipe(forget_bias: float = FORGET_BIAS) -> Recipe:
+    """The comparison's LSTM with forget-gate bias `forget_bias` (bias_ih's forget slice; bias_hh's
+    is 0, and PyTorch adds the two): "LSTM" at the comparison's own FORGET_BIAS, a recipe of its
+    own (run it with run_trial or run_one) at any other."""
+    if isinstance(forget_bias, bool) or not isinstance(forget_bias, int | float):
+        raise ValueError(f"forget_bias must be a number, got {forget_bias!r}")
+
+    def build(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
+        net = models.SequenceModel(d, h, o, cell="lstm")
+        with torch.no_grad():  # Jozefowicz et al. (2015): b_f = 1; PyTorch adds the two biases
+            net.cell.bias_ih[h : 2 * h] = forget_bias
+            net.cell.bias_hh[h : 2 * h] = 0.0
+        return net
+
+    if forget_bias == FORGET_BIAS:
+        description = (
+            "LSTM, forget-gate bias 1: bias_ih's forget slice 1, bias_hh's 0 (Jozefowicz et al.)"
+        )
+        return Recipe("LSTM", description, build)
+    return Recipe(f"LSTM, b_f = {forget_bias:g}", f"LSTM, forget-gate bias {forget_bias:g}", build)
 
 
 def _attention(d: int, h: int, o: int, attention: Callable | None) -> nn.Module:
@@ -153,11 +167,7 @@ RECIPES = {
             "IRNN", "ReLU RNN, W_hh = I, biases 0, W_ih ~ N(0, 0.001^2) (Le et al. 2015)", _irnn
         ),
         Recipe("orthogonal", "tanh RNN, orthogonal W_hh (Saxe et al. 2014)", _orthogonal),
-        Recipe(
-            "LSTM",
-            "LSTM, forget-gate bias 1: bias_ih's forget slice 1, bias_hh's 0 (Jozefowicz et al.)",
-            _lstm,
-        ),
+        lstm_recipe(),
         Recipe(
             "GRU",
             "GRU, PyTorch's initialisation",
@@ -376,9 +386,14 @@ def _one_thread(fn: Callable, *args):
         torch.set_num_threads(threads)
 
 
+def _recipe(recipe: str | Recipe) -> Recipe:
+    """A Recipe given itself or its name in RECIPES."""
+    return recipe if isinstance(recipe, Recipe) else RECIPES[one_of("recipe", recipe, RECIPES)]
+
+
 def run_one(
     task_name: str,
-    recipe_name: str,
+    recipe_name: str | Recipe,
     seq_len: int,
     lr: float,
     settings: Settings = Settings(),
@@ -388,7 +403,7 @@ def run_one(
     """Train the reported seeds of one recipe on one task at one length and rate; deterministic
     on one machine (one torch thread while it runs, seeded models and batches)."""
     task = TASKS[one_of("task", task_name, TASKS)]
-    recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
+    recipe = _recipe(recipe_name)
     seq_len = positive_int("seq_len", seq_len, minimum=2)
 
     def go() -> Outcome:
@@ -415,15 +430,16 @@ def run_one(
 
 def run_trial(
     task_name: str,
-    recipe_name: str,
+    recipe_name: str | Recipe,
     lr: float,
     settings: Settings = Settings(),
     attention: Callable | None = None,
     progress: bool = False,
 ) -> Trial:
-    """One rate of the sweep: the sweep seeds at the shortest length (deterministic, as run_one)."""
+    """One rate of the sweep: the sweep seeds at the shortest length (deterministic, as run_one).
+    recipe_name: a name of RECIPES, or a Recipe of your own (`lstm_recipe(5.0)`)."""
     task = TASKS[one_of("task", task_name, TASKS)]
-    recipe = RECIPES[one_of("recipe", recipe_name, RECIPES)]
+    recipe = _recipe(recipe_name)
 
     def go() -> Trial:
         start = time.perf_counter()

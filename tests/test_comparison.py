@@ -248,3 +248,18 @@ def test_validation_batch_is_fixed_and_checked():
     assert labels.shape == (comparison.Settings().valid_size,)
     with pytest.raises(ValueError, match="task"):
         comparison.validation_batch("copy", 20)
+
+
+def test_lstm_recipe_sets_the_forget_bias_and_is_the_comparisons_at_its_default():
+    torch.manual_seed(0)
+    default = comparison.lstm_recipe().build(2, 6, 1, None)
+    torch.manual_seed(0)
+    stored = comparison.RECIPES["LSTM"].build(2, 6, 1, None)
+    for a, b in zip(default.parameters(), stored.parameters(), strict=True):
+        assert torch.equal(a, b)
+    wide = comparison.lstm_recipe(5.0)
+    assert wide.name == "LSTM, b_f = 5" and wide.name not in comparison.RECIPES
+    net = wide.build(2, 6, 1, None)
+    assert torch.all(net.cell.bias_ih[6:12] == 5.0) and torch.all(net.cell.bias_hh[6:12] == 0.0)
+    with pytest.raises(ValueError, match="forget_bias"):
+        comparison.lstm_recipe("5")

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -459,21 +459,26 @@ for max_norm, histories in runs.items():
           + ", ".join(f"{loss:.3f}" for loss in finals))
 unclipped_nan = [h.first_nonfinite_step for h in runs[None]]
 settled = [np.mean(h.losses[-10:]) for h in runs[1.0]]
-claims.claim(f"without clipping most runs (at least {len(seeds) // 2 + 1} of {len(seeds)}) hit "
-             "inf/NaN, within 10 steps",
-             sum(b is not None and b <= 10 for b in unclipped_nan) > len(seeds) // 2,
+# rules out: the exploding regime being harmless without clipping (no run overflowing)
+claims.claim("without clipping some runs hit inf/NaN, within 10 steps",
+             any(b is not None and b <= 10 for b in unclipped_nan),
              evidence=f"first non-finite steps {unclipped_nan}")
-claims.claim_seeds("with clipping every run stays finite and ends within a factor 2 of the "
-                   "baseline 1/6 (mean of its last 10 losses)",
-                   [h.first_nonfinite_step is None and 1 / 12 < m < 1 / 3
+claims.claim_seeds("with clipping every run stays finite and comes down from its first loss "
+                   "to within a factor 2 of the baseline 1/6 (mean of its last 10 losses), "
+                   "but not clearly below it",
+                   [h.first_nonfinite_step is None and 1 / 12 < m < 1 / 3 and h.losses[0] > 2 * m
                     for h, m in zip(runs[1.0], settled)],
-                   spread=claims.spread(settled, ".3f", "final MSE"));
+                   spread=claims.spread([h.losses[0] for h in runs[1.0]], ".2f", "first MSE")
+                   + "; " + claims.spread(settled, ".3f", "final MSE"));
 
 # %% [markdown]
-# Without clipping most runs overflow within a few steps (the printout gives the steps), as in
-# notebook 03; with clipping every run stays finite and its loss settles near the baseline.
-# Clipping does not make the problem easy, it makes training survive the steps where the
-# gradient explodes, which is all it promises.
+# Without clipping, runs overflow within a few steps in some seeds (the printout gives the
+# steps; how many of the five varies with the seeds and the machine), as in notebook 03; with
+# clipping every run stays finite, sheds its large first loss and settles
+# near the baseline, none of them clearly below it in 150 steps. Clipping does not make the
+# problem easy, and it does not make these runs learn the task: it makes training survive the
+# steps where the gradient explodes, which is all it promises. (Learning the adding problem
+# takes more: notebooks 06 to 08.)
 #
 # ## 4. Choosing the threshold, and the learning rate (≈ 10 min)
 #
@@ -497,24 +502,27 @@ plt.show()
 print(f"average observed gradient norm: {average:.3g} (median {np.median(observed):.3g}, "
       f"largest {observed.max():.3g})")
 
+# rules out: norms of one size (a narrow spread) and a symmetric spread (average = median)
 claims.claim("the norms spread over orders of magnitude, with a tail that pulls the average "
-             "above the median (by more than 3 times)",
-             observed.max() > 100 * observed.min() and average > 3 * np.median(observed),
+             "above the median (by more than half)",
+             observed.max() > 100 * observed.min() and average > 1.5 * np.median(observed),
              evidence=f"average {average:.3g}, median {np.median(observed):.3g}");
 
 # %% [markdown]
 # The norms spread over orders of magnitude, with a long tail of explosive steps: the average
 # is pulled up by that tail, the median is not. Now the interplay with the learning rate: for
 # each learning rate and threshold (multiples of the average), runs from three starts
-# ($T = 30$, seeds 0, 1, 2, at most 60 steps). Each cell counts the steps until the loss first
-# drops to 0.25 (one and a half times the baseline; the printout gives the losses the runs
-# start from), one number per seed, or says that a run hit inf/NaN.
+# ($T = 30$, seeds 0 to 4, at most 60 steps). Each cell counts the steps until the loss first
+# drops to 0.25, one number per seed, or says that a run hit inf/NaN. That level is one and a
+# half times the baseline: as Section 3 showed, these runs do not get clearly below it this
+# early, so the table measures how fast a run *recovers* from its large start (the printout
+# gives the first losses), and whether it survives, not how fast it learns the task.
 
 # %%
 steps_grid, good_enough = course.pick(full=60, smoke=15), 0.25
 learning_rates = (0.01, 0.05, 0.2)
 multiples = (0.1, 0.5, 1.0, 10.0, None)              # None: no clipping
-grid_seeds = (0, 1, 2)
+grid_seeds = course.pick(full=(0, 1, 2, 3, 4), smoke=(0,))
 reached = np.full((len(grid_seeds), len(learning_rates), len(multiples)), np.inf)  # inf: never
 overflowed = np.zeros(reached.shape, dtype=bool)
 starts = []
@@ -560,40 +568,37 @@ print("\n".join(f"lr = {lr}: " + ", ".join(f"{('none' if m is None else f'{m:g}x
                 for r, lr in enumerate(learning_rates)))
 none, slow, one = multiples.index(None), multiples.index(0.1), multiples.index(1.0)
 safe = [multiples.index(0.5), one]
-fastest = np.where(overflowed, np.inf, reached).min(axis=2)                # (seeds, rates)
-claims.claim_seeds("without clipping the largest learning rate hits NaN",
-                   list(overflowed[:, -1, none]), spread="the lr = 0.2 row above")
-claims.claim("without clipping the middle learning rate hits NaN in most seeds",
-             overflowed[:, 1, none].sum() > len(grid_seeds) / 2,
-             evidence=f"{overflowed[:, 1, none].sum()} of {len(grid_seeds)}")
-claims.claim_seeds("at the two smaller learning rates a threshold of 0.1x the average is slower "
-                   "than 1x", [bool(np.all(reached[k, :2, slow] > reached[k, :2, one]))
+# rules out: large steps being safe without clipping (no overflow at either larger rate)
+claims.claim("without clipping both larger learning rates hit NaN in some seeds",
+             bool(overflowed[:, 1, none].any() and overflowed[:, 2, none].any()),
+             evidence=f"lr = {learning_rates[1]}: {overflowed[:, 1, none].sum()} of "
+                      f"{len(grid_seeds)}, lr = {learning_rates[2]}: "
+                      f"{overflowed[:, 2, none].sum()} of {len(grid_seeds)}")
+# rules out: a tiny threshold costing nothing when steps are small (0.1x as fast as 1x)
+claims.claim_seeds("at the smallest learning rate a threshold of 0.1x the average is slower "
+                   "than 1x", [bool(reached[k, 0, slow] > reached[k, 0, one])
                                for k in range(len(grid_seeds))],
                    spread="the 0.1x and 1x columns above")
-claims.claim_seeds("thresholds of 0.5x and 1x never overflow, and at the two larger learning "
-                   "rates they reach the loss within 5 steps of the fastest cell of their row",
-                   [not overflowed[k][:, safe].any()
-                    and bool(np.all(reached[k][1:, safe] <= fastest[k][1:, None] + 5))
-                    for k in range(len(grid_seeds))], spread="the table above")
-claims.claim("at the largest learning rate, 10x the average let at least one run overflow",
-             bool(overflowed[:, -1, multiples.index(10.0)].any()),
-             evidence=f"{overflowed[:, -1, multiples.index(10.0)].sum()} of "
-                      f"{len(grid_seeds)}");
+claims.claim_seeds("thresholds of 0.5x and 1x never overflow, and reach the loss at every "
+                   "learning rate", [not overflowed[k][:, safe].any()
+                                     and bool(np.all(np.isfinite(reached[k][:, safe])))
+                                     for k in range(len(grid_seeds))], spread="the table above")
+print(f"runs that overflowed at the largest learning rate: 10x the average "
+      f"{overflowed[:, -1, multiples.index(10.0)].sum()} of {len(grid_seeds)}, no clipping "
+      f"{overflowed[:, -1, none].sum()} of {len(grid_seeds)}")
 
 # %% [markdown]
 # Read the table by rows, one number per seed in each cell. The length of an update is at most
 # learning rate × `max_norm`, so the two act together. A threshold far below the average
-# (0.1×) makes every step short: at the two smaller learning rates it is slower than a
-# threshold at the average (1×) in every seed, while at the largest one short steps cost
-# little. Without clipping
-# the largest learning rate overflows in every seed and the middle one in most. Thresholds of
-# half to once the average never overflow, and at the two larger learning rates they are
-# within a few steps of the fastest cell of their row. Ten times the average is the upper end
-# of the range Pascanu et al. found safe, and here it is not safe at the largest learning rate:
-# a threshold far above the typical norm clips only the most extreme steps, so it protects
-# less the larger the learning rate. (The colour is the median over the seeds; cells whose
-# runs hit NaN or never reached the loss count only their other seeds, and a cell with none
-# left is blank.)
+# (0.1×) makes every step short: at the smallest learning rate it is slower than a threshold
+# at the average (1×) in every seed, while at the largest one short steps cost little. Without
+# clipping both larger learning rates overflow in some seeds (the printed counts).
+# Thresholds of half to once the average never overflow and recover at every learning rate.
+# Ten times the average is the upper end of the range Pascanu et al. found safe: a threshold
+# far above the typical norm clips only the most extreme steps, so it protects less the larger
+# the learning rate. Count the overflows at the largest rate in the printout, and compare them
+# with no clipping. (The colour is the median over the seeds; cells whose runs hit NaN or never
+# reached the loss count only their other seeds, and a cell with none left is blank.)
 #
 # ## 5. Clipped steps on the cliff (≈ 5 min)
 #

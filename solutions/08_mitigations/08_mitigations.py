@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -265,7 +265,7 @@ def penalised_run(penalty, lam, seed):
     Returns (sigma_max of W_hh before and after every step, the final W_hh's entries,
     ||dL/dh_k|| for k = 1..T on the probe batch after training, the training MSE of every
     step)."""
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     net = models.FusedSequenceModel(2, 32, 1, cell="tanh")
     W = net.rnn.weight_hh_l0
     with torch.no_grad():
@@ -354,40 +354,64 @@ for name in penalty_runs:
 
 # %%
 none, l2, l1 = penalty_runs.values()
+# Each claim's comment names the outcome its check fails for.
+# rules out: σ_max(W_hh) staying at 1.5 or falling without a penalty
 claims.claim_seeds("without a penalty, σ_max(W_hh) grows during training",
                    [r[0][-1] > r[0][0] for r in none],
                    claims.spread(final_sigma["no penalty"], ".3f", "final σ_max"))
+# rules out: L2 leaving W_hh in the regime where the bound allows growth (σ_max >= 1)
 claims.claim_seeds("with L2 (λ = 0.03), σ_max(W_hh) ends below 1",
                    [r[0][-1] < 1 for r in l2],
                    claims.spread(final_sigma["L2, λ = 0.03"], ".3f", "final σ_max"))
 decay = (1 - 2 * ETA * 0.03) ** steps_axis
-claims.claim_seeds("the data's gradient keeps σ_max above the decay alone, (1 − 2ηλ)ⁿ σ₀",
-                   [bool(np.all(r[0] >= r[0][0] * decay - 1e-6)) for r in l2])
+above_decay = np.array([r[0][-1] / (r[0][0] * decay[-1]) for r in l2])
+# rules out: σ_max following the decay alone (the data's gradient doing nothing to it), and
+# σ_max dipping below that curve at any step
+claims.claim_seeds("the data's gradient keeps σ_max above the decay alone, (1 − 2ηλ)ⁿ σ₀: never "
+                   "below that curve, and at the end at least 1.05 times it",
+                   [bool(np.all(r[0] >= r[0][0] * decay - 1e-6)) and r[0][-1] > 1.05 * r[0][0]
+                    * decay[-1] for r in l2],
+                   claims.spread(above_decay, ".2f", "final σ_max / the decay alone's"))
+# rules out: L2 leaving the gradient through time as it is (or raising it)
 claims.claim_seeds("with L2 the gradient reaching step 1 is a smaller fraction of the last "
                    "step's than without a penalty",
                    [a < b for a, b in zip(ratio["L2, λ = 0.03"], ratio["no penalty"])],
                    claims.spread(ratio["L2, λ = 0.03"], ".1e", "L2 ratio") + "; "
                    + claims.spread(ratio["no penalty"], ".1e", "no penalty"))
+# rules out: a difference within a factor of ten (seed to seed noise)
 claims.claim_seeds("with L2 that fraction is at least ten times smaller than without a penalty",
                    [a < b / 10 for a, b in zip(ratio["L2, λ = 0.03"], ratio["no penalty"])])
+# rules out: an exploding (> 10) or vanishing (< 0.1) gradient without a penalty
 claims.claim_seeds("without a penalty the gradient through time neither explodes nor vanishes "
                    "after training: the ratio lies between 0.1 and 10",
                    list((ratio["no penalty"] > 0.1) & (ratio["no penalty"] < 10)),
                    claims.spread(ratio["no penalty"], ".1e", "ratio"))
+# rules out: a gradient with L2 that is still a hundredth of the last step's or more
 claims.claim_seeds("with L2 the gradient reaching step 1 is below a hundredth of the last step's",
                    list(ratio["L2, λ = 0.03"] < 1e-2),
                    claims.spread(ratio["L2, λ = 0.03"], ".1e", "ratio"))
+# rules out: some condition learning the task (below 0.14), or diverging (above 1/4)
 claims.claim_seeds("in these few steps no condition learns the task: every run's last 10 losses "
-                   "average above 0.14, near the baseline 1/6",
-                   [all(last_loss[name][s] > 0.14 for name in penalty_runs) for s in range(3)],
+                   "average between 0.14 and 0.25, near the baseline 1/6",
+                   [all(0.14 < last_loss[name][s] < 0.25 for name in penalty_runs)
+                    for s in range(3)],
                    claims.spread(np.concatenate(list(last_loss.values())), ".3f", "MSE"))
-claims.claim_seeds("L1 (λ = 0.01) lowers σ_max less than L2 (λ = 0.03)",
-                   list(final_sigma["L1, λ = 0.01"] > final_sigma["L2, λ = 0.03"]))
-claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
-                   [a > b for a, b in zip(near_zero["L1, λ = 0.01"],
-                                          near_zero["L2, λ = 0.03"])],
+# rules out: L1 lowering σ_max as much as L2, and L1 not lowering it at all (ending at or
+# above its start, as the unpenalised runs do)
+claims.claim_seeds("L1 (λ = 0.01) lowers σ_max below its start, but less than L2 (λ = 0.03)",
+                   [l2_run[0][-1] < l1_run[0][-1] < l1_run[0][0]
+                    for l1_run, l2_run in zip(l1, l2)],
+                   claims.spread(final_sigma["L1, λ = 0.01"], ".3f", "L1 final σ_max"))
+# rules out: L1 and L2 leaving about as many entries near 0 (equal fractions pass a bare
+# "more than" in one seed of two), and L1 doing no more than no penalty
+claims.claim_seeds("L1 leaves at least three times as many entries of W_hh near 0 (|w| < 0.01) "
+                   "as L2 does, and as no penalty does",
+                   [a > 3 * max(b, c) for a, b, c in zip(near_zero["L1, λ = 0.01"],
+                                                         near_zero["L2, λ = 0.03"],
+                                                         near_zero["no penalty"])],
                    claims.spread(near_zero["L1, λ = 0.01"], ".0%", "L1") + "; "
-                   + claims.spread(near_zero["L2, λ = 0.03"], ".0%", "L2"));
+                   + claims.spread(near_zero["L2, λ = 0.03"], ".0%", "L2") + "; "
+                   + claims.spread(near_zero["no penalty"], ".0%", "no penalty"));
 
 # %% [markdown]
 # Without a penalty the data's gradient pushes $\sigma_{\max}$ up from 1.5, yet after training
@@ -400,9 +424,11 @@ claims.claim_seeds("L1 leaves more entries of W_hh near 0 (|w| < 0.01) than L2",
 # price: the gradient that reaches the first step falls below a hundredth of the last step's.
 # So in this run **weight decay pushed a healthy gradient toward vanishing**; there was no
 # explosion for it to cure (the unpenalised runs were clipped, and their gradient ratio stayed
-# between a tenth and ten). L1 at this strength lowers $\sigma_{\max}$ less, but it pushes many more entries to (almost) zero, the spike in the
-# upper-right panel, where L2 shrinks all of them alike. None of the three conditions learns
-# the adding problem in these few steps (lower right: every run stays near the baseline 1/6):
+# between a tenth and ten). L1 at this strength lowers $\sigma_{\max}$ too, but less, and it
+# leaves several times as many entries at (almost) zero as L2 or no penalty (the printed
+# fractions), the spike in the upper-right panel, where L2 shrinks all of them alike. None of
+# the three conditions learns the adding problem in these few steps (lower right: the last 10
+# losses of every run average between 0.14 and 1/4, near the baseline 1/6):
 # this experiment shows what a penalty does to $W_{hh}$ and to the gradient, not whether it
 # helps the task.
 
@@ -439,7 +465,7 @@ def language_runs(cell, lr, max_norm=None, schedule=None):
     gets a forget-gate bias of 1 (bias_ih's forget slice 1, bias_hh's 0: they add up)."""
     runs = []
     for seed in SEEDS:
-        torch.manual_seed(seed)
+        course.manual_seed(seed)
         model = models.CharLanguageModel(corpus.vocab_size, LM_HIDDEN, cell=cell)
         if cell == "lstm":
             with torch.no_grad():
@@ -512,19 +538,50 @@ draw_text_runs(sweep, "Tanh RNN on Python's help pages: three rates and a schedu
 valid_of = {name: np.array([v for _, v in runs]) for name, runs in sweep.items()}
 median_norm = {name: np.array([np.median(h.grad_norms) for h, _ in runs])
                for name, runs in sweep.items()}
-claims.claim_seeds("η = 0.3 is too small: it ends above η = 1",
-                   list(valid_of["η = 0.3"] > valid_of["η = 1"]))
-claims.claim_seeds("η = 3 is too large: it ends above the character-frequency baseline",
-                   list(valid_of["η = 3"] > UNIGRAM),
-                   claims.spread(valid_of["η = 3"], ".3g", "validation loss"))
-claims.claim_seeds("the gradient-norm log shows it: at η = 3 the median norm is more than five "
-                   "times that at η = 1",
-                   list(median_norm["η = 3"] > 5 * median_norm["η = 1"]))
-claims.claim_seeds("this warm-up and decay end lower than constant η = 3, still higher than "
-                   "η = 1",
-                   list((valid_of["η = 3, warm-up + cosine"] < valid_of["η = 3"])
-                        & (valid_of["η = 3, warm-up + cosine"] > valid_of["η = 1"])),
-                   claims.spread(valid_of["η = 3, warm-up + cosine"], ".3f", "validation loss"))
+largest_norm = {name: np.array([max(h.grad_norms) for h, _ in runs])
+                for name, runs in sweep.items()}
+# rules out: η = 0.3 learning nothing beyond character frequencies, and η = 0.3 doing as well
+# as η = 1 (then it would not be too small)
+claims.claim_seeds("η = 0.3 learns (it ends below the character-frequency baseline) but is too "
+                   "small: it ends above η = 1",
+                   list((valid_of["η = 0.3"] < UNIGRAM) & (valid_of["η = 0.3"] > valid_of["η = 1"])),
+                   claims.spread(valid_of["η = 0.3"], ".3f", "η = 0.3") + "; "
+                   + claims.spread(valid_of["η = 1"], ".3f", "η = 1"))
+# rules out: another constant rate ending below η = 1 in some seed
+claims.claim_seeds("η = 1 ends lowest of the three rates",
+                   list((valid_of["η = 1"] < valid_of["η = 0.3"])
+                        & (valid_of["η = 1"] < valid_of["η = 3"])))
+peak_after = {name: np.array([max(h.losses[10:]) for h, _ in runs])
+              for name, runs in sweep.items()}
+# rules out: a run at η = 3 that never diverges (its loss staying below twice the uniform guess
+# after step 10, as every run at η = 1 does), and one that ends as low as η = 1. Where an η = 3
+# run ends relative to the no-context baseline is a coin toss: some recover within 100 steps
+claims.claim_seeds("η = 3 is too large: after step 10 its loss climbs above twice the uniform "
+                   "guess ln V, and it ends above η = 1",
+                   list((peak_after["η = 3"] > 2 * UNIFORM)
+                        & (valid_of["η = 3"] > valid_of["η = 1"])),
+                   claims.spread(peak_after["η = 3"], ".3g", "largest loss after step 10") + "; "
+                   + claims.spread(peak_after["η = 1"], ".3g", "at η = 1") + "; "
+                   + claims.spread(valid_of["η = 3"], ".3g", "validation loss"))
+# rules out: norms at η = 3 of the same size as at η = 1 (within a factor of two); a run at
+# η = 3 that recovers early has lower norms, so the factor varies (about 3 to 11 in our runs)
+claims.claim_seeds("the gradient-norm log shows it: at η = 3 the median norm is more than twice "
+                   "that at η = 1",
+                   list(median_norm["η = 3"] > 2 * median_norm["η = 1"]),
+                   claims.spread(median_norm["η = 3"] / median_norm["η = 1"], ".1f",
+                                 "ratio of the medians"))
+# rules out: η = 3 without norms beyond what η = 1 reaches
+claims.claim_seeds("at η = 3 the largest norm is more than twice the largest at η = 1",
+                   list(largest_norm["η = 3"] > 2 * largest_norm["η = 1"]),
+                   claims.spread(largest_norm["η = 3"], ".3g", "η = 3") + "; "
+                   + claims.spread(largest_norm["η = 1"], ".3g", "η = 1"))
+# rules out: the schedule rescuing the peak rate (ending as low as η = 1). Whether it ends
+# below constant η = 3 is a coin toss (both diverge, and which recovers more in 100 steps
+# changes with the seed and the machine): not claimed
+claims.claim_seeds("this warm-up and decay end higher than η = 1",
+                   list(valid_of["η = 3, warm-up + cosine"] > valid_of["η = 1"]),
+                   claims.spread(valid_of["η = 3, warm-up + cosine"], ".3f", "validation loss")
+                   + "; " + claims.spread(valid_of["η = 3"], ".3g", "constant η = 3"))
 warm = [np.array(h.losses) for h, _ in sweep["η = 3, warm-up + cosine"]]
 constant = [np.array(h.losses) for h, _ in sweep["η = 3"]]
 probe_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=3.0)
@@ -538,38 +595,44 @@ first_over = [int(np.argmax(losses > DIVERGED)) for losses in warm]
 print(f"warm-up + cosine: first step with a loss above 1.25 ln V: {first_over} (warm-up: steps "
       f"0 to {WARMUP - 1}); rate at that step: "
       + ", ".join(f"{schedule_rates[i]:.2f}" for i in first_over))
+# rules out: no divergence, or one that comes only after the warm-up or while the rate is
+# still below 1
 claims.claim_seeds("the warmed-up runs diverge during the warm-up itself: the first loss above "
                    "1.25 ln V comes inside the warm-up, once the rate has passed 1",
                    [bool(np.any(losses > DIVERGED)) and i < WARMUP and schedule_rates[i] > 1
                     for losses, i in zip(warm, first_over)],
                    f"steps {first_over}")
+# rules out: the loss staying below the uniform guess once the warm-up is over
 claims.claim_seeds("the warmed-up runs still spike after the warm-up: their loss passes ln V",
                    [max(losses[WARMUP:]) > UNIFORM for losses in warm],
-                   claims.spread([max(losses) for losses in warm], ".3g", "largest loss"))
+                   claims.spread([max(losses[WARMUP:]) for losses in warm], ".3g",
+                                 "largest loss after the warm-up"))
+# rules out: a loss that stays up (no lower late in the run than just after the warm-up)
 claims.claim_seeds("late in the run, as the cosine lowers the rate, the schedule's loss comes "
                    "back down: its last 10 training losses average below those of the 10 steps "
-                   "after the warm-up, and below constant η = 3's last 10",
-                   [losses[-10:].mean() < losses[WARMUP:WARMUP + 10].mean()
-                    and losses[-10:].mean() < other[-10:].mean()
-                    for losses, other in zip(warm, constant)],
-                   claims.spread([losses[-10:].mean() for losses in warm], ".3g", "schedule")
-                   + "; " + claims.spread([losses[-10:].mean() for losses in constant], ".3g",
-                                          "constant η = 3"));
+                   "after the warm-up",
+                   [losses[-10:].mean() < losses[WARMUP:WARMUP + 10].mean() for losses in warm],
+                   claims.spread([losses[WARMUP:WARMUP + 10].mean() for losses in warm], ".3g",
+                                 "after the warm-up") + "; "
+                   + claims.spread([losses[-10:].mean() for losses in warm], ".3g", "last 10"));
 
 # %% [markdown]
-# $\eta = 0.3$ learns steadily but slowly, and $\eta = 1$ ends lowest of the three. At
-# $\eta = 3$ the loss climbs far above even the no-context baseline and stays there. The
-# gradient-norm log tells the same story: at $\eta = 3$ the norm runs several times higher
-# than at $\eta = 1$, with spikes far above that (the printed largest norms), the signature of
-# updates that overshoot. Warm-up and cosine decay start small and end
-# small. This one schedule, at this peak rate, ends lower than a constant $\eta = 3$ but higher
-# than $\eta = 1$ (the printed validation losses). The warm-up did not prevent the divergence:
-# the runs diverge **during** the warm-up itself, once its rising rate is well above 1 (the
-# printed steps and rates), and the loss keeps spiking above the uniform guess $\ln V$
-# afterwards. What the runs show about the lower final loss is only that the loss comes back
-# down late in the run, while the cosine decay lowers the rate; they do not separate the two
-# halves of the schedule. It does not rescue a peak rate this large. (We tried one schedule at
-# one rate; a longer warm-up or a lower peak might behave differently.)
+# $\eta = 0.3$ learns (it ends below the no-context baseline) but slowly, and $\eta = 1$ ends
+# lowest of the three. At $\eta = 3$ the loss climbs far above even the uniform guess $\ln V$
+# (the printed largest losses). Some runs at $\eta = 3$ recover part of the way within these
+# 100 steps and some do not: where they end changes from seed to seed and from one machine to
+# another, but never as low as $\eta = 1$. The gradient-norm log tells the same story: at
+# $\eta = 3$ the median norm runs more than twice as high as at $\eta = 1$, and the
+# largest norm is more than twice the largest at $\eta = 1$ (the printed ratios and largest
+# norms), the signature of updates that overshoot. Warm-up and cosine decay start small and end
+# small. This one schedule, at this peak rate, ends higher than $\eta = 1$ (the printed
+# validation losses); whether it ends below a constant $\eta = 3$ is as much a coin toss as
+# where the constant runs end. The warm-up did not prevent the divergence: the runs diverge
+# **during** the warm-up itself, once its rising rate has passed 1 (the printed steps and
+# rates), and the loss keeps spiking above the uniform guess $\ln V$ afterwards. The loss comes
+# back down late in the run, while the cosine decay lowers the rate; the runs do not separate
+# the two halves of the schedule. It does not rescue a peak rate this large. (We tried one
+# schedule at one rate; a longer warm-up or a lower peak might behave differently.)
 # Section 7 tries the other remedy, clipping. Reading the logs: a loss that falls
 # slowly with small, calm gradient norms asks for a **larger** rate; a loss that jumps while
 # the gradient norm rises asks for a **smaller** one, or clipping.
@@ -603,7 +666,7 @@ def flow_at_init(make):
     """(seeds, T): ||dL/dh_k|| at initialisation for three seeds of the model make() builds."""
     rows = []
     for seed in SEEDS:
-        torch.manual_seed(seed)
+        course.manual_seed(seed)
         rows.append(diagnostics.hidden_grad_norms(make().double(), flow_inputs, flow_targets,
                                                   mse))
     return np.stack(rows)
@@ -638,26 +701,42 @@ for name, rows in flows.items():
 
 # %%
 plain_flow, skip_flow = flows.values()
+plain_ratio, skip_ratio = plain_flow[:, 0] / plain_flow[:, -1], skip_flow[:, 0] / skip_flow[:, -1]
+# rules out: a plain RNN whose gradient loses fifteen orders of magnitude or fewer over
+# T = 100 steps (how many more it loses varies with the seed: about 19 to 25 in our runs)
+claims.claim_seeds("at initialisation the plain tanh RNN's gradient falls by more than fifteen "
+                   "orders of magnitude from step T to step 1: its ratio is below 1e-15",
+                   list(plain_ratio < 1e-15),
+                   claims.spread(plain_ratio, ".1e", "ratio"))
+# rules out: a skip that changes the ratio by less than six orders of magnitude
 claims.claim_seeds("the skip connection leaves step 1 a gradient at least a million times "
                    "larger (relative to step T) than the plain tanh RNN does",
-                   list(skip_flow[:, 0] / skip_flow[:, -1]
-                        > 1e6 * plain_flow[:, 0] / plain_flow[:, -1]))
+                   list(skip_ratio > 1e6 * plain_ratio))
+# rules out: a skip network whose gradient still vanishes (below 1e-3) or does not shrink at
+# all toward step 1 (above 0.1)
 claims.claim_seeds("with the skip the gradient reaching step 1 is between a thousandth and a "
                    "tenth of the last step's",
-                   list((skip_flow[:, 0] / skip_flow[:, -1] > 1e-3)
-                        & (skip_flow[:, 0] / skip_flow[:, -1] < 0.1)))
+                   list((skip_ratio > 1e-3) & (skip_ratio < 0.1)),
+                   claims.spread(skip_ratio, ".1e", "ratio"))
+# rules out: a flat or rising gradient along the path in either network
 claims.claim_seeds("the gradient still shrinks along the path in both networks (a negative "
                    "fitted slope per Jacobian)",
                    list((slope["tanh RNN"] < 0) & (slope[f"tanh + skip (s = {SKIP})"] < 0)))
+# rules out: the two networks sharing one line against the shortest path (slopes within 0.05,
+# a factor of about 1.1 per Jacobian, which the fit's scatter could make)
 claims.claim_seeds("per Jacobian on the shortest path, the skip network's gradient shrinks less "
-                   "than the plain RNN's (a shallower fitted slope)",
-                   list(slope[f"tanh + skip (s = {SKIP})"] > slope["tanh RNN"]))
+                   "than the plain RNN's (a fitted slope shallower by more than 0.05)",
+                   list(slope[f"tanh + skip (s = {SKIP})"] > slope["tanh RNN"] + 0.05),
+                   claims.spread(slope[f"tanh + skip (s = {SKIP})"] - slope["tanh RNN"], ".2f",
+                                 "difference of the slopes"))
 init_sigma, init_radius = [], []
 for seed in SEEDS:                      # the same initialisations as flow_at_init's plain RNNs
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     W_init = models.SequenceModel(2, 32, 1).cell.weight_hh.detach().double()
     init_sigma.append(float(torch.linalg.matrix_norm(W_init, ord=2)))
     init_radius.append(float(torch.linalg.eigvals(W_init).abs().max()))
+# rules out: σ_max below 1 (then the bound alone explains the vanishing), a spectral radius
+# of 1 or more, or a gradient that does not vanish (ratio 1e-10 or more)
 claims.claim_seeds("the plain tanh RNN's gradient vanishes although σ_max(W_hh) is above 1 at "
                    "initialisation (its spectral radius is below 1): σ_max < 1 is sufficient "
                    "for vanishing, not necessary",
@@ -668,7 +747,7 @@ claims.claim_seeds("the plain tanh RNN's gradient vanishes although σ_max(W_hh)
                    + claims.spread(plain_flow[:, 0] / plain_flow[:, -1], ".1e", "ratio"));
 
 # %% [markdown]
-# At initialisation the plain tanh RNN's gradient falls by about twenty orders of magnitude
+# At initialisation the plain tanh RNN's gradient falls by more than fifteen orders of magnitude
 # from step 100 back to step 1; with the skip the gradient at step 1 is still between a
 # thousandth and a tenth of the last step's (the printed ratios). Much of the difference is the
 # path's length: 18 Jacobians instead of 99 from the last step to the first. But the shortest
@@ -855,7 +934,7 @@ def torch_attention(query, keys, values):
         query.unsqueeze(1), keys.transpose(0, 1), values.transpose(0, 1)).squeeze(1)
 
 
-torch.manual_seed(0)
+course.manual_seed(0)
 attentive = models.AttentionRNN(2, 32, 1, attention=torch_attention).double()
 with torch.no_grad():
     states = torch.stack(attentive(flow_inputs)[1])
@@ -871,7 +950,7 @@ print(f"your attention on the network's states (T = {T_FLOW}, B = 64, H = 32): l
 def score_spread(seed):
     """Largest standard deviation over time of the scores k_t . q / sqrt(H), over the batch,
     for the attention network of this seed at initialisation."""
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     net = models.AttentionRNN(2, 32, 1, attention=torch_attention).double()
     with torch.no_grad():
         keys = torch.stack(net(flow_inputs)[1])                                 # (T, B, H)
@@ -901,12 +980,21 @@ print("smallest ||dL/dh_k|| / ||dL/dh_T|| over k: "
                   for name, rows in flows.items()))
 
 # %%
+# rules out: a difference beyond float64 rounding (another computation)
 claims.claim("your dot_product_attention and PyTorch's agree on the network's states",
              agreement < 1e-10, f"largest difference {agreement:.1e}")
+# rules out: scores that vary over time enough to move the softmax away from uniform (a
+# standard deviation of 0.05 moves a weight by about 5%)
 claims.claim_seeds("at initialisation the scores hardly vary over time: their standard deviation "
                    "over t is below 0.05 in every sequence",
                    [spread < 0.05 for spread in spreads], claims.spread(spreads, ".4f", "std"))
+# rules out: some weight more than 10% away from 1/T (attention already picking out steps)
+claims.claim("in the network above every attention weight lies within 10% of 1/T",
+             bool(np.all(np.abs(weights * T_FLOW - 1) < 0.1)),
+             f"weights {weights.min():.4f} to {weights.max():.4f}; 1/T = {1 / T_FLOW}")
 smallest_share = attention_flow.min(axis=1) / attention_flow[:, -1]
+# rules out: an attention network whose gradient through time vanishes (smallest share far
+# below 1/T) or that does not spread it over the steps (far above)
 claims.claim_seeds("with attention, every step keeps about 1/T of the last step's gradient "
                    "norm: the smallest ratio lies between 1/(2T) and 2/T",
                    list((smallest_share > 0.5 / T_FLOW) & (smallest_share < 2 / T_FLOW)),
@@ -916,11 +1004,12 @@ claims.claim_seeds("with attention, every step keeps about 1/T of the last step'
 # Your function and PyTorch's agree to rounding on the network's own states. At
 # initialisation the scores $k_t\cdot q/\sqrt H$ hardly vary over time (the printed spread): the
 # hidden states, the keys, differ little from step to step along the query's direction, so whatever
-# the query, the softmax of nearly equal scores is nearly uniform. Every weight is close to $1/T$
-# (the printed range) and every state receives about $1/T$ of the readout's gradient: the attention
-# curve is flat, and the smallest share any step keeps is within a factor of two of $1/T$ (the
-# printed ratios), where the plain RNN loses about twenty orders of magnitude. Attention does not
-# repair the recurrence (the RNN's own path still vanishes); it adds a path around it.
+# the query, the softmax of nearly equal scores is nearly uniform. Every weight is within 10% of
+# $1/T$ (the printed range) and every state receives about $1/T$ of the readout's gradient:
+# the attention curve is flat, and the smallest share any step keeps is within a factor of two
+# of $1/T$ (the printed ratios), where the plain RNN loses more than fifteen orders of
+# magnitude. Attention does not repair the recurrence (the RNN's own path still vanishes); it
+# adds a path around it.
 
 # %% [markdown]
 # ## 5. How fast does a run get there? (≈ 5 min)
@@ -1078,7 +1167,9 @@ check_steps_to_threshold(steps_to_threshold, [], 0.1, None, "no losses at all")
 # **Where the numbers come from.** All of it is far more training than this notebook's budget,
 # so the runs were made once by `python scripts/compare_mitigations.py`, which writes
 # `helpers/data/mitigations_comparison.npz` with exactly the code in `helpers.comparison`; the
-# course's tests re-run configurations and get the stored numbers back exactly. With time to
+# course's tests re-run configurations and get the same outcomes back (which seeds reach the
+# threshold, their median steps, the rate chosen). On your CPU single seeds may differ a little:
+# training amplifies float32 rounding, which differs between processors. With time to
 # spare, set `RUN_COMPARISON_HERE = True` and train everything here (the cell prints how long
 # it took on the machine that made the file). The tables and plots below, your
 # `steps_to_threshold` included, are computed from the stored loss curves.
@@ -1107,6 +1198,7 @@ for recipe in comparison.RECIPES.values():
 print(f"the decay row's factor on W_hh per step, 1 - 2 η λ with λ = {comparison.LAM:g}: "
       + ", ".join(f"{1 - lr * 2 * comparison.LAM:.4f} at η = {lr:g}" for lr in study.rates)
       + f"; Section 1's, with SGD at η = {ETA:g}: {1 - 2 * ETA * comparison.LAM:.4f}")
+# rules out: stored results made with another protocol than the text describes
 claims.claim("the text's protocol: rates 0.001, 0.003, 0.01 and 0.03, at most 3000 steps, five "
              "reported seeds, lengths 20, 50 and 100",
              study.rates == (0.001, 0.003, 0.01, 0.03) and study.steps == 3000
@@ -1211,7 +1303,7 @@ for task_name, task in comparison.TASKS.items():
           f"{task.baseline_label} = {task.baseline:.3f} on average; on the validation batch the "
           "no-memory loss is "
           + ", ".join(f"{no_memory_loss(task_name, T):.4f} at T = {T}" for T in LENGTHS)
-          + ". Cells: seeds that reached the threshold · median steps to get there")
+          + ". Cells: seeds that reached the threshold · median steps of those seeds")
     final_label = f"final / no-memory, T = {LONGEST}: median (range)"
     header = (f"{'recipe':>16} | {'lr':<5} | " + " | ".join(f"{f'T = {T}':<10}" for T in LENGTHS)
               + f" | {final_label} | non-finite | blow-ups")
@@ -1228,7 +1320,12 @@ for task_name, task in comparison.TASKS.items():
 print(f"\nfinal / no-memory: the loss on the validation batch after training, divided by that "
       "batch's own no-memory loss (1 = no memory); non-finite: runs, over all lengths, whose loss "
       f"became inf or NaN; blow-ups: runs whose loss ever exceeded {BLOW_UP:g} times the baseline "
-      "(non-finite ones included)")
+      "(non-finite ones included). The median steps are over the seeds that got there only.")
+n_seeds = len(study.seeds)
+print(f"With {n_seeds} seeds a count is a rough rate; its 95% interval (Wilson): "
+      + ", ".join(f"{k}/{n_seeds}: {lo:.0%}-{hi:.0%}"
+                  for k in range(n_seeds + 1)
+                  for lo, hi in [claims.wilson_interval(k, n_seeds)]))
 
 
 # %% [markdown]
@@ -1268,7 +1365,7 @@ for ax, task_name in zip(axes[0], comparison.TASKS):
     ax.set_yticks(range(len(comparison.RECIPES)), list(comparison.RECIPES))
     ax.grid(False)
     plots.labelled(ax, f"{task_name}: seeds that reached {comparison.TASKS[task_name].threshold}"
-                   " · median steps", "sequence length T (the dependency's length)",
+                   " · median steps of those seeds", "sequence length T (the dependency's length)",
                    "recipe")
 for ax, (task_name, task) in zip(axes[1], comparison.TASKS.items()):
     # partial learning: the final loss on the validation batch, relative to that batch's own
@@ -1292,8 +1389,9 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(16, 5))
 for ax, (task_name, task) in zip(axes, comparison.TASKS.items()):
     for recipe in comparison.RECIPES:
-        # a seed that stopped holds its last running mean (at the threshold), so the median
-        # crosses the threshold at the median step of the table
+        # a seed that stopped holds its last running mean (at the threshold), so where most
+        # seeds reached it the median curve crosses the threshold at the median step over all
+        # seeds (the table's median is over the seeds that got there only)
         curves = []
         for row in results.outcomes[task_name, recipe, LONGEST].losses:
             curve = smooth(row[np.isfinite(row)], study.window)
@@ -1383,65 +1481,111 @@ def ratio_after(task_name, recipe, T=None):
 
 
 def median_steps(task_name, recipe, T):
-    steps = [run[0] for run in summary[task_name, recipe, T] if run[0] is not None]
-    return np.median(steps) if steps else np.inf
+    """The median steps to the threshold over ALL seeds, a seed that never got there counting
+    as infinitely many (the sweep's rule): inf when most seeds never got there."""
+    steps = [np.inf if run[0] is None else run[0] for run in summary[task_name, recipe, T]]
+    return float(np.median(steps))
 
 
+def pooled(task_name, recipes, lengths, label=""):
+    """'label k/n (95% interval ...)': the runs of `recipes` at `lengths` that reached the
+    threshold, pooled over seeds, with the count's Wilson interval."""
+    return claims.fraction(np.array([ok for r in recipes for T in lengths
+                                     for ok in solved(task_name, r, T)]), label)
+
+
+# The claims below read the stored runs: each comment names the outcome its check fails for.
+# Counts of seeds print their 95% interval (claims.fraction): with five seeds, 4/5 is
+# compatible with a rate below one half and 0/5 with a rate up to 43%.
+TANH_FAMILY = ("tanh", "orthogonal", "tanh + skip", "tanh + attention", "tanh + decay")
+# rules out: another choice of rate in the stored sweep (the text's reading of the sweep table)
 claims.claim("the sweep chose the largest rate for the GRU, the LSTM and the IRNN on the adding "
-             "problem, and a smaller one for the tanh RNN, the orthogonal start and the skip",
+             "problem, and a smaller one for every tanh RNN (plain, orthogonal, skip, attention, "
+             "decay)",
              all(chosen["adding", r] == max(study.rates) for r in ("GRU", "LSTM", "IRNN"))
-             and all(chosen["adding", r] < max(study.rates)
-                     for r in ("tanh", "orthogonal", "tanh + skip")),
+             and all(chosen["adding", r] < max(study.rates) for r in TANH_FAMILY),
              ", ".join(f"{r} {chosen['adding', r]:g}" for r in comparison.RECIPES))
 irnn_sweep = results.trials["first token", "IRNN", chosen["first token", "IRNN"]]
+# rules out: sweep and reported runs agreeing (both mostly reaching the threshold, or both
+# not); the intervals show that three sweep seeds cannot tell a lucky sweep from a fair one
 claims.claim("first-token task: the IRNN's sweep reached the threshold in most of its runs at the "
              f"chosen rate, the reported runs at T = {SHORTEST} in none",
              irnn_sweep.solved.sum() > len(irnn_sweep.solved) / 2
              and not any(solved("first token", "IRNN", SHORTEST)),
-             f"sweep {sweep_text(irnn_sweep)}; reported {cell_text('first token', 'IRNN', SHORTEST)}")
+             claims.fraction(irnn_sweep.solved, "sweep") + "; "
+             + pooled("first token", ("IRNN",), (SHORTEST,), "reported"))
 every_run = [(key, s) for key, runs in summary.items() for s in range(len(runs))]
+# rules out: a step differing from the trainer's early stop in any run (a wrong index, an
+# off-by-one of the running mean, a NaN counted as reaching the threshold)
 claims.claim(f"your steps_to_threshold finds exactly the step at which the trainer stopped, in "
              f"all {len(every_run)} runs",
              all(agrees_with_early_stop(results.outcomes[key].losses[s], summary[key][s][0])
                  for key, s in every_run))
+# rules out: any stored run whose loss became inf or NaN
 claims.claim("no run went non-finite", not any(run[1] for runs in summary.values() for run in runs))
 blown = {(t, r): count(t, r, 2) for t in comparison.TASKS for r in comparison.RECIPES
          if count(t, r, 2)}
+runs_per_recipe = len(LENGTHS) * len(study.seeds)
+# rules out: a network with tanh states or gates blowing up, and an IRNN that blew up in only
+# some runs on the adding problem or in half or fewer on the first-token task
 claims.claim(f"only the two ReLU networks ever blew up past {BLOW_UP:g} times the baseline, "
-             "clipped gradient and all; the IRNN in most of its runs on both tasks",
-             {r for _, r in blown} == {"ReLU", "IRNN"}
-             and all(blown.get((t, "IRNN"), 0) > len(LENGTHS) * len(study.seeds) / 2
-                     for t in comparison.TASKS),
-             ", ".join(f"{t}, {r}: {n} runs" for (t, r), n in blown.items()))
+             "clipped gradient and all; the IRNN in every run on the adding problem and in most "
+             "of its runs on the first-token task",
+             {r for _, r in blown} <= set(RELU_RECIPES)
+             and blown.get(("adding", "IRNN"), 0) == runs_per_recipe
+             and blown.get(("first token", "IRNN"), 0) > runs_per_recipe / 2,
+             ", ".join(f"{t}, {r}: {n} of {runs_per_recipe} runs" for (t, r), n in blown.items()))
 
 # the adding problem
+# rules out: any seed of the three failing at any length
 claims.claim_seeds("adding problem: the GRU, the LSTM and attention reach the threshold at every "
-                   "length", every_seed("adding", ("GRU", "LSTM", "tanh + attention"), LENGTHS))
-claims.claim("adding problem: the GRU gets there first at every length (median steps)",
+                   "length", every_seed("adding", ("GRU", "LSTM", "tanh + attention"), LENGTHS),
+                   pooled("adding", ("GRU", "LSTM", "tanh + attention"), LENGTHS, "runs"))
+# rules out: another recipe with a lower median at some length; a seed that never reached the
+# threshold counts as infinitely many steps, so a recipe cannot win on its lucky seeds alone
+claims.claim("adding problem: the GRU gets there first at every length (median steps over all "
+             "five seeds, a seed that never got there counting as infinitely many)",
              all(min(comparison.RECIPES, key=lambda r: median_steps("adding", r, T)) == "GRU"
                  for T in LENGTHS),
              "; ".join(f"T = {T}: " + ", ".join(f"{r} {median_steps('adding', r, T):.0f}"
                                                 for r in ("GRU", "LSTM", "tanh + attention"))
                        for T in LENGTHS))
 KEEP_RECURRENCE = ("tanh", "orthogonal", "tanh + skip", "tanh + decay")
+# rules out: any of the four failing at T = 20, or any reaching the threshold at a longer length
 claims.claim_seeds("adding problem: the tanh RNN, and each change that keeps its recurrence (an "
                    f"orthogonal start, the skip, the decay), reaches it at T = {SHORTEST} and at "
                    "no longer length",
                    [every_seed("adding", KEEP_RECURRENCE, (SHORTEST,))[s]
                     and not any(solved("adding", r, T)[s] for r in KEEP_RECURRENCE
                                 for T in LENGTHS if T != SHORTEST)
-                    for s in range(len(study.seeds))])
+                    for s in range(len(study.seeds))],
+                   pooled("adding", KEEP_RECURRENCE, LENGTHS[1:], "longer lengths:"))
 relu_adding = [sum(solved("adding", "ReLU", T)) for T in LENGTHS]
-claims.claim(f"adding problem: the ReLU RNN reaches it in most seeds up to T = {LENGTHS[1]}, in "
-             f"none at T = {LONGEST}",
+# rules out: the ReLU RNN reaching it in half or fewer of the seeds at T = 20 or 50, or in
+# any seed at T = 100 (a statement about these runs: the intervals say how loosely five seeds
+# pin the rate)
+claims.claim(f"adding problem: the ReLU RNN reaches it in most of these seeds up to "
+             f"T = {LENGTHS[1]}, in none at T = {LONGEST}",
              all(n > len(study.seeds) / 2 for n in relu_adding[:-1]) and relu_adding[-1] == 0,
-             f"seeds per length {relu_adding}")
+             "; ".join(pooled("adding", ("ReLU",), (T,), f"T = {T}:") for T in LENGTHS))
 lost = np.concatenate([-np.log10(o.flow_init[:, 0] / o.flow_init[:, -1])
                        for (t, r, T), o in results.outcomes.items()
                        if T == LONGEST and r in ("tanh", "GRU")])
+# rules out: a tanh RNN or GRU that starts with a gradient losing 18 orders or fewer
 claims.claim(f"at T = {LONGEST}, at initialisation, the tanh RNN and the GRU lose more than 18 "
              "orders of magnitude from step T back to step 1, on both tasks, in every seed",
              bool(np.all(lost > 18.0)), claims.spread(lost, ".1f", "orders of magnitude lost"))
+init_ratio = {(t, r): o.flow_init[:, 0] / o.flow_init[:, -1]
+              for (t, r, T), o in results.outcomes.items() if T == LONGEST and r in RELU_RECIPES}
+# rules out: an IRNN whose gradient already shrinks by a factor of ten or more at
+# initialisation, and a ReLU RNN whose gradient does not vanish at initialisation
+claims.claim(f"at T = {LONGEST}, at initialisation, the IRNN passes the gradient back almost "
+             "undiminished (ratio above 0.1) while the plain ReLU RNN's vanishes (below 1e-20), "
+             "on both tasks, in every seed",
+             all(bool(np.all(init_ratio[t, "IRNN"] > 0.1))
+                 and bool(np.all(init_ratio[t, "ReLU"] < 1e-20)) for t in comparison.TASKS),
+             "; ".join(claims.spread(f, ".1e", f"{t}, {r}") for (t, r), f in init_ratio.items()))
+# rules out: a GRU that did not start vanishing, or whose trained gradient still vanishes
 claims.claim_seeds(f"adding problem, T = {LONGEST}: the GRU starts with a gradient ratio below "
                    "1e-15, like the tanh RNN, and ends above 1e-3",
                    list((results.outcomes["adding", "GRU", LONGEST].flow_init[:, 0]
@@ -1450,41 +1594,62 @@ claims.claim_seeds(f"adding problem, T = {LONGEST}: the GRU starts with a gradie
                    claims.spread(ratio_after("adding", "GRU"), ".1e", "ratio after training"))
 
 # the first-token task
+# rules out: any seed of the two failing at any length
 claims.claim_seeds("first-token task: the GRU and attention reach the threshold at every length",
-                   every_seed("first token", ("GRU", "tanh + attention"), LENGTHS))
+                   every_seed("first token", ("GRU", "tanh + attention"), LENGTHS),
+                   pooled("first token", ("GRU", "tanh + attention"), LENGTHS, "runs"))
 chance = {r: np.concatenate([results.outcomes["first token", r, T].final for T in LENGTHS])
           for r in ("ReLU", "IRNN")}
+# rules out: any ReLU run learning something (ending more than 0.01 below ln 4) or ending worse
+# than chance by more than 0.01
 claims.claim("first-token task: both ReLU networks end at chance, within 0.01 of ln 4, in every "
              "run at every length",
              all(bool(np.all(np.abs(f - math.log(4)) < 0.01)) for f in chance.values()),
              "; ".join(claims.spread(f, ".4f", r) for r, f in chance.items()))
+# rules out: any sweep run of the ReLU RNN reaching the threshold, at any rate
 claims.claim("first-token task: no rate of the sweep got the ReLU RNN there in any sweep run",
              not any(t.solved.any() for t in results.sweep("first token", "ReLU").values()))
 lstm_first = [sum(solved("first token", "LSTM", T)) for T in LENGTHS]
+# rules out: the LSTM reaching the threshold beyond T = SHORTEST, or never reaching it at all
 claims.claim(f"first-token task: the LSTM, at the rate chosen at T = {SHORTEST} "
-             f"({chosen['first token', 'LSTM']:g}), reaches it at T = {SHORTEST} in most seeds "
+             f"({chosen['first token', 'LSTM']:g}), reaches it at T = {SHORTEST} in some seeds "
              "and in none at the longer lengths, where it ends at chance",
-             lstm_first[0] > len(study.seeds) / 2 and not any(lstm_first[1:])
+             lstm_first[0] > 0 and not any(lstm_first[1:])
              and all(bool(np.all(np.abs(results.outcomes["first token", "LSTM", T].final
                                         - math.log(4)) < 0.01)) for T in LENGTHS[1:]),
-             f"seeds per length {lstm_first}")
+             f"seeds per length {lstm_first}; "
+             + claims.fraction(np.array(solved("first token", "LSTM", SHORTEST)),
+                               f"at T = {SHORTEST}:"))
 tanh_first = [sum(solved("first token", "tanh", T)) for T in LENGTHS]
-claims.claim(f"first-token task: the plain tanh RNN reaches it in every seed at T = {SHORTEST} "
-             "and in fewer than half at the longer lengths, but not in none",
+# rules out: a tanh RNN failing in some seed at T = 20, and one that at a longer length reaches
+# it in every seed or in none. "Fewer than half" would need more than five seeds: 2/5 and 1/5
+# have intervals reaching past one half
+claims.claim(f"first-token task: the plain tanh RNN reaches it in every seed at T = {SHORTEST}; "
+             "at the longer lengths some seeds reach it and some do not",
              tanh_first[0] == len(study.seeds)
-             and all(0 < n < len(study.seeds) / 2 for n in tanh_first[1:]),
-             f"seeds per length {tanh_first}")
+             and all(0 < n < len(study.seeds) for n in tanh_first[1:]),
+             "; ".join(pooled("first token", ("tanh",), (T,), f"T = {T}:") for T in LENGTHS))
 skip_first = [sum(solved("first token", "tanh + skip", T)) for T in LENGTHS]
+# rules out: the skip reaching it in two or more seeds more (or fewer) than the plain RNN at
+# some length, and the two rows sharing one rate
 claims.claim("first-token task: the skip connection and the plain tanh RNN reach it in numbers of "
-             "seeds within one of each other at every length",
-             all(abs(a - b) <= 1 for a, b in zip(skip_first, tanh_first)),
-             f"skip {skip_first}, tanh {tanh_first}")
+             "seeds within one of each other at every length, at different rates",
+             all(abs(a - b) <= 1 for a, b in zip(skip_first, tanh_first))
+             and chosen["first token", "tanh + skip"] != chosen["first token", "tanh"],
+             f"skip {skip_first} at {chosen['first token', 'tanh + skip']:g}, tanh {tanh_first} at "
+             f"{chosen['first token', 'tanh']:g}; over all lengths "
+             + pooled("first token", ("tanh + skip",), LENGTHS, "skip") + ", "
+             + pooled("first token", ("tanh",), LENGTHS, "tanh"))
 relu_sweep = np.concatenate([t.final for t in results.sweep("first token", "ReLU").values()])
+# rules out: a sweep run of the ReLU RNN ending more than 0.01 from chance
 claims.claim("first-token task: at every rate of the sweep the ReLU RNN's runs end at chance, "
              "within 0.01 of ln 4", bool(np.all(np.abs(relu_sweep - math.log(4)) < 0.01)),
              claims.spread(relu_sweep, ".4f", "final cross-entropy"))
 plain = results.outcomes["first token", "tanh", LONGEST]
 failed_plain = ~np.array(solved("first token", "tanh", LONGEST))
+# rules out: failed runs at chance (no partial learning: within 0.2 nats of ln 4, or half the
+# sequences right or fewer, chance being a quarter), and failed runs whose gradient still
+# reaches step 1 (ratio 1e-12 or more)
 claims.claim(f"first-token task, T = {LONGEST}: the tanh RNN's runs that did not reach the "
              "threshold still end more than 0.2 nats below chance, most sequences right, with a "
              "gradient ratio below 1e-12",
@@ -1492,7 +1657,8 @@ claims.claim(f"first-token task, T = {LONGEST}: the tanh RNN's runs that did not
                   and np.all(plain.final[failed_plain] < math.log(4) - 0.2)
                   and np.all(plain.accuracy[failed_plain] > 0.5)
                   and np.all(ratio_after("first token", "tanh")[failed_plain] < 1e-12)),
-             claims.spread(plain.final[failed_plain], ".3f", "final cross-entropy") + "; "
+             f"{int(failed_plain.sum())} runs; "
+             + claims.spread(plain.final[failed_plain], ".3f", "final cross-entropy") + "; "
              + claims.spread(plain.accuracy[failed_plain], ".2f", "accuracy") + "; "
              + claims.spread(ratio_after("first token", "tanh")[failed_plain], ".1e", "ratio"))
 
@@ -1500,40 +1666,60 @@ claims.claim(f"first-token task, T = {LONGEST}: the tanh RNN's runs that did not
 total_wins = {r: sum(sum(solved(t, r, T)) for t in comparison.TASKS for T in LENGTHS)
               for r in comparison.RECIPES}
 runs_each = len(comparison.TASKS) * len(LENGTHS) * len(study.seeds)
+# rules out: another recipe reaching the threshold in all its runs, or the GRU or attention
+# missing it in one
 claims.claim(f"over both tasks only the GRU and attention reach the threshold in all {runs_each} "
              "of their runs",
              {r for r, n in total_wins.items() if n == runs_each} == {"GRU", "tanh + attention"},
-             ", ".join(f"{r} {n}" for r, n in total_wins.items()))
+             ", ".join(f"{r} {n}" for r, n in total_wins.items()) + "; "
+             + claims.fraction(np.ones(runs_each, dtype=bool), "all runs:"))
 carried = {(t, r, s): ratio_after(t, r)[s] for t in comparison.TASKS for r in comparison.RECIPES
            if r not in RELU_RECIPES
            for s, ok in enumerate(solved(t, r, LONGEST)) if ok}
 low = {k: v for k, v in carried.items() if not v > 1e-3}
+# rules out: a successful run with tanh states or gates whose gradient ratio vanished (1e-3 or
+# below) after training
 claims.claim(f"at T = {LONGEST}, every run that reached the threshold with tanh states or gates "
              "ends with a gradient ratio above 1e-3",
-             all(r in ("ReLU", "IRNN") for _, r, _ in low),
+             bool(carried) and not low,
              f"{len(carried) - len(low)}/{len(carried)} runs above 1e-3; below: "
              + (", ".join(f"{t}, {r}, seed {s}: {v:.1e}" for (t, r, s), v in low.items())
                 or "none"))
-claims.claim("the ReLU networks' exact zeros cover most of ||dL/dh_k|| wherever they appear",
-             bool(dead) and all(np.mean(f == 0) > 0.5 for f in dead.values()),
+DEAD_EXPECTED = {("adding", "IRNN"), ("first token", "IRNN"), ("first token", "ReLU")}
+# rules out: exact zeros covering half of the entries or fewer, and zeros missing from (or
+# added to) the three cases the text names
+claims.claim("the ReLU networks' exact zeros cover most of ||dL/dh_k|| for the IRNN on both tasks "
+             "and the ReLU RNN on the first-token task, and appear in no other ReLU case",
+             set(dead) == DEAD_EXPECTED and all(np.mean(f == 0) > 0.5 for f in dead.values()),
              ", ".join(f"{t}, {r}: {np.mean(f == 0):.0%}" for (t, r), f in dead.items()))
+# rules out: a zero after a nonzero entry in a tanh network's row (a cut, as by dead units)
 claims.claim("where a network with tanh states has exact zeros, they are the earliest steps of a "
              "run (k = 1, 2, ...): an underflow, not dead units",
              all(np.all((row == 0) <= (np.cumprod(row == 0) == 1))
                  for f in underflow.values() for row in f),
              ", ".join(f"{t}, {r}" for t, r in underflow) or "no such zeros")
+# rules out: the two sweeps choosing the same rate
 claims.claim(f"the decay row's sweep chose a different rate from the tanh RNN's on the adding "
              f"problem ({chosen['adding', 'tanh + decay']:g} and {chosen['adding', 'tanh']:g})",
              chosen["adding", "tanh + decay"] != chosen["adding", "tanh"])
-claims.claim("adding problem, sweep at rate 0.01: the decay row reaches the threshold in more runs "
-             "than the plain tanh RNN",
-             results.trials["adding", "tanh + decay", 0.01].solved.sum()
-             > results.trials["adding", "tanh", 0.01].solved.sum(),
-             f"decay {sweep_text(results.trials['adding', 'tanh + decay', 0.01])}, tanh "
-             f"{sweep_text(results.trials['adding', 'tanh', 0.01])}")
+decay_sweep = results.trials["adding", "tanh + decay", 0.01]
+tanh_sweep = results.trials["adding", "tanh", 0.01]
+# rules out: the plain tanh RNN doing as well at 0.01 in this sweep. Three seeds each: the
+# intervals overlap, so this is what this sweep did, not a measured difference of the two rows
+claims.claim("adding problem, sweep at rate 0.01: in this sweep the decay row reached the "
+             "threshold in more runs than the plain tanh RNN",
+             decay_sweep.solved.sum() > tanh_sweep.solved.sum(),
+             claims.fraction(decay_sweep.solved, "decay") + "; "
+             + claims.fraction(tanh_sweep.solved, "tanh"))
+# rules out: a cell where the decay row reached the threshold in more runs than the tanh RNN
 claims.claim("in no cell does the decay row reach the threshold in more runs than the plain tanh "
              "RNN", all(sum(solved(t, "tanh + decay", T)) <= sum(solved(t, "tanh", T))
-                        for t in comparison.TASKS for T in LENGTHS))
+                        for t in comparison.TASKS for T in LENGTHS),
+             "; ".join(f"{t}: decay {[sum(solved(t, 'tanh + decay', T)) for T in LENGTHS]}, tanh "
+                       f"{[sum(solved(t, 'tanh', T)) for T in LENGTHS]}"
+                       for t in comparison.TASKS))
+# rules out: a decay row whose gradient ratio after training is as large as the tanh RNN's in
+# some seed (the two rows start from the same weights and differ in rate as well as decay)
 claims.claim_seeds(f"adding problem, T = {LONGEST}: after training the decay row's gradient "
                    "ratio is below the plain tanh RNN's",
                    list(ratio_after("adding", "tanh + decay") < ratio_after("adding", "tanh")),
@@ -1544,6 +1730,7 @@ failed = np.array([relative_final(t, r, T)[s] for t in comparison.TASKS for r in
                    for T in LENGTHS for s, ok in enumerate(solved(t, r, T)) if not ok])
 print(f"networks with tanh states or gates, {len(failed)} runs that did not reach the threshold: "
       f"final loss / no-memory loss {claims.spread(failed, '.2f')}")
+# rules out: every failed run ending near the no-memory loss (learning nothing)
 claims.claim("their failed runs do not all stay near the no-memory loss: some end below 0.7 times "
              "it (partial learning)",
              bool(np.any(failed < 0.7)),
@@ -1552,42 +1739,52 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 
 # %% [markdown]
 # **The sweep.** Every recipe got the rate that suited it at $T = 20$, and the chosen rates
-# differ: the gated networks and the IRNN took the largest on the adding problem, the tanh
-# RNNs smaller ones. Three seeds per rate are few. Where a sweep's runs were lucky, the
-# reported runs say so: compare a recipe's sweep cell with its $T = 20$ cell in the table.
+# differ: the gated networks and the IRNN took the largest on the adding problem, every tanh
+# RNN (plain or changed) a smaller one. Three seeds per rate are few: a count out of three pins the
+# rate of success only loosely (the claim lines print the intervals). Compare a recipe's sweep
+# cell with its $T = 20$ cell in the table: on the first-token task the IRNN's sweep reached
+# the threshold in most of its runs at the rate chosen, its reported runs in none, and the two
+# intervals overlap, so three sweep seeds cannot tell a lucky sweep from a fair one.
 #
 # **Adding problem.** The GRU, the LSTM and attention reach the threshold at every length in
-# every seed, the GRU first. The ReLU RNN gets there up to $T = 50$ in most seeds. The
-# tanh RNN gets there at $T = 20$ only, and none of the changes that keep its recurrence (an
-# orthogonal start, the skip, the decay) takes it further within 3000 steps.
+# every seed, the GRU first (by the median steps over all five seeds). The ReLU RNN gets there
+# up to $T = 50$ in most of these seeds and in none at $T = 100$; with five seeds such counts
+# describe these runs, not a rate (4 of 5 is compatible with a rate below one half: the printed
+# intervals). The tanh RNN gets there at $T = 20$ only, and none of the changes that keep its
+# recurrence (an orthogonal start, the skip, the decay) takes it further within 3000 steps:
+# none of their runs at the longer lengths did.
 #
 # **First-token task.** The ranking changes. The GRU and attention still reach the threshold
-# everywhere. The LSTM, at the small rate its sweep chose, gets there at $T = 20$ only and sits
-# at chance beyond. Both ReLU networks stay at chance everywhere, and the plain ReLU RNN's sweep
-# ended at chance at every rate (the printed finals). The skip connection and the plain tanh RNN
-# are within one seed of each other at every length, at different rates: five seeds cannot
-# tell them apart. So "LSTM solves $T = 100$ where tanh does not" holds on the adding problem
+# everywhere. The LSTM, at the small rate its sweep chose, gets there at $T = 20$ only, in some
+# seeds, and sits at chance beyond; at the sweep's larger rates it stayed at chance even at
+# $T = 20$ (the sweep table). The section after this discussion finds why. Both ReLU networks stay at chance everywhere, and the plain ReLU RNN's sweep
+# ended at chance at every rate (the printed finals). The plain tanh RNN gets there in every
+# seed at $T = 20$, and at the longer lengths in some seeds and not in others. The skip
+# connection and the plain tanh RNN are within one seed of each other at every length, at
+# different rates: five seeds cannot tell them apart. So "LSTM solves $T = 100$ where tanh does not" holds on the adding problem
 # and fails on this task, at these rates: **only the GRU and attention reached the threshold in
-# every run**, and a rate chosen at one length need not suit another (the `RERUN` cell lets you
-# test that).
+# every run**, and a recipe's fixed settings, here the LSTM's forget-gate bias (next
+# section), can decide a cell as much as the remedy does.
 #
 # **Partial learning.** Success counts hide runs that learned something. The lower heat maps
 # show each cell's final loss relative to the no-memory loss on the same validation batch (a
 # cell near 1 learned nothing; a cell whose runs reached the threshold stopped there, so its
 # value reflects the stopping rule rather than how good the network could get). On the
-# first-token task at $T = 100$ most of the plain tanh RNN's runs never reach the threshold, yet they end well below chance and answer most
-# sequences right, while their gradient ratio after training has vanished (the printed
-# values): the state keeps some of the first token although almost no gradient reaches it,
-# the "latch" of notebook 02.
+# first-token task at $T = 100$ the plain tanh RNN's runs that never reach the threshold (the
+# claim line prints how many) still end well below chance and answer most sequences right, while
+# their gradient ratio after training has vanished (the printed values): the state keeps some
+# of the first token although almost no gradient reaches it, the "latch" of notebook 02.
 #
 # **Stability.** No run went non-finite. Only the ReLU networks' losses blew past 100 times the
-# baseline, the IRNN in most of its runs, clipped gradient and all; the cells after this
+# baseline, the IRNN in every run on the adding problem and in most on the first-token task,
+# clipped gradient and all; the cells after this
 # discussion show, on the first step, why clipping does not stop that under Adam. The networks
 # with tanh states or gates, which are bounded, never blew up.
 #
 # **The gradient through time** ($T = 100$). At initialisation the IRNN passes the gradient
-# back almost undiminished (its $W_{hh}$ is the identity) while the tanh RNN and the GRU lose
-# more than 18 orders of magnitude (the claim line prints the range). After training, exact zeros
+# back almost undiminished (its $W_{hh}$ is the identity: the ratio stays above a tenth) while
+# the tanh RNN and the GRU lose more than 18 orders of magnitude (the claim lines print the
+# ranges). After training, exact zeros
 # cover most of $\|\partial L/\partial h_k\|$ for the IRNN on both tasks and for the ReLU RNN
 # on the first-token task (the printed counts): for every sequence, the gradient's path back to
 # step $k$ met a step where none of its ReLU units was active, and the gradient stops there. It
@@ -1601,12 +1798,71 @@ claims.claim("their failed runs do not all stay near the no-memory loss: some en
 # **The decay row.** It is Section 1's penalty, a remedy for explosion, tested where no tanh
 # network exploded: in no cell does it reach the threshold in more runs than the plain tanh RNN,
 # and on the adding problem at $T = 100$ it leaves an even smaller gradient ratio after
-# training (the printed ratios), as Section 1 predicted. It did let the tanh RNN train at a
-# larger rate: in the adding problem's sweep at 0.01 the decay row reached the threshold in more
-# runs than the plain tanh RNN (the sweep table and its claim line), and its sweep chose 0.01
-# where the tanh RNN's chose 0.003. So the two rows differ in rate as well as in decay.
+# training in every seed (the printed ratios), as Section 1 predicted, though at another rate
+# than the tanh RNN's. In the adding problem's sweep at 0.01 the decay row reached the threshold
+# in more runs than the plain tanh RNN (the sweep table and its claim line): a hint that the
+# decay lets the tanh RNN train at a larger rate, which three seeds each cannot establish (the
+# intervals overlap). Its sweep chose 0.01 where the tanh RNN's chose 0.003, so the two rows
+# differ in rate as well as in decay.
 
 # %% [markdown]
+# ### Why the LSTM stays at chance on the first-token task (≈ 3 min)
+#
+# Notebook 07 showed that the LSTM's cell path carries the gradient back through a product of
+# forget gates, about $\sigma(b_f)^{T-1}$ at initialisation. The comparison starts the LSTM
+# with $b_f = 1$ (Jozefowicz et al. 2015), so the first token reaches the last cell state
+# scaled by $\sigma(1)^{T-1}$ (printed below for each length). On the first-token task every
+# later token is noise from the same alphabet, and nothing marks the first: the LSTM must keep
+# that faint trace while the inputs keep writing over it. If the forget-gate start is what
+# decides, a larger $b_f$, with nothing else changed, must turn the failure into success; if
+# the rate, the encoding of the task, the readout or the loss were the cause, it would not.
+# The cell below makes that test: the
+# sweep's own seeds, batches, clipping and threshold at $T = 20$ and rate 0.01, where every
+# sweep run with $b_f = 1$ ended at chance after 3000 steps, once more with $b_f = 5$ for at
+# most 300 steps.
+
+# %%
+WIDE_BIAS = 5.0
+print("first token's scale in the last cell state at initialisation, sigma(1)^(T-1): "
+      + ", ".join(f"T = {T}: {(1 / (1 + math.exp(-1))) ** (T - 1):.1e}" for T in LENGTHS))
+narrow = results.sweep("first token", "LSTM")[0.01]
+wide = comparison.run_trial("first token", comparison.lstm_recipe(WIDE_BIAS), 0.01,
+                            dataclasses.replace(study, steps=course.pick(full=300, smoke=10)))
+print(f"b_f = 1, the stored sweep at rate 0.01: {narrow.solved.sum()}/{len(narrow.solved)} "
+      f"reached the threshold in 3000 steps, final {claims.spread(narrow.final, '.3f')}")
+print(f"b_f = {WIDE_BIAS:g}, here at rate 0.01: {wide.solved.sum()}/{len(wide.solved)} within "
+      f"{wide.steps.max()} steps, at steps {wide.steps.tolist()}")
+ratio_init = {r: results.outcomes["first token", r, SHORTEST].flow_init[:, 0]
+              / results.outcomes["first token", r, SHORTEST].flow_init[:, -1]
+              for r in ("LSTM", "tanh")}
+# rules out: the rate, the encoding, the readout or the loss as the cause (a b_f = 5 LSTM with
+# all of them unchanged would then stay at chance too)
+claims.claim(f"with b_f = {WIDE_BIAS:g} instead of 1, and everything else the sweep's, the LSTM "
+             f"reaches the threshold at T = {SHORTEST} at rate 0.01 in every sweep seed within "
+             "300 steps, where every b_f = 1 run ended at chance after 3000",
+             bool(wide.solved.all() and not narrow.solved.any()
+                  and np.all(np.abs(narrow.final - math.log(4)) < 0.01)),
+             f"b_f = {WIDE_BIAS:g}: steps {wide.steps.tolist()}; b_f = 1: final "
+             + claims.spread(narrow.final, ".3f"))
+# rules out: the LSTM failing simply because less gradient reaches step 1 at initialisation
+claims.claim(f"at initialisation, at T = {SHORTEST}, more gradient reaches step 1 in the LSTM "
+             "than in the tanh RNN, which reached the threshold in every seed",
+             bool(ratio_init["LSTM"].min() > ratio_init["tanh"].max()
+                  and all(solved("first token", "tanh", SHORTEST))),
+             "||dL/dh_1|| / ||dL/dh_T||: " + claims.spread(ratio_init["LSTM"], ".1e", "LSTM")
+             + ", " + claims.spread(ratio_init["tanh"], ".1e", "tanh"));
+
+# %% [markdown]
+# With $b_f = 5$ the trace of the first token starts near $\sigma(5)^{T-1}$ instead of
+# $\sigma(1)^{T-1}$, and the LSTM learns the task at a rate where, with $b_f = 1$, it never
+# left chance. The size of the gradient at initialisation does not explain the failure on its
+# own: the tanh RNN starts with less gradient at the first step and learns. What differs is
+# that the LSTM's path runs through gates that training moves; a likely mechanism, which this
+# notebook does not measure, is that the first updates (which do not depend on the labels)
+# lower the gates' biases and shut the faint path before the first token is learned. So the
+# LSTM's row on this task says more about its forget-gate start than about gates: check a
+# gated network's forget bias (notebook 07) before ruling it out.
+#
 # ### Why clipping does not stop the IRNN (≈ 3 min)
 #
 # The sweep gave the IRNN its fastest rate on the adding problem, and at that rate its loss blew
@@ -1639,7 +1895,7 @@ def irnn_first_step(lr, seed, clip):
     than 0.99 lr) after one Adam step at rate lr from the comparison's IRNN on the adding
     problem at T = LONGEST."""
     task = comparison.TASKS["adding"]
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     net = comparison.RECIPES["IRNN"].build(2, study.hidden_size, 1, None)
     before = net.cell.weight_hh.detach().clone()
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
@@ -1671,40 +1927,60 @@ for (lr, clip), rows in first_step.items():
 
 # %%
 clipped_step, free_step = first_step[FAST_RATE, True], first_step[FAST_RATE, False]
+slow_steps = (first_step[0.001, True], first_step[0.001, False])
+# rules out: an entry moving by more than the rate (beyond float32 rounding), and a step in
+# which no entry moves by the full rate (clipping shrinking the step)
 claims.claim_seeds("after one Adam step every entry of W_hh has moved by at most the rate, and "
                    "some by the full rate, clipped or not",
                    list((np.abs(clipped_step[:, 0] - FAST_RATE) < 1e-6)
                         & (np.abs(free_step[:, 0] - FAST_RATE) < 1e-6)))
+# rules out: fewer than a hundred zero-gradient entries, and any of them moving
 claims.claim_seeds("hundreds of entries of W_hh have an exactly zero gradient, and none of them "
                    "moves, clipped or not",
                    list((clipped_step[:, 3] >= 100) & (clipped_step[:, 4] == 0)
                         & (free_step[:, 4] == 0)),
                    claims.spread(clipped_step[:, 3], ".0f", "zero-gradient entries"))
+# rules out: clipping leaving as many short-moved entries as no clipping (or fewer), and
+# short-moved entries making up half of the moved ones or more
 claims.claim_seeds("clipping leaves more entries with a gradient moving by less than 0.99 times "
                    "the rate (Adam's ε matters for them), yet they are a minority of the moved "
                    "entries",
-                   list((clipped_step[:, 5] >= free_step[:, 5])
+                   list((clipped_step[:, 5] > free_step[:, 5])
                         & (clipped_step[:, 5] < (study.hidden_size ** 2 - clipped_step[:, 3]) / 2)),
                    claims.spread(clipped_step[:, 5], ".0f", "clipped") + "; "
                    + claims.spread(free_step[:, 5], ".0f", "unclipped"))
+# rules out: clipping changing σ_max by a tenth of its rise or more
 claims.claim_seeds("clipping changes σ_max(W_hh) after that step by less than a tenth of its rise "
                    "above 1",
                    list(np.abs(clipped_step[:, 1] - free_step[:, 1])
                         < 0.1 * (free_step[:, 1] - 1)),
                    claims.spread(clipped_step[:, 1], ".3f", "clipped") + "; "
                    + claims.spread(free_step[:, 1], ".3f", "unclipped"))
+# rules out: a first step at the chosen rate that keeps σ_max near 1 or the next loss within
+# a hundred times the baseline, clipped or not
 claims.claim_seeds(f"at the rate the sweep chose, one step lifts σ_max(W_hh) above 1.05, and the "
-                   f"next batch's loss exceeds {BLOW_UP:g} times the baseline",
-                   list((clipped_step[:, 1] > 1.05)
-                        & (clipped_step[:, 2] > BLOW_UP * comparison.TASKS["adding"].baseline)))
+                   f"next batch's loss exceeds {BLOW_UP:g} times the baseline, clipped or not",
+                   list((np.minimum(clipped_step[:, 1], free_step[:, 1]) > 1.05)
+                        & (np.minimum(clipped_step[:, 2], free_step[:, 2])
+                           > BLOW_UP * comparison.TASKS["adding"].baseline)),
+                   claims.spread(np.concatenate([clipped_step[:, 2], free_step[:, 2]]), ".3g",
+                                 "next-batch MSE"))
+# rules out: a step at 0.001 that lifts σ_max past 1.05 or the next loss past ten baselines,
+# clipped or not
 claims.claim_seeds("at rate 0.001 the same step leaves σ_max(W_hh) below 1.05 and the next "
-                   "batch's loss below the baseline's ten times",
-                   list((first_step[0.001, True][:, 1] < 1.05)
-                        & (first_step[0.001, True][:, 2]
+                   "batch's loss below the baseline's ten times, clipped or not",
+                   list((np.maximum(slow_steps[0][:, 1], slow_steps[1][:, 1]) < 1.05)
+                        & (np.maximum(slow_steps[0][:, 2], slow_steps[1][:, 2])
                            < 10 * comparison.TASKS["adding"].baseline)),
-                   claims.spread(first_step[0.001, True][:, 1], ".3f", "σ_max"))
+                   claims.spread(np.concatenate([r[:, 1] for r in slow_steps]), ".3f", "σ_max"))
+irnn_slow = results.trials["adding", "IRNN", 0.001]
+# rules out: a sweep run of the IRNN at 0.001 that reached the threshold (the text says none did)
+claims.claim("adding problem: the sweep's IRNN runs at rate 0.001 did not reach the threshold",
+             not irnn_slow.solved.any(), claims.fraction(irnn_slow.solved, "reached:"))
 recovered = sum(run[0] is not None and run[2] for T in LENGTHS
                 for run in summary["adding", "IRNN", T])
+# rules out: no run that blew up reaching the threshold (then the rule could not have rewarded
+# a rate that blows up)
 claims.claim("adding problem: some of the IRNN's runs blew up and still reached the threshold",
              recovered > 0, f"{recovered} of {len(LENGTHS) * len(study.seeds)} runs");
 
@@ -1743,32 +2019,52 @@ valid_of.update({name: np.array([v for _, v in runs]) for name, runs in text_run
 
 # %%
 clipped, lstm = valid_of["tanh + clipping at 1, η = 3"], valid_of["LSTM, η = 3"]
+# rules out: a clipped run that learns no more than character frequencies, and an unclipped run
+# that ends as low as the clipped one or the LSTM (then it would not be the worst of the three)
 claims.claim_seeds("clipping rescues η = 3: the clipped tanh RNN ends below the "
-                   "character-frequency baseline, far below the unclipped one",
-                   list((clipped < UNIGRAM) & (clipped < valid_of["η = 3"])),
-                   claims.spread(clipped, ".3f", "clipped"))
-claims.claim_seeds("the LSTM trains at η = 3 without clipping",
-                   list(lstm < UNIGRAM), claims.spread(lstm, ".3f", "LSTM"))
+                   "character-frequency baseline, and the unclipped one ends above both the "
+                   "clipped one and the LSTM",
+                   list((clipped < UNIGRAM) & (valid_of["η = 3"] > np.maximum(clipped, lstm))),
+                   claims.spread(clipped, ".3f", "clipped") + "; "
+                   + claims.spread(valid_of["η = 3"], ".3g", "unclipped"))
+peak = {name: np.array([max(h.losses[10:]) for h, _ in runs]) for name, runs in text_runs.items()}
+# rules out: an LSTM that learns no more than character frequencies at η = 3, or whose loss
+# climbs after step 10 as far as every unclipped tanh run's does (above twice ln V)
+claims.claim_seeds("the LSTM trains at η = 3 without clipping: it ends below the "
+                   "character-frequency baseline, and after step 10 its training loss stays below "
+                   "twice ln V, which the unclipped tanh RNN's passes",
+                   list((lstm < UNIGRAM) & (peak["LSTM, η = 3"] < 2 * UNIFORM)),
+                   claims.spread(lstm, ".3f", "LSTM") + "; largest loss after step 10: "
+                   + claims.spread(peak["LSTM, η = 3"], ".2f", "LSTM") + ", "
+                   + claims.spread(peak["tanh + clipping at 1, η = 3"], ".2f", "clipped tanh")
+                   + ", " + claims.spread(peak["tanh, η = 3"], ".3g", "unclipped tanh"))
 lstm_median = np.array([np.median(h.grad_norms) for h, _ in text_runs["LSTM, η = 3"]])
 clipped_median = np.array([np.median(h.grad_norms)
                            for h, _ in text_runs["tanh + clipping at 1, η = 3"]])
+# rules out: LSTM norms as large as the clipped tanh RNN's (or larger) in some seed
 claims.claim_seeds("the LSTM's gradient norms run lower than the clipped tanh RNN's norms "
                    "before clipping (medians)", list(lstm_median < clipped_median),
                    claims.spread(lstm_median, ".2f", "LSTM") + "; "
                    + claims.spread(clipped_median, ".2f", "clipped tanh"))
-claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < lstm),
+# rules out: the clipped tanh RNN ending far (0.3 nats or more) above or below the LSTM. Which
+# of the two ends lower is a coin toss here: it changes with the seeds and the machine
+claims.claim_seeds("the clipped tanh RNN and the LSTM end within 0.3 nats of each other",
+                   list(np.abs(clipped - lstm) < 0.3),
                    claims.spread(clipped - lstm, "+.3f", "clipped minus LSTM"));
 
 # %% [markdown]
-# At $\eta = 3$ clipping turns the tanh RNN from the worst of the three into the best: it ends
-# below the LSTM in every seed (the printed validation losses). The LSTM trains at
-# $\eta = 3$ without any clipping, with gradient norms lower than the clipped tanh RNN's
-# before its clipping.
+# At $\eta = 3$ clipping turns the tanh RNN from the worst of the three into one that ends
+# about as low as the LSTM: within 0.3 nats of it (the printed differences). Which of the two
+# ends lower changes from seed to seed and from one machine to another, so these runs do not
+# order them. The LSTM trains at $\eta = 3$ without any clipping, with gradient norms lower
+# than the clipped tanh RNN's before its clipping. Its loss is not free of jumps either (the
+# printed largest losses after step 10), but they stay below twice $\ln V$, which every
+# unclipped tanh run passes (Section 2), and the loss comes back down.
 # Both results belong to this short run at a rate picked for the tanh RNN: a rate tuned for
-# the LSTM, or many more steps, could change their order, so these runs do not say which
-# network models text better. What they do show: against a rate too large for the network,
+# the LSTM, or many more steps, could separate them, so these runs do not say which network
+# models text better. What they do show: against a rate too large for the network,
 # clipping was the direct remedy here (with SGD it caps every step at $\eta$ times the clipping
-# norm), and the gated network stayed stable at that rate without it.
+# norm), and the gated network recovered from its early jumps at that rate without it.
 # The synthetic tasks ask *can the network carry a dependency over $T$ steps?*, the text asks
 # *does training stay stable at a useful rate?*: choosing a remedy takes both answers.
 #
@@ -1776,13 +2072,13 @@ claims.claim_seeds("the clipped tanh RNN ends below the LSTM", list(clipped < ls
 #
 # | symptom in the logs | likely cause | what to try, and where it was shown |
 # | --- | --- | --- |
-# | the loss stays at the no-memory baseline (1/6 for the adding problem, $\ln 4$ for four classes) at long $T$ while short sequences train | vanishing gradient: a long product of Jacobians whose norms are mostly below 1 (02, 04); $\gamma\,\sigma_{\max} < 1$ guarantees it, but it happens without that too (04; Section 3's default-initialised tanh RNN has $\sigma_{\max} > 1$ and still vanishes) | a path that crosses fewer steps: attention (Section 4; in Section 6 it reached the threshold in every run on both tasks) or a skip connection (Section 3; in Section 6 it did not take the tanh RNN further, within one seed of it); gates (07; in Section 6 the GRU reached it in every run, the LSTM at every length of the adding problem but only at $T = 20$ of the first-token task, at the rate chosen there). Tune the rate at the length you need before ruling a remedy out: Section 6 tuned it at $T = 20$ |
+# | the loss stays at the no-memory baseline (1/6 for the adding problem, $\ln 4$ for four classes) at long $T$ while short sequences train | vanishing gradient: a long product of Jacobians whose norms are mostly below 1 (02, 04); $\gamma\,\sigma_{\max} < 1$ guarantees it, but it happens without that too (04; Section 3's default-initialised tanh RNN has $\sigma_{\max} > 1$ and still vanishes) | a path that crosses fewer steps: attention (Section 4; in Section 6 it reached the threshold in every run on both tasks) or a skip connection (Section 3; in Section 6 it did not take the tanh RNN further, within one seed of it); gates (07; in Section 6 the GRU reached it in every run, the LSTM at every length of the adding problem but on the first-token task only at $T = 20$, in some seeds: its forget-gate bias of 1 kept too faint a trace of the first token, and a bias of 5 learned $T = 20$ at a rate where a bias of 1 never left chance). Check a gated network's forget-gate start, and tune the rate at the length you need, before ruling a remedy out |
 # | the loss ends below the baseline but short of the threshold, while $\|\partial L/\partial h_k\|$ has vanished | partial learning: the state keeps some of the signal the gradient no longer reaches (02's latch) | read the final loss, not only the success count (Section 6's lower heat maps) |
 # | $\|\partial L/\partial h_k\|$ falls by orders of magnitude toward early $k$ | the same vanishing, seen directly | as in the first row; check it at initialisation and after training (Section 6's gradient plots) |
 # | $\|\partial L/\partial h_k\|$ exactly 0 at some steps, a ReLU network stuck at the baseline | inactive ReLU units cut the gradient off (exact zeros, not a product shrinking step by step); some weights get no gradient from the very first step (Section 6's IRNN) | in Section 6 no rate from 0.001 to 0.03 got the plain ReLU RNN past chance on the first-token task; the IRNN's first-step cells show how far one step at a large rate moves the weights. What does cure it (another initialisation, a smaller network, leaky units) is not tested here |
 # | the loss or the gradient norm jumps by orders of magnitude; inf or NaN | exploding gradient: a long product of large Jacobians, a cliff (03); $\gamma\,\sigma_{\max} > 1$ is necessary for it, not sufficient (04; Section 1's unpenalised runs raised $\sigma_{\max}$ from 1.5 without exploding) | with SGD, clip by the global norm (05; Section 7); under Adam the rate bounds the step, so lower the rate |
 # | a ReLU network's loss jumps to astronomic values right after an update | its forward state explodes: $\sigma_{\max}(W_{hh})$ pushed above 1 with unbounded units (Section 6's IRNN) | a smaller rate first: one Adam step at 0.001 kept $\sigma_{\max}$ near 1 where the sweep's rate did not, clipped or not (Section 6); whether a whole run then learns is not shown (the sweep's IRNN at 0.001 did not reach the threshold) |
-# | the median gradient norm is several times that at a smaller rate; the loss ends above a no-context baseline | learning rate too large | a smaller rate (Section 2's sweep), clipping (Section 7); one warm-up schedule helped but did not rescue it (Section 2) |
+# | the median gradient norm is a few times that at a smaller rate; the loss jumps far above the uniform guess and ends above that of a smaller rate | learning rate too large | a smaller rate (Section 2's sweep), clipping (Section 7); one warm-up schedule did not rescue it (Section 2) |
 # | the loss falls steadily but slowly, gradient norms small and calm | learning rate too small | a larger rate (Section 2's sweep) |
 # | $\sigma_{\max}(W_{hh})$ creeps up during training, with a healthy gradient through time and no jumps in the loss | the data's gradient shaping $W_{hh}$; not a symptom by itself (Section 1's unpenalised runs) | nothing by itself: L2 weight decay lowers $\sigma_{\max}$, but it pushed a healthy gradient toward vanishing (Section 1) and in Section 6 (as decoupled decay) reached the threshold in no more runs than the plain tanh RNN |
 #

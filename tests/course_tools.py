@@ -121,11 +121,14 @@ def execute(nb, workdir: Path, timeout: int = 120, allow_errors: bool = False):
     return nb
 
 
-def execute_solution(assignment: str, workdir: Path, monkeypatch, sweep_explorers: bool = True):
+def execute_solution(
+    assignment: str, workdir: Path, monkeypatch, sweep_explorers: bool = True, timeout: int = 120
+):
     """Run the solution notebook of `assignment` in a fresh kernel with claims strict; fail
     (AssertionError) on an error in any cell, a test cell that is not silent (nbgrader zeroes
     it), no figure at all, or, with sweep_explorers, an explorer setting that fails to draw.
-    The kernel inherits the test process's environment (set perturbations with monkeypatch)."""
+    The kernel inherits the test process's environment (set perturbations with monkeypatch);
+    timeout: seconds per cell."""
     from helpers import claims
 
     monkeypatch.setenv(claims.STRICT_ENV, "1")
@@ -134,7 +137,7 @@ def execute_solution(assignment: str, workdir: Path, monkeypatch, sweep_explorer
     explorers = sweep_explorers and "widgets.Explorer(" in path.read_text()
     if explorers:  # move every slider once: no setting may fail to draw
         add_explorer_sweep(nb, points=2)
-    execute(nb, workdir)
+    execute(nb, workdir, timeout=timeout)
     if explorers:
         report = explorer_report(nb)
         assert report, "the notebook builds an explorer but none was found after running it"

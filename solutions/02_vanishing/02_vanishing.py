@@ -508,15 +508,33 @@ claims.claim_seeds("the factor per step is below 1, and smaller for sigmoid than
 claims.claim_seeds("the tanh bound grows (gamma * sigma_max > 1) while the product shrinks",
                    [products["tanh", s][1] > 1 > rates["tanh", s] for s in init_seeds],
                    claims.spread([products["tanh", s][1] for s in init_seeds], ".2f",
-                                 "gamma * sigma_max"));
+                                 "gamma * sigma_max"))
+
+
+def recurrent_weights(name, seed):
+    """W_hh of the seed's network above, (H, H) float64."""
+    course.manual_seed(seed)
+    return models.SequenceModel(2, 32, 2, cell=name).cell.weight_hh.detach().double().numpy()
+
+
+radius = {s: float(np.abs(np.linalg.eigvals(recurrent_weights("tanh", s))).max())
+          for s in init_seeds}
+print("tanh: spectral radius of W_hh " + claims.spread(list(radius.values()), ".2f"))
+# rules out: the decay needing slopes below 1 (a spectral radius of 1 or more would)
+claims.claim_seeds("W_hh's spectral radius is below 1 although its largest singular value is "
+                   "above 1", [radius[s] < 1 < products["tanh", s][1] for s in init_seeds],
+                   claims.spread(list(radius.values()), ".2f", "spectral radius"));
 
 # %% [markdown]
 # Both measured curves are straight lines on the log scale, under their bounds: geometric
 # decay, at the printed factor per step, far faster for sigmoid, whose slope never exceeds
 # 1/4. The tanh bound lies above 1 here (PyTorch's default initialisation gives
 # $\sigma_{\max}(W_{hh}) > 1$ at this size), so it *grows* towards the left, and still the
-# product shrinks: most units are not at $a = 0$, so their slopes are below $\gamma$. A bound
-# above 1 promises nothing; notebook 04 returns to this.
+# product shrinks. The bound uses the largest singular value, which bounds *one* step; a
+# product of the same $W_{hh}$ over many steps shrinks, in the long run, at its **spectral
+# radius** (its largest eigenvalue in size), which is below 1 here (printed): even with every
+# slope exactly 1 the product would shrink, and the slopes below 1 shrink it a little more. A
+# bound above 1 promises nothing; notebook 04 returns to this.
 #
 # ## 4. What the loss sees: $\|dL/dh_k\|$ (≈ 15 min)
 #
@@ -598,7 +616,7 @@ for ax, s in zip(axes[0], shown):
                    f"({heat_accuracy[s]:.2f})", "time step k", "training step")
     ax.set_ylabel(ax.get_ylabel() if ax is axes[0, 0] else "")
     ax.grid(False)
-fig.colorbar(image, ax=axes[0], label="$\\log_{10} \\|dL/dh_k\\| / \\|dL/dh_T\\|$ (clipped at -12)")
+fig.colorbar(image, ax=axes[0], label="$\\log_{10} \\|dL/dh_k\\| / \\|dL/dh_T\\|$ (clipped to [-12, 1])")
 fig.suptitle(f"Share of the last state's gradient reaching step k, during training "
              f"(tanh RNN, T = {FAR}; dark: vanished)", fontweight="bold")
 plt.show()
@@ -807,7 +825,7 @@ claims.claim_seeds("as w grows, more bits are kept and less gradient gets back",
 # %% [markdown]
 # No latch does both. Those that keep the bit through the noise (large $w$: a deep well, a small
 # gain) pass back a gradient dozens of orders of magnitude below 1; those whose gradient
-# survives (gain near 1) forget the bit, and end near chance. This is Bengio et al.'s dilemma,
+# stays above 1e-10 forget the bit, and end near chance. This is Bengio et al.'s dilemma,
 # and it answers the question of Section 4: to *learn* to store the first token, the gradient
 # must reach the step where it was written, but weights that store it robustly are exactly the
 # ones that stop that gradient. Training has to cross from one regime to the other, with little

@@ -465,8 +465,8 @@ claims.claim("without clipping some runs hit inf/NaN, within 10 steps",
              evidence=f"first non-finite steps {unclipped_nan}")
 claims.claim_seeds("with clipping every run stays finite and comes down from its first loss "
                    "to within a factor 2 of the baseline 1/6 (mean of its last 10 losses), "
-                   "but not clearly below it",
-                   [h.first_nonfinite_step is None and 1 / 12 < m < 1 / 3 and h.losses[0] > 2 * m
+                   "but not more than a fifth below it",
+                   [h.first_nonfinite_step is None and 0.8 / 6 < m < 1 / 3 and h.losses[0] > 2 * m
                     for h, m in zip(runs[1.0], settled)],
                    spread=claims.spread([h.losses[0] for h in runs[1.0]], ".2f", "first MSE")
                    + "; " + claims.spread(settled, ".3f", "final MSE"));
@@ -482,9 +482,10 @@ claims.claim_seeds("with clipping every run stays finite and comes down from its
 #
 # ## 4. Choosing the threshold, and the learning rate (≈ 10 min)
 #
-# *How large should `max_norm` be?* Pascanu et al. (2013) suggest a value from the average
-# gradient norm observed over many updates, and report that anything from half to ten times it
-# still trained. Your `train_step` returns the norm before clipping, so the clipped runs above
+# *How large should `max_norm` be?* Pascanu et al. (2013, Section 3.2): "One good heuristic for
+# setting this threshold is to look at statistics on the average norm over a sufficiently large
+# number of updates", adding that training "is not very sensitive to this hyperparameter and
+# the algorithm behaves well even for rather small thresholds". Your `train_step` returns the norm before clipping, so the clipped runs above
 # already logged it.
 
 # %%
@@ -511,7 +512,7 @@ claims.claim("the norms spread over orders of magnitude, with a tail that pulls 
 # %% [markdown]
 # The norms spread over orders of magnitude, with a long tail of explosive steps: the average
 # is pulled up by that tail, the median is not. Now the interplay with the learning rate: for
-# each learning rate and threshold (multiples of the average), runs from three starts
+# each learning rate and threshold (multiples of the average), runs from five starts
 # ($T = 30$, seeds 0 to 4, at most 60 steps). Each cell counts the steps until the loss first
 # drops to 0.25, one number per seed, or says that a run hit inf/NaN. That level is one and a
 # half times the baseline: as Section 3 showed, these runs do not get clearly below it this
@@ -575,10 +576,11 @@ claims.claim("without clipping both larger learning rates hit NaN in some seeds"
                       f"{len(grid_seeds)}, lr = {learning_rates[2]}: "
                       f"{overflowed[:, 2, none].sum()} of {len(grid_seeds)}")
 # rules out: a tiny threshold costing nothing when steps are small (0.1x as fast as 1x)
-claims.claim_seeds("at the smallest learning rate a threshold of 0.1x the average is slower "
-                   "than 1x", [bool(reached[k, 0, slow] > reached[k, 0, one])
-                               for k in range(len(grid_seeds))],
-                   spread="the 0.1x and 1x columns above")
+claims.claim("at the smallest learning rate a threshold of 0.1x the average is slower than 1x "
+             "in the median over the seeds",
+             bool(np.median(reached[:, 0, slow]) > np.median(reached[:, 0, one])),
+             f"median steps {np.median(reached[:, 0, slow]):g} at 0.1x, "
+             f"{np.median(reached[:, 0, one]):g} at 1x")
 claims.claim_seeds("thresholds of 0.5x and 1x never overflow, and reach the loss at every "
                    "learning rate", [not overflowed[k][:, safe].any()
                                      and bool(np.all(np.isfinite(reached[k][:, safe])))
@@ -591,7 +593,9 @@ print(f"runs that overflowed at the largest learning rate: 10x the average "
 # Read the table by rows, one number per seed in each cell. The length of an update is at most
 # learning rate × `max_norm`, so the two act together. A threshold far below the average
 # (0.1×) makes every step short: at the smallest learning rate it is slower than a threshold
-# at the average (1×) in every seed, while at the largest one short steps cost little. Without
+# at the average (1×) in the median over the seeds. Not in every seed: the average is pulled
+# up by the tail, so 1× lets through steps long enough to throw the loss up again, where 0.1×
+# descends smoothly. Without
 # clipping both larger learning rates overflow in some seeds (the printed counts).
 # Thresholds of half to once the average never overflow and recover at every learning rate.
 # Ten times the average is the upper end of the range Pascanu et al. found safe: a threshold
@@ -652,19 +656,27 @@ plots.labelled(ax, "Gradient descent on the one-unit network's loss (T = 20)",
                "recurrent weight w", "bias b")
 ax.legend(loc="lower left", fontsize=8)
 plt.show()
-longest, final = {}, {}
+longest, final, turn = {}, {}, {}
 for label, path in paths.items():
-    jumps = np.linalg.norm(np.diff(path, axis=0), axis=1)
-    longest[label], final[label] = jumps.max(), float(one_unit_loss(*path[-1])[0])
-    print(f"{label}: longest step {jumps.max():.3g} (step {int(np.argmax(jumps))}), final "
-          f"L = {final[label]:.3g} at (w, b) = ({path[-1, 0]:.2f}, {path[-1, 1]:.2f})")
+    steps = np.diff(path, axis=0)
+    jumps = np.linalg.norm(steps, axis=1)
+    # the median of the last 10 losses: a path that zigzags is not judged by one snapshot
+    longest[label] = jumps.max()
+    final[label] = float(np.median(one_unit_loss(path[-10:, 0], path[-10:, 1])[0]))
+    last = steps[-10:] / np.maximum(jumps[-10:, None], 1e-300)
+    turn[label] = float(np.median(np.sum(last[1:] * last[:-1], axis=1)))  # cosine of turns
+    print(f"{label}: longest step {jumps.max():.3g} (step {int(np.argmax(jumps))}), median L "
+          f"of the last 10 steps {final[label]:.3g}, median cosine between its last steps "
+          f"{turn[label]:+.2f}")
 claims.claim("the unclipped path takes one step longer than any clipped step can be (more than "
              "lr x 10); clipped steps never exceed lr x max_norm; the smaller threshold ends "
-             "higher on the loss after the same number of steps",
+             "higher on the loss after the same number of steps (median of the last 10), its "
+             "last steps reversing direction (a zigzag)",
              longest["no clipping"] > lr * 10
              and longest["clipped, max_norm = 1"] <= lr * 1 * (1 + 1e-9)
              and longest["clipped, max_norm = 10"] <= lr * 10 * (1 + 1e-9)
-             and final["clipped, max_norm = 1"] > final["clipped, max_norm = 10"],
+             and final["clipped, max_norm = 1"] > final["clipped, max_norm = 10"]
+             and turn["clipped, max_norm = 1"] < 0,
              evidence=", ".join(f"{k}: {v:.3g}" for k, v in longest.items()));
 
 # %% [markdown]
@@ -673,8 +685,12 @@ claims.claim("the unclipped path takes one step longer than any clipped step can
 # happens to land well (the printed final loss); nothing in a gradient of that size says it
 # will, and notebook 03 showed a step from beside a cliff that multiplied the loss instead.
 # Clipped, no step is longer than learning rate × `max_norm`, so the path walks over the cliff
-# edge; with a small threshold it walks slowly and is still far from the minimum after 60 steps,
-# which is the cost of clipping on smooth ground where the gradient is large but honest.
+# edge. With the small threshold every step has the same length, learning rate × `max_norm`,
+# however narrow the valley it crosses: the path reaches the valley and then zigzags across it
+# (its consecutive steps point in nearly opposite directions, the printed cosine), its loss
+# jumping up and down instead of settling (the printed median of the last 10 losses). A
+# threshold that clips every step turns gradient descent into steps of fixed length, which
+# cannot shrink as the minimum comes near.
 #
 # ## What to remember
 # - Clip by the **global norm**: one factor for all gradients, $\min(1, c/(\|g\| + 10^{-6}))$,

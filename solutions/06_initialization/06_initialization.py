@@ -30,7 +30,7 @@
 # 2. draw uniformly random orthogonal matrices and say why they keep norms;
 # 3. explain the identity initialisation of ReLU RNNs (IRNN) and what Leaky ReLU and ELU change;
 # 4. read gradient flow at initialisation for every scheme × activation, and see on the adding
-#    problem that the start decides whether an RNN learns at all.
+#    problem that the activation decides whether an RNN learns, and the start how fast.
 #
 # **Time:** about 60 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
@@ -586,7 +586,7 @@ claims.claim("orthogonal and identity have every singular value 1; Xavier's spre
 #   otherwise, so $\phi'(x) \in \{\text{slope}, 1\}$: never 0. The bound of notebook 04 keeps
 #   $\gamma = 1$.
 # - **ELU** (Clevert, Unterthiner and Hochreiter 2016): $\phi(x) = x$ for $x > 0$ and
-#   $\alpha(e^x - 1)$ otherwise. It is smooth at 0 when $\alpha = 1$, and saturates at
+#   $\alpha(e^x - 1)$ otherwise. It is continuously differentiable at 0 when $\alpha = 1$, and saturates at
 #   $-\alpha$ for very negative inputs, which pulls the mean activation toward 0. Its derivative
 #   is $\alpha e^x \in (0, \alpha]$ for $x \le 0$ (differentiate $\alpha(e^x - 1)$; the $-1$
 #   disappears), so $\gamma = \max(1, \alpha)$.
@@ -781,28 +781,28 @@ level = {(s, a): ratios[i, j] for i, s in enumerate(schemes) for j, a in enumera
 # identity losing orders with ReLU (identity).
 claims.claim("small start: below -50 with every activation; Xavier: tanh and ELU within two "
              "orders of level, ReLU and Leaky ReLU below -3; He: tanh and ELU above 0, ReLU and "
-             "Leaky ReLU within two orders of level; orthogonal: ReLU and Leaky ReLU below -3; "
+             "Leaky ReLU within three orders of level; orthogonal: ReLU and Leaky ReLU below -3; "
              "identity: ReLU, Leaky ReLU and ELU within half an order of level",
              all(level["small N(0, 0.01²)", a] < -50.0 for a in ACTIVATIONS)
              and all(abs(level["Xavier normal", a]) < 2 for a in ("tanh", "elu"))
              and all(level[s, a] < -3 for s in ("Xavier normal", "orthogonal")
                      for a in ("relu", "leaky_relu"))
              and all(level["He normal", a] > 0 for a in ("tanh", "elu"))
-             and all(abs(level["He normal", a]) < 2 for a in ("relu", "leaky_relu"))
+             and all(abs(level["He normal", a]) < 3 for a in ("relu", "leaky_relu"))
              and all(abs(level["identity", a]) < 0.5 for a in ("relu", "leaky_relu", "elu")),
              evidence="the table above");
 
 # %% [markdown]
 # Read the rows of the table printed above. The small initialisation loses more than 50 orders
 # of magnitude with every activation: nothing reaches the start. Xavier's Gaussian keeps tanh
-# and ELU within two orders of magnitude of level at $T = 50$ (its $\sigma_{\max} \approx 2$
-# makes up for slopes below 1), but loses several orders with ReLU and Leaky ReLU, which zero
+# and ELU within two orders of magnitude of level at $T = 50$ (its spectral radius is close to
+# 1, by the circular law, and near 0 the slopes of tanh and ELU are close to 1), but loses several orders with ReLU and Leaky ReLU, which zero
 # (or nearly zero) the gradient of the inactive units at every step. He's doubled variance
-# makes up for exactly that: ReLU and Leaky ReLU stay within two orders of level, while tanh
-# and ELU, whose slope is near 1 on both sides, see the gradient **grow**. (One draw of
+# makes up for that: ReLU and Leaky ReLU no longer lose orders of magnitude (they end within a
+# few orders of level), while tanh and ELU see the gradient **grow**. (One draw of
 # $W_{hh}$ can land an order of magnitude away from the median shown.) An orthogonal $W_{hh}$ does not rescue
 # ReLU either: it keeps norms, but ReLU's diagonal then cuts the inactive coordinates at every
-# step. Only the identity keeps ReLU, Leaky ReLU and ELU level: with zero biases and
+# step. Only the identity keeps ReLU, Leaky ReLU and ELU level, within half an order: with zero biases and
 # $W_{hh} = I$, a unit stays active as long as its inputs do not push it below 0, and on the
 # active units the Jacobian is exactly the identity, the IRNN's promise before any training.
 #
@@ -896,9 +896,9 @@ claims.claim_seeds(f"the IRNN gets below {TARGET} in every seed, before the orth
 # while ReLU orthogonal fails)
 claims.claim("the gradient at initialisation did not predict the outcome: with an orthogonal "
              "start it fell over 3 orders more for ReLU than for tanh (Section 4's table, "
-             "H = 64), yet the orthogonal ReLU RNN learned in some seeds and the tanh one in none",
+             "H = 64), yet the orthogonal ReLU RNN learned in most seeds and the tanh one in none",
              level["orthogonal", "relu"] < level["orthogonal", "tanh"] - 3
-             and any(h.stopped_early for h in relu_orth)
+             and sum(h.stopped_early for h in relu_orth) > len(relu_orth) / 2
              and not any(h.stopped_early for h in tanh_orth),
              evidence=f"log10 ratio at initialisation: relu {level['orthogonal', 'relu']:+.1f}, "
                       f"tanh {level['orthogonal', 'tanh']:+.1f}");
@@ -908,8 +908,8 @@ claims.claim("the gradient at initialisation did not predict the outcome: with a
 # tanh RNNs stay near the baseline in every seed, whatever the start. The IRNN gets below 0.1
 # in every seed, and first (the printout gives the steps): at initialisation it already
 # carries information (and gradient) unchanged across all 50 steps. The orthogonal ReLU RNN
-# gets there later, and within 500 steps in some seeds only (the printout: how many varies
-# with the seeds). For the small
+# gets there later than the IRNN of the same seed, and in most seeds within the 500 steps (the
+# printout; with other seeds one can miss). For the small
 # tanh start the failure is what Section 4 predicts: the gradient from the loss at the end
 # never reaches the first marked number. The orthogonal starts are the surprise, in both
 # directions: tanh's gradient at initialisation crossed the 50 steps nearly intact and it
@@ -929,7 +929,7 @@ claims.claim("the gradient at initialisation did not predict the outcome: with a
 #   Leaky ReLU and ELU keep a non-zero slope for negative inputs.
 # - Gradient flow at initialisation does not predict training: on the adding problem at
 #   $T = 50$ an orthogonal tanh RNN (gradient intact at step 0) failed in every seed and an
-#   orthogonal ReLU RNN (gradient down several orders) learned in some; the IRNN learned in
+#   orthogonal ReLU RNN (gradient down several orders) learned in most; the IRNN learned in
 #   every seed, fastest. Notebook 07 changes the architecture instead.
 #
 # ## References

@@ -551,7 +551,7 @@ claims.claim_seeds("η = 0.3 learns (it ends below the character-frequency basel
 claims.claim_seeds("η = 1 ends lowest of the three rates",
                    list((valid_of["η = 1"] < valid_of["η = 0.3"])
                         & (valid_of["η = 1"] < valid_of["η = 3"])))
-peak_after = {name: np.array([max(h.losses[10:]) for h, _ in runs])
+peak_after = {name: np.array([max(h.losses[10:], default=np.nan) for h, _ in runs])
               for name, runs in sweep.items()}
 # rules out: a run at η = 3 that never diverges (its loss staying below twice the uniform guess
 # after step 10, as every run at η = 1 does), and one that ends as low as η = 1. Where an η = 3
@@ -2027,7 +2027,7 @@ claims.claim_seeds("clipping rescues η = 3: the clipped tanh RNN ends below the
                    list((clipped < UNIGRAM) & (valid_of["η = 3"] > np.maximum(clipped, lstm))),
                    claims.spread(clipped, ".3f", "clipped") + "; "
                    + claims.spread(valid_of["η = 3"], ".3g", "unclipped"))
-peak = {name: np.array([max(h.losses[10:]) for h, _ in runs]) for name, runs in text_runs.items()}
+peak = {name: np.array([max(h.losses[10:], default=np.nan) for h, _ in runs]) for name, runs in text_runs.items()}
 # rules out: an LSTM that learns no more than character frequencies at η = 3, or whose loss
 # climbs after step 10 as far as every unclipped tanh run's does (above twice ln V)
 claims.claim_seeds("the LSTM trains at η = 3 without clipping: it ends below the "

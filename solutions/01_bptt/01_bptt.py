@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -473,7 +473,7 @@ check_relative_error(relative_error, 2.0, 3.0, "two scalars")
 # one step at a time.
 
 # %%
-case = checks.small_rnn_case(T=6, B=3, D=4, H=5, seed=7)
+case = checks.small_rnn_case(T=6, B=3, D=4, H=5, seed=course.shifted(7))   # a random problem
 params = {"W_xh": case.W_xh.copy(), "W_hh": case.W_hh.copy(), "b_h": case.b_h.copy(),
           "h0": case.h0.copy()}
 
@@ -504,10 +504,13 @@ forgetful = relative_error(one_step_at_a_time(case.dhs, case.xs, hs, case.h0, *c
                            autograd["W_hh"])
 print(f"largest relative error of your gradients: {worst:.1e}\n"
       f"dW_hh with dh_next forgotten, vs autograd:  {forgetful:.1e}")
+# rules out: a correct gradient failing the 1e-7 test (finite differences too coarse for it)
 claims.claim("a correct gradient scores under 1e-7", worst < 1e-7, f"largest {worst:.1e}")
+# rules out: a classic bug passing the test
 claims.claim("a wrong one scores over 1e-3", forgetful > 1e-3,
              f"dh_next forgotten: {forgetful:.1e}")
 vs_autograd = max(e[1] for e in errors.values())
+# rules out: autograd being no more exact than finite differences (so that the gap is not theirs)
 claims.claim("your gradients agree with autograd over 100 times more closely than with the "
              "finite differences", 100 * vs_autograd < min(e[0] for e in errors.values()),
              f"largest {vs_autograd:.1e} against autograd, smallest "
@@ -574,24 +577,32 @@ observed_best = epsilons[np.argmin(measured)]
 print(f"|f| = {f0:.2f}, |f'''| = {third:.2f}: predicted best eps {best:.1e}, measured best "
       f"{observed_best:.0e}; measured / estimate from {ratio.min():.2f} to {ratio.max():.2f}, "
       f"for eps >= 1e-4 from {ratio[large].min():.3f} to {ratio[large].max():.3f}")
-claims.claim("the measured error never exceeds 3 times the estimate", ratio.max() < 3.0,
-             f"largest ratio {ratio.max():.2f}")
+# rules out: large steps whose error is something else than the truncation term
 claims.claim("for large steps the error is the truncation term (within 10 %)",
              bool(np.all(abs(ratio[large] - 1) < 0.1)),
              f"ratio {ratio[large].min():.3f} to {ratio[large].max():.3f} for eps >= 1e-4")
+# rules out: a best step set by something else than the balance of the two terms
 claims.claim("the best step is within a factor of 10 of eps*",
              1 / 10 < observed_best / best < 10, f"{observed_best:.0e} against {best:.1e}")
 small = epsilons < best / 10                      # where rounding dominates
-claims.claim("below eps* the error grows as the step shrinks (the smallest step's error is over "
-             "1000 times the best)", measured[-1] > 1e3 * measured.min(),
-             f"{measured[-1]:.1e} against {measured.min():.1e}")
-claims.claim("there it scatters around the rounding estimate, mostly below it",
-             bool(np.median(ratio[small]) < 1), f"median ratio {np.median(ratio[small]):.2f}");
+slope = np.polyfit(np.log(epsilons[small]), np.log(measured[small]), 1)[0]
+# rules out: a smaller step being at least as accurate (an error that stays flat or falls)
+claims.claim("below eps* the error grows as the step shrinks, like 1/eps (log-log slope between "
+             "-1.5 and -0.5; the smallest step's error is over 1000 times the best)",
+             -1.5 < slope < -0.5 and measured[-1] > 1e3 * measured.min(),
+             f"slope {slope:.2f}; {measured[-1]:.1e} against {measured.min():.1e}")
+# rules out: an error whose level has nothing to do with rounding (orders of magnitude off).
+# Not "below it": when |f| is small because f's terms cancel, the error sits above it
+claims.claim("there its level matches the rounding estimate only roughly (median ratio between "
+             "1/30 and 30)", bool(1 / 30 < np.median(ratio[small]) < 30),
+             f"median ratio {np.median(ratio[small]):.2f}");
 
 # %% [markdown]
 # Left of $\epsilon^\ast$ the error is the truncation term almost exactly (the printed ratios).
-# Right of it the error follows the rounding term: it *grows* as the step shrinks, and it
-# scatters around the estimate, mostly below it, because rounding errors partly cancel. A
+# Right of it the error follows the rounding term's slope: it *grows* as the step shrinks, like
+# $1/\epsilon$. Its level matches the estimate only roughly (the printed ratios): rounding
+# errors partly cancel, which puts it below; and when $f$ is a sum of terms that cancel ($|f|$
+# small), each term is rounded relative to its own size, not to $|f|$, which puts it above. A
 # smaller step is not a more accurate one. In float32 ($\epsilon_{\text{mach}} = 2^{-23}$) the rounding term is
 # about $2^{29}$ times larger, which moves $\epsilon^\ast$ up and the best attainable error up
 # far more: gradient checks run in float64.
@@ -619,7 +630,7 @@ def last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
 
 def partial_sums(draw, sigma):
     """S[K] = dL/dW_hh from the last K steps, K = 0..T, for random draw `draw` at sigma_max."""
-    r = np.random.default_rng(draw)
+    r = course.rng(draw)
     xs = r.normal(size=(T, B, D))
     W_xh = r.normal(scale=1 / np.sqrt(D), size=(H, D))
     W_raw = r.normal(size=(H, H))
@@ -670,21 +681,31 @@ for sigma in sigmas:
     ratios = [contributions[d, sigma][back] / contributions[d, sigma][0] for d in draws]
     print(f"{sigma:>9}  {claims.spread(rates, '.2f'):>20}  {claims.spread(r2, '.3f'):>14}  "
           f"{claims.spread(ratios, '.1e'):>19}")
+# rules out: a decay that is not geometric (a curved line on the log scale), or no decay
 claims.claim_seeds("each step back multiplies a contribution by a roughly constant factor "
                    "below 1 (a straight line on the log scale: R^2 > 0.98 at every sigma_max)",
                    [all(fits[d, s][0] < 1 and fits[d, s][1] > 0.98 for s in sigmas)
                     for d in draws],
                    claims.spread([fits[key][0] for key in S], ".2f", "factors") + "; "
                    + claims.spread([fits[key][1] for key in S], ".3f", "R^2"))
+# rules out: a decay rate that does not depend on the weights' scale
 claims.claim_seeds("larger weights slow the decay (the factor grows with sigma_max)",
                    [fits[d, 0.5][0] < fits[d, 1.0][0] < fits[d, 2.0][0] for d in draws])
+# rules out: distant steps contributing about as much as the last one
 claims.claim_seeds(f"the term {back} steps back is over 10 times smaller than the last one",
                    [all(contributions[d, s][back] < contributions[d, s][0] / 10 for s in sigmas)
                     for d in draws])
 zero_from = [int(np.argmax(contributions[d, 0.5] == 0)) for d in draws]
-claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly 0",
-                   [bool((contributions[d, 0.5] == 0).any()) for d in draws],
-                   f"from {min(zero_from)} to {max(zero_from)} steps back on");
+last_nonzero = [contributions[d, 0.5][z - 1] / floors[d, 0.5] for d, z in zip(draws, zero_from)]
+# rules out: contributions that stay nonzero, or that reach 0 by underflow (far below the floor,
+# near float64's smallest number) rather than by cancellation at the rounding floor
+claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly 0 soon after "
+                   "they cross the rounding floor, not by underflow (the last nonzero one "
+                   "between 1e-10 and 1 floor)",
+                   [bool((contributions[d, 0.5] == 0).any()) and 1e-10 < r < 1
+                    for d, r in zip(draws, last_nonzero)],
+                   f"from {min(zero_from)} to {max(zero_from)} steps back on; the last nonzero "
+                   + claims.spread(last_nonzero, ".2g") + " floors");
 
 # %% [markdown]
 # Each step back multiplies a contribution by a roughly constant factor below 1 (the printed
@@ -732,6 +753,7 @@ for sigma in sigmas:
     print(f"sigma_max = {sigma}: cosine >= 0.99 from K = "
           f"{claims.spread([K99[d, sigma] for d in draws], 'd')}; K = 1 gives "
           f"{claims.spread([cosines[d, sigma][0] for d in draws], '.3f')}")
+# rules out: a truncated gradient that points elsewhere until K is large
 claims.claim_seeds("a few steps already give a cosine of 0.99 (K <= 10)",
                    [all(K99[d, s] <= 10 for s in sigmas) for d in draws]);
 

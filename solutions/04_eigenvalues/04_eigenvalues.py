@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -331,7 +331,7 @@ def state_jacobian_norms(W_hh, activation, T, seed=0):
     """||dh_T/dh_k||_2 for k = 0..T (array of length T + 1) of h_t = phi(W_hh h_{t-1} + x_t),
     with x_t and h_0 random (seeded); by autograd, in one batched backward pass."""
     W = torch.as_tensor(W_hh, dtype=torch.float64)
-    generator = torch.Generator().manual_seed(seed)
+    generator = course.torch_generator(seed)
     xs = torch.randn(T, W.shape[0], generator=generator, dtype=torch.float64)
     hs = [(0.5 * torch.randn(W.shape[0], generator=generator, dtype=torch.float64))
           .requires_grad_()]
@@ -343,7 +343,7 @@ def state_jacobian_norms(W_hh, activation, T, seed=0):
 
 
 def symmetric_matrix(H, seed):
-    A = np.random.default_rng(seed).normal(size=(H, H))
+    A = course.rng(seed).normal(size=(H, H))
     return (A + A.T) / 2
 
 
@@ -374,6 +374,7 @@ for (label, norms), rho in zip(measured.items(), predicted):
           f"largest gap to rho^(t-k): {np.max(np.abs(norms / predicted[rho] - 1)):.1e} "
           "(relative)")
 print(f"over {T} steps: 0.9^{T} = {0.9 ** T:.1e}, 1.1^{T} = {1.1 ** T:.3g}")
+# rules out: norms that differ from rho^(t-k) (a factor kappa(V) > 1, or another rate)
 claims.claim("for a symmetric W_hh the measured norms equal rho^(t-k) up to rounding (slopes "
              "and values within 1e-9)", max(gaps.values()) < 1e-9,
              evidence=f"largest gap {max(gaps.values()):.1e}");
@@ -491,12 +492,14 @@ check_rejects_unknown_activation(guaranteed_to_vanish)
 # (Marchenko–Pastur): $\rho < 1 < \sigma_{\max}$. What does that mean for a tanh RNN?
 
 # %%
-torch.manual_seed(0)
+course.manual_seed(0)
 H_default, T = 128, course.pick(full=60, smoke=30)
 W_default = torch.nn.RNN(1, H_default).weight_hh_l0.detach().double().numpy()
 norms = state_jacobian_norms(W_default, "tanh", T)
 distance = T - np.arange(T + 1)
-rate = np.exp(np.polyfit(distance, np.log(norms), 1)[0])
+slope, intercept = np.polyfit(distance, np.log(norms), 1)
+rate = np.exp(slope)
+r_squared = 1 - np.var(np.log(norms) - slope * distance - intercept) / np.var(np.log(norms))
 print(f"nn.RNN default, H = {H_default}: rho = {spectral_radius(W_default):.3f}, "
       f"sigma_max = {largest_singular_value(W_default):.3f}, guaranteed to vanish with tanh: "
       f"{guaranteed_to_vanish(W_default, 'tanh')}")
@@ -512,11 +515,15 @@ plots.labelled(ax, f"tanh RNN with PyTorch's default $W_{{hh}}$ (H = {H_default}
                "distance in time t - k", "$\\|\\partial h_T/\\partial h_k\\|_2$", logy=True)
 ax.legend()
 plt.show()
+# rules out: a norm that does not shrink, or not geometrically (a curved line on the log
+# scale), or no faster than rho^(t-k)
 claims.claim("rho < 1 < sigma_max, so the guarantee fails, while the measured norm shrinks "
-             "geometrically, by a factor per step below rho",
-             spectral_radius(W_default) < 1 < largest_singular_value(W_default)
-             and not guaranteed_to_vanish(W_default, "tanh") and rate < spectral_radius(W_default),
-             evidence=f"factor {rate:.3f} per step, rho = {spectral_radius(W_default):.3f}");
+             "geometrically (a straight line on the log scale, R^2 > 0.95), by a factor per step "
+             "below rho", spectral_radius(W_default) < 1 < largest_singular_value(W_default)
+             and not guaranteed_to_vanish(W_default, "tanh") and rate < spectral_radius(W_default)
+             and r_squared > 0.95,
+             evidence=f"factor {rate:.3f} per step (R^2 {r_squared:.3f}), rho = "
+                      f"{spectral_radius(W_default):.3f}");
 
 # %% [markdown]
 # The printout shows the guarantee failing ($\gamma\sigma_{\max} > 1$, so the bound grows with
@@ -538,7 +545,7 @@ claims.claim("rho < 1 < sigma_max, so the guarantee fails, while the measured no
 def non_normal_matrix(H, seed, coupling=2.0):
     """Q (D + U) Q^T: eigenvalues d_i uniform in (-1, 1), U strictly upper triangular with
     entries of standard deviation coupling / sqrt(H)."""
-    generator = np.random.default_rng(seed)
+    generator = course.rng(seed)
     D = np.diag(generator.uniform(-1, 1, size=H))
     U = np.triu(generator.normal(size=(H, H)), 1) * coupling / np.sqrt(H)
     Q = np.linalg.qr(generator.normal(size=(H, H)))[0]
@@ -570,15 +577,21 @@ growth = linear_norms[::-1]                               # ||W^d|| for d = 0..T
 print(f"rho = {spectral_radius(W_nn):.2f}, sigma_max = {largest_singular_value(W_nn):.2f}; "
       f"||W^d|| peaks at {growth[peak]:.1f} for d = {peak} steps, is still "
       f"{growth[50]:.2f} at d = 50 and {growth[T]:.1e} at d = {T}")
-claims.claim("every eigenvalue lies inside the unit circle, yet ||W^d|| grows above 10 before "
-             "it decays, and is still above 1 at d = 50",
-             spectral_radius(W_nn) < 1 and growth[peak] > 10 and growth[50] > 1,
+above_one = int(np.sum(growth > 1))
+# rules out: eigenvalues inside the unit circle keeping ||W^d|| below 1, or only a brief bump,
+# and a growth that never turns into the decay rho promises (how high the peak goes, and how
+# long it lasts, depends on the draw)
+claims.claim("every eigenvalue lies inside the unit circle, yet ||W^d|| rises above 5 and stays "
+             "above 1 for over two dozen steps, before it decays (at d = 100 below a fifth of "
+             "its peak)", spectral_radius(W_nn) < 1 and growth[peak] > 5 and above_one > 24
+             and growth[T] < growth[peak] / 5,
              evidence=f"rho = {spectral_radius(W_nn):.2f}, peak {growth[peak]:.1f} at d = {peak}, "
-                      f"{growth[50]:.2f} at d = 50");
+                      f"above 1 for {above_one} steps, {growth[T]:.1e} at d = {T}");
 
 # %% [markdown]
-# Every eigenvalue has modulus at most 0.9, yet the printout shows the gradient multiplied by
-# tens for dozens of steps before the decay promised by $\rho$ takes over: what a network sees
+# Every eigenvalue has modulus at most 0.9, yet the printout shows the gradient multiplied
+# several times over (how many times depends on the draw: the printed peak) for dozens of steps
+# before the decay promised by $\rho$ takes over: what a network sees
 # over a few dozen steps is decided by $\sigma_{\max}$ and the non-normal structure, not by
 # $\rho$. And normal matrices are the exception: a matrix with independent random entries,
 # like every $W_{hh}$ at initialisation, is normal with probability 0.
@@ -593,7 +606,7 @@ claims.claim("every eigenvalue lies inside the unit circle, yet ||W^d|| grows ab
 T, steps, seeds = 10, course.pick(full=600, smoke=30), range(3)
 before, after, histories = [], [], []
 for seed in seeds:
-    torch.manual_seed(seed)
+    course.manual_seed(seed)
     net = models.FusedSequenceModel(2, 32, 1, cell="tanh")
     before.append(net.rnn.weight_hh_l0.detach().double().numpy().copy())
     histories.append(training.train(
@@ -622,12 +635,14 @@ sigmas = [(largest_singular_value(b), largest_singular_value(a)) for b, a in zip
 for seed, final, (r0, r1), (s0, s1) in zip(seeds, finals, radii, sigmas):
     print(f"seed {seed}: loss over the last 50 steps {final:.3f} (always answering 1: "
           f"{1 / 6:.3f}); rho {r0:.3f} -> {r1:.3f}, sigma_max {s0:.3f} -> {s1:.3f}")
-claims.claim_seeds("every run learns the task: its final loss is below a quarter of the "
-                   "baseline 1/6", [final < 1 / 24 for final in finals],
+# rules out: runs that stay on the baseline (a constant answer scores 1/6)
+claims.claim_seeds("every run learns the task: its final loss is below half the baseline 1/6",
+                   [final < 1 / 12 for final in finals],
                    spread=f"final losses {min(finals):.3f} to {max(finals):.3f}")
+# rules out: a spectrum that training leaves where it was (well inside the unit circle)
 claims.claim_seeds("in every run the spectral radius grows from well inside the unit circle "
-                   "(below 0.8) to about 1 or beyond (above 0.95), and sigma_max grows too",
-                   [r0 < 0.8 and r1 > 0.95 and s1 > s0 for (r0, r1), (s0, s1)
+                   "(below 0.8) to about 1 or beyond (above 0.9), and sigma_max grows too",
+                   [r0 < 0.8 and r1 > 0.9 and s1 > s0 for (r0, r1), (s0, s1)
                     in zip(radii, sigmas)],
                    spread=f"rho before {min(r for r, _ in radii):.2f} to "
                           f"{max(r for r, _ in radii):.2f}, after "
@@ -636,7 +651,7 @@ claims.claim_seeds("in every run the spectral radius grows from well inside the 
 # %% [markdown]
 # Every run learns to add (the loss falls far below the line of always answering 1), and in
 # every run the outermost eigenvalues move out from well inside the unit circle to about the
-# circle or a little past it (the printout gives the radius before and after, per seed);
+# circle or past it (the printout gives the radius before and after, per seed);
 # $\sigma_{\max}$ grows too. That is what carrying a number needs: the first marked value must
 # survive up to $T - 1$ steps, and along a direction with $|\lambda|$ well below 1 it would fade
 # geometrically. An eigenvalue past 1 does not make the state explode here: tanh's slopes,
@@ -659,7 +674,7 @@ claims.claim_seeds("in every run the spectral radius grows from well inside the 
 # %%
 KINDS = {"normal": lambda: symmetric_matrix(32, seed=1),
          "non-normal": lambda: non_normal_matrix(32, seed=1),
-         "orthogonal": lambda: np.linalg.qr(np.random.default_rng(1).normal(size=(32, 32)))[0]}
+         "orthogonal": lambda: np.linalg.qr(course.rng(1).normal(size=(32, 32)))[0]}
 
 
 class GradientFlowView:
@@ -759,12 +774,20 @@ for kind, (norms, bound) in panels.items():
           f"{bound[0]:.2e}")
 normal, non_normal, orthogonal = (panels[kind][0] for kind in ("normal", "non-normal",
                                                                 "orthogonal"))
+# rules out: a norm that follows its bound (the bound being tight)
 claims.claim("normal W_hh with tanh: the measured norm stays under its bound and ends far "
              "below it", bool(np.all(normal <= panels["normal"][1] * (1 + 1e-9)))
              and normal[0] < 1e-6 * panels["normal"][1][0],
              evidence=f"{normal[0]:.1e} against {panels['normal'][1][0]:.1e} at distance 60")
-claims.claim("non-normal W_hh with tanh, the same rho: the norm first grows above 1",
-             non_normal.max() > 1, evidence=f"largest {non_normal.max():.3g}")
+sigma_nn = largest_singular_value(scale_to_spectral_radius(KINDS["non-normal"](), 0.95))
+# rules out: the same rho giving the same behaviour (no growth), a growth that lasts, and a
+# sigma_max close to rho
+claims.claim("non-normal W_hh with tanh, the same rho: sigma_max is several times larger (over "
+             "twice rho), and the norm first grows above 1, then decays (below 1e-3 at distance "
+             "60)", sigma_nn > 2 * 0.95 and non_normal.max() > 1 and non_normal[0] < 1e-3,
+             evidence=f"sigma_max {sigma_nn:.2f}; largest {non_normal.max():.3g}, "
+                      f"{non_normal[0]:.1e} at distance 60")
+# rules out: an orthogonal matrix changing the norm (no activation to do it)
 claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
              bool(np.allclose(orthogonal, 1.0, rtol=0, atol=1e-9)),
              evidence=f"largest deviation {np.abs(orthogonal - 1).max():.1e}");
@@ -791,8 +814,8 @@ claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
 #   for many steps although every eigenvalue is inside the unit circle. Use $\sigma_{\max}$ for
 #   guarantees, measure for the rest.
 # - Learning a task that needs memory (the adding problem, in every seed here) moved the top
-#   eigenvalues of $W_{hh}$ out to about the unit circle, where information (and gradient) can
-#   travel far.
+#   eigenvalues of $W_{hh}$ out to the unit circle or beyond, where information (and gradient)
+#   can travel far.
 #
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound and its sufficient and necessary conditions: Section 2.1).

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import errno
 import functools
 import importlib.util
 import os
@@ -575,7 +576,67 @@ def confine_current_process(view: View, memory_bytes: int) -> Mode:
         _become(_nobody())
         die_with_parent()
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid program gives privileges back
+    deny_keyrings()
     return used
+
+
+# The kernel's keyrings are not namespaced by mount, PID, IPC or network namespaces: a key that
+# one job's `nobody` adds to nobody's user keyring is there for the next job's code to read, for
+# days. Student code gets no keyring at all: add_key, request_key and keyctl fail with EPERM.
+_KEYRING_SYSCALLS = {
+    0xC000003E: (248, 249, 250),  # AUDIT_ARCH_X86_64: add_key, request_key, keyctl
+    0xC00000B7: (217, 218, 219),  # AUDIT_ARCH_AARCH64 (the generic numbers)
+}
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_RET_K = 0x20, 0x15, 0x06
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]  # fmt: skip
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _keyring_filter() -> list[tuple[int, int, int, int]]:
+    """A seccomp BPF program, as (code, jt, jf, k) rows: EPERM for the keyring system calls of
+    each architecture in _KEYRING_SYSCALLS, every other call allowed."""
+    blocks = []
+    for arch, numbers in _KEYRING_SYSCALLS.items():
+        body = [(_BPF_LD_W_ABS, 0, 0, 0)]  # the system call's number
+        body += [(_BPF_JEQ_K, len(numbers) - i, 0, n) for i, n in enumerate(numbers)]
+        body.append((_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW))
+        blocks.append((arch, body))
+    program: list[tuple[int, int, int, int]] = []
+    deny_at = sum(2 + len(body) for _, body in blocks) + 1  # index of the final EPERM
+    for arch, body in blocks:
+        start = len(program)
+        program.append((_BPF_LD_W_ABS, 0, 0, 4))  # seccomp_data.arch
+        program.append((_BPF_JEQ_K, 0, len(body), arch))  # another arch: skip this block
+        for code, jt, jf, k in body:
+            here = len(program)
+            if code == _BPF_JEQ_K:  # a keyring call: jump to the final EPERM
+                jt = deny_at - here - 1
+            program.append((code, jt, jf, k))
+        assert len(program) == start + 2 + len(body)
+    program.append((_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW))  # an architecture not listed
+    program.append((_BPF_RET_K, 0, 0, _SECCOMP_RET_EPERM))
+    return program
+
+
+def deny_keyrings() -> None:
+    """Make add_key, request_key and keyctl fail with EPERM in this process and everything it
+    starts, for good (a seccomp filter; needs no_new_privs, which the caller has set)."""
+    rows = _keyring_filter()
+    filters = (_SockFilter * len(rows))(*[_SockFilter(*row) for row in rows])
+    program = _SockFprog(len(rows), filters)
+    _check(
+        _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0),
+        "install the seccomp filter that denies keyrings",
+    )
 
 
 @functools.cache

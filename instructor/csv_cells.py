@@ -10,6 +10,8 @@ negative score would gain a quote.
 
 from __future__ import annotations
 
+from instructor.inert_terminal import inert_text
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -18,7 +20,11 @@ def inert_cell(value: str) -> str:
 
     A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a single quote in
     front (OWASP's advice against CSV injection); the spreadsheet shows the text after it and
-    evaluates nothing. Any other cell is returned unchanged. Quoting commas, quotes and line
+    evaluates nothing. Control characters other than newline and tab are written as escapes
+    (`\\x1b`), as for a terminal (`inert_terminal.inert_text`), so that printing the file obeys
+    none of them (a carriage return is one: the cell then starts with its escape, not a
+    formula). Any other cell is returned unchanged. Quoting commas, quotes and line
     breaks is the csv module's job, not this function's.
     """
+    value = inert_text(value)  # `cat` of the file must not obey an escape sequence either
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value

@@ -45,6 +45,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from instructor.preprocessors import (  # noqa: E402
+    ContainMarkup,
     DiagnoseMistakes,
     GradeExecute,
     HideHiddenTests,
@@ -75,6 +76,7 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 # Feedback shows results, never the hidden tests themselves (nbgrader issue 1363).
 c.GenerateFeedback.preprocessors = [
     HideHiddenTests,
+    ContainMarkup,
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

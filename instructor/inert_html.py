@@ -185,3 +185,39 @@ def inert_page(page: str) -> str:
     if not rebuilder.policy_written:  # a fragment: the policy goes first
         rebuilder.out.insert(1 if rebuilder.out[:1] == ["<!DOCTYPE html>"] else 0, POLICY_TAG)
     return "".join(rebuilder.out)
+
+
+class _Fragment(_Rebuilder):
+    """One cell's markup, kept inside that cell: style elements dropped (a student's CSS could
+    hide the grader's results and draw a fake score over the page), and every element left open
+    at the end closed, so that an unclosed tag cannot swallow the cells after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy_written = True  # a fragment joins a page that has its own
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "style" and not self.skipping:
+            self.skipping = "style"
+            return
+        before = len(self.out)
+        super().handle_starttag(tag, attrs)
+        if len(self.out) > before and tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.skipping and tag in self.open:
+            while self.open and self.open.pop() != tag:
+                pass
+        super().handle_endtag(tag)
+
+
+def inert_fragment(markup: str) -> str:
+    """One cell's markup (a markdown cell, an HTML, SVG or markdown output) made inert and
+    self-contained: as `inert_page`, without style elements, every element closed at its end.
+    Markdown syntax survives (the text is only HTML-escaped: `a < b` becomes `a &lt; b`)."""
+    fragment = _Fragment()
+    fragment.feed(markup)
+    fragment.close()
+    return "".join(fragment.out) + "".join(f"</{tag}>" for tag in reversed(fragment.open))

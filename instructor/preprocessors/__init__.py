@@ -5,12 +5,21 @@ grade_execute      the confined kernel run that produces the feedback's outputs
 trusted_grading    the instructor's tests, run in the grader against the student's code
 diagnose_mistakes  the known mistake a failing exercise behaves like (mistake catalogue)
 hide_hidden_tests  feedback: hidden tests replaced by a note
+contain_markup     feedback: a student's markup kept inside its own cell
 """
 
+from instructor.preprocessors.contain_markup import ContainMarkup
 from instructor.preprocessors.diagnose_mistakes import DiagnoseMistakes
 from instructor.preprocessors.grade_execute import GradeExecute
 from instructor.preprocessors.hide_hidden_tests import HideHiddenTests
 from instructor.preprocessors.rebuild_cells import RebuildCells
 from instructor.preprocessors.trusted_grading import TrustedGrading
 
-__all__ = ["DiagnoseMistakes", "GradeExecute", "HideHiddenTests", "RebuildCells", "TrustedGrading"]
+__all__ = [
+    "ContainMarkup",
+    "DiagnoseMistakes",
+    "GradeExecute",
+    "HideHiddenTests",
+    "RebuildCells",
+    "TrustedGrading",
+]

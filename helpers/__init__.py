@@ -18,4 +18,4 @@ Modules:
 Nothing here implements an exercise: the notebooks' answers are the students' to write.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

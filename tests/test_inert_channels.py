@@ -248,7 +248,7 @@ def _executor(cells: int = 1):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x") for _ in range(cells)]
     executor.nb = executor._nb = nb
-    executor._output_used = {}
+    executor._output_used, executor._total_used, executor._error_kept = {}, 0, set()
     return executor, nb
 
 
@@ -294,3 +294,33 @@ def test_display_updates_count_against_the_cap():
     update = _display({"text/plain": "y" * 100_000}, "d", "update_display_data")
     executor._update_display_id("d", update)
     assert len(json.dumps(nb.cells[0].outputs)) < 1_100_000
+
+
+def _error(size: int) -> dict:
+    content = {"ename": "E", "evalue": "v" * size, "traceback": ["t" * size] * 10}
+    return {"msg_type": "error", "header": {"msg_type": "error"},
+            "parent_header": {"msg_id": "m"}, "content": content}  # fmt: skip
+
+
+def test_errors_past_the_cap_are_one_shortened_error_not_a_flood():
+    """Attack, round three: 300 error messages of 22 kB each kept 6.6 MB in one cell."""
+    executor, nb = _executor()
+    outs = nb.cells[0].outputs
+    for _ in range(300):
+        executor.output(outs, _error(2000), None, 0)
+    errors = [o for o in outs if o.get("output_type") == "error"]
+    assert len(json.dumps(outs)) < 1_100_000, f"{len(errors)} errors kept"
+    assert errors and "too large" in errors[-1]["traceback"][-1]  # the cell still shows it failed
+
+
+def test_the_whole_notebook_has_a_cap_too():
+    """Attack, round three: thirty cells of 990 kB each made a 30 MB autograded notebook."""
+    executor, nb = _executor(cells=30)
+    for index, cell in enumerate(nb.cells):
+        executor.output(cell.outputs, _display({"text/plain": "x" * 990_000}), None, index)
+    total = sum(len(json.dumps(cell.outputs)) for cell in nb.cells)
+    assert total < executor.max_notebook_output_bytes + 100_000
+    assert (
+        Problem(Kind.OUTPUT_TRUNCATED, "the notebook", str(executor.max_notebook_output_bytes))
+        .to_json() in nb.metadata[METADATA_KEY]["problems"]
+    )  # fmt: skip

@@ -102,6 +102,11 @@ class GradeExecute(Execute):
         help="bytes of output kept per cell, of every MIME type and its metadata; the rest is "
         "dropped as it arrives",
     ).tag(config=True)
+    max_notebook_output_bytes = Integer(
+        8_000_000,
+        help="bytes of output kept for the whole notebook (many cells each just under the "
+        "per-cell cap); past it every cell's further output is dropped",
+    ).tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
@@ -125,6 +130,14 @@ class GradeExecute(Execute):
         in the cell) when that goes past max_output_bytes."""
         used = self._output_used.get(cell_index, 0)
         self._output_used[cell_index] = used + size
+        total = self._total_used
+        self._total_used = total + size
+        if total + size > self.max_notebook_output_bytes:
+            if total <= self.max_notebook_output_bytes:
+                self._problem(Kind.OUTPUT_TRUNCATED, "the notebook",
+                              str(self.max_notebook_output_bytes))  # fmt: skip
+            self._output_used[cell_index] = max(used, self.max_output_bytes) + 1  # no more here
+            return False
         if used + size <= self.max_output_bytes:
             return True
         if used <= self.max_output_bytes:
@@ -146,11 +159,13 @@ class GradeExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         """Keep at most max_output_bytes of a cell's output, whatever its kind (a print loop,
         a huge JSON or image output cannot fill the grader's memory or the feedback). An
-        error past the cap is kept, shortened, so that the cell still shows it failed."""
+        error past the cap is kept, shortened, once per cell, so that the cell still shows it
+        failed; a kernel that sends error after error past the cap gets the rest dropped."""
         content = msg.get("content", {})
         if self._charge(cell_index, output_bytes(content)):
             return super().output(outs, msg, display_id, cell_index)
-        if msg.get("msg_type") == "error":
+        if msg.get("msg_type") == "error" and cell_index not in self._error_kept:
+            self._error_kept.add(cell_index)  # one error per cell past the cap, not a flood
             msg = {**msg, "content": shortened_error(content)}
             return super().output(outs, msg, display_id, cell_index)
         return None
@@ -171,6 +186,7 @@ class GradeExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._nb, self._stopped, self._output_used, self._scratches = nb, None, {}, []
+        self._total_used, self._error_kept = 0, set()
         started = time.monotonic()
         try:
             return super().preprocess(nb, resources, km)

@@ -21,6 +21,7 @@ import uuid
 
 import pytest
 
+import course_tools
 from instructor import confine
 from instructor.sandbox import Limits, Sandbox
 
@@ -56,26 +57,12 @@ def daemon(marker):
 """
 
 
-def _named(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as comm, open(f"/proc/{entry}/stat") as stat:
-                    dead = stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-                    if comm.read().strip() == marker and not dead:
-                        found.append(int(entry))
-            except (OSError, IndexError):
-                continue
-    return found
-
-
 def _survivors(markers: list[str], wait: float = 3.0) -> list[int]:
     """The processes still carrying a marker after up to `wait` seconds (they die as the
     kernel tears the namespace down, which takes a moment)."""
     deadline = time.monotonic() + wait
     while True:
-        found = [pid for marker in markers for pid in _named(marker)]
+        found = [pid for marker in markers for pid in course_tools.live_processes_named(marker)]
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.1)

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import uuid
 
+import course_tools
+
 SCENARIO = """
 import ctypes, json, os, sys, time
 from instructor import confine, reaper
@@ -64,20 +66,6 @@ print(json.dumps([p.to_json() for p in problems]))
 """
 
 
-def _named(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as comm, open(f"/proc/{entry}/stat") as stat:
-                    dead = stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-                    if comm.read().strip() == marker and not dead:
-                        found.append(int(entry))
-            except (OSError, IndexError):
-                continue
-    return found
-
-
 def _run(scenario: str) -> tuple[list[dict], list[int]]:
     """The problems the check reported, and the scenario's processes still running."""
     marker = f"rpr{uuid.uuid4().hex[:8]}"
@@ -88,9 +76,11 @@ def _run(scenario: str) -> tuple[list[dict], list[int]]:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
-        return json.loads(done.stdout.decode().splitlines()[-1]), _named(marker)
+        return json.loads(done.stdout.decode().splitlines()[-1]), course_tools.live_processes_named(
+            marker
+        )
     finally:
-        for pid in _named(marker):
+        for pid in course_tools.live_processes_named(marker):
             os.kill(pid, signal.SIGKILL)
 
 

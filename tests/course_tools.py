@@ -47,6 +47,19 @@ def copy_course(dest: Path, root: Path = ROOT) -> Path:
     return dest
 
 
+def released_course(dest: Path, assignment: str, config: str = ""):
+    """A scratch copy of the course (`copy_course`) with `config` appended to its
+    nbgrader_config.py and `assignment` released; returns (root, solution notebook, released
+    notebook) of that assignment, from which submissions are made (`make_submission`)."""
+    root = copy_course(dest)
+    with open(root / "nbgrader_config.py", "a") as file:
+        file.write(config)
+    generate_release(root, [assignment])
+    solution = read(notebook_path(root / "solutions", assignment))
+    release = read(notebook_path(root / "notebooks", assignment))
+    return root, solution, release
+
+
 def assignments(root: Path = ROOT) -> list[str]:
     return course_folder.assignments(root)
 

@@ -64,12 +64,9 @@ def _cli(root, *args, timeout=3000):
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    root = course_tools.copy_course(tmp_path_factory.mktemp("class"))
-    with open(root / "nbgrader_config.py", "a") as config:
-        config.write(LIMITS)
-    course_tools.generate_release(root, [ASSIGNMENT])
-    solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
-    release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))
+    root, solution, release = course_tools.released_course(
+        tmp_path_factory.mktemp("class"), ASSIGNMENT, LIMITS
+    )
     students = class_mistakes()
     for student, mistakes in students.items():
         course_tools.submit(

@@ -8,7 +8,7 @@ claims strict under a perturbation a learner's machine brings, and every claim m
 - two torch threads instead of one (RNN_COURSE_THREADS=2): another order of summation.
 
 The README's test command runs one variant of each notebook (the ones marked ci_variant, which
-between them cover every kind: `ci_variant`); the whole matrix runs with
+between them cover every kind, as `ci_variant` picks them); the whole matrix runs with
 
     python -m pytest -m perturbed tests/test_perturbed.py
 """

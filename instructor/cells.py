@@ -18,6 +18,9 @@ CATALOGUE_MARKER = "### MISTAKE CATALOGUE: instructor material, never published"
 # What must never appear in anything students receive (notebooks/, a published copy).
 INSTRUCTOR_MARKERS = (*SOLUTION_MARKERS, *HIDDEN_MARKERS, CATALOGUE_MARKER)
 TEST_PREFIXES = ("test_", "hidden_")  # test_<exercise>: its visible check; hidden_<exercise>
+# Read-only cells that define the oracle and the checks (`checking_tools`, `checking_tools_<x>`):
+# collapsed in the student version, so a student sees exercise, then check.
+CHECKING_TOOLS_PREFIX = "checking_tools"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 # A submitted cell larger than this is not graded or run (`too_large`): the grader's own process
 # parses exercise cells and nbgrader reads every cell, before any of the student's limits apply.
@@ -46,6 +49,17 @@ def is_test_cell(cell: NotebookNode) -> bool:
     """A code cell that awards points and holds no answer: a visible or hidden test."""
     meta = nbgrader_meta(cell)
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_checking_tools_cell(cell: NotebookNode) -> bool:
+    """A read-only code cell that defines the oracle and the checks the test cells call."""
+    name = grade_id(cell)
+    return (
+        cell.cell_type == "code"
+        and is_locked_cell(cell)
+        and name is not None
+        and name.startswith(CHECKING_TOOLS_PREFIX)
+    )
 
 
 def is_locked_cell(cell: NotebookNode) -> bool:

@@ -12,8 +12,9 @@ configured address (`stamp_release`); `rnn-course publish` stamps the published 
 address over them (`stamp`). The install block installs the course at a fixed ref and, when
 pip fails, stops with a sentence that says what failed and what to do.
 
-A released notebook is never paired by jupytext (`student_metadata`): a text twin written beside
-it by a student's editor would hold their answers outside the notebook.
+A released notebook is never paired by jupytext (a text twin written beside it by a student's
+editor would hold their answers outside the notebook), and its checking-tools cells are
+collapsed (`student_metadata`).
 """
 
 from __future__ import annotations
@@ -177,8 +178,17 @@ def stamp(nb, address: Address, path: str) -> None:
 
 
 def student_metadata(nb) -> None:
-    """A released notebook's metadata (in place): without jupytext's pairing."""
+    """A released notebook's metadata (in place): without jupytext's pairing, and with each
+    checking-tools cell's code collapsed (JupyterLab's and Notebook 7's `jupyter.source_hidden`;
+    Colab's `cellView: form`), so that a student sees an
+    exercise, then its check, with the read-only checking code one click away."""
+    from instructor import cells
+
     nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        if cells.is_checking_tools_cell(cell):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            cell.metadata["cellView"] = "form"
 
 
 def stamp_file(notebook: Path, address: Address, path: str) -> None:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import course_tools
-from instructor import stamp
+from instructor import cells, stamp
 
 ROOT = course_tools.ROOT
 ASSIGNMENTS = course_tools.assignments()
@@ -111,6 +111,24 @@ def test_released_notebook_points_at_the_configured_address(assignment):
     assert address.install() in setup, "rnn-course release writes the Colab install"
     # A student's file: never paired by jupytext (a text twin would hold their answers).
     assert "jupytext" not in nb.metadata
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_notebook_collapses_only_the_checking_tools(assignment):
+    """A student sees an exercise, then its check: the read-only checking code between them is
+    collapsed (JupyterLab and Colab), and nothing else is."""
+    nb = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", assignment))
+    collapsed = [
+        cells.grade_id(c) or f"cell {i}"
+        for i, c in enumerate(nb.cells)
+        if c.metadata.get("jupyter", {}).get("source_hidden")
+    ]
+    tools = [cells.grade_id(c) for c in nb.cells if cells.is_checking_tools_cell(c)]
+    assert tools, f"{assignment}: no checking_tools cell found"
+    assert collapsed == tools, f"{assignment}: collapsed {collapsed}, expected {tools}"
+    assert all(
+        c.metadata.get("cellView") == "form" for c in nb.cells if cells.is_checking_tools_cell(c)
+    )
 
 
 def test_the_address_lives_in_pyproject_only():

@@ -215,14 +215,23 @@ def parser() -> argparse.ArgumentParser:
         "it instead of creating one (repeatable)",
     )
     sub = step("publish", _publish, "write a student-only copy of the course")
-    sub.add_argument("dest", nargs="?", help="folder to write (emptied first)")
-    sub.add_argument("--branch", help="commit the copy to this git branch instead")
+    sub.add_argument(
+        "dest",
+        nargs="?",
+        help="folder to write: a clone of the student repository, or a new folder (nothing "
+        "publish did not write there is changed or deleted)",
+    )
+    sub.add_argument(
+        "--branch",
+        help="commit the copy to this git branch of the course's repository instead, to push "
+        "to the student repository (never to the course's own remote)",
+    )
     sub.add_argument(
         "--github",
         default=None,
         help="owner/name[@ref] on GitHub where the copy will live, which its Colab "
-        "badges open and its set-up cells install (default: the course's "
-        "Repository in pyproject.toml, at the --branch or the configured ref)",
+        "badges open and its set-up cells install (default: the student edition in "
+        'pyproject.toml, [project.urls] "Student edition", at the --branch or the configured ref)',
     )
     return top
 

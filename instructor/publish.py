@@ -85,16 +85,16 @@ packages = ["helpers"]
 """
 
 
-def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Path]:
-    """Write the student copy into `dest` (emptied first); return the files written.
+# In a folder that `publish` wrote: the files it wrote there, one relative path per line. A
+# later publish replaces exactly these and never touches anything else (a clone's .git, files the
+# instructor added).
+MANIFEST = ".rnn-course-published"
 
-    where: the address the copy will have, which its Colab badges open and its set-up cells
-    install (default: the course's configured address, `instructor.stamp.configured`).
-    """
-    where = where or stamp.configured(root)
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
+
+def _stage(root: Path, dest: Path, where: stamp.Address) -> list[str]:
+    """Write the student copy into the new folder `dest`; return its files' relative paths
+    (posix), sorted. Raises RuntimeError, writing nothing more, when a file holds instructor
+    markers."""
     shutil.copytree(
         root / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
     )
@@ -116,12 +116,91 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
         if m in p.read_text(errors="ignore")
     ]
     if leaks:
-        shutil.rmtree(dest)
         raise RuntimeError(
             "refusing to publish; solution, hidden-test or mistake-catalogue "
             "markers in:\n  " + "\n  ".join(leaks)
         )
-    return files
+    return [p.relative_to(dest).as_posix() for p in files]
+
+
+def _refuse_unsafe(root: Path, dest: Path) -> None:
+    """Raise ValueError when `dest` is the course, holds it, or lies in what publish copies."""
+    root, dest = root.resolve(), dest.resolve()
+    if dest == root or root.is_relative_to(dest):
+        raise ValueError(
+            f"refusing to publish into {dest}: it holds the course itself ({root}). Publish into "
+            "a clone of the student repository or a new folder outside the course"
+        )
+    for inside in ("notebooks", "helpers", "solutions"):
+        if dest.is_relative_to(root / inside):
+            raise ValueError(
+                f"refusing to publish into {dest}: it lies inside the course's {inside}/"
+            )
+    if dest.exists() and not dest.is_dir():
+        raise ValueError(f"refusing to publish into {dest}: it is a file, not a folder")
+
+
+def previously_published(dest: Path) -> set[str]:
+    """The files an earlier publish wrote into `dest` (its manifest), or an empty set. Entries
+    that are not plain relative paths inside `dest` are ignored."""
+    manifest = dest / MANIFEST
+    if not manifest.is_file():
+        return set()
+    entries = set()
+    for line in manifest.read_text(errors="replace").splitlines():
+        path = Path(line)
+        if line and not path.is_absolute() and ".." not in path.parts:
+            entries.add(path.as_posix())
+    return entries
+
+
+def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Path]:
+    """Write the student copy into `dest`; return the files written.
+
+    `dest` may be new, or a folder such as a clone of the student repository: publish writes
+    notebooks/, helpers/, README.md, pyproject.toml and LICENSE there and deletes nothing it did
+    not write. A later publish into the same folder replaces the files the earlier one wrote
+    (listed in `MANIFEST`), including ones the new copy no longer has, and leaves every other
+    file alone (`.git` included). It refuses, writing nothing, when a file it would write is
+    already there and an earlier publish did not write it, when `dest` is or holds the course,
+    and when a file of the copy holds instructor markers.
+
+    where: the address the copy will have, which its Colab badges open and its set-up cells
+    install (default: the course's configured student edition, `instructor.stamp.configured`).
+    """
+    where = where or stamp.configured(root)
+    _refuse_unsafe(root, dest)
+    with tempfile.TemporaryDirectory() as scratch:
+        staged = Path(scratch) / "copy"
+        written = _stage(root, staged, where)
+        previous = previously_published(dest)
+        foreign = [p for p in written if (dest / p).exists() and p not in previous]
+        if foreign:
+            shown = "\n  ".join(foreign[:10]) + ("\n  ..." if len(foreign) > 10 else "")
+            raise ValueError(
+                f"refusing to publish into {dest}: {len(foreign)} file(s) the copy would write "
+                f"are there already and no earlier publish wrote them:\n  {shown}\n"
+                "publish never overwrites a file it did not write: move them away, or publish "
+                "into a new folder"
+            )
+        for stale in sorted(previous - set(written)):
+            _remove_file(dest, dest / stale)
+        for relative in written:
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staged / relative, target)
+        (dest / MANIFEST).write_text("".join(f"{p}\n" for p in written))
+    return [dest / p for p in written]
+
+
+def _remove_file(dest: Path, path: Path) -> None:
+    """Delete one file an earlier publish wrote, then its folders up to `dest` once empty."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    folder = path.parent
+    while folder != dest and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def to_branch(

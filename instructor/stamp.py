@@ -1,8 +1,10 @@
 """The course's address in its notebooks: the Open-in-Colab badge and the Colab install.
 
-The address is configured once, in pyproject.toml: `[project.urls] Repository` (a GitHub
-repository) and the git ref learners get (`[tool.rnn-course] ref`, by default "v" + the
-version). The notebooks in solutions/ hold two marker lines instead of an address:
+The address is configured once, in pyproject.toml: `[project.urls] "Student edition"` (the
+GitHub repository students clone and Colab opens, which `rnn-course publish` fills; the
+course's own `Repository`, with solutions and hidden tests, stays private) and the git ref
+learners get (`[tool.rnn-course] ref`, by default "v" + the version). The notebooks in
+solutions/ hold two marker lines instead of an address:
 
     <!-- colab-badge -->     a line of the title cell (markdown)
     # colab-install          a line of the set-up cell (the first code cell)
@@ -127,17 +129,27 @@ def pyproject(root: Path) -> dict:
     return tomllib.loads(path.read_text())
 
 
+# [project.urls] keys: the course's own repository (instructors: solutions, hidden tests, the
+# mistake catalogue; private), and the student edition `rnn-course publish` writes (public: what
+# students clone, what Colab opens and installs from).
+COURSE_URL_KEY = "Repository"
+STUDENT_URL_KEY = "Student edition"
+
+
 def configured(root: Path) -> Address:
-    """The address pyproject.toml configures (see `pyproject`): [project.urls] Repository (a
-    GitHub URL) and [tool.rnn-course] ref (default "v" + [project] version)."""
+    """Where learners get the course, as pyproject.toml configures it (see `pyproject`): the
+    student edition's GitHub address ([project.urls] "Student edition"; a course without one
+    uses its Repository) at [tool.rnn-course] ref (default "v" + [project] version)."""
     data = pyproject(root)
     project = data["project"]
-    url = project.get("urls", {}).get("Repository", "")
+    urls = project.get("urls", {})
+    key = STUDENT_URL_KEY if STUDENT_URL_KEY in urls else COURSE_URL_KEY
+    url = urls.get(key, "")
     found = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", url)
     if not found:
         raise ValueError(
-            f"pyproject.toml: [project.urls] Repository must be the course's GitHub "
-            f"address, https://github.com/owner/name; got {url!r}"
+            f'pyproject.toml: [project.urls] "{key}" must be a GitHub address, '
+            f"https://github.com/owner/name; got {url!r}"
         )
     ref = data.get("tool", {}).get("rnn-course", {}).get("ref") or f"v{project['version']}"
     return Address(found.group(1), ref, project["name"])

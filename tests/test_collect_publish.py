@@ -16,7 +16,7 @@ import pytest
 import course_tools
 from instructor import stamp
 from instructor.collect import collect, student_from_name
-from instructor.publish import address, build, to_branch
+from instructor.publish import MANIFEST, address, build, to_branch
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -188,6 +188,58 @@ def test_publish_refuses_a_leaking_release(tmp_path):
     with pytest.raises(RuntimeError, match="refusing to publish"):
         build(root, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_publish_into_a_clone_of_the_student_repository_keeps_what_it_did_not_write(tmp_path):
+    """Issue 26: publish deleted DEST, a clone's .git with it. Now it writes its files, records
+    them, and on the next publish replaces exactly those."""
+    clone = tmp_path / "student"
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    (clone / ".github").mkdir()
+    (clone / ".github" / "ci.yml").write_text("on: push\n")
+    head = (clone / ".git" / "HEAD").read_text()
+    first = build(course_tools.ROOT, clone)
+    assert (clone / ".git" / "HEAD").read_text() == head
+    assert (clone / ".github" / "ci.yml").read_text() == "on: push\n"
+    assert (clone / "notebooks/01_bptt/01_bptt.ipynb") in first
+    listed = (clone / MANIFEST).read_text().split()
+    assert sorted(listed) == sorted(p.relative_to(clone).as_posix() for p in first)
+    # A file an earlier publish wrote and the new copy lacks goes; the instructor's own stays.
+    stale = clone / "notebooks/00_retired/00_retired.ipynb"
+    stale.parent.mkdir()
+    stale.write_text("{}")
+    (clone / MANIFEST).write_text(
+        (clone / MANIFEST).read_text() + "notebooks/00_retired/00_retired.ipynb\n../outside.txt\n"
+    )
+    (tmp_path / "outside.txt").write_text("not the course's")
+    (clone / "notebooks" / "extra.md").write_text("the instructor's own")
+    second = build(course_tools.ROOT, clone)
+    assert not stale.exists() and not stale.parent.exists()
+    assert (tmp_path / "outside.txt").exists(), "a manifest line outside the folder was followed"
+    assert (clone / "notebooks" / "extra.md").read_text() == "the instructor's own"
+    assert (clone / ".git" / "HEAD").read_text() == head
+    assert [p.relative_to(clone) for p in second] == [p.relative_to(clone) for p in first]
+
+
+def test_publish_refuses_to_overwrite_what_it_did_not_write(tmp_path):
+    dest = tmp_path / "student"
+    dest.mkdir()
+    (dest / "README.md").write_text("the student repository's own README")
+    with pytest.raises(ValueError, match="did not write") as refused:
+        build(course_tools.ROOT, dest)
+    assert "README.md" in str(refused.value)
+    assert sorted(p.name for p in dest.iterdir()) == ["README.md"], "something was written"
+    assert (dest / "README.md").read_text() == "the student repository's own README"
+
+
+@pytest.mark.parametrize("where", ["root", "parent", "notebooks"])
+def test_publish_refuses_the_course_and_what_holds_it(tmp_path, where):
+    root = course_tools.copy_course(tmp_path / "course")
+    dest = {"root": root, "parent": tmp_path, "notebooks": root / "notebooks" / "copy"}[where]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(ValueError, match="refusing to publish into"):
+        build(root, dest)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
 def test_publish_to_a_branch_leaves_the_working_tree_alone(tmp_path):

@@ -161,6 +161,20 @@ def test_contract_check_passes_for_written_notebooks():
         assert not [ln for ln in out.stdout.splitlines() if ln.startswith(f"{number}:")], out.stdout
 
 
+def test_students_get_the_student_edition_and_a_course_without_one_uses_its_repository(tmp_path):
+    data = stamp.pyproject(ROOT)["project"]["urls"]
+    assert data[stamp.STUDENT_URL_KEY] != data[stamp.COURSE_URL_KEY], (
+        "the student edition must be its own repository: the course's holds the solutions"
+    )
+    assert stamp.configured(ROOT).url() == data[stamp.STUDENT_URL_KEY]
+    text = (ROOT / "pyproject.toml").read_text()
+    single = "\n".join(
+        line for line in text.splitlines() if not line.startswith(f'"{stamp.STUDENT_URL_KEY}"')
+    )
+    (tmp_path / "pyproject.toml").write_text(single)
+    assert stamp.configured(tmp_path).url() == data[stamp.COURSE_URL_KEY]
+
+
 def test_the_address_is_read_from_pyproject_and_checked(tmp_path):
     text = (ROOT / "pyproject.toml").read_text()
     configured = stamp.configured(ROOT)

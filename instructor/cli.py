@@ -236,12 +236,26 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+# What a student's install ([lab]) lacks and the instructor's tools need ([dev]).
+DEV_ONLY = frozenset({"nbgrader", "distributed", "dask", "nbclient", "jupytext", "sqlalchemy"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     warnings.filterwarnings("ignore", module="sqlalchemy")
     try:
         args.root = course_folder.find_root(args.root or Path(os.getcwd()))
         return args.func(args)
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in DEV_ONLY:
+            print(
+                f"rnn-course {args.step}: the instructor's tools need the course's [dev] extra "
+                f"({error.name} is missing): in the course folder, run\n"
+                '    python -m pip install -e ".[dev]"',
+                file=sys.stderr,
+            )
+            return 2
+        raise
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(inert_line(f"rnn-course {args.step}: {error}"), file=sys.stderr)
         return 2

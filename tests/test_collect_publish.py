@@ -353,3 +353,27 @@ def test_links_in_a_downloads_folder_are_refused(course, tmp_path):
     text = "\n".join(report.problems)
     assert "mallory.ipynb: refused, it is a symbolic link" in text
     assert "bob_folder/01_bptt.ipynb: refused, it is a symbolic link" in text
+
+
+def test_the_instructor_tools_say_what_a_student_install_lacks(tmp_path):
+    """A student's install ([lab]) ships `rnn-course` without nbgrader: say how to get it."""
+    script = tmp_path / "without_nbgrader.py"
+    script.write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'nbgrader':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from instructor import cli\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script), "--root", str(course_tools.ROOT), "release"],
+        capture_output=True,
+        text=True,
+        cwd=course_tools.ROOT,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "[dev] extra (nbgrader is missing)" in out.stderr
+    assert 'pip install -e ".[dev]"' in out.stderr and "Traceback" not in out.stderr

@@ -1,8 +1,15 @@
-"""Shared fixtures. Jupyter, IPython and matplotlib write under a temporary folder, never $HOME."""
+"""Shared fixtures. Jupyter, IPython and matplotlib write under a temporary folder, never $HOME,
+removed when the run ends.
+
+`--notebook ID` (repeatable) runs everything a new or changed notebook must pass, for that
+notebook only: every test whose id names it (execution, its perturbed variant, release, time
+estimate, catalogue, mutants, and grading a class of its own submissions), and nothing else.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -33,3 +40,37 @@ def generated_course(tmp_path_factory) -> Path:
     root = course_tools.copy_course(tmp_path_factory.mktemp("course"))
     course_tools.generate_release(root)
     return root
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--notebook",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests of this notebook (e.g. 01_bptt; repeatable)",
+    )
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--notebook")
+    unknown = sorted(set(chosen) - set(course_tools.assignments()))
+    if unknown:
+        raise pytest.UsageError(
+            f"--notebook {', '.join(unknown)}: no such notebook; the notebooks are "
+            f"{', '.join(course_tools.assignments())}"
+        )
+    course_tools.SELECTED[:] = chosen
+
+
+def pytest_collection_modifyitems(config, items):
+    chosen = course_tools.SELECTED
+    if not chosen:
+        return
+    keep = [item for item in items if any(nb in item.nodeid for nb in chosen)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_STATE, ignore_errors=True)

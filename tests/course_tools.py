@@ -60,8 +60,17 @@ def released_course(dest: Path, assignment: str, config: str = ""):
     return root, solution, release
 
 
+# The notebooks `pytest --notebook ID` chose (tests/conftest.py); empty: all of them.
+SELECTED: list[str] = []
+
+
 def assignments(root: Path = ROOT) -> list[str]:
     return course_folder.assignments(root)
+
+
+def selected_assignments(root: Path = ROOT) -> list[str]:
+    """The notebooks this test run is about: those `--notebook` chose, else all."""
+    return [a for a in assignments(root) if not SELECTED or a in SELECTED]
 
 
 def grade_cells(nb) -> dict[str, float]:

@@ -59,7 +59,7 @@ def test_every_exercise_has_visible_and_hidden_tests(assignment, solution_notebo
     assert all("### BEGIN HIDDEN TESTS" in src for src in hidden)
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.cell}: {m.mistake}")
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.assignment}: {m.cell}: {m.mistake}")
 def test_mistake_loses_points(mutant, solution_notebooks):
     results = grade(solution_notebooks[mutant.assignment], {mutant.cell: mutant.source})
     own = {gid: r for gid, r in results.items() if exercise_of(gid) == mutant.cell}

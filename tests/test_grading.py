@@ -138,7 +138,7 @@ CELL_CHANGES = {
 def build_class(root):
     """Write every kind of submission into submitted/; return the bytes of files that
     tampering must not change."""
-    for assignment in ASSIGNMENTS:
+    for assignment in course_tools.selected_assignments():
         solution = course_tools.read(course_tools.notebook_path(root / "solutions", assignment))
         release = course_tools.read(course_tools.notebook_path(root / "notebooks", assignment))
         course_tools.submit(
@@ -158,6 +158,8 @@ def build_class(root):
                 f"mistake{i}",
                 course_tools.make_submission(release, solution, {mutant.cell: mutant.source}),
             )
+    if ASSIGNMENT not in course_tools.selected_assignments():
+        return {}  # `pytest --notebook ID` for another notebook: no attacks to grade
     solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
     release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))
     (root / "canary.txt").write_text(CANARY)

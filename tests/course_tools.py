@@ -181,7 +181,10 @@ def execute_solution(
             ):
                 problems.append(f"{meta['grade_id']} is not silent: {out}")
     assert not problems, "\n".join(problems)
-    assert figures >= 1, "the notebook shows no figure (is MPLBACKEND=Agg leaking in?)"
+    assert figures >= 1, (
+        "the notebook shows no figure: every notebook plots at least one (CONTRIBUTING.md, "
+        "'What the tests require'); if it does plot, MPLBACKEND=Agg may be set in your shell"
+    )
     return nb
 
 

@@ -16,6 +16,8 @@ from mutants import MUTANTS
 
 SOLUTIONS = course_tools.ROOT / "solutions"
 ASSIGNMENTS = course_tools.assignments()
+MIN_ENTRIES = 3  # known mistakes per notebook
+MIN_ROUNDTRIP = 3  # of them graded through nbgrader in tests/test_grading.py
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -23,7 +25,15 @@ def test_every_entry_replaces_an_exercise_of_its_notebook(assignment):
     entries = catalogue.load(SOLUTIONS, assignment)
     nb = course_tools.read(course_tools.notebook_path(SOLUTIONS, assignment))
     exercises = {grade_id(c) for c in nb.cells if is_solution_cell(c)}
-    assert len(entries) >= 3, f"{assignment} has {len(entries)} catalogue entries"
+    assert len(entries) >= MIN_ENTRIES, (
+        f"{assignment} has {len(entries)} catalogue entries; a notebook needs at least "
+        f"{MIN_ENTRIES} (CONTRIBUTING.md, 'Mistakes as tests')"
+    )
+    roundtrip = [e.id for e in entries if e.roundtrip]
+    assert len(roundtrip) >= MIN_ROUNDTRIP, (
+        f"{assignment} marks {len(roundtrip)} entries roundtrip=True; at least {MIN_ROUNDTRIP} "
+        "are graded through nbgrader as part of a class (CONTRIBUTING.md, 'Mistakes as tests')"
+    )
     strays = [e.id for e in entries if e.exercise not in exercises]
     assert not strays, f"entries of {assignment} for exercises it does not have: {strays}"
     for entry in entries:

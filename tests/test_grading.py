@@ -158,8 +158,8 @@ def build_class(root):
                 f"mistake{i}",
                 course_tools.make_submission(release, solution, {mutant.cell: mutant.source}),
             )
-    if ASSIGNMENT not in course_tools.selected_assignments():
-        return {}  # `pytest --notebook ID` for another notebook: no attacks to grade
+    if course_tools.SELECTED:
+        return {}  # `pytest --notebook ID`: the attacks' tests are not about one notebook
     solution = course_tools.read(course_tools.notebook_path(root / "solutions", ASSIGNMENT))
     release = course_tools.read(course_tools.notebook_path(root / "notebooks", ASSIGNMENT))
     (root / "canary.txt").write_text(CANARY)

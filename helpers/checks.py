@@ -7,7 +7,8 @@ hint, for example:
     rnn_backward: dW_hh is wrong.
       input:    T=3, B=2, D=4, H=5, seed 0 (see helpers.checks.small_rnn_case)
       returned: dW_hh[0, :3] = [ 0.412 -0.118  0.037]
-      expected: dW_hh[0, :3] = [ 0.389 -0.121  0.040]   (max relative error 6.1e-02)
+      expected: dW_hh[0, :3] = [ 0.389 -0.121  0.040]   (max relative error 6.1e-02, at
+                dW_hh[2, 4]: returned 0.01234, expected 0.01396)
       hint:     ...
 
 The expected values always come from an independent oracle in the notebook (torch.autograd,
@@ -388,11 +389,30 @@ def expect_close(
         f"{name} is wrong.",
         inputs=inputs,
         returned=f"{where} = {preview(np.asarray(got[window]))}",
-        expected=f"{where} = {preview(np.asarray(expected[window]))}   (max relative error "
-        f"{max_relative_error(got, expected):.1e})",
+        expected=f"{where} = {preview(np.asarray(expected[window]))}   "
+        f"({_worst_relative_error(name, got, expected)})",
         hint=hint,
     )
     return got  # not reached
+
+
+def _worst_relative_error(name: str, got: np.ndarray, expected: np.ndarray) -> str:
+    """The largest relative error, the entry where it is, and the two values there with the
+    digits that tell them apart (a window printed to 3 decimals can hide the difference)."""
+    relative = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected))
+    worst = np.unravel_index(int(np.argmax(relative)), expected.shape)
+    a, b = float(got[worst]), float(expected[worst])
+    digits = next((d for d in range(4, 17) if f"{a:.{d}g}" != f"{b:.{d}g}"), 17)
+    digits += digits > 4  # one digit past where they part, when 4 did not tell them apart
+    shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+    entry = f", at {name}[{', '.join(str(int(i)) for i in worst)}]" if worst else ""
+    why = (
+        "" if relative[worst] < 1 - 1e-9 else ", opposite signs" if a * b < 0 else ", one of them 0"
+    )
+    return (
+        f"max relative error {relative[worst]:.1e}{entry}: returned {shown[0]}, "
+        f"expected {shown[1]}{why}"
+    )
 
 
 def expect(

@@ -30,7 +30,7 @@
 # 4. measure how much each time step contributes to the gradient, and explain why truncated BPTT
 #    is biased toward short dependencies.
 #
-# **Time:** about 75 minutes (each section states its own estimate).
+# **Time:** about 80 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
 # (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
 # Only the code inside the exercise cells (the ones that say `# YOUR CODE HERE`) is graded, so
@@ -50,7 +50,7 @@ from helpers import checks, claims, course, plots
 rng = course.setup(seed=0)
 
 # %% [markdown]
-# ## 1. The unrolled graph (≈ 10 min)
+# ## 1. The unrolled graph (≈ 12 min)
 #
 # *What does an RNN compute, and which parameters does the gradient have to flow through?*
 #
@@ -150,62 +150,99 @@ def check_rnn_forward(fn, case):
                 if bad == 1 else "each step must start from the state the previous step returned."))
 
 
+def call_leaving_inputs(exercise, fn, *args, inputs, problem, hint, **kwargs):
+    """checks.call, with this exercise's own words when fn changes an input array in place."""
+    try:
+        return checks.call(exercise, fn, *args, inputs=inputs, **kwargs)
+    except checks.CheckFailure as failure:
+        lines = str(failure).split("\n")
+        if "in place" not in lines[0]:
+            raise
+        part = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines[1:]}
+        checks.fail(exercise, problem, inputs=inputs, returned=part["returned"],
+                    expected=part["expected"], hint=hint)
+
+
 def check_rnn_backward(fn, case, hs=None):
-    """Compare every gradient with autograd; localise the first sequence length that fails."""
-    inputs = case.describe()
+    """Compare every gradient with autograd. On a failure, report the gradients wrong on the
+    shortest prefix of the sequence that fails, and what that pattern points at."""
     hs = reference_rnn_forward(case.xs, case.h0, *case.params) if hs is None else hs
-    args = [np.array(a) for a in (case.dhs, case.xs, hs, case.h0, *case.params)]
-    grads, _ = checks.call("rnn_backward", fn, *args, inputs=inputs)
-    keys = {"W_xh", "W_hh", "b_h", "h0"}
-    checks.expect("rnn_backward", isinstance(grads, dict) and set(grads) == keys,
-                  "should return a dict of four gradients.", inputs=inputs,
-                  returned=checks.preview(sorted(grads) if isinstance(grads, dict) else grads),
-                  expected=str(sorted(keys)), hint="return {'W_xh': ..., 'W_hh': ..., 'b_h': ..., "
-                                                   "'h0': ...}, each shaped like its parameter.")
-    originals = (case.dhs, case.xs, hs, case.h0, *case.params)
-    checks.expect("rnn_backward", all(np.array_equal(a, o) for a, o in zip(args, originals)),
-                  "changed one of its input arrays in place.", inputs=inputs,
-                  returned="an input array was modified", expected="inputs left as they were",
-                  hint="`dh = dhs[t]; dh += ...` modifies dhs; write `dh = dhs[t] + dh_next`.")
-    expected = reference_rnn_backward(case.dhs, case.xs, case.h0, *case.params)
+    order = ("W_xh", "W_hh", "b_h", "h0")
 
-    def agrees(t):
+    def run(t):
+        """(gradients returned, gradients expected, wrong keys) on the first t steps."""
         cut = case.prefix(t)
-        got, _ = checks.call("rnn_backward", fn, cut.dhs, cut.xs, hs[:t], cut.h0, *cut.params,
-                             inputs=cut.describe())
-        ref = reference_rnn_backward(cut.dhs, cut.xs, cut.h0, *cut.params)
-        return all(checks.close(got[k], ref[k], rtol=1e-6, atol=1e-9) for k in keys)
+        inputs = (case.describe() if t == case.T else
+                  f"the first {'step' if t == 1 else f'{t} steps'} of {case.describe()}")
+        grads, _ = call_leaving_inputs(
+            "rnn_backward", fn, cut.dhs, cut.xs, hs[:t], cut.h0, *cut.params, inputs=inputs,
+            problem="changed one of its input arrays in place.",
+            hint="`dh = dhs[t]; dh += dh_next` adds into dhs itself (dh is a view of it): "
+                 "write `dh = dhs[t] + dh_next`.")
+        checks.expect("rnn_backward", isinstance(grads, dict) and set(grads) == set(order),
+                      "should return a dict of four gradients.", inputs=inputs,
+                      returned=checks.preview(sorted(grads) if isinstance(grads, dict) else grads),
+                      expected=str(sorted(order)), hint="return {'W_xh': ..., 'W_hh': ..., "
+                                                        "'b_h': ..., 'h0': ...}, each shaped like "
+                                                        "its parameter.")
+        expected = reference_rnn_backward(cut.dhs, cut.xs, cut.h0, *cut.params)
+        wrong = [k for k in order if not checks.close(grads[k], expected[k], rtol=1e-6, atol=1e-9)]
+        return grads, expected, wrong, inputs
 
-    bad = checks.first_bad_step(case.T, agrees)
-    where = ("wrong already for a sequence of length 1: check the derivative through tanh, "
-             "(1 - h_t**2), and the outer products." if bad == 1 else
-             f"right for sequences of length {(bad or 2) - 1} but wrong from length {bad}: the "
-             f"gradient carried from step t+1 back into h_t (dh_next = da_t @ W_hh) is the suspect.")
+    length, (grads, expected, wrong, inputs) = 0, (None, None, [], "")
+    while not wrong and length < case.T:   # the shortest prefix on which a gradient is wrong
+        length += 1
+        grads, expected, wrong, inputs = run(length)
+    if not wrong:
+        return
+    later = run(length + 1)[2] if length < case.T else []
+    carried = ("the gradient carried back from a step into the state before it (dh_next, and "
+               "dh0 after the first step) is the suspect: a_t = x_t @ W_xh.T + h_(t-1) @ "
+               "W_hh.T + b_h, so it is da_t @ W_hh, without a transpose.")
+    if wrong == ["h0"] and set(later) - {"h0"}:
+        where = ("For a sequence of length 1, dh0 is the only gradient wrong, and the only one "
+                 "that goes through the carry between steps; from length 2 on, "
+                 + ", ".join("d" + k for k in later if k != "h0")
+                 + " go wrong too: they add the carried gradient. So " + carried)
+    elif wrong == ["h0"]:
+        where = ("dh0 is the only gradient wrong" + (", at every length" if later else "")
+                 + ": it is the gradient carried out of the first step, da_1 @ W_hh, what "
+                   "dh_next holds when the loop ends.")
+    elif length == 1:
+        where = ("It is wrong already for a sequence of length 1, where nothing is carried "
+                 "between steps: check the derivative through tanh, (1 - h_t**2), and the "
+                 "outer products.")
+    else:
+        where = (f"The gradients are right for sequences of length {length - 1} but wrong from "
+                 f"length {length}: the gradient carried back from step t + 1 into h_t is the "
+                 "suspect. It is dh_next = da_(t+1) @ W_hh, and it joins dhs[t] before the tanh "
+                 "derivative: da_t = (dhs[t] + dh_next) * (1 - h_t**2).")
     hints = {
-        "W_hh": "dW_hh sums da_t^T @ h_{t-1} over time: use the PREVIOUS hidden state, and let "
-                "da_t include the gradient arriving from step t+1.",
+        "W_hh": "dW_hh sums da_t^T @ h_(t-1) over time: use the PREVIOUS hidden state.",
         "W_xh": "dW_xh sums da_t^T @ x_t over time, with da_t = (1 - h_t**2) * dL/dh_t.",
         "b_h": "db_h sums da_t over time AND over the batch.",
-        "h0": "dh0 is the gradient carried out of the first step: da_1 @ W_hh (no transpose).",
+        "h0": "dh0 is the gradient carried out of the first step: da_1 @ W_hh.",
     }
-    for key in ("W_xh", "W_hh", "b_h", "h0"):
-        checks.expect_close("rnn_backward", f"d{key}", grads[key], expected[key], inputs=inputs,
-                            hint=f"{hints[key]} This gradient is {where}")
+    key = wrong[0]
+    hint = where if wrong == ["h0"] else f"{hints[key]} {where}"
+    others = [f"d{k}" for k in wrong[1:]]
+    also = f" ({', '.join(others)} {'is' if len(others) == 1 else 'are'} wrong too.)" if others else ""
+    checks.expect_close("rnn_backward", f"d{key}", grads[key], expected[key], inputs=inputs,
+                        hint=hint + also)
 
 
 def check_numerical_gradient(fn, x, f, grad_f, eps=1e-5, rtol=1e-6, label="f"):
-    """Compare fn(f, x, eps) with an exact gradient; check that x is restored."""
+    """Compare fn(f, x, eps) with an exact gradient; x must be as it was on return."""
     x = np.array(x, dtype=np.float64)
-    before = x.copy()
     inputs = f"{label} at x of shape {x.shape}, eps={eps}"
-    got, _ = checks.call("numerical_gradient", fn, f, x, eps=eps, inputs=inputs)
-    checks.expect("numerical_gradient", np.array_equal(x, before),
-                  "did not restore x.", inputs=inputs, returned=f"x[:3] = {checks.preview(x)}",
-                  expected=f"x[:3] = {checks.preview(before)}",
-                  hint="after evaluating f at x + eps and x - eps, put the original entry back.")
-    checks.expect_close("numerical_gradient", "grad", got, grad_f(before), inputs=inputs, rtol=rtol,
+    got, _ = call_leaving_inputs(
+        "numerical_gradient", fn, f, x, eps=eps, inputs=inputs, problem="did not restore x.",
+        hint="after evaluating f at x + eps and x - eps, put the original entry back (x[idx] = "
+             "old) before moving to the next one.")
+    checks.expect_close("numerical_gradient", "grad", got, grad_f(x), inputs=inputs, rtol=rtol,
                         atol=1e-8, hint="use the CENTRAL difference (f(x + eps) - f(x - eps)) / "
-                                        "(2 * eps), one entry at a time, with the eps passed in.")
+                                        "(2 * eps), one entry at a time, with the eps passed in: "
+                                        "a one-sided difference is off by about eps |f''| / 2.")
 
 
 def check_relative_error(fn, a, b, label):
@@ -272,7 +309,7 @@ for _seed, (_T, _B, _D, _H) in enumerate([(1, 2, 3, 4), (9, 1, 2, 3), (6, 4, 3, 
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 2. Deriving backpropagation through time (≈ 20 min)
+# ## 2. Deriving backpropagation through time (≈ 28 min)
 #
 # *How does a change of $W_{hh}$ at one step reach a loss many steps later?*
 #
@@ -372,7 +409,7 @@ check_rnn_backward(rnn_backward, _case)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 3. Gradient checking (≈ 15 min)
+# ## 3. Gradient checking (≈ 20 min)
 #
 # *How do we know a hand-written gradient is right?* Compare it with a **numerical** gradient:
 # for each entry $x_i$, the central difference
@@ -381,7 +418,9 @@ check_rnn_backward(rnn_backward, _case)
 # $\frac{f(x + \epsilon e_i) - f(x)}{\epsilon}$ has error $O(\epsilon)$. The comparison uses the
 # relative error $\max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)$, which is scale-free. Below,
 # a correct gradient scores under $10^{-7}$ in float64 and a typical wrong one over $10^{-3}$
-# (the code checks both in your run).
+# (the code checks both in your run: here and below, `helpers.claims` checks each sentence of
+# the text that states a result against this run, with a ✔ line when it holds and a warning box
+# when it does not).
 #
 # ### Exercise 4: `numerical_gradient` and Exercise 5: `relative_error` (≈ 10 min)
 
@@ -621,15 +660,17 @@ claims.claim("there its level matches the rounding estimate only roughly (median
 # plot shows the first draw).
 
 # %%
-def last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
-    """dL/dW_hh from the last K steps only, with h_{T-K} treated as a constant start state."""
+def last_steps(xs, hs, h0, W_xh, W_hh, b_h, dhs, K):
+    """rnn_backward on the last K steps only, with h_{T-K} treated as a constant start state:
+    its "W_hh" is S_K, and its "h0" is delta_{T-K} = dL/dh_{T-K}."""
     T = xs.shape[0]
     start = hs[T - K - 1] if K < T else h0
-    return rnn_backward(dhs[T - K:], xs[T - K:], hs[T - K:], start, W_xh, W_hh, b_h)["W_hh"]
+    return rnn_backward(dhs[T - K:], xs[T - K:], hs[T - K:], start, W_xh, W_hh, b_h)
 
 
 def partial_sums(draw, sigma):
-    """S[K] = dL/dW_hh from the last K steps, K = 0..T, for random draw `draw` at sigma_max."""
+    """For random draw `draw` at sigma_max: S[K] = dL/dW_hh from the last K steps, K = 0..T,
+    and direct[T - k] = C_k computed on its own, k = T, ..., 1."""
     r = course.rng(draw)
     xs = r.normal(size=(T, B, D))
     W_xh = r.normal(scale=1 / np.sqrt(D), size=(H, D))
@@ -639,8 +680,14 @@ def partial_sums(draw, sigma):
     dhs[-1] = r.normal(size=(B, H))               # a loss on h_T only
     h0, b_h = np.zeros((B, H)), np.zeros(H)
     hs = rnn_forward(xs, h0, W_xh, W_hh, b_h)
-    return np.stack([np.zeros((H, H))] + [last_steps_gradient(xs, hs, h0, W_xh, W_hh, b_h, dhs, K)
-                                          for K in range(1, T + 1)])
+    runs = [last_steps(xs, hs, h0, W_xh, W_hh, b_h, dhs, K) for K in range(1, T + 1)]
+    S = np.stack([np.zeros((H, H))] + [run["W_hh"] for run in runs])
+    deltas = [dhs[-1]] + [run["h0"] for run in runs[:-1]]   # delta_k for k = T, T-1, ..., 1
+    starts = [h0] + list(hs[:-1])                           # h_{k-1} for k = 1, ..., T
+    direct = np.stack([rnn_backward(delta[None], xs[k - 1:k], hs[k - 1:k], starts[k - 1], W_xh,
+                                    W_hh, b_h)["W_hh"]
+                       for k, delta in zip(range(T, 0, -1), deltas)])
+    return S, direct
 
 
 def decay_fit(c, floor):
@@ -656,21 +703,27 @@ def decay_fit(c, floor):
 T, B, D, H = course.pick(full=(60, 16, 4, 32), smoke=(12, 4, 4, 8))
 sigmas, draws = (0.5, 1.0, 2.0), (0, 1, 2)
 steps_back = np.arange(T)                         # T - k for k = T, ..., 1
-S = {(d, s): partial_sums(d, s) for d in tqdm(draws, desc="random draws") for s in sigmas}
+results = {(d, s): partial_sums(d, s) for d in tqdm(draws, desc="random draws") for s in sigmas}
+S = {key: sums for key, (sums, _) in results.items()}
 contributions = {key: np.linalg.norm(v[1:] - v[:-1], axis=(1, 2)) for key, v in S.items()}
+direct = {key: np.linalg.norm(c, axis=(1, 2)) for key, (_, c) in results.items()}
 floors = {key: eps_mach * np.linalg.norm(v[-1]) for key, v in S.items()}
 fits = {key: decay_fit(contributions[key], floors[key]) for key in S}
 
-_, ax = plt.subplots()
+_, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 for sigma, color in zip(sigmas, ("tab:blue", "tab:orange", "tab:green")):
+    ax.semilogy(steps_back, np.where(direct[0, sigma] > 0, direct[0, sigma], np.nan), color=color,
+                linewidth=1, label=rf"$\sigma_{{\max}}(W_{{hh}})$ = {sigma}: $C_k$ computed alone")
     c = contributions[0, sigma]
-    ax.semilogy(steps_back, np.where(c > 0, c, np.nan), color=color,
-                label=f"$\\sigma_{{\\max}}(W_{{hh}})$ = {sigma}")
-    ax.axhline(floors[0, sigma], color=color, linestyle="--", linewidth=1)
-ax.plot([], [], "k--", linewidth=1, label=r"$\epsilon_{mach}\,\|S_T\|_F$ (rounding floor)")
+    ax.semilogy(steps_back, np.where(c > 0, c, np.nan), "o", color=color, markersize=3,
+                label=rf"$\sigma_{{\max}}$ = {sigma}: $S_K - S_{{K-1}}$")
+floor_range = [floors[0, s] for s in sigmas]
+ax.axhline(max(floor_range), color="gray", linestyle="--", linewidth=1,
+           label=rf"$\epsilon_{{mach}}\,\|S_T\|_F$ ({min(floor_range):.1e} to "
+                 f"{max(floor_range):.1e}; drawn at the largest)")
 plots.labelled(ax, "Contribution of each time step to dL/dW_hh (loss at the last step)",
-               "steps back from the loss, T - k", "$\\|C_k\\|_F$")
-ax.legend()
+               "steps back from the loss, T - k", r"$\|C_k\|_F$")
+ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
 plt.show()
 back = min(10, T - 1)
 print(f"over draws {draws}:\n{'sigma_max':>9}  {'factor per step back':>20}  {'R^2 of the fit':>14}"
@@ -699,13 +752,43 @@ zero_from = [int(np.argmax(contributions[d, 0.5] == 0)) for d in draws]
 last_nonzero = [contributions[d, 0.5][z - 1] / floors[d, 0.5] for d, z in zip(draws, zero_from)]
 # rules out: contributions that stay nonzero, or that reach 0 by underflow (far below the floor,
 # near float64's smallest number) rather than by cancellation at the rounding floor
-claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly 0 soon after "
+claims.claim_seeds("at sigma_max = 0.5 the differences become exactly 0 soon after "
                    "they cross the rounding floor, not by underflow (the last nonzero one "
                    "between 1e-10 and 1 floor)",
                    [bool((contributions[d, 0.5] == 0).any()) and 1e-10 < r < 1
                     for d, r in zip(draws, last_nonzero)],
                    f"from {min(zero_from)} to {max(zero_from)} steps back on; the last nonzero "
-                   + claims.spread(last_nonzero, ".2g") + " floors");
+                   + claims.spread(last_nonzero, ".2g") + " floors")
+
+
+def matched_down_to(key):
+    """In floors: the smallest C_k down to which every difference is within 10 % of C_k
+    computed alone (k = 1 left out: h_0 = 0 makes C_1 exactly 0)."""
+    c, d = contributions[key][:-1], direct[key][:-1]
+    ok = np.abs(c - d) <= 0.1 * d
+    last = (int(np.argmin(ok)) if not ok.all() else len(ok)) - 1
+    return d[last] / floors[key]
+
+
+crossing = [(d, s) for d in draws for s in (0.5, 1.0)]   # the curves that reach the floor
+levels = {key: matched_down_to(key) for key in crossing}
+print("differences within 10 % of C_k computed alone, down to (in floors): "
+      + ", ".join(f"sigma_max {s}: {claims.spread([levels[d, s] for d in draws], '.2f')}"
+                  for s in (0.5, 1.0)))
+tail = [direct[d, 0.5][-2] / floors[d, 0.5] for d in draws]
+print(f"C_2 computed alone at sigma_max = 0.5: {claims.spread(tail, '.0e')} floors")
+# rules out: differences that are mostly rounding already at the dashed line (or above it)
+claims.claim_seeds("the differences follow C_k computed alone (within 10 %) down to the "
+                   "dashed line (under 2 floors)",
+                   [all(levels[d, s] < 2 for s in (0.5, 1.0)) for d in draws],
+                   claims.spread(list(levels.values()), ".2f", "floors"))
+# rules out: a line that marks where rounding takes over (then they would stop above it)
+claims.claim("in most curves that reach it, they follow it below the line (under 1 floor)",
+             sum(v < 1 for v in levels.values()) > len(levels) / 2,
+             f"{sum(v < 1 for v in levels.values())} of {len(levels)}")
+# rules out: contributions that themselves stop near the floor (rather than their differences)
+claims.claim_seeds("computed alone, the contributions at sigma_max = 0.5 keep shrinking far "
+                   "below the line (C_2 under 1e-6 floors)", [t < 1e-6 for t in tail]);
 
 # %% [markdown]
 # Each step back multiplies a contribution by a roughly constant factor below 1 (the printed
@@ -715,16 +798,22 @@ claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly
 # saturate) still pulls the product down. Notebook 02 turns this observation into a bound;
 # notebook 04 explains the role of $\sigma_{\max}$.
 #
-# Below their dashed line the curves turn ragged and soon stop, and that is not
-# underflow (float64 holds numbers down to $2^{-1074}$). It is **cancellation**: $C_k$ is computed as
-# $S_K - S_{K-1}$, two sums whose entries are stored to a relative precision
-# $\epsilon_{\text{mach}}$. Once $\|C_k\|$ nears $\epsilon_{\text{mach}} \|S_T\|$ the difference
-# is mostly rounding, and once every entry of $C_k$ is below half a unit in the last place of
-# the matching entry of $S_{K-1}$, adding it changes nothing and the difference is exactly 0.
-# So the fits use only contributions far above the floor; computing each
-# $C_k = \delta^a_k h_{k-1}^\top$ directly, without differences, would follow the decay further.
+# Computed alone, each $C_k = \delta^a_k h_{k-1}^\top$ (one step of your `rnn_backward` from
+# $\delta_k$, which the run over the last $T - k$ steps returns as its `"h0"` gradient) keeps
+# shrinking geometrically far below the dashed line (the lines). The differences
+# $S_K - S_{K-1}$ (the dots) follow it within 10 % down to about that line, in most curves
+# below it (the printed levels), then turn ragged and, a few steps later, are exactly 0. That
+# is not underflow (float64 holds numbers down to $2^{-1074}$): it is **cancellation**. $S_K$ is
+# $S_{K-1}$ plus $C_k$, rounded entry by entry, so the difference carries each entry's rounding
+# error, at most half a unit in the last place of that entry of $S_{K-1}$. The line
+# $\epsilon_{\text{mach}} \|S_T\|_F$ is the size of such errors if every entry were as large
+# as the norm suggests; many entries of $S$ are far smaller, so the differences stay accurate a
+# little below it. Once every entry of $C_k$ is below half a unit in the last place of its
+# entry of $S_{K-1}$, adding it changes nothing and the difference is 0. So the fits use only
+# differences far above the line; the long-range terms are still there, only too small to
+# change the sum.
 #
-# ## 5. Truncated BPTT and its bias (≈ 10 min)
+# ## 5. Truncated BPTT and its bias (≈ 9 min)
 #
 # *What do we lose by back-propagating only $K$ steps?* Long sequences are often trained with
 # **truncated BPTT** (Williams and Peng 1990; Williams and Zipser 1995): the backward pass stops
@@ -734,7 +823,9 @@ claims.claim_seeds("at sigma_max = 0.5 the computed contributions become exactly
 # "detach the hidden state every $K$ steps", truncates less evenly: a loss at the $j$-th step of
 # a chunk is back-propagated $j$ steps, so its windows range from 1 to $K$.)
 #
-# How well does the truncated gradient approximate the full one?
+# How well does the truncated gradient approximate the full one? The plot shows how far the
+# cosine between the truncated and the full gradient is from 1, on a log scale (values under
+# $10^{-14}$, the cosine's own rounding, are left out).
 
 # %%
 Ks = np.arange(1, T + 1)
@@ -743,10 +834,14 @@ for key, sums in S.items():
     full = sums[-1].ravel()
     cosines[key] = np.array([sums[K].ravel() @ full
                              / (np.linalg.norm(sums[K]) * np.linalg.norm(full)) for K in Ks])
-plots.line_plot(Ks, {f"$\\sigma_{{\\max}}$ = {s}": cosines[0, s] for s in sigmas},
-                title="Truncated BPTT: how well K steps approximate the full gradient",
+shown_Ks = Ks <= min(30, T)
+plots.line_plot(Ks[shown_Ks], {f"$\\sigma_{{\\max}}$ = {s}": np.where(   # < 1e-14: rounding
+                    1 - cosines[0, s] > 1e-14, 1 - cosines[0, s], np.nan)[shown_Ks]
+                               for s in sigmas},
+                title="Truncated BPTT: how far K steps are from the full gradient's direction",
                 xlabel="truncation length K (steps back-propagated)",
-                ylabel="cosine(truncated, full dL/dW_hh)")
+                ylabel="1 - cosine(truncated, full dL/dW_hh)", logy=True, marker=".",
+                baseline=(0.01, "cosine 0.99"))
 plt.show()
 K99 = {key: int(Ks[np.argmax(cos >= 0.99)]) for key, cos in cosines.items()}
 for sigma in sigmas:
@@ -776,7 +871,8 @@ claims.claim_seeds("a few steps already give a cosine of 0.99 (K <= 10)",
 # - Keep partial and total derivatives apart: $\delta_t = g_t + J_{t+1}^\top \delta_{t+1}$, and
 #   $dL/dW_{hh} = \sum_t \delta^a_t h_{t-1}^\top$ with the **previous** state.
 # - $dL/dW_{hh}$ is a sum over pairs $(k, t)$ of terms carrying $t - k$ Jacobians
-#   $\operatorname{diag}(\phi'(a))\, W_{hh}$; long-range terms are products of many of them.
+#   $J_t = \operatorname{diag}(1 - h_t^2)\, W_{hh}$ (for another activation $\phi$,
+#   $\operatorname{diag}(\phi'(a_t))\, W_{hh}$); long-range terms are products of many of them.
 # - Check every hand-written gradient: central differences and a relative error, or autograd.
 #   The central difference's error is truncation, $|f'''|\epsilon^2/6$, plus rounding,
 #   $\epsilon_{\text{mach}}|f|/\epsilon$: a smaller step is not always a better one.

@@ -1,0 +1,104 @@
+"""Notebook 01's visible checks point at the cause of each catalogued mistake.
+
+test_exercise_mutants.py checks that every mistake loses points with a five-part message; here
+the message of 01's visible check must also name the gradient that is first wrong and the line
+to look at (a BPTT bug reported against the wrong gradient sends a student to the wrong line).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import course_tools
+from helpers import checks
+from instructor import catalogue
+from instructor.cells import nbgrader_meta
+
+ASSIGNMENT = "01_bptt"
+
+# mistake id -> (what the message's first line names, phrases its hint must hold)
+EXPECTED = {
+    "tanh_derivative_missed": ("dW_xh is wrong", ["length 1", "tanh"]),
+    "gradient_not_carried_to_the_previous": (
+        "dW_xh is wrong",
+        ["right for sequences of length 1 but wrong from length 2", "carried back"],
+    ),
+    "w_hh_transposed_in_the_backward": (
+        "dh0 is wrong",
+        ["dh0 is the only gradient wrong", "from length 2 on", "without a transpose"],
+    ),
+    "current_state_h_t_used_for_dw_hh": ("dW_hh is wrong", ["PREVIOUS hidden state"]),
+    "bias_gradient_averaged_over_the": ("db_h is wrong", ["over the batch"]),
+    "tanh_derivative_taken_at_the": ("dW_xh is wrong", ["length 1", "tanh"]),
+    "dhs_modified_in_place": ("changed one of its input arrays in place", ["dhs[t] + dh_next"]),
+    "gradient_of_h0_left_at_zero": ("dh0 is wrong", ["only gradient wrong, at every length"]),
+    "dw_xh_from_batch_sums_outer_product": ("dW_xh is wrong", ["outer products"]),
+    "forward_difference_instead_of": ("grad is wrong", ["CENTRAL", "one-sided"]),
+    "x_not_restored": ("did not restore x", ["put the original entry back"]),
+}
+
+
+@pytest.fixture(scope="module")
+def cells():
+    nb = course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", ASSIGNMENT))
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if nbgrader_meta(c)}
+
+
+def visible_failure(cells, mistake) -> str:
+    """The message the visible check of the mistake's exercise shows ('' when it passes)."""
+    namespace = {"np": np, "torch": torch, "checks": checks}
+    for grade_id, source in cells.items():
+        if grade_id in (
+            "rnn_step_forward",
+            "rnn_forward",
+            "rnn_backward",
+            "numerical_gradient",
+            "relative_error",
+            "checking_tools",
+        ):
+            exec(source, namespace)
+    exec(mistake.source, namespace)
+    try:
+        exec(cells[f"test_{mistake.exercise}"], namespace)
+    except checks.CheckFailure as failure:
+        return str(failure)
+    return ""
+
+
+ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}
+
+
+@pytest.mark.parametrize("mistake_id", sorted(EXPECTED))
+def test_the_visible_check_points_at_the_cause(cells, mistake_id, capsys):
+    message = visible_failure(cells, ENTRIES[mistake_id])
+    problem, phrases = EXPECTED[mistake_id]
+    first, hint = message.split("\n")[0], message.split("hint:")[-1]
+    assert problem in first, message
+    for phrase in phrases:
+        assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"
+
+
+def test_the_transposed_carry_is_located_at_length_1_on_dh0(cells, capsys):
+    """The issue-25 case: dh_next = da @ W_hh.T must not be reported as dW_xh being wrong."""
+    message = visible_failure(cells, ENTRIES["w_hh_transposed_in_the_backward"])
+    assert message.startswith("rnn_backward: dh0 is wrong.")
+    assert "input:    the first step of" in message
+
+
+def test_a_close_miss_shows_the_digits_that_differ(capsys):
+    """A one-sided difference agrees with the exact gradient to 3 decimals: the message shows
+    the entry of the largest relative error with the digits where the two values part."""
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.expect_close(
+            "ex", "grad", np.array([12.00006, 0.75]), np.array([12.0, 0.75]), inputs="i", hint="h"
+        )
+    assert "at grad[0]: returned 12.00006, expected 12" in str(info.value)
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.expect_close(
+            "ex", "g", np.array([0.0, -1.0]), np.array([1.0, 1.0]), inputs="i", hint="h"
+        )
+    assert "max relative error 1.0e+00, at g[0]: returned 0, expected 1, one of them 0" in str(
+        info.value
+    )

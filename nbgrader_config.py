@@ -47,9 +47,11 @@ from nbgrader.preprocessors import (  # noqa: E402
 from instructor.preprocessors import (  # noqa: E402
     ContainMarkup,
     DiagnoseMistakes,
+    DrawMaths,
     GradeExecute,
     HideHiddenTests,
     RebuildCells,
+    ShowExercises,
     TrustedGrading,
 )
 
@@ -73,12 +75,28 @@ c.Autograde.autograde_preprocessors = [
 ]
 # The problems the grader records travel in the autograded notebook's metadata.
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("rnn_course",)}
-# Feedback shows results, never the hidden tests themselves (nbgrader issue 1363).
+# Feedback shows results, never the hidden tests themselves (nbgrader issue 1363). A page a
+# student can read: each exercise named, with the student's answer and what its checks said (the
+# lesson's prose and the checking code stay in the notebook), formulas drawn on the page (no
+# MathJax, no network), long lines wrapped (instructor/templates/course_feedback/).
+from instructor.feedback_exporter import (  # noqa: E402
+    TEMPLATE_NAME,
+    FeedbackExporter,
+    template_dirs,
+    template_paths,
+)
+
 c.GenerateFeedback.preprocessors = [
     HideHiddenTests,
     ContainMarkup,
+    ShowExercises,
+    DrawMaths,
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = FeedbackExporter
+c.FeedbackExporter.template_name = TEMPLATE_NAME
+c.FeedbackExporter.extra_template_basedirs = template_dirs()
+c.FeedbackExporter.extra_template_paths = template_paths()
 c.TrustedGrading.call_timeout = 30
 c.TrustedGrading.setup_timeout = 60

@@ -9,8 +9,11 @@ note, `instructor.preprocessors.HideHiddenTests`); then the page is checked and 
 - every page is rebuilt by `instructor.inert_html.inert_page`: no script, no event handler, no
   `javascript:` URL, whatever the student's markdown or outputs held.
 
-A student whose page cannot be made (nbgrader fails, the marker shows) is reported
-(`problems.StudentFailure`) and the others get theirs.
+A submission that could not be graded (a broken notebook, a grading failure) gets a page too,
+saying why and what to do (`instructor.ungraded_page`), with the reasons grading recorded; one
+handed in but not graded yet gets none, and a line says so. A student whose page cannot be made
+(nbgrader fails, the marker shows) is reported (`problems.StudentFailure`) and the others get
+theirs.
 """
 
 from __future__ import annotations
@@ -18,23 +21,49 @@ from __future__ import annotations
 from pathlib import Path
 
 from instructor.cells import HIDDEN_BEGIN
-from instructor.course_folder import course_api
+from instructor.course_folder import course_api, notebook_path
+from instructor.gradebook import FAILED_NOTE, recorded
 from instructor.inert_html import inert_page
-from instructor.problems import ClassRun, StudentFailure
+from instructor.problems import ClassRun, StudentFailure, sentences
+from instructor.submission import Submission
+from instructor.ungraded_page import ungraded_page
 
 
-def _autograded(root: Path) -> list[tuple[str, str]]:
-    """(assignment, student) of every autograded submission, sorted."""
-    autograded = root / "autograded"
-    if not autograded.is_dir():
-        return []
-    return sorted(
-        (a.name, s.name)
-        for s in autograded.iterdir()
-        if s.is_dir()
-        for a in s.iterdir()
-        if a.is_dir()
-    )
+def _submissions(root: Path) -> list[tuple[str, str]]:
+    """(assignment, student) of every submission handed in or autograded, sorted."""
+    found = set()
+    for top in (root / "submitted", root / "autograded"):
+        if top.is_dir():
+            found |= {
+                (a.name, s.name)
+                for s in top.iterdir()
+                if s.is_dir()
+                for a in s.iterdir()
+                if a.is_dir()
+            }
+    return sorted(found)
+
+
+def _ungraded(root: Path, sub: Submission) -> Path:
+    """Write the page of a submission grading failed on: why (as grading recorded it), and what
+    to do."""
+    result = recorded(sub)
+    if result is not None:
+        reasons, max_score = sentences(result.problems), result.max_score
+        notebooks = {g.notebook for g in result.grades}
+    else:
+        note = (sub.autograded / FAILED_NOTE).read_text(errors="replace")
+        reasons, max_score, notebooks = [ln for ln in note.splitlines() if ln.strip()], 0.0, set()
+    try:
+        name = notebook_path(root / "solutions", sub.assignment).stem
+    except (ValueError, OSError):
+        name = sorted(notebooks)[0] if notebooks else sub.assignment
+    page = root / "feedback" / sub.student / sub.assignment / f"{name}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    for old in page.parent.glob("*.html"):
+        old.unlink()
+    page.write_text(ungraded_page(sub.assignment, reasons, max_score))
+    return page
 
 
 def _pages(api, root: Path, assignment: str, student: str) -> list[Path]:
@@ -67,16 +96,23 @@ def _pages(api, root: Path, assignment: str, student: str) -> list[Path]:
 def generate_feedback(
     root: Path, only_assignments: list[str] | None = None, only_students: list[str] | None = None
 ) -> ClassRun:
-    """HTML feedback for every autograded submission (or those named): the pages written, and
-    the students who got none, with the reason."""
+    """HTML feedback for every submission (or those named): the pages written (a page saying why
+    for a submission that could not be graded), and the students who got none, with the
+    reason."""
     api = course_api(root)
     run = ClassRun()
-    for assignment, student in _autograded(root):
+    for assignment, student in _submissions(root):
         if (only_assignments and assignment not in only_assignments) or (
             only_students and student not in only_students
         ):
             continue
-        if (root / "autograded" / student / assignment / "GRADING-FAILED.txt").exists():
+        sub = Submission(root, assignment, student)
+        if (sub.autograded / FAILED_NOTE).exists():
+            run.written.append(_ungraded(root, sub))
+            continue
+        if not sub.autograded.is_dir():
+            reason = "handed in, not graded yet: run `rnn-course autograde` first"
+            run.failures.append(StudentFailure(assignment, student, reason))
             continue
         try:
             run.written += _pages(api, root, assignment, student)

@@ -6,20 +6,26 @@ trusted_grading    the instructor's tests, run in the grader against the student
 diagnose_mistakes  the known mistake a failing exercise behaves like (mistake catalogue)
 hide_hidden_tests  feedback: hidden tests replaced by a note
 contain_markup     feedback: a student's markup kept inside its own cell
+show_exercises     feedback: each exercise's heading, answer and check results, nothing else
+draw_maths         feedback: formulas drawn as inline SVG pictures (no network, no script)
 """
 
 from instructor.preprocessors.contain_markup import ContainMarkup
 from instructor.preprocessors.diagnose_mistakes import DiagnoseMistakes
+from instructor.preprocessors.draw_maths import DrawMaths
 from instructor.preprocessors.grade_execute import GradeExecute
 from instructor.preprocessors.hide_hidden_tests import HideHiddenTests
 from instructor.preprocessors.rebuild_cells import RebuildCells
+from instructor.preprocessors.show_exercises import ShowExercises
 from instructor.preprocessors.trusted_grading import TrustedGrading
 
 __all__ = [
     "ContainMarkup",
     "DiagnoseMistakes",
+    "DrawMaths",
     "GradeExecute",
     "HideHiddenTests",
     "RebuildCells",
+    "ShowExercises",
     "TrustedGrading",
 ]

@@ -1,0 +1,77 @@
+"""CONTRIBUTING.md's example notebook does what the guide says: a newcomer who copies it gets a
+notebook that meets every rule, releases, runs with its claim strict, and grades its model
+solution full and each of its catalogue's mistakes down."""
+
+from __future__ import annotations
+
+import re
+
+import jupytext
+import nbformat
+import pytest
+from test_catalogue import MIN_ENTRIES, MIN_ROUNDTRIP
+from test_time_estimates import TOLERANCE, estimate
+
+import course_tools
+from instructor import catalogue
+from instructor.trusted_run import grade_submission
+
+pytestmark = pytest.mark.slow
+EXAMPLE = "09_example"
+
+
+def example_sources() -> tuple[str, str]:
+    """The notebook's text twin and its mistakes.py, as CONTRIBUTING.md's section 0 shows them."""
+    text = (course_tools.ROOT / "CONTRIBUTING.md").read_text()
+    section = text[text.index("\n## 0.") : text.index("\n## 1. Where it goes")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2, "CONTRIBUTING.md section 0 should show the notebook and mistakes.py"
+    return blocks[0], blocks[1]
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    root = course_tools.copy_course(tmp_path_factory.mktemp("contributing"))
+    twin, mistakes = example_sources()
+    folder = root / "solutions" / EXAMPLE
+    folder.mkdir()
+    (folder / "mistakes.py").write_text(mistakes)
+    nb = jupytext.reads(twin, fmt="py:percent")
+    nbformat.write(nb, folder / f"{EXAMPLE}.ipynb")
+    course_tools.generate_release(root, [EXAMPLE])
+    solution = course_tools.read(folder / f"{EXAMPLE}.ipynb")
+    release = course_tools.read(root / "notebooks" / EXAMPLE / f"{EXAMPLE}.ipynb")
+    return root, solution, release
+
+
+def test_the_example_meets_the_rules(example):
+    root, solution, release = example
+    found = estimate(solution)
+    assert abs(found.stated - found.measured) <= TOLERANCE * found.measured, found.describe()
+    entries = catalogue.load(root / "solutions", EXAMPLE)
+    assert len(entries) >= MIN_ENTRIES
+    assert sum(e.roundtrip for e in entries) >= MIN_ROUNDTRIP
+    released = nbformat.writes(release)
+    assert "### BEGIN SOLUTION" not in released and "NotImplementedError" in released
+
+
+def test_the_example_grades_its_solution_full_and_its_mistakes_down(example):
+    root, solution, _ = example
+    results = grade_submission(solution, course_tools.make_submission(solution, solution))
+    assert results and all(r.passed for r in results.values()), results
+    for entry in catalogue.load(root / "solutions", EXAMPLE):
+        wrong = course_tools.make_submission(solution, solution, {entry.exercise: entry.source})
+        graded = grade_submission(solution, wrong)
+        assert not all(r.passed for r in graded.values()), f"{entry.id} passed every test"
+
+
+def test_the_example_runs_with_its_claim_strict(example, tmp_path, monkeypatch):
+    from helpers import claims
+
+    _, solution, _ = example
+    monkeypatch.setenv(claims.STRICT_ENV, "1")
+    nb = course_tools.execute(solution, tmp_path)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "no figure"
+    assert any("✔" in o.get("text", "") for o in outputs), "the claim printed nothing"

@@ -4,6 +4,7 @@ rnn-course release                       notebooks/ from solutions/ (and the gra
 rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
 rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
 rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
+    [--lms moodle]                       ... and a zip for Moodle's bulk feedback upload
 rnn-course report [-a ID] [-o DIR]       class report: HTML page and CSV per assignment
 rnn-course export [-o grades.csv]        grades as CSV
     [--format canvas|moodle]             ... or as the LMS's gradebook import file
@@ -70,8 +71,17 @@ def _failures(run: ClassRun, what: str) -> int:
 def _feedback(args) -> int:
     from instructor.feedback import generate_feedback
 
+    if args.lms == "canvas":
+        from instructor.feedback_bundle import CANVAS_REFUSAL
+
+        raise ValueError(CANVAS_REFUSAL)
     run = generate_feedback(args.root, args.assignment or None, args.student or None)
     print(f"wrote {len(run.written)} feedback file(s) under {args.root / 'feedback'}")
+    if args.lms == "moodle":
+        from instructor.feedback_bundle import moodle_bundle
+
+        packed = moodle_bundle(args.root, run.written)
+        print("\n".join(inert_line(line) for line in packed.lines()))
     return _failures(run, "feedback")
 
 
@@ -188,7 +198,15 @@ def parser() -> argparse.ArgumentParser:
         help="seconds one submission may take in all (default 600)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    selection(step("feedback", _feedback, "write HTML feedback (hidden tests removed)"))
+    sub = step("feedback", _feedback, "write HTML feedback (hidden tests removed)")
+    selection(sub)
+    sub.add_argument(
+        "--lms",
+        choices=["moodle", "canvas"],
+        help="also pack the pages for the LMS's bulk feedback upload: moodle writes "
+        "feedback/<ID>-moodle.zip per assignment (Upload multiple feedback files in a zip); "
+        "Canvas has no such upload (the command says why)",
+    )
     sub = step("report", _report, "write the class report (HTML page and CSV per assignment)")
     selection(sub, False)
     sub.add_argument(

@@ -14,23 +14,31 @@
 # ---
 
 # %% [markdown]
-# # 03 · Exploding gradients under ReLU
+# # 03 · Exploding gradients: what explodes, and why
 #
 # <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebook 02 showed gradients shrinking geometrically when each step multiplies them by less
-# than one. **What happens when each step multiplies them by more than one?** With ReLU nothing
-# squashes the product, so large recurrent weights make gradients grow geometrically instead:
-# they overflow, training curves jump, and the loss surface grows "cliffs" where one gradient
-# step throws the parameters far away.
+# than one. **What happens when a step can multiply them by more than one?** Backpropagation
+# through time multiplies the gradient by one Jacobian per step, whose norm is at most
+# $\gamma\,\sigma_{\max}(W_{hh})$: $\gamma$ is the largest slope of the activation, $\sigma_{\max}$
+# the largest singular value of $W_{hh}$. Once $\gamma\sigma_{\max} > 1$ is possible, **any**
+# activation can explode: the gradient grows geometrically, overflows, training curves jump, and
+# the loss surface grows "cliffs" where one gradient step throws the parameters far away.
+# Two things can grow, and we keep them apart: the **forward** state $h_t$, and the **backward**
+# product of Jacobians. Our networks use ReLU, the case where the slope is exactly 1 and nothing
+# saturates; section 4's cliff comes from a single *sigmoid* unit ($\gamma = 1/4$), which
+# explodes all the same once its weight is large.
 #
 # **You will be able to**
-# 1. say why ReLU's derivative (1 on the positive side) lets $W_{hh}$ alone decide growth;
-# 2. measure the gradient's growth rate per step from the slope of a log-scale plot;
+# 1. say when a product of Jacobians can explode, for any activation ($\gamma\sigma_{\max} > 1$),
+#    and why ReLU lets $W_{hh}$ alone decide;
+# 2. measure growth per step from the slope of a log-scale plot, and tell the forward state's
+#    growth from the backward product's;
 # 3. find the first step at which a run overflows to inf or NaN, and explain it;
-# 4. draw the loss surface of a one-unit recurrent network and see its cliff.
+# 4. draw the loss surface of a one-unit sigmoid network, find its cliff and say why it is there.
 #
-# **Time:** about 60 minutes (each section states its own estimate).
+# **Time:** about 75 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
 # (random shapes, edge cases, PyTorch as the reference) that run when your notebook is graded.
 # Only the code inside the exercise cells (the ones that say `# YOUR CODE HERE`) is graded, so
@@ -50,17 +58,33 @@ from helpers import checks, course, diagnostics, models, plots, tasks, training
 rng = course.setup(seed=0)
 
 # %% [markdown]
-# ## 1. ReLU lets the weights decide (≈ 10 min)
+# ## 1. When can a product of Jacobians grow? (≈ 10 min)
 #
-# *Why does ReLU not protect against growth?* $\operatorname{relu}(x) = \max(x, 0)$ has
-# derivative $1$ for $x > 0$ and $0$ for $x < 0$; at $x = 0$ it has none, and PyTorch (like most
-# libraries) uses $0$ there. The Jacobian of one step is
-# $J_t = \operatorname{diag}(\mathbb 1[a_t > 0])\,W_{hh}$: on the active units it **is** $W_{hh}$.
-# So unlike sigmoid ($\gamma = 1/4$) or a saturating tanh, nothing damps the product
-# $J_T \cdots J_{k+1}$: if $W_{hh}$ stretches some direction by more than 1 and the units along
-# it stay active, the gradient grows like $\sigma_{\max}^{T-k}$.
+# *Which activations explode?* One step's Jacobian is (notebook 02)
+# $J_t = \partial h_t/\partial h_{t-1} = \operatorname{diag}(\phi'(a_t))\,W_{hh}$. The norm of a
+# product is at most the product of the norms, $\|\operatorname{diag}(d)\| = \max_i |d_i|$, and
+# $\|W_{hh}\| = \sigma_{\max}$, so
+#
+# $$\|J_T \cdots J_{k+1}\| \le (\gamma\,\sigma_{\max})^{T-k}, \qquad
+#   \gamma = \max_a |\phi'(a)| \quad (1/4 \text{ for sigmoid, } 1 \text{ for tanh and ReLU}).$$
+#
+# If $\gamma\sigma_{\max} \le 1$ the product cannot explode; notebook 04 turns this into the
+# condition $\sigma_{\max} > 1/\gamma$, necessary for exploding. Above it the bound allows
+# geometric growth, and growth happens when the slopes the units actually have, $\phi'(a_t)$, stay
+# near $\gamma$ along the directions $W_{hh}$ stretches. That holds for every activation: a
+# sigmoid unit $x_t = w\,\sigma(x_{t-1}) + b$ has the gain $w\,\sigma'(x_{t-1})$ per step, above
+# 1 near $x = 0$ once $w > 4$ (section 4 measures one).
+#
+# ReLU is the case where nothing saturates. $\operatorname{relu}(x) = \max(x, 0)$ has derivative
+# $1$ for $x > 0$ and $0$ for $x < 0$; at $x = 0$ it has none, and PyTorch (like most libraries)
+# uses $0$ there. So $J_t = \operatorname{diag}(\mathbb 1[a_t > 0])\,W_{hh}$: on the active units
+# it **is** $W_{hh}$. A tanh or sigmoid unit driven hard has a slope near 0 and damps the product;
+# an active ReLU unit passes it on with slope exactly 1, however large its input. With
+# $W_{hh} = s\,Q$, $Q$ orthogonal, every $\|J_t\| \le s$: $W_{hh}$ alone decides, and the
+# switched-off units can only make the product smaller.
 #
 # ### Exercises 1–2: `relu` and `relu_grad` (≈ 5 min)
+
 
 # %% nbgrader={"grade": false, "grade_id": "relu", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def relu(x):
@@ -218,7 +242,7 @@ check_relu_grad(relu_grad, np.zeros((2, 2)))
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 2. How fast do gradients grow? (≈ 25 min)
+# ## 2. How fast do gradients grow? (≈ 22 min)
 #
 # *How do we measure an explosion?* Training code watches the **global gradient norm**, one
 # number for all parameters together: $\sqrt{\sum_{\text{arrays } g} \sum_i g_i^2}$, the
@@ -311,7 +335,10 @@ check_constant_answer_mse(constant_answer_mse, np.array(1.25), "a 0-d array")
 # %% [markdown]
 # Now the paper's number against yours, and against a Monte Carlo estimate: the MSE of
 # answering 1 over many sequences of `tasks.adding_problem`, with its standard error
-# (the standard deviation of the squared errors over $\sqrt n$).
+# (the standard deviation of the squared errors over $\sqrt n$). From here on, every result
+# the text states is checked right after its experiment by `helpers.claims`: a line with ✔ when
+# it holds in this run, a warning box when it does not (the course's own tests make that an
+# error).
 
 # %%
 from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
@@ -348,75 +375,113 @@ claims.claim("the Monte Carlo estimate agrees with the exact value (within 3 sta
 # small). No constant does better than 1, the mean of $U_1 + U_2$. So $1/6$ is the line every
 # adding-problem plot in this course draws: a network has learnt something only below it.
 #
-# ### Gradient norm against sequence length
+# ### Gradient norm against sequence length: forward and backward
 #
 # A ReLU RNN ($H = 32$) gets $W_{hh} = s\,Q$ with $Q$ a random orthogonal matrix, so every
-# singular value of $W_{hh}$ is exactly $s$. For each scale $s$ and length $T$ we compute, for the
-# adding-problem loss on the last output, the gradient reaching the first state,
-# $\|dL/dh_1\|$ (it crosses all $T - 1$ Jacobians), and the global norm of the parameters'
-# gradient with your function. On a log scale, geometric growth $\|g\| \approx C\rho^T$ is a
-# straight line of slope $\log \rho$. We repeat this for eight random draws of $Q$ and of the
-# other weights; the plot shows the first.
+# singular value of $W_{hh}$ is exactly $s$ and every $\|J_t\| \le s$. For each scale $s$ and
+# length $T$ we take the adding-problem loss on the last output and compute the gradient
+# reaching the first state, $\|dL/dh_1\|$, and the global norm of the parameters' gradient with
+# your function. On a log scale, geometric growth $\|g\| \approx C\rho^T$ is a straight line of
+# slope $\log \rho$.
+#
+# $\|dL/dh_1\|$ is not the product of Jacobians alone. By the chain rule
+# $dL/dh_1 = J_2^\top \cdots J_T^\top\, dL/dh_T$, so
+#
+# $$\|dL/dh_1\| = \underbrace{\|dL/dh_T\|}_{\text{set by the forward pass}} \times
+#   \underbrace{\frac{\|dL/dh_1\|}{\|dL/dh_T\|}}_{\le\, s^{T-1}\text{: the backward product}} .$$
+#
+# The first factor grows with $T$ when the **state** grows: the output is
+# $\hat y = W_{hy} h_T + b_y$ and $dL/dh_T = W_{hy}^\top\, \partial L/\partial \hat y$, with
+# $\partial L/\partial \hat y = 2(\hat y - y)/B$ for the mean squared error over a batch of $B$,
+# so a large $h_T$ makes a large $dL/dh_T$. The second is the backward product, at most $s$ per
+# step. We measure the three growth rates separately (with $\|h_T\|$, the forward state), for
+# eight random draws of $Q$ and of the other weights; the plots show the first draw.
+
 
 # %%
 def gradient_norms(net, inputs, targets):
-    """(||dL/dh_1||, global norm of dL/dparameters by your global_grad_norm), MSE loss."""
+    """(||h_T||, ||dL/dh_T||, ||dL/dh_1||, global norm of dL/dparameters by your
+    global_grad_norm) for the MSE loss; every norm over the whole batch."""
     loss_fn = torch.nn.functional.mse_loss
-    first = diagnostics.hidden_grad_norms(net, inputs, targets, loss_fn)[0]
+    to_states = diagnostics.hidden_grad_norms(net, inputs, targets, loss_fn)
     net.zero_grad()
-    loss_fn(net(inputs)[0], targets).backward()
-    return first, global_grad_norm([p.grad.numpy() for p in net.parameters()])
+    output, hiddens = net(inputs)
+    loss_fn(output, targets).backward()
+    parameters = global_grad_norm([p.grad.numpy() for p in net.parameters()])
+    return float(hiddens[-1].detach().norm()), to_states[-1], to_states[0], parameters
 
 
 lengths = np.arange(5, course.pick(full=61, smoke=21), 5)
 scales, draws = (1.0, 1.5, 2.0), range(course.pick(full=8, smoke=2))
-to_first, overall = {}, {}                        # [draw][label]: one norm per length
-for draw in tqdm(draws, desc="random draws"):
-    to_first[draw], overall[draw] = {}, {}
-    for s in scales:
-        net = models.orthogonal_rnn(s, seed=draw).double()   # float64: room to grow
-        pairs = [gradient_norms(net, inputs.double(), targets.double())
-                 for inputs, targets in (tasks.adding_problem(32, int(T), seed=5 + draw)
-                                         for T in lengths)]
-        to_first[draw][f"s = {s}"], overall[draw][f"s = {s}"] = map(np.array, zip(*pairs))
+NAMES = ("state ||h_T||", "||dL/dh_T||", "||dL/dh_1||", "global norm")
+norms = {}                                        # [s][name]: array (draw, length)
+for s in tqdm(scales, desc="scales"):
+    table = np.array([[gradient_norms(models.orthogonal_rnn(s, seed=draw).double(),  # float64:
+                                      inputs.double(), targets.double())             # room to grow
+                       for inputs, targets in (tasks.adding_problem(32, int(T), seed=5 + draw)
+                                               for T in lengths)] for draw in draws])
+    norms[s] = dict(zip(NAMES, np.moveaxis(table, -1, 0)))
+    norms[s]["backward ratio"] = norms[s]["||dL/dh_1||"] / norms[s]["||dL/dh_T||"]
+
+
+def factor(values):
+    """The factor per extra step: exp of the slope of log(values) against T."""
+    return float(np.exp(np.polyfit(lengths, np.log(values), 1)[0]))
+
+
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-plots.line_plot(lengths, to_first[0], title="Gradient reaching the first state (first draw)",
-                ax=left, xlabel="sequence length T", ylabel="$\\|dL/dh_1\\|$", logy=True,
-                marker="o")
-plots.line_plot(lengths, overall[0], title="Global gradient norm of the parameters (first draw)",
-                ax=right, xlabel="sequence length T", ylabel="global_grad_norm", logy=True,
-                marker="o")
+plots.line_plot(lengths, {f"s = {s}": norms[s]["||dL/dh_1||"][0] for s in scales},
+                title="Gradient reaching the first state (first draw)", ax=left,
+                xlabel="sequence length T", ylabel="$\\|dL/dh_1\\|$", logy=True, marker="o")
+parts = {"$\\|h_T\\|$ (forward state)": "state ||h_T||", "$\\|dL/dh_T\\|$": "||dL/dh_T||",
+         "$\\|dL/dh_1\\| / \\|dL/dh_T\\|$ (backward)": "backward ratio",
+         "$\\|dL/dh_1\\|$": "||dL/dh_1||"}
+plots.line_plot(lengths, {label: norms[2.0][name][0] for label, name in parts.items()},
+                title="s = 2: what makes $\\|dL/dh_1\\|$ grow (first draw)", ax=right,
+                xlabel="sequence length T", ylabel="norm", logy=True, marker="o")
+right.plot(lengths, norms[2.0]["backward ratio"][0, 0] * 2.0 ** (lengths - lengths[0]), "k--",
+           linewidth=1, label="slope of the bound $s^{T-1}$ (factor 2 per step)")
+right.legend(fontsize=8, loc="upper left")
 plt.show()
-
-
-def factor(norms):
-    """The factor per extra step: exp of the slope of log(norm) against T."""
-    return float(np.exp(np.polyfit(lengths, np.log(norms), 1)[0]))
-
-
-rates = {s: np.array([factor(to_first[d][f"s = {s}"]) for d in draws]) for s in scales}
-growths = {s: np.array([factor(overall[d][f"s = {s}"]) for d in draws]) for s in scales}
+rates = {s: {name: np.array([factor(v) for v in norms[s][name]]) for name in norms[s]}
+         for s in scales}
 for s in scales:
-    print(f"s = {s}: over {len(draws)} draws, ||dL/dh_1|| is multiplied by "
-          f"{claims.spread(rates[s], '.2f')} per extra step (median {np.median(rates[s]):.2f}), "
-          f"the global gradient norm by {claims.spread(growths[s], '.2f')}")
+    print(f"s = {s}, factor per extra step over {len(draws)} draws: " + "; ".join(
+        f"{name} {claims.spread(rates[s][name], '.2f')}" for name in
+        ("state ||h_T||", "||dL/dh_T||", "backward ratio", "||dL/dh_1||", "global norm")))
+within_bound = all((norms[s]["backward ratio"] <= s ** (lengths - 1.0) * (1 + 1e-9)).all()
+                   for s in scales)
+# rules out: a backward pass that multiplies by more than s = sigma_max per step (a wrong
+# Jacobian, or a bound that does not apply to ReLU)
+claims.claim("in every draw, scale and length the backward ratio ||dL/dh_1|| / ||dL/dh_T|| is "
+             "at most s^(T-1)", within_bound,
+             evidence=f"{len(draws) * len(scales) * len(lengths)} cases")
+to_first = {s: rates[s]["||dL/dh_1||"] for s in scales}
 # rules out: ReLU with an orthogonal W_hh (s = 1) preserving the gradient, as a linear net would
 claims.claim_seeds("at s = 1 the gradient reaching h_1 shrinks (factor per step below 1)",
-                   list(rates[1.0] < 1), claims.spread(rates[1.0], ".2f", "factors"))
+                   list(to_first[1.0] < 1), claims.spread(to_first[1.0], ".2f", "factors"))
 # rules out: the scale making no difference to the growth
 claims.claim_seeds("the factor per step grows with s (s = 1 < 1.5 < 2 in each draw)",
-                   list((rates[1.0] < rates[1.5]) & (rates[1.5] < rates[2.0])))
-# rules out: no growth at s = 2 (a factor about 1), and a factor the draw does not change
-claims.claim("at s = 2 the gradient reaching h_1 grows in most draws (median factor above 1.2), "
-             "and at s = 1.5 and 2 the factor varies from draw to draw (largest over smallest "
-             "above 1.2)", np.median(rates[2.0]) > 1.2
-             and all(rates[s].max() / rates[s].min() > 1.2 for s in (1.5, 2.0)),
-             evidence=f"median at s = 2: {np.median(rates[2.0]):.2f}; ranges "
-                      + ", ".join(f"{rates[s].min():.2f} to {rates[s].max():.2f}"
-                                  for s in (1.5, 2.0)))
+                   list((to_first[1.0] < to_first[1.5]) & (to_first[1.5] < to_first[2.0])))
+above = to_first[2.0] > 2.0
+state = rates[2.0]["state ||h_T||"]
+# rules out: growth of ||dL/dh_1|| that the backward product alone could explain (never above
+# s), and growth above s without a growing forward state
+claims.claim("at s = 2, ||dL/dh_1|| grows by more than s per step in some draws, which the "
+             "Jacobians (each at most s) cannot do alone; in each of those draws the state "
+             "||h_T|| grows too (factor above 1.2)",
+             bool(above.any()) and bool((state[above] > 1.2).all()),
+             evidence=f"{above.sum()}/{len(draws)} draws above 2, state factors "
+                      + claims.spread(state[above], ".2f"))
+gap = max(np.abs(rates[s]["||dL/dh_T||"] / rates[s]["state ||h_T||"] - 1).max() for s in scales)
+# rules out: a dL/dh_T that does not follow the state (then the forward growth would not be
+# what feeds ||dL/dh_1||)
+claims.claim("||dL/dh_T|| grows at the state's rate (factors within 10 % in every draw and "
+             "scale)", gap < 0.1, evidence=f"largest gap {gap:.1%}")
 # rules out: a global norm that stays flat (dominated by its short-range terms) while the
 # long-range terms grow: a flat norm against a factor of 1.2 would be 17 % off
-fast = [(r, g) for s in (1.5, 2.0) for r, g in zip(rates[s], growths[s]) if r > 1.2]
+fast = [(r, g) for s in (1.5, 2.0) for r, g in zip(to_first[s], rates[s]["global norm"])
+        if r > 1.2]
 claims.claim("wherever the gradient reaching h_1 grows by more than 1.2 per step, the global "
              "norm grows at nearly the same rate (within 10 %)",
              len(fast) >= 3 and all(abs(g / r - 1) < 0.1 for r, g in fast),
@@ -424,15 +489,23 @@ claims.claim("wherever the gradient reaching h_1 grows by more than 1.2 per step
                       f"{max((abs(g / r - 1) for r, g in fast), default=np.nan):.1%}");
 
 # %% [markdown]
-# The printed factors are the slopes made readable. At $s = 1$ the gradient reaching the first
-# state still shrinks, in every draw: units that are switched off ($a < 0$) cut their rows out
-# of the Jacobian, so the factor per step is below $s$. Above that, it grows faster for larger
-# $s$ in every draw; at $s = 2$ it grows geometrically in most draws, and how fast depends on
-# the draw, that is on which units the inputs switch on (the printed ranges). Wherever it grows
-# fast, the global norm, which the training loop sees, grows at nearly the same rate: its
-# long-range terms dominate the sum once they grow.
+# The printed factors are the slopes made readable, and the backward ratio never exceeds its
+# bound $s^{T-1}$ (first check). At $s = 1$ the gradient reaching the first state shrinks in
+# every draw: units that are switched off ($a < 0$) cut their rows out of the Jacobian, so the
+# backward factor is below $s$. It grows faster for larger $s$, and how fast depends on the
+# draw, that is on which units the inputs switch on.
 #
-# ## 3. Overflow: inf and NaN (≈ 10 min)
+# At $s = 2$ some draws print a factor for $\|dL/dh_1\|$ **above** $s = 2$, which no product of
+# Jacobians of norm at most 2 can produce. The right-hand plot shows where the rest comes from:
+# the forward state $\|h_T\|$ grows with $T$ too (a ReLU state is not bounded, unlike a tanh or
+# sigmoid state), $\|dL/dh_T\|$ grows with it, at the state's rate, and only then does the
+# backward product multiply it further. The factors multiply exactly: the fitted slopes of
+# $\|dL/dh_T\|$ and of the backward ratio add up to that of $\|dL/dh_1\|$. So two explosions
+# stack here: the forward state's and the backward product's. In a tanh network only the second
+# can happen. Wherever the gradient grows fast, the global norm, which the training loop sees,
+# grows at nearly the same rate: its long-range terms dominate the sum once they grow.
+#
+# ## 3. Overflow: inf and NaN (≈ 8 min)
 #
 # *What does an explosion look like from the outside?* We train ReLU RNNs on the adding problem
 # with plain SGD (learning rate 0.1), from weights too large: $W_{hh} = 1.5\,Q$, sixteen seeds
@@ -474,38 +547,100 @@ print(claims.fraction(lost, f"runs of {len(lost)} that hit inf or NaN within 10 
 claims.claim("most runs (more than half) hit inf or NaN within their first 10 steps",
              bool(lost.mean() > 1 / 2),
              evidence=f"{lost.sum()}/{len(lost)}; first non-finite steps "
-                      + claims.spread([b for b in bad_steps if b is not None], "d"));
+                      + claims.spread([b for b in bad_steps if b is not None], "d"))
+
+def first_forward_pass(seed):
+    """(loss, ||h_1||, ||h_T||, the state's growth per step) of run `seed` before any update:
+    its initial network on its first batch; the norms are averages over the batch."""
+    net = models.orthogonal_rnn(1.5, seed=seed)
+    inputs, targets = tasks.adding_problem(64, T, seed=1000 * seed + 10)
+    with torch.no_grad():
+        output, hiddens = net(inputs)
+        sizes = np.array([float(h.norm(dim=1).mean()) for h in hiddens])
+    growth = np.exp(np.polyfit(np.arange(T), np.log(sizes), 1)[0])
+    return float(torch.nn.functional.mse_loss(output, targets)), sizes[0], sizes[-1], growth
+
+
+start = {seed: first_forward_pass(seed) for seed in seeds}
+for seed in shown:
+    print(f"seed {seed} before any update: loss {start[seed][0]:.3g}; the state's norm goes "
+          f"from {start[seed][1]:.2g} at h_1 to {start[seed][2]:.3g} at h_{T} "
+          f"({start[seed][3]:.2f} per step)")
+huge = [seed for seed in seeds if start[seed][0] > 1e4]
+grew = [seed for seed in seeds if start[seed][2] > 1000 * start[seed][1]]
+# rules out: huge first losses that the recorded run did not start from, or that come from
+# anything but a state that grew during the first forward pass
+claims.claim("the first recorded loss is the initial network's; every run whose loss is above "
+             "10^4 before any update is one whose state grew more than 1000-fold over its first "
+             "forward pass, and the other way round, at a rate no larger than s = 1.5 per step",
+             len(huge) > 0 and huge == grew
+             and all(abs(start[seed][0] / histories[seed].losses[0] - 1) < 1e-3 for seed in seeds)
+             and max(start[seed][3] for seed in seeds) <= 1.5,
+             evidence=f"{len(huge)}/{len(start)} runs above 10^4; state growth per step "
+                      + claims.spread([start[seed][3] for seed in seeds], ".2f"))
+late = [seed for seed, b in zip(seeds, bad_steps) if start[seed][0] < 10 and b is not None
+        and b <= 10]
+# rules out: every lost run being lost to its first forward pass alone
+claims.claim("some runs that start with a loss below 10 are still lost within 10 steps",
+             len(late) > 0, evidence=f"{len(late)} runs: seeds {late}");
+
 
 # %% [markdown]
-# Read each printed line from the left. The forward pass multiplies the state by up to
-# $\sigma_{\max}(W_{hh})$ at each of its 50 steps, so the loss and the gradient can start out
-# huge, and an update that makes $W_{hh}$ a little larger multiplies the next ones many times
-# over. In float32 anything above the printed limit becomes `inf`, and the first `inf - inf` or
+# Read each printed line from the left. Two things go wrong, one forward and one in training.
+#
+# - **The forward pass explodes before any update.** The loss at step 0 is computed with the
+#   initial weights, yet some runs start from an astronomical loss: their state grew by the
+#   factor printed per step over the 50 steps of the first forward pass ($\|W_{hh}h\| \le 1.5\,
+#   \|h\|$ allows up to $1.5$ per step; the inputs decide which units are active and how much of
+#   that is used). A huge $h_T$ makes a huge output error and a huge gradient, and the first
+#   update, scaled by it, throws $W_{hh}$ to where the next forward pass overflows.
+# - **Training can push a healthy start over the edge.** Some runs start with a moderate loss
+#   and are lost all the same a few steps later: their gradient norm grows from update to
+#   update until a forward pass overflows (the printed lines show it for any such run among the
+#   three).
+#
+# In float32 anything above the printed limit becomes `inf`, and the first `inf - inf` or
 # `0 * inf` turns into `NaN`, after which every later number is `NaN` too. Most runs are lost
 # within their first few steps (the printed count, with its interval), each at the last step
 # printed for it; a run that survives its start ends its line with "...". Detecting the first
 # non-finite step (and stopping, or skipping the update) is the least a training loop should do.
 #
-# ## 4. The cliff of a one-unit network (≈ 15 min)
+# ## 4. The cliff of a one-unit sigmoid network (≈ 20 min)
 #
 # *What does the loss surface look like near an explosion?* Pascanu, Mikolov and Bengio (2013,
-# Section 2.3) studied the smallest recurrent network: one unit, $x_t = w\,\sigma(x_{t-1}) + b$,
-# with the loss $(\sigma(x_{50}) - 0.7)^2$ after 50 steps. We use it with two changes:
+# Section 2.3) studied the smallest recurrent network: one **sigmoid** unit,
+# $x_t = w\,\sigma(x_{t-1}) + b$, with the loss $(\sigma(x_{50}) - 0.7)^2$ after 50 steps. We use
+# it with two changes:
 #
 # $$x_t = w\,\sigma(x_{t-1}) + b, \qquad L(w, b) = (x_T - 0.7)^2, \qquad T = 20 .$$
 #
-# The loss is on $x_T$ itself, without the final sigmoid, so it is not capped below $0.7^2$
-# and the two sides of a cliff differ by orders of magnitude on a log colour scale; and $T = 20$
-# instead of 50, because at $T = 50$ the cliff is narrower than the gap between neighbouring
-# float64 numbers, so nothing can be computed beside it (the cell after the plot shows this).
+# The loss is on $x_T$ itself, without the final sigmoid. $\sigma$ is increasing, so dropping it
+# moves no cliff; but on both sides of the cliff $x_T$ is far from 0, where the sigmoid is
+# saturated, and its slope $\sigma'(x_T)$ would shrink every gradient by a factor of notebook
+# 02's kind (printed below), in a section about growth. And $T = 20$ instead of 50, because at
+# $T = 50$ the cliff is narrower than the gap between neighbouring float64 numbers (the cell
+# after the plot shows this).
 #
-# For some $(w, b)$ the map $x \mapsto w\sigma(x) + b$ has two stable fixed points, and which one
-# $x_t$ ends up near depends sharply on $(w, b)$: crossing that boundary changes $x_T$ abruptly,
-# so $L$ jumps. Near the boundary the gradient is enormous: a **cliff**.
+# *Why can a sigmoid unit explode?* Its largest slope is $\gamma = 1/4$, so the bound of
+# section 1 allows growth once $|w| > 4$, and here $w$ is near 10. One step's derivative is
+# $\partial x_t/\partial x_{t-1} = w\,\sigma'(x_{t-1})$, the **gain**. If $x_0 = 0.5$ is itself a
+# fixed point of the map, $0.5 = w\,\sigma(0.5) + b$, that is on the line
+# $b = 0.5 - w\,\sigma(0.5)$, the state stays there; and if its gain $w\,\sigma'(0.5)$ is above
+# 1, the fixed point is **unstable**: a state slightly above it is pushed up, step after step,
+# to a fixed point near $w + b$, one slightly below down to one near $b$, and the distance grows
+# by the gain at every step. So $\partial x_T/\partial(w, b)$ is of the order of
+# $(w\,\sigma'(0.5))^T$ on that line, and across it $x_T$ jumps from one plateau to the other:
+# that line is the **cliff**. Doya (1992) traced such jumps to changes in the network's dynamics
+# during learning, bifurcations; in his words (Doya 1993, abstract), "at bifurcation points, the
+# output of a network can change discontinuously with the change of parameters and therefore
+# convergence of gradient descent algorithms is not guaranteed. Furthermore, learning equations
+# used for error gradient estimation can be unstable." The cell below measures the gain and the
+# jump.
 #
 # ### Exercise 5: `single_unit_rnn` (≈ 5 min)
 # Return $x_T$. Make it work for arrays $w$, $b$, $x_0$ of one shape (or numbers) so that a
 # whole grid of $(w, b)$ is computed at once, and use a sigmoid that cannot overflow.
+
 
 # %% nbgrader={"grade": false, "grade_id": "single_unit_rnn", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def single_unit_rnn(w, b, x0, T):
@@ -606,18 +741,68 @@ value, grad = loss_and_grad(lo, b0)
 start, lr = np.array([lo, b0]), 0.01
 end = start - lr * grad
 clipped = start - lr * grad * min(1.0, 10 / np.linalg.norm(grad))   # a preview of notebook 05
-fig, ax = plt.subplots()
-image = ax.pcolormesh(W, B, np.log10(loss + 1e-12), shading="auto", cmap="magma")
-fig.colorbar(image, ax=ax, label="$\\log_{10} L(w, b)$")
-ax.annotate("", xy=np.clip(end, [ws[0], bs[0]], [ws[-1], bs[-1]]), xytext=start,
-            arrowprops={"arrowstyle": "->", "color": "cyan", "lw": 2})
-ax.plot(*start, "o", color="cyan", label="start, beside the cliff (arrow: one step)")
-ax.plot(*clipped, "s", color="white", label="the step clipped to norm 10")
-plots.labelled(ax, f"Loss of the one-unit RNN (T = {T_cliff}) and one gradient step",
+sig_half = 1 / (1 + np.exp(-0.5))                       # sigma(0.5) and sigma'(0.5)
+slope_half = sig_half * (1 - sig_half)
+w_unstable = 1 / slope_half                            # above it the fixed point 0.5 repels
+cliff_w = np.linspace(w_unstable, ws[-1], 100)
+valley = np.ma.masked_where(W > w_unstable, x_T)       # x_T = 0.7 where it is not the cliff
+fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+image = left.pcolormesh(W, B, np.log10(loss + 1e-12), shading="auto", cmap="magma")
+fig.colorbar(image, ax=left, label="$\\log_{10} L(w, b)$")
+left.contour(W, B, valley, levels=[0.7], colors="deepskyblue", linewidths=1.5)
+left.plot([], [], color="deepskyblue", label="zero-loss valley ($x_T = 0.7$)")
+left.plot(cliff_w, 0.5 - cliff_w * sig_half, "--", color="lime", linewidth=1.5,
+          label="cliff: $b = 0.5 - w\\,\\sigma(0.5)$, gain $w\\,\\sigma'(0.5) > 1$")
+left.annotate("", xy=np.clip(end, [ws[0], bs[0]], [ws[-1], bs[-1]]), xytext=start,
+              arrowprops={"arrowstyle": "->", "color": "cyan", "lw": 2})
+left.plot(*start, "o", color="cyan", markersize=8, label="start (arrow: one plain step)")
+plots.labelled(left, f"Loss of the one-unit RNN (T = {T_cliff})", "recurrent weight w", "bias b")
+left.legend(loc="lower left", fontsize=8)
+ZW, ZB = np.meshgrid(np.linspace(start[0] - 0.5, start[0] + 0.5, 201),
+                     np.linspace(start[1] - 0.5, start[1] + 0.5, 201))
+zoom_loss = (single_unit_rnn(ZW, ZB, np.full(ZW.shape, 0.5), T_cliff) - 0.7) ** 2
+image = right.pcolormesh(ZW, ZB, zoom_loss, shading="auto", cmap="magma")
+fig.colorbar(image, ax=right, label="$L(w, b)$ (linear scale)")
+right.plot(ZW[0], 0.5 - ZW[0] * sig_half, "--", color="lime", linewidth=1.5, label="the cliff")
+right.annotate("", xy=clipped, xytext=start,
+               arrowprops={"arrowstyle": "->", "color": "white", "lw": 1.5})
+right.plot(*clipped, "s", color="white", markersize=7, label="the step clipped to norm 10")
+right.plot(*start, "o", color="cyan", markersize=8, markeredgecolor="black", label="start")
+plots.labelled(right, "Close-up of the start: the cliff and the clipped step",
                "recurrent weight w", "bias b")
-ax.grid(False)
-ax.legend(loc="lower left")
+right.legend(loc="lower left", fontsize=8)
+for ax in (left, right):
+    ax.grid(False)
+fig.tight_layout()
 plt.show()
+x_sides = single_unit_rnn(start[0], start[1] + np.array([-0.1, 0.1]), 0.5, T_cliff)
+loss_below, loss_above = (x_sides - 0.7) ** 2       # 0.1 below and above the start in b
+sig_sides = 1 / (1 + np.exp(-x_sides))
+gain = start[0] * slope_half
+print(f"the start lies on the line b = 0.5 - w sigma(0.5) to within "
+      f"{abs(start[1] - (0.5 - start[0] * sig_half)):.1e}; its gain w sigma'(0.5) = {gain:.3f}, "
+      f"and gain^{T_cliff} = {gain ** T_cliff:.1e}")
+print(f"0.1 below and above the start in b: x_T = {x_sides[0]:.2f} and {x_sides[1]:.2f}, "
+      f"L = {loss_below:.1f} and {loss_above:.1f} (a factor {loss_below / loss_above:.1f}); "
+      f"with the final sigmoid, L would be {(sig_sides[0] - 0.7) ** 2:.3f} and "
+      f"{(sig_sides[1] - 0.7) ** 2:.3f}, and sigma'(x_T) = "
+      f"{sig_sides[0] * (1 - sig_sides[0]):.4f} and {sig_sides[1] * (1 - sig_sides[1]):.3f} "
+      "would multiply every gradient")
+# rules out: a start off the line, a stable fixed point (gain below 1), a gain other than the one
+# the text states, and a "cliff" whose two sides are not the two plateaus
+claims.claim("the start lies on b = 0.5 - w sigma(0.5) with gain w sigma'(0.5) = 2.36 "
+             "(gain^20 about 3e7); across the line x_T goes from below -3 to above 3",
+             abs(start[1] - (0.5 - start[0] * sig_half)) < 1e-3 and abs(gain - 2.36) < 5e-3
+             and abs(np.log10(gain ** T_cliff / 3e7)) < 0.1 and x_sides[0] < -3 < 3 < x_sides[1],
+             evidence=f"gain {gain:.4f}, x_T {x_sides[0]:.2f} / {x_sides[1]:.2f}")
+with_sigmoid = (sig_sides[0] - 0.7) ** 2 / (sig_sides[1] - 0.7) ** 2
+# rules out: the sigmoid-free loss separating the plateaus by orders of magnitude (the reason
+# the text does NOT give), and an output sigmoid that would leave the gradients alone
+claims.claim("the two sides' losses differ by less than a factor of 10, with or without the "
+             "final sigmoid, and the sigmoid's slope there is below 0.02",
+             loss_below / loss_above < 10 and with_sigmoid < 10
+             and (sig_sides * (1 - sig_sides)).max() < 0.02,
+             evidence=f"{loss_below / loss_above:.1f} and {with_sigmoid:.1f}")
 print(f"start (w, b) = ({start[0]:.6f}, {start[1]:.2f}): L = {value:.3g}, "
       f"|dL/d(w, b)| = {np.linalg.norm(grad):.1e}")
 print(f"one step with learning rate {lr} moves the parameters by {np.linalg.norm(end - start):.1e} "
@@ -643,36 +828,54 @@ claims.claim("beside the cliff the gradient is huge (over 100 times the plateau'
 
 # %% [markdown]
 # Why not $T = 50$, as in the paper? The same search at $T = 50$, with the bisection run until
-# its two ends are **neighbouring** float64 numbers:
+# its two ends are **neighbouring** float64 numbers, and the float64 number after them:
 
 # %%
 x_T_paper = single_unit_rnn(W, B, np.full(W.shape, 0.5), 50)
 row50, col50 = largest_jump(x_T_paper)
 lo50, hi50 = bisect_cliff(row50, col50, 50, x_T_paper)
-sides = single_unit_rnn(np.array([lo50, hi50]), bs[row50], 0.5, 50)
-print(f"T = 50, b = {bs[row50]:.2f}: w = {float(lo50)!r} gives x_50 = {sides[0]:.4f}, the next "
-      f"float64 w = {float(hi50)!r} gives x_50 = {sides[1]:.4f}")
+three = np.array([lo50, hi50, np.nextafter(hi50, np.inf)])
+sides = single_unit_rnn(three, bs[row50], 0.5, 50)
+for w_float, x_50 in zip(three, sides):
+    print(f"T = 50, b = {bs[row50]:.2f}: w = {float(w_float)!r} gives x_50 = {x_50:.4f}")
+one_step = float(single_unit_rnn(hi50, bs[row50], 0.5, 1))
+print(f"one step from x_0 = 0.5 at the middle w: x_1 = {one_step!r} "
+      + ("(exactly 0.5: in float64 this w puts the fixed point on x_0)" if one_step == 0.5
+         else "(not 0.5: no float64 w puts the fixed point exactly on x_0 here)"))
 # rules out: a cliff with a slope float64 can resolve (the bisection would then end on two
-# neighbours whose x_50 differ by little)
-claims.claim("at T = 50 the cliff lies between two neighbouring float64 numbers: x_50 jumps by "
-             "more than 1 across it", np.nextafter(lo50, hi50) == hi50
-             and abs(sides[1] - sides[0]) > 1,
-             evidence=f"jump {abs(sides[1] - sides[0]):.3g} over {hi50 - lo50:.1e} in w");
+# neighbours whose x_50 differ by little), and a middle value that is neither a plateau nor the
+# fixed point itself
+claims.claim("at T = 50, x_50 goes from the low plateau (below -3) to the high one (above 3) "
+             "within two neighbouring float64 gaps in w; a float in between, if any, keeps x_t "
+             "= 0.5 exactly: the unstable fixed point",
+             np.nextafter(lo50, hi50) == hi50 and sides[0] < -3 and sides[2] > 3
+             and (sides[1] > 3 or (one_step == 0.5 and sides[1] == 0.5)),
+             evidence=f"x_50 = {sides[0]:.3f}, {sides[1]:.3f}, {sides[2]:.3f} over "
+                      f"{three[2] - lo50:.1e} in w");
 
 # %% [markdown]
-# There is no $w$ between those two: the whole rise of the cliff happens within one rounding
-# step of float64, so no grid, bisection or gradient can stand on its side, and a plot at
-# $T = 50$ would show a step with no slope.
+# No grid, bisection or gradient can stand on the side of this cliff: the whole rise happens
+# within one or two rounding steps of float64, and a plot at $T = 50$ would show a step with no
+# slope. Where the printout shows $x_{50} = 0.5000$ for the middle $w$, that is not a third
+# plateau but the cliff's edge itself: in float64, $w\,\sigma(0.5) + b$ rounds to exactly $0.5$
+# there, so $x_t$ sits on the unstable fixed point for all 50 steps, as it would in exact
+# arithmetic only on the line itself; one float further, the gain ($w\,\sigma'(0.5)$ per
+# step, over 50 steps) carries the rounding error of a single step up to the high plateau.
 #
-# Back to $T = 20$ and the plot above. The surface is made of smooth plateaus separated by thin
-# curves where the loss changes by orders of magnitude: the cliffs. Beside one, the gradient norm
-# printed is huge, so a learning rate that suits the plateaus throws the parameters far off the
-# map in one step (the arrow stops at the edge of the plot; the printed distance is how far the
-# step really goes), and the loss where it lands is far larger than where it started: any
-# progress made before is undone. Rescaling the step to a bounded length keeps its direction and
-# stays near the start: that is gradient clipping, the subject of notebook 05.
+# Back to $T = 20$ and the plot above. The loss is made of two smooth plateaus, $x_T$ near the
+# lower fixed point (high loss) and near the upper one (lower loss), separated by the dashed
+# line, the cliff, where the printed gain compounds over the $T$ steps. The zero-loss valley
+# runs through the region where the fixed point near 0.7 is stable, and for larger $w$ it
+# meets the cliff: there $x_T = 0.7$ only on the cliff's face. Across the cliff the loss
+# changes by the printed factor, less than a decade: what makes it a cliff is the **gradient**,
+# printed beside the plateau's. A learning rate that suits the plateaus throws the parameters
+# far off the map in one step (the arrow stops at the edge of the plot; the printed distance is
+# how far the step really goes), and the loss where it lands is far larger than where it
+# started: any progress made before is undone. Rescaling the step to a bounded length keeps
+# its direction and stays near the start (the close-up): that is gradient clipping, the subject
+# of notebook 05.
 #
-# ## 5. Erratic training (≈ 10 min)
+# ## 5. Erratic training (≈ 14 min)
 #
 # *What does training look like in the exploding regime?* The same ReLU RNN, trained with SGD
 # (learning rate 0.01, $T = 40$) from $s = 1$ and from $s = 1.3$, 64 seeds each: enough to
@@ -766,46 +969,75 @@ claims.claim("from s = 1.3 some runs overflow, most of them within their first 1
              and np.median(overflow_steps) <= 10,
              evidence=f"{len(events[1.3][1])} jumped, {len(overflow_steps)} overflowed, at steps "
                       + claims.spread(overflow_steps, "d"))
-spikes = [max(b, a) / m for s in scales for found in events[s][1].values()
-          for _, _, _, b, a, m in found]
-# rules out: jumps from noise alone, whose gradient would scale like the loss's square root,
-# a few times the median at most
-claims.claim("every jump, at either scale, comes with a gradient norm more than five times the "
-             "run's median, at the jump or the step before", len(spikes) >= 3
-             and min(spikes) > 5, evidence=f"{len(spikes)} jumps, spikes "
-             + (claims.spread(spikes, ".0f") + " times the median" if spikes else "none"));
+SPIKE = 10                                   # a spike: more than 10 times the run's median
+at_jump, elsewhere, early = [], [], []       # per step j >= 1 of every run that stayed finite
+for history in (h for s in scales for h in histories[s] if h.first_nonfinite_step is None):
+    losses, norms = np.array(history.losses), np.array(history.grad_norms)
+    spiked = np.maximum(norms[:-1], norms[1:]) > SPIKE * np.median(norms)  # at j - 1 or at j
+    jumped_at = losses[1:] > 3 * losses[:-1]
+    at_jump += list(spiked[jumped_at])
+    elsewhere += list(spiked[~jumped_at])
+    early += list(np.arange(1, len(losses))[spiked & ~jumped_at] <= 10)
+at_jump, elsewhere = np.array(at_jump, dtype=bool), np.array(elsewhere, dtype=bool)
+print(claims.fraction(at_jump, f"jumps with a gradient spike (over {SPIKE} times the run's "
+                               "median, at the jump or the step before):"))
+print(claims.fraction(elsewhere, "all other steps with such a spike:"))
+with_jump = claims.wilson_interval(int(at_jump.sum()), len(at_jump))
+without = claims.wilson_interval(int(elsewhere.sum()), len(elsewhere))
+# rules out: spikes as common at other steps as at jumps (then a spike says nothing about a
+# jump), too few jumps to tell, and jumps that mostly come without a spike
+claims.claim("of the jumps at both scales, most come with a gradient spike (95% interval "
+             "above one half), against a few percent of the other steps (interval below 5%)",
+             len(at_jump) >= 8 and with_jump[0] > 0.5 and without[1] < 0.05,
+             evidence=f"{at_jump.sum()}/{len(at_jump)} jumps ({with_jump[0]:.0%}-"
+                      f"{with_jump[1]:.0%}), {elsewhere.sum()}/{len(elsewhere)} other steps "
+                      f"({without[0]:.1%}-{without[1]:.1%})")
+# rules out: spikes that always announce a jump (then the gradient norm alone would be a
+# reliable alarm), and spikes without a jump spread evenly over training
+claims.claim("more spikes come without a jump than with one, most of them in the first 10 steps",
+             elsewhere.sum() > at_jump.sum() and np.mean(early) > 0.5,
+             evidence=f"{elsewhere.sum()} without, {at_jump.sum()} with; "
+                      f"{np.sum(early)} of those without in steps 1-10");
 
 # %% [markdown]
 # From $s = 1$ the runs descend to the baseline of always answering 1 (the variance of
 # $U_1 + U_2$, $1/6$), and few of them jump or overflow (the printed count, with its
 # interval). From $s = 1.3$ far more do: the two intervals do not overlap. There the runs split:
-# some overflow, most of those within their first steps, as in Section 3; some **jump**, and the
-# printed lines show what happened there: each jump, at either scale, comes with a gradient norm
-# many times the run's median, at the step of the jump or the one before. That is the one-unit
-# picture of Section 4 in a real network: an update crossed a cliff. Where the spike comes
-# before the jump, a huge gradient threw the parameters across; where it comes at the jump, a
-# modest step crossed and landed on the steep side. The other runs met no cliff in these
-# steps. A training curve that looks erratic is
-# worth reading together with the gradient norm, which a training loop gets for free (notebook
-# 05 logs it and clips it).
+# some overflow, most of those within their first steps, as in Section 3; some **jump**.
+#
+# Do jumps come with gradient spikes? Counted over every step of every run that stayed finite,
+# at both scales: most jumps come with a gradient norm over ten times the run's median, at the
+# jump or the step before, while only a few percent of the other steps have one (the two
+# printed intervals). That is what the one-unit picture of Section 4 predicts for an update
+# that crosses a cliff, though the count cannot show the cliff itself. The converse fails: more
+# spikes come *without* a jump than with one (many of them in the first steps, while the
+# gradient is still large everywhere), so a spike is a warning, not a diagnosis. A training
+# curve that looks erratic is worth reading together with the gradient norm, which a training
+# loop gets for free (notebook 05 logs it and clips it).
 #
 # ## What to remember
-# - ReLU's derivative is 0 or 1, so on active units the Jacobian is $W_{hh}$ itself: with
-#   $\sigma_{\max}(W_{hh}) > 1$ gradients can grow geometrically with the distance in time.
-# - Measure growth with the global gradient norm; the slope of $\log\|g\|$ against $T$ is the
-#   log of the growth factor per step.
-# - Growth feeds on itself during training: a large gradient makes a large update, which makes
-#   the next gradient larger still, until float overflow gives `inf` and then `NaN`. Detect the
-#   first non-finite step.
-# - Loss surfaces of recurrent networks have cliffs; one plain step near one can undo training,
-#   and a jump in a training curve comes with a spike in the gradient norm. Clipping the step's
+# - Any activation can make gradients explode once $\gamma\,\sigma_{\max}(W_{hh}) > 1$ is
+#   possible ($\gamma$ its largest slope; notebook 04: $\sigma_{\max} > 1/\gamma$ is necessary).
+#   A sigmoid unit with $w$ near 10 has a gain of 2.36 per step at its unstable fixed point. ReLU
+#   is the case where nothing saturates: on active units the Jacobian is $W_{hh}$ itself.
+# - Two things can grow: the forward state $h_t$ (unbounded for ReLU) and the backward product
+#   of Jacobians (at most $\sigma_{\max}$ per step for ReLU). $\|dL/dh_1\|$ carries both; measure
+#   them apart ($\|h_T\|$, $\|dL/dh_T\|$, and the ratio $\|dL/dh_1\| / \|dL/dh_T\|$).
+# - The slope of $\log\|g\|$ against $T$ is the log of the growth factor per step.
+# - A run can be lost before its first update, when its forward pass explodes, or a few updates
+#   later; in float arithmetic overflow gives `inf` and then `NaN`. Detect the first non-finite
+#   step.
+# - Loss surfaces of recurrent networks have cliffs where the state's fate switches between two
+#   attractors; one plain step near one can undo training. Jumps in a training curve mostly come
+#   with a spike in the gradient norm, but many spikes come without a jump. Clipping the step's
 #   length (notebook 05) and careful initialisation (notebook 06) help.
 # - The adding problem's baseline, always answering 1, has MSE $\operatorname{Var}(U_1 + U_2) =
 #   1/6$: check a paper's number before building on it.
 #
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the one-unit network and its cliff).
-# - K. Doya, "Bifurcations in the learning of recurrent neural networks", *IEEE ISCAS* 1992.
+# - K. Doya, "Bifurcations in the learning of recurrent neural networks", *Proc. IEEE ISCAS* 1992 (the hazards of bifurcations for gradient descent in recurrent networks).
+# - K. Doya, "Bifurcations of recurrent neural networks in gradient descent learning", 1993 (the same subject at greater length; its abstract is quoted in Section 4).
 # - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994.
 # - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the adding problem with ReLU RNNs, and the baseline they quote).
 # - S. Hochreiter and J. Schmidhuber, "Long short-term memory", *Neural Computation* 9(8), 1997 (the adding problem).

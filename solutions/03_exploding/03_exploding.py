@@ -63,7 +63,7 @@ rng = course.setup(seed=0)
 # *Which activations explode?* One step's Jacobian is (notebook 02)
 # $J_t = \partial h_t/\partial h_{t-1} = \operatorname{diag}(\phi'(a_t))\,W_{hh}$. The norm of a
 # product is at most the product of the norms, $\|\operatorname{diag}(d)\| = \max_i |d_i|$, and
-# $\|W_{hh}\| = \sigma_{\max}$, so
+# $\|W_{hh}\| = \sigma_{\max}$ (a singular value; $\sigma$ alone is the sigmoid), so
 #
 # $$\|J_T \cdots J_{k+1}\| \le (\gamma\,\sigma_{\max})^{T-k}, \qquad
 #   \gamma = \max_a |\phi'(a)| \quad (1/4 \text{ for sigmoid, } 1 \text{ for tanh and ReLU}).$$
@@ -628,7 +628,7 @@ claims.claim("some runs that start with a loss below 10 are still lost within 10
 # $b = 0.5 - w\,\sigma(0.5)$, the state stays there; and if its gain $w\,\sigma'(0.5)$ is above
 # 1, the fixed point is **unstable**: a state slightly above it is pushed up, step after step,
 # to a fixed point near $w + b$, one slightly below down to one near $b$, and the distance grows
-# by the gain at every step. So $\partial x_T/\partial(w, b)$ is of the order of
+# by about the gain at every step. So $\partial x_T/\partial(w, b)$ is of the order of
 # $(w\,\sigma'(0.5))^T$ on that line, and across it $x_T$ jumps from one plateau to the other:
 # that line is the **cliff**. Doya (1992) traced such jumps to changes in the network's dynamics
 # during learning, bifurcations; in his words (Doya 1993, abstract), "at bifurcation points, the

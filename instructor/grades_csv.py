@@ -3,8 +3,10 @@
 nbgrader's own `CsvExportPlugin` joins fields with commas, unquoted: a student id or name with a
 comma, a quote or a line break shifts or splits rows, and one starting with `=` is a formula.
 `export` writes the same columns, in the same order, through the csv module, every text cell
-through `csv_cells.inert_cell`; a student whose row cannot be made is reported
-(`problems.StudentFailure`) and the export goes on with the rest.
+through `csv_cells.inert_cell`, with the final score (`instructor.final_score`: automatic,
+adjustment, late penalty) in nbgrader's score columns and what it is made of after them; a
+student whose row cannot be made is reported (`problems.StudentFailure`) and the export goes on
+with the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from instructor.course_folder import db_url
 from instructor.csv_cells import inert_cell
+from instructor.final_score import FinalScore, final_scores
 from instructor.problems import ClassRun, StudentFailure
 
 COLUMNS = (
@@ -28,14 +31,24 @@ COLUMNS = (
     "late_submission_penalty",
     "score",
     "max_score",
+    # after nbgrader's own columns: what the final score is made of (`instructor.final_score`)
+    "automatic_score",
+    "adjustment",
+    "adjustment_reason",
+    "adjustment_on_earlier_submission",
+    "late",
+    "days_late",
+    "notes",
 )
-TEXT_COLUMNS = frozenset({"assignment", "student_id", "last_name", "first_name", "email"})
+TEXT_COLUMNS = frozenset(
+    {"assignment", "student_id", "last_name", "first_name", "email", "adjustment_reason", "notes"}
+)
 
 
-def _row(gradebook, assignment, student) -> dict[str, str]:
-    """One student's row for one assignment, as nbgrader's CsvExportPlugin computes it."""
-    from nbgrader.api import MissingEntry
-
+def _row(assignment, student, final: FinalScore | None) -> dict[str, str]:
+    """One student's row for one assignment: nbgrader's columns, with `raw_score` the automatic
+    score plus the adjustment, `late_submission_penalty` and `score` the final score's; a
+    student without a graded submission scores 0."""
     row: dict[str, object] = {
         "assignment": assignment.name,
         "duedate": assignment.duedate,
@@ -45,35 +58,45 @@ def _row(gradebook, assignment, student) -> dict[str, str]:
         "email": student.email,
         "max_score": assignment.max_score,
     }
-    try:
-        submission = gradebook.find_submission(assignment.name, student.id)
-    except MissingEntry:
+    if final is None:
         row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
     else:
-        penalty = submission.late_submission_penalty
+        adjustment = final.adjustment
         row.update(
-            timestamp=submission.timestamp,
-            raw_score=submission.score,
-            late_submission_penalty=penalty,
-            score=max(0.0, submission.score - penalty),
+            duedate=final.lateness.due or assignment.duedate,
+            timestamp=final.graded.submitted or "",
+            raw_score=final.adjusted,
+            late_submission_penalty=final.penalty,
+            score=final.score,
+            max_score=final.max_score,
+            automatic_score=final.automatic,
+            adjustment=adjustment.points if adjustment else "",
+            adjustment_reason=adjustment.reason if adjustment else "",
+            adjustment_on_earlier_submission=int(final.stale) if adjustment else "",
+            late=int(final.lateness.late),
+            days_late=final.lateness.days,
+            notes="; ".join(final.notes()),
         )
     text = {k: "" if v is None else str(v) for k, v in row.items()}
     return {k: inert_cell(v) if k in TEXT_COLUMNS else v for k, v in text.items()}
 
 
 def export(root: Path, path: Path) -> ClassRun:
-    """Every student's score per assignment, as CSV at `path` (relative: to the course)."""
+    """Every student's final score per assignment, as CSV at `path` (relative: to the
+    course)."""
     from nbgrader.api import Gradebook
 
     path = path if path.is_absolute() else root / path
     run = ClassRun(written=[path])
+    finals = final_scores(root)
     with Gradebook(db_url(root)) as gb, path.open("w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, restval="")
         writer.writeheader()
         for assignment in gb.assignments:
             for student in gb.students:
                 try:
-                    writer.writerow(_row(gb, assignment, student))
+                    final = finals.of(assignment.name).get(student.id)
+                    writer.writerow(_row(assignment, student, final))
                 except Exception as error:  # this student's row only
                     gb.db.rollback()
                     run.failures.append(

@@ -2,7 +2,8 @@
 
 `collect` reads the ids an LMS writes into bulk-download names (`instructor.collect`) and
 records them here, per assignment (`record`); `rnn-course export --format canvas|moodle`
-writes the file that LMS's own import accepts, with those ids (`export`):
+writes the file that LMS's own import accepts, with those ids and each student's final score
+(`instructor.final_score`), listing every score adjusted or late (`export`):
 
 - Canvas, Grades > Import: its gradebook CSV, one row per student, columns `Student`, `ID` (the
   Canvas user id from `name_<user id>_<attachment id>_file`), `SIS User ID`, `SIS Login ID`,
@@ -194,9 +195,13 @@ class Export:
 
     files: list[Path] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
+    noted: list[str] = field(default_factory=list)  # scores adjusted, late, penalised
 
     def lines(self) -> list[str]:
         out = [f"wrote {p}" for p in self.files]
+        if self.noted:
+            out.append(f"{len(self.noted)} final score(s) with a note (adjusted, late):")
+            out += self.noted
         if self.unmapped:
             out.append(
                 f"{len(self.unmapped)} grade(s) not exported, no LMS id recorded by "
@@ -206,17 +211,13 @@ class Export:
         return out
 
 
-def gradebook_scores(root: Path) -> dict[str, dict[str, float]]:
-    """assignment -> student -> total score, from the course's gradebook."""
-    from nbgrader.api import Gradebook
+def final_points(root: Path) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """assignment -> student -> final score (`instructor.final_score`: automatic, adjustment,
+    late penalty), and a line for each score with something to know (adjusted, late)."""
+    from instructor.final_score import final_scores
 
-    from instructor.course_folder import db_url
-
-    with Gradebook(db_url(root)) as gb:
-        return {
-            a.name: {s["student"]: float(s["score"]) for s in gb.submission_dicts(a.name)}
-            for a in gb.assignments
-        }
+    finals = final_scores(root)
+    return finals.points(), finals.noted()
 
 
 def _mapped(
@@ -298,13 +299,16 @@ def export(
     assignments: list[str] | None = None,
     assignment_ids: dict[str, str] | None = None,
 ) -> Export:
-    """Write the grades of the gradebook (all assignments, or those named) for `lms`."""
-    scores = gradebook_scores(root)
+    """Write the final scores (all assignments, or those named) for `lms`."""
+    scores, noted = final_points(root)
     if assignments:
         unknown = sorted(set(assignments) - set(scores))
         if unknown:
             raise ValueError(f"no grades for {unknown} in the gradebook")
         scores = {a: s for a, s in scores.items() if a in assignments}
     if lms is Lms.CANVAS:
-        return write_canvas(root, path, scores, assignment_ids or {})
-    return write_moodle(root, path, scores)
+        result = write_canvas(root, path, scores, assignment_ids or {})
+    else:
+        result = write_moodle(root, path, scores)
+    result.noted = [line for line in noted if line.split("/")[0].strip() in scores]
+    return result

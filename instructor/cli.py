@@ -3,6 +3,8 @@
 rnn-course release                       notebooks/ from solutions/ (and the gradebook)
 rnn-course collect DOWNLOADS -a 01_bptt  student files -> submitted/<student>/01_bptt/
 rnn-course autograde [-a ID] [-s NAME]   grade on dask (local or a cluster), resumable
+rnn-course adjust -a ID -s NAME --points P --reason TEXT
+                                         adjust a grade by hand (--list, --remove)
 rnn-course feedback [-a ID] [-s NAME]    HTML feedback without hidden tests
     [--lms moodle]                       ... and a zip for Moodle's bulk feedback upload
 rnn-course report [-a ID] [-o DIR]       class report: HTML page and CSV per assignment
@@ -25,6 +27,9 @@ from instructor.problems import ClassRun
 
 
 def _release(args) -> int:
+    from instructor.selection import check_assignments
+
+    check_assignments(args.root, args.assignment)
     ids = course_folder.generate_release(args.root, args.assignment or None)
     print(f"regenerated notebooks/ for {', '.join(ids)}")
     return 0
@@ -32,10 +37,10 @@ def _release(args) -> int:
 
 def _collect(args) -> int:
     from instructor.collect import collect
+    from instructor.selection import check_assignments
 
-    if len(args.assignment or []) != 1:
-        raise ValueError("collect needs exactly one --assignment")
-    report = collect(args.root, Path(args.source), args.assignment[0])
+    check_assignments(args.root, [args.assignment])
+    report = collect(args.root, Path(args.source), args.assignment)
     print("\n".join(inert_line(line) for line in report.lines()))  # students named the files
     return 0
 
@@ -58,6 +63,43 @@ def _autograde(args) -> int:
     return 1 if summary.ungraded else 0
 
 
+def _adjust(args) -> int:
+    from instructor import adjustments
+    from instructor.final_score import final_scores, graded_digest
+    from instructor.selection import check_assignments, check_students
+
+    check_assignments(args.root, args.assignment)
+    check_students(args.root, args.student)
+    if args.list:
+        scores = final_scores(args.root)
+        shown = [
+            a
+            for (assignment, student), a in adjustments.load(args.root).items()
+            if (not args.assignment or assignment in args.assignment)
+            and (not args.student or student in args.student)
+        ]
+        for a in shown:
+            score = scores.of(a.assignment).get(a.student)
+            print(inert_line(a.line(stale=bool(score and score.stale))))
+        print(f"{len(shown)} adjustment(s), kept in {adjustments.store(args.root)}")
+        return 0
+    if len(args.assignment or []) != 1 or len(args.student or []) != 1:
+        raise ValueError("adjust needs one -a ID and one -s STUDENT (or --list)")
+    assignment, student = args.assignment[0], args.student[0]
+    if args.remove:
+        gone = adjustments.remove(args.root, assignment, student)
+        print(inert_line(f"removed {gone.line()}"))
+        return 0
+    if args.points is None or args.reason is None:
+        raise ValueError("adjust needs --points P and --reason TEXT (or --remove, or --list)")
+    digest = graded_digest(args.root, assignment, student)
+    made = adjustments.adjust(args.root, assignment, student, args.points, args.reason, digest)
+    score = final_scores(args.root, [assignment]).of(assignment)[student]
+    print(inert_line(f"recorded {made.line()}"))
+    print(f"final score now {score.score:g} / {score.max_score:g} (automatic {score.automatic:g})")
+    return 0
+
+
 def _failures(run: ClassRun, what: str) -> int:
     """Print the students a class-wide command failed for (inert lines); its exit status."""
     if not run.failures:
@@ -70,7 +112,10 @@ def _failures(run: ClassRun, what: str) -> int:
 
 def _feedback(args) -> int:
     from instructor.feedback import generate_feedback
+    from instructor.selection import check_assignments, check_students
 
+    check_assignments(args.root, args.assignment)
+    check_students(args.root, args.student)
     if args.lms == "canvas":
         from instructor.feedback_bundle import CANVAS_REFUSAL
 
@@ -87,7 +132,9 @@ def _feedback(args) -> int:
 
 def _report(args) -> int:
     from instructor import report
+    from instructor.selection import check_assignments
 
+    check_assignments(args.root, args.assignment)
     out = Path(args.output)
     run = report.write_reports(
         args.root, out if out.is_absolute() else args.root / out, args.assignment or None
@@ -100,7 +147,9 @@ def _report(args) -> int:
 
 def _export(args) -> int:
     from instructor import grades_csv, lms
+    from instructor.selection import check_assignments
 
+    check_assignments(args.root, args.assignment)
     if args.format == "nbgrader":
         if args.assignment or args.lms_assignment:
             raise ValueError("-a and --lms-assignment go with --format canvas or moodle")
@@ -173,7 +222,12 @@ def parser() -> argparse.ArgumentParser:
     selection(step("release", _release, "regenerate notebooks/ from solutions/"), False)
     sub = step("collect", _collect, "lay out downloaded student files for grading")
     sub.add_argument("source", help="a folder of notebooks, zips or folders, or a bulk zip")
-    selection(sub, False)
+    sub.add_argument(
+        "-a",
+        "--assignment",
+        required=True,
+        help="the one assignment these files are for, e.g. 01_bptt (required)",
+    )
     sub = step("autograde", _autograde, "autograde submissions in parallel")
     selection(sub)
     sub.add_argument(
@@ -198,6 +252,12 @@ def parser() -> argparse.ArgumentParser:
         help="seconds one submission may take in all (default 600)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub = step("adjust", _adjust, "adjust a grade by hand, with a reason (or list, remove)")
+    selection(sub)
+    sub.add_argument("--points", type=float, help="points to add (negative: to take away)")
+    sub.add_argument("--reason", help="why: the report, the exports and --list show it")
+    sub.add_argument("--list", action="store_true", help="list the adjustments (of -a, -s)")
+    sub.add_argument("--remove", action="store_true", help="remove the adjustment of -a, -s")
     sub = step("feedback", _feedback, "write HTML feedback (hidden tests removed)")
     selection(sub)
     sub.add_argument(

@@ -19,6 +19,8 @@ their LMS id whatever their name becomes, and a name that reads as two ids, or a
 without an id that would land on an LMS student's, is refused with a line naming both. The time
 recorded is the LMS's (the date of the bulk download's entry) or, without one, the file's time on
 the instructor's disk: never a date the student chose (the entries of a student's own zip).
+Lateness (`instructor.lateness`: Canvas's `_late_` marker, that time against the configured due
+date) is reported for each student placed; the marker is recorded with the LMS id.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from instructor import lms
-from instructor.course_folder import notebook_path
+from instructor.course_folder import assignments, notebook_path
+from instructor.lateness import Lateness, deadlines
 from instructor.lms import AmbiguousName, LmsId
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -70,12 +73,19 @@ class CollectReport:
     replaced: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # placed, but the instructor should know
+    late: dict[str, Lateness] = field(default_factory=dict)  # placed students handed in late
 
     def lines(self) -> list[str]:
-        out = [
-            f"placed {len(self.placed)} submission(s)"
-            + (f" ({len(self.replaced)} replaced an earlier one)" if self.replaced else "")
-        ]
+        """The summary, then each student placed (replaced, late), then notes and problems."""
+        counts = [f"{len(self.replaced)} replaced an earlier one"] if self.replaced else []
+        counts += [f"{len(self.late)} late"] if self.late else []
+        out = [f"placed {len(self.placed)} submission(s)"]
+        if counts:
+            out[0] += f" ({'; '.join(counts)})"
+        for student, origin in sorted(self.placed):
+            what = "replaced" if student in self.replaced else "placed"
+            late = f"; {self.late[student].describe()}" if student in self.late else ""
+            out.append(f"  {what} {student} from {origin}{late}")
         out += [f"  note: {n}" for n in self.notes]
         out += [f"  not placed: {p}" for p in self.problems]
         return out
@@ -610,6 +620,7 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
     with a timestamp.txt, one student per LMS id; record the LMS ids; report what could not be
     placed."""
     notebook = notebook_path(root / "solutions", assignment).stem
+    due = deadlines(root, assignments(root)).due.get(assignment)
     report = CollectReport()
     groups: dict[Key, list[Found]] = {}
     for item in _entries(Path(source), assignment, notebook, report):
@@ -621,7 +632,12 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
     ids: dict[str, LmsId] = {}  # for `rnn-course export --format canvas|moodle`
     for key, student in sorted(students.items(), key=lambda kv: kv[1]):
         item = _newest(student, groups[key], report)
-        if _place(root, assignment, notebook, student, item, report) and item.lms:
+        if not _place(root, assignment, notebook, student, item, report):
+            continue
+        lateness = Lateness(item.modified, due, bool(item.lms and item.lms.late))
+        if lateness.late:
+            report.late[student] = lateness
+        if item.lms:
             ids[student] = item.lms
     if ids:
         lms.record(root, assignment, ids)

@@ -265,6 +265,34 @@ def test_canvas_late_marker_is_kept_in_the_record(course, tmp_path):
     assert recorded["smithdana"].late is False
 
 
+def test_collect_lists_whom_it_placed_replaced_and_flagged_late(course, tmp_path):
+    """Each student placed gets a line: placed or replaced, and late by Canvas's marker or by the
+    LMS's time against the due date in pyproject.toml ([tool.rnn-course.due])."""
+    text = (course_tools.ROOT / "pyproject.toml").read_text()
+    (course / "pyproject.toml").write_text(
+        text + '\n[tool.rnn-course.due]\n"01_bptt" = "2024-03-03T11:00:00+01:00"\n'
+    )
+    first = {
+        "smithdana_12345_1_01_bptt.ipynb": _notebook("dana"),
+        "leeeve_late_222_2_01_bptt.ipynb": _notebook("eve"),
+    }
+    said = _text(
+        collect(course, _zip(tmp_path / "a.zip", first, (2024, 3, 3, 9, 0, 0)), ASSIGNMENT)
+    )
+    assert "placed 2 submission(s) (1 late)" in said
+    assert "  placed smithdana from smithdana_12345_1_01_bptt.ipynb\n" in said + "\n"
+    assert "placed leeeve from" in said and "late: marked late by the LMS" in said
+    again = {"smithdana_12345_3_01_bptt.ipynb": _notebook("dana, later")}
+    said = _text(
+        collect(course, _zip(tmp_path / "b.zip", again, (2024, 3, 4, 9, 0, 0)), ASSIGNMENT)
+    )
+    assert "(1 replaced an earlier one; 1 late)" in said
+    assert (
+        "replaced smithdana from smithdana_12345_3" in said
+        and "1 day(s) after the due date" in said
+    )
+
+
 def test_one_lms_id_is_never_two_students(course, tmp_path):
     """A record giving one id to two students (hand-edited, or left by an older collect) is
     refused by record and by the exports, naming both students."""

@@ -2,14 +2,18 @@
 
 `rnn-course report [-a ID] [-o DIR]` writes, per assignment, `<ID>.html` (opens from disk: the
 figures are embedded PNGs, the style is inline, nothing is fetched) and `<ID>.csv` (one row per
-graded submission, the data the page sums up). It reads only what grading recorded: each
+graded submission, the data the page sums up). It reads what grading recorded: each
 submission's done-marker (`instructor.gradebook.recorded`: cell scores, problems, diagnoses,
-time), so it runs in seconds for a class of a thousand.
+time), the final scores (`instructor.final_score`: one gradebook query, the adjustments, the
+due dates) and each submitted notebook's flags, so it runs in seconds for a class of a thousand.
 
 The page shows the score distribution; per exercise, the share of students passing its visible
 check and its hidden tests (a visible check passed far more often than the hidden tests points
 at a weak visible check); the diagnosed mistakes, most frequent first, with the students who
-made them; submissions that timed out, crashed or were unreadable; grading time per submission.
+made them; a table of students, lowest final score first (`instructor.final_score`: automatic
+score, adjustment with its reason, late penalty; lateness; problems; flags for an untouched
+notebook and for a submission of the solution notebook, `instructor.submission_flags`);
+submissions that timed out, crashed or were unreadable; grading time per submission.
 
 Every string on the page that grading recorded (names, ids, descriptions) is escaped: the page
 is built from `Markup` the report writes itself and plain strings, which `_td` and the page
@@ -32,12 +36,14 @@ from pathlib import Path
 from instructor.cells import is_hidden_test, tested_exercise
 from instructor.csv_cells import inert_cell
 from instructor.diagnosis import Verdict
+from instructor.final_score import FinalScore, final_scores
 from instructor.gradebook import recorded
 from instructor.inert_html import POLICY_TAG
 from instructor.job import Result
 from instructor.phases import DIAGNOSIS
 from instructor.problems import ClassRun, Kind, StudentFailure, sentences
 from instructor.submission import WORK, Submission
+from instructor.submission_flags import Flags, flags, release_exercises
 
 WEAK_CHECK_GAP = 0.2  # visible pass rate this far above the hidden one: a weak visible check
 MAX_NAMES = 12  # students listed per mistake on the page (the CSV has them all)
@@ -105,6 +111,13 @@ class ClassReport:
     mistakes: list[MistakeStats]
     troubles: dict[str, list[Trouble]]  # student -> what went wrong
     unreadable: list[str] = field(default_factory=list)  # students whose record is unreadable
+    finals: dict[str, FinalScore] = field(default_factory=dict)  # student -> final score
+    flags: dict[str, Flags] = field(default_factory=dict)  # student -> flags of the notebook
+
+    def score(self, result: Result) -> float:
+        """The student's final score (`instructor.final_score`), as every export has it."""
+        final = self.finals.get(result.student)
+        return final.score if final else result.score
 
 
 def passed_cells(result: Result) -> dict[str, bool]:
@@ -162,6 +175,7 @@ def build(root: Path, assignment: str) -> ClassReport:
             results.append(result)
     troubles = {r.student: troubles_of(r) for r in results if troubles_of(r)}
     troubles.update({s: [Trouble.NO_RECORD] for s in unreadable})
+    released = release_exercises(root, assignment)
     return ClassReport(
         assignment,
         results,
@@ -169,6 +183,8 @@ def build(root: Path, assignment: str) -> ClassReport:
         mistake_stats(results),
         troubles,
         unreadable,
+        final_scores(root, [assignment]).of(assignment),
+        {s: flags(Submission(root, assignment, s), released) for s in students},
     )
 
 
@@ -186,15 +202,30 @@ def graded_assignments(root: Path) -> list[str]:
 def csv_rows(report: ClassReport) -> list[dict[str, str]]:
     """One row per graded submission: score, time, troubles, and per exercise its visible and
     hidden verdicts and the diagnosed mistake; then one per student whose record could not be
-    read. Text cells are inert for spreadsheets (`inert_cell`); numbers are written here."""
+    read. `score` is the final score (`instructor.final_score`); what it is made of, lateness
+    and the notebook's flags follow. Text cells are inert for spreadsheets (`inert_cell`);
+    numbers are written here."""
     rows = []
     for result in report.results:
         cells = passed_cells(result)
         named = {d.exercise: d for d in result.diagnoses}
+        final = report.finals.get(result.student)
+        adjustment = final.adjustment if final else None
+        flagged = report.flags.get(result.student, Flags())
         row = {
             "student": inert_cell(result.student),
-            "score": f"{result.score:g}",
+            "score": f"{report.score(result):g}",
             "max_score": f"{result.max_score:g}",
+            "automatic_score": f"{result.score:g}",
+            "adjustment": f"{adjustment.points:g}" if adjustment else "",
+            "adjustment_reason": inert_cell(adjustment.reason if adjustment else ""),
+            "adjustment_on_earlier_submission": str(int(final.stale)) if adjustment else "",
+            "late": str(int(bool(final and final.lateness.late))),
+            "days_late": str(final.lateness.days if final else 0),
+            "late_penalty": f"{final.penalty:g}" if final else "0",
+            "untouched": str(int(flagged.untouched)),
+            "solution_notebook": str(int(flagged.solution_notebook)),
+            "notes": inert_cell("; ".join(final.notes() if final else [])),
             "seconds": f"{result.seconds:.2f}",
             "diagnosis_seconds": f"{result.phases.get(DIAGNOSIS, 0.0):.3f}",
             "trouble": inert_cell(
@@ -243,7 +274,7 @@ def score_figure(report: ClassReport) -> str:
 
     fig = Figure(figsize=(6, 3.3), layout="constrained")
     ax = fig.add_subplot()
-    scores = [r.score for r in report.results]
+    scores = [report.score(r) for r in report.results]
     top = max((r.max_score for r in report.results), default=1.0) or 1.0
     ax.hist(
         scores,
@@ -308,6 +339,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
 th { background: #f4f4f4; } td.n { text-align: right; } .weak { color: #b35900; }
 .muted { color: #777; } code { background: #f4f4f4; padding: 0 3px; }
+.stale { color: #b35900; font-style: italic; }
 """
 
 
@@ -381,6 +413,41 @@ def mistakes_html(report: ClassReport) -> Markup:
     return _table(["exercise", "mistake", "students", "who"], rows)
 
 
+def _student_row(report: ClassReport, result: Result) -> list[Markup]:
+    """One student's row: final score, what it is made of, lateness, problems, flags."""
+    final = report.finals.get(result.student)
+    notes = final.notes() if final else []
+    adjustment = [n for n in notes if n.startswith("adjusted")]
+    late = [n for n in notes if n.startswith(("late", "formgrader"))]
+    problems = [t.value for t in report.troubles.get(result.student, [])]
+    problems += sentences(result.problems)
+    flagged = report.flags.get(result.student, Flags()).words()
+    return [
+        _td(result.student),
+        _td(f"{report.score(result):g} / {result.max_score:g}", "n"),
+        _td(f"{result.score:g}", "n"),
+        _td("; ".join(adjustment), "stale" if final and final.stale else ""),
+        _td("; ".join(late), "weak" if late else ""),
+        _td("; ".join(problems)),
+        _td("; ".join(flagged), "weak" if flagged else ""),
+    ]
+
+
+def students_html(report: ClassReport) -> Markup:
+    """Every graded student, the lowest final score first (the CSV has the same rows, for
+    sorting by anything else: the page runs no script)."""
+    if not report.results:
+        return Markup('<p class="muted">No graded submission.</p>')
+    ordered = sorted(report.results, key=lambda r: (report.score(r), r.student))
+    rows = [_student_row(report, r) for r in ordered]
+    note = Markup(
+        '<p class="muted">Sorted by final score, lowest first; the CSV has every column '
+        "for any other order.</p>"
+    )
+    header = ["student", "final score", "automatic", "adjustment", "late", "problems", "flags"]
+    return Markup(note + _table(header, rows))
+
+
 def troubles_html(report: ClassReport) -> Markup:
     if not report.troubles:
         return Markup('<p class="muted">Every submission was read and graded in time.</p>')
@@ -406,7 +473,7 @@ def timing_html(report: ClassReport) -> Markup:
 
 def page(report: ClassReport) -> str:
     """The report's HTML page."""
-    scores = [r.score for r in report.results]
+    scores = [report.score(r) for r in report.results]
     title = f"Class report: {html.escape(report.assignment)}"
     summary = (
         f"{len(scores)} graded submissions; mean score "
@@ -425,6 +492,8 @@ def page(report: ClassReport) -> str:
     parts += [
         "<h2>Diagnosed mistakes</h2>",
         mistakes_html(report),
+        "<h2>Students</h2>",
+        students_html(report),
         "<h2>Submissions not graded normally</h2>",
         troubles_html(report),
         "<h2>Grading time</h2>",

@@ -33,6 +33,30 @@ def _threshold(body: str) -> str:
             "    losses = np.asarray(losses, dtype=float)\n" + body)
 
 
+_HEALTHY = ("    if np.mean(losses[-10:]) <= threshold:\n"
+            "        return 'healthy', 'nothing'\n")
+_EXPLODING = ("    if (not np.all(np.isfinite(losses)) or not np.all(np.isfinite(norms))\n"
+              "            or np.max(norms) > 100 * np.median(norms)):\n"
+              "        return 'exploding gradient', 'clip the gradient'\n")
+_TOO_LARGE = ("    if np.max(losses[10:]) > 2 * losses[0]:\n"
+              "        return 'learning rate too large', 'lower the learning rate'\n")
+_VANISHING = ("    if np.mean(losses[-10:]) >= 0.9 * baseline and grad_ratio < 1e-6:\n"
+              "        return 'vanishing gradient', 'shorten the gradient path'\n")
+_TOO_SMALL = "    return 'learning rate too small', 'raise the learning rate'\n"
+
+
+def _diagnose(healthy: str = _HEALTHY, exploding: str = _EXPLODING, too_large: str = _TOO_LARGE,
+              vanishing: str = _VANISHING, too_small: str = _TOO_SMALL,
+              order: str = "hetvs") -> str:
+    """A diagnose_run with one rule changed or the rules in another `order` (h healthy,
+    e exploding, t too large, v vanishing, s too small); the model solution when nothing is."""
+    parts = {"h": healthy, "e": exploding, "t": too_large, "v": vanishing, "s": too_small}
+    return ("def diagnose_run(losses, grad_norms, grad_ratio, baseline, threshold):\n"
+            "    losses = np.asarray(losses, dtype=float)\n"
+            "    norms = np.asarray(grad_norms, dtype=float)\n"
+            + "".join(parts[c] for c in order))
+
+
 MISTAKES = [
     # ---- l2_penalty
     Mistake('l2_penalty', 'gradient_lam_w_the_2_forgotten',
@@ -225,4 +249,41 @@ MISTAKES = [
             'IndexError when never',
             hint='When no step reaches the threshold, return None instead of indexing an empty array.',
             source=_threshold("    return int(np.flatnonzero(losses <= threshold)[0])\n")),
+    # ---- diagnose_run
+    Mistake('diagnose_run', 'nan_never_tested',
+            'inf and NaN not tested: only the largest norm against the median',
+            hint='np.max of an array holding NaN is NaN, and NaN > x is False: test '
+                 'np.isfinite on the losses and the norms.',
+            source=_diagnose(exploding="    if np.max(norms) > 100 * np.median(norms):\n"
+                                       "        return 'exploding gradient', 'clip the gradient'\n"),
+            roundtrip=True),
+    Mistake('diagnose_run', 'flat_loss_alone_called_vanishing',
+            'a loss flat at the baseline called vanishing without looking at grad_ratio',
+            hint='A flat loss is vanishing only when the gradient no longer reaches the first '
+                 'steps: grad_ratio below 1e-6 as well.',
+            source=_diagnose(vanishing="    if np.mean(losses[-10:]) >= 0.9 * baseline:\n"
+                                       "        return 'vanishing gradient', "
+                                       "'shorten the gradient path'\n")),
+    Mistake('diagnose_run', 'remedies_of_the_two_gradients_swapped',
+            'remedies of the exploding and the vanishing gradient swapped',
+            hint='Clipping caps a gradient that is too large; it cannot lengthen one that '
+                 'vanished.',
+            source=_diagnose(exploding=_EXPLODING.replace("clip the gradient",
+                                                          "shorten the gradient path"),
+                             vanishing=_VANISHING.replace("shorten the gradient path",
+                                                          "clip the gradient"))),
+    Mistake('diagnose_run', 'loss_jump_tested_before_the_spike',
+            'the jump in the loss tested before the gradient spike',
+            hint='Go down the table in order: a spike or a NaN comes before a loss that climbs.',
+            source=_diagnose(order="htevs")),
+    Mistake('diagnose_run', 'healthy_by_the_last_loss_alone',
+            'healthy judged by the last loss alone',
+            hint='Average the last 10 losses: one lucky batch does not make a run healthy.',
+            source=_diagnose(healthy="    if losses[-1] <= threshold:\n"
+                                     "        return 'healthy', 'nothing'\n")),
+    Mistake('diagnose_run', 'vanishing_against_the_baseline_itself',
+            'the flat loss compared with the baseline itself, not 0.9 times it',
+            hint='A loss that settles a little below the no-memory level is still flat: '
+                 'compare with 0.9 * baseline.',
+            source=_diagnose(vanishing=_VANISHING.replace("0.9 * baseline", "baseline"))),
 ]

@@ -255,7 +255,9 @@ def parser() -> argparse.ArgumentParser:
     sub = step("adjust", _adjust, "adjust a grade by hand, with a reason (or list, remove)")
     selection(sub)
     sub.add_argument("--points", type=float, help="points to add (negative: to take away)")
-    sub.add_argument("--reason", help="why: the report, the exports and --list show it")
+    sub.add_argument(
+        "--reason", help="why: the report, the exports, --list and the feedback page show it"
+    )
     sub.add_argument("--list", action="store_true", help="list the adjustments (of -a, -s)")
     sub.add_argument("--remove", action="store_true", help="remove the adjustment of -a, -s")
     sub = step("feedback", _feedback, "write HTML feedback (hidden tests removed)")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from instructor.cells import HIDDEN_BEGIN
 from instructor.course_folder import course_api, notebook_path
+from instructor.final_score_note import add_final_scores
 from instructor.gradebook import FAILED_NOTE, recorded
 from instructor.inert_html import inert_page
 from instructor.problems import ClassRun, StudentFailure, sentences
@@ -118,4 +119,5 @@ def generate_feedback(
             run.written += _pages(api, root, assignment, student)
         except RuntimeError as error:
             run.failures.append(StudentFailure(assignment, student, str(error)))
+    add_final_scores(root, run.written)  # the grade every export has, with its parts
     return run

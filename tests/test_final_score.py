@@ -269,3 +269,22 @@ def test_due_dates_and_policy_are_read_and_checked(tmp_path):
     due = datetime(2027, 2, 1, tzinfo=UTC)
     assert Lateness(datetime(2027, 2, 1, 0, 1, tzinfo=UTC), due).days == 1
     assert Lateness(due, due).late is False
+
+
+def test_the_feedback_page_shows_the_final_score(course):
+    """Feedback reads the same final score: automatic, adjustment with its reason, lateness."""
+    from instructor.final_score_note import add_final_scores
+
+    root, automatic = course
+    args = ("adjust", "-a", A, "-s", "slowcat", "--points", "-3", "--reason", "late <b>note</b>")
+    assert run_cli(root, *args)[0] == 0
+    page = root / "feedback" / "slowcat" / A / f"{A}.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("<html><head></head><body><p>Score: 15 / 15</p></body></html>")
+    add_final_scores(root, [page])
+    add_final_scores(root, [page])  # once only
+    text = page.read_text()
+    final = (automatic["slowcat"] - 3) * 0.85
+    assert text.count("Final grade") == 1 and f"Final grade: {final:g} / 15" in text
+    assert "late &lt;b&gt;note&lt;/b&gt;" in text and "2 day(s) after the due date" in text
+    assert run_cli(root, "adjust", "-a", A, "-s", "slowcat", "--remove")[0] == 0

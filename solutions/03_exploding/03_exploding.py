@@ -23,8 +23,9 @@
 # through time multiplies the gradient by one Jacobian per step, whose norm is at most
 # $\gamma\,\sigma_{\max}(W_{hh})$: $\gamma$ is the largest slope of the activation, $\sigma_{\max}$
 # the largest singular value of $W_{hh}$. Once $\gamma\sigma_{\max} > 1$ is possible, **any**
-# activation can explode: the gradient grows geometrically, overflows, training curves jump, and
-# the loss surface grows "cliffs" where one gradient step throws the parameters far away.
+# activation can explode: the gradient can grow geometrically and overflow, training curves
+# jump, and the loss surface grows "cliffs" where one gradient step throws the parameters far
+# away.
 # Two things can grow, and we keep them apart: the **forward** state $h_t$, and the **backward**
 # product of Jacobians. Our networks use ReLU, the case where the slope is exactly 1 and nothing
 # saturates; section 4's cliff comes from a single *sigmoid* unit ($\gamma = 1/4$), which
@@ -70,10 +71,10 @@ rng = course.setup(seed=0)
 #
 # If $\gamma\sigma_{\max} \le 1$ the product cannot explode; notebook 04 turns this into the
 # condition $\sigma_{\max} > 1/\gamma$, necessary for exploding. Above it the bound allows
-# geometric growth, and growth happens when the slopes the units actually have, $\phi'(a_t)$, stay
-# near $\gamma$ along the directions $W_{hh}$ stretches. That holds for every activation: a
-# sigmoid unit $x_t = w\,\sigma(x_{t-1}) + b$ has the gain $w\,\sigma'(x_{t-1})$ per step, above
-# 1 near $x = 0$ once $w > 4$ (section 4 measures one).
+# geometric growth, which happens when the slopes the units actually have, $\phi'(a_t)$, stay
+# near $\gamma$ along the directions $W_{hh}$ stretches (allowed, not guaranteed: notebook 04).
+# Every activation allows it: a sigmoid unit $x_t = w\,\sigma(x_{t-1}) + b$ has the gain
+# $w\,\sigma'(x_{t-1})$ per step, above 1 near $x = 0$ once $w > 4$ (section 4 measures one).
 #
 # ReLU is the case where nothing saturates. $\operatorname{relu}(x) = \max(x, 0)$ has derivative
 # $1$ for $x > 0$ and $0$ for $x < 0$; at $x = 0$ it has none, and PyTorch (like most libraries)
@@ -81,7 +82,7 @@ rng = course.setup(seed=0)
 # it **is** $W_{hh}$. A tanh or sigmoid unit driven hard has a slope near 0 and damps the product;
 # an active ReLU unit passes it on with slope exactly 1, however large its input. With
 # $W_{hh} = s\,Q$, $Q$ orthogonal, every $\|J_t\| \le s$: $W_{hh}$ alone decides, and the
-# switched-off units can only make the product smaller.
+# switched-off units can only lower a step's norm below $s$.
 #
 # ### Exercises 1–2: `relu` and `relu_grad` (≈ 5 min)
 

@@ -19,8 +19,9 @@
 # <!-- colab-badge: `rnn-course release` puts the Open-in-Colab badge here -->
 #
 # Notebooks 02–04 showed that the gradient through time is a product of Jacobians
-# $\operatorname{diag}(\phi'(a_t))\,W_{hh}$, and that its fate is decided by the singular values
-# of $W_{hh}$ and the slope of $\phi$. Both are chosen **before training starts**: the
+# $\operatorname{diag}(\phi'(a_t))\,W_{hh}$, and that its fate is decided by the spectrum of
+# $W_{hh}$ (the largest singular value bounds each step, the eigenvalues set the long-run rate)
+# and the slope of $\phi$. Both are chosen **before training starts**: the
 # initialisation sets $W_{hh}$, the activation sets $\phi'$. **Can a good start keep the
 # gradient alive?**
 #
@@ -32,7 +33,7 @@
 # 4. read gradient flow at initialisation for every scheme × activation, and see on the adding
 #    problem that the activation decides whether an RNN learns, and the start how fast.
 #
-# **Time:** about 60 minutes (each section states its own estimate).
+# **Time:** about 70 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
 # (other shapes and seeds, statistics compared with `torch.nn.init`, edge cases) that run when
 # your notebook is graded. Only the code inside the exercise cells (the ones that say
@@ -52,7 +53,7 @@ from helpers import checks, course, diagnostics, models, plots, tasks, training
 rng = course.setup(seed=0)
 
 # %% [markdown]
-# ## 1. Keeping the variance constant (≈ 20 min)
+# ## 1. Keeping the variance constant (≈ 22 min)
 #
 # *How large should random weights be?* Take one layer $y = Wx$ with $W$ of shape
 # (fan_out, fan_in), so each output sums fan_in products: $y_j = \sum_{i=1}^{\text{fan\_in}}
@@ -294,21 +295,45 @@ NO_OVERFLOW = ("exp of a large positive x overflows, and np.where evaluates BOTH
 EXTREMES = np.array([-1000.0, -30.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 2.0, 1000.0])
 
 
+ACTIVATION_HINTS = {
+    "leaky_relu": "x where x > 0, slope * x elsewhere.",
+    "leaky_relu_grad": "1 where x > 0, slope elsewhere (also at x = 0, as PyTorch does); "
+                       "never 0: that is the point of a leaky ReLU.",
+    "elu": "x where x > 0, alpha * (exp(x) - 1) elsewhere (np.expm1 is exp(x) - 1, "
+           "accurate near 0).",
+    "elu_grad": "1 where x > 0, alpha * exp(x) elsewhere (also at x = 0, as PyTorch does): "
+                "the derivative of alpha * (exp(x) - 1) = alpha * exp(x) - alpha is alpha * "
+                "exp(x), the constant -alpha has derivative 0. elu(x) + alpha is the same "
+                "number written another way, and is accepted: where exp(x) is tiny it loses "
+                "digits to cancellation (an absolute error up to one machine epsilon, "
+                "2.2e-16, times alpha), within the check's tolerance of 4 epsilons * alpha.",
+}
+
+
 def check_activation(name, fn, x, *args):
-    """leaky_relu / elu, or their _grad versions, against torch at x (and the extra argument)."""
-    base = name.removesuffix("_grad")
-    value, slope = reference_activation(base, x, *args)
-    hints = {
-        "leaky_relu": "x where x > 0, slope * x elsewhere.",
-        "leaky_relu_grad": "1 where x > 0, slope elsewhere (also at x = 0, as PyTorch does); "
-                           "never 0: that is the point of a leaky ReLU.",
-        "elu": "x where x > 0, alpha * (exp(x) - 1) elsewhere (np.expm1 is exp(x) - 1, "
-               "accurate near 0).",
-        "elu_grad": "1 where x > 0, alpha * exp(x) elsewhere (also at x = 0, as PyTorch does); "
-                    "differentiate alpha * (exp(x) - 1), the -1 disappears.",
-    }
-    checks.expect_elementwise(name, fn, x, slope if name.endswith("_grad") else value, *args,
-                              hint=hints[name], warning_hint=NO_OVERFLOW)
+    """leaky_relu / elu, or their _grad versions, against torch at x (and the extra argument).
+
+    Relative error at most 1e-9, except for elu_grad, which may also be off by 4 machine
+    epsilons times alpha: elu(x) + alpha, a correct rewriting, is off by up to one epsilon
+    times alpha where alpha * exp(x) is tiny (relative error 1.7e-4 at x = -30)."""
+    if name != "elu_grad":
+        value, slope = reference_activation(name.removesuffix("_grad"), x, *args)
+        checks.expect_elementwise(name, fn, x, slope if name.endswith("_grad") else value,
+                                  *args, hint=ACTIVATION_HINTS[name], warning_hint=NO_OVERFLOW)
+        return
+    x = np.array(x, dtype=np.float64)
+    alpha = args[0] if args else 1.0
+    slope = reference_activation("elu", x, *args)[1]
+    extra = "".join(f", {a!r}" for a in args)
+    inputs = f"x of shape {x.shape}: {checks.preview(x, 4)}{extra}"
+    got, caught = checks.call(name, fn, x, *args, inputs=inputs)
+    warned = [f"{w.category.__name__}: {w.message}" for w in caught]
+    checks.expect(name, not warned, "raised a warning.", inputs=inputs,
+                  returned=warned[0] if warned else "", expected="no warning",
+                  hint=NO_OVERFLOW)
+    checks.expect_close(name, f"{name}(x{extra})", got, slope, inputs=inputs, rtol=1e-9,
+                        atol=4 * np.finfo(np.float64).eps * abs(alpha),
+                        hint=ACTIVATION_HINTS[name])
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_xavier_uniform", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -355,8 +380,9 @@ check_initializer("he_normal", he_normal, 256, 256, seed=66)
 #
 # We push a batch of standard normal inputs through 30 layers $y = Wx$, $x \leftarrow \phi(y)$
 # of width 256, with fresh weights per layer, and record the variance of each layer's
-# pre-activation $y$. "Small"
-# is $\mathcal N(0, 0.01^2)$, a common choice before 2010.
+# pre-activation $y$. "Small" is $\mathcal N(0, 0.01^2)$, a common choice before 2010. (The
+# lines marked ✔ under an experiment are **claims**, from `helpers.claims`: each sentence of
+# this text that states a result is checked on this run; a false one shows a warning box.)
 
 # %%
 WIDTH, DEPTH = 256, 30
@@ -392,7 +418,7 @@ variances = {phi_name: {name: layer_variances(init, phi) for name, init in INITS
              for phi_name, phi in PHIS.items()}
 xavier_tanh = variances["tanh"]["Xavier normal"]
 predicted = 1 / (1 / xavier_tanh[0] + 2 * (layers - 1))        # q_l ≈ 1 / (1/q_1 + 2(l - 1))
-fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+fig, axes = plt.subplots(1, 3, figsize=(16, 4))
 for ax, (phi_name, found) in zip(axes, variances.items()):
     plots.line_plot(layers, {k: np.maximum(v, 1e-300) for k, v in found.items()},
                     title=f"{phi_name}: variance through {DEPTH} layers", xlabel="layer",
@@ -400,8 +426,15 @@ for ax, (phi_name, found) in zip(axes, variances.items()):
     print(phi_name + ": " + ", ".join(f"{name} {v[-1]:.2g}" for name, v in found.items())
           + f" at layer {DEPTH}")
 xavier_colour = axes[0].get_lines()[list(INITS).index("Xavier normal")].get_color()
-axes[0].plot(layers, predicted, "--", color=xavier_colour, label="1 / (1/q_1 + 2(l − 1))")
-axes[0].legend()
+zoom = axes[2]                    # tanh with Xavier alone, on log-log axes: a power law is a line
+zoom.plot(layers, xavier_tanh, ".", color=xavier_colour, label="Xavier normal (measured)")
+zoom.plot(layers, predicted, "--", color="black", linewidth=1,
+          label="prediction 1 / (1/q_1 + 2(l − 1))")
+zoom.plot(layers, 1 / (2 * layers), ":", color="gray", label="1 / (2l)")
+plots.labelled(zoom, "tanh, Xavier: a power law (log-log axes)", "layer l",
+               "variance q_l of y = Wx", logy=True)
+zoom.set_xscale("log")
+zoom.legend()
 plt.show()
 relu = variances["relu"]
 per_layer = {name: np.exp(np.polyfit(layers, np.log(v), 1)[0]) for name, v in relu.items()}
@@ -437,8 +470,10 @@ claims.claim("with tanh, Xavier's variance follows 1/(1/q_1 + 2(l - 1)) (within 
 # $$q_{l+1} \approx q_l - 2q_l^2, \qquad \frac{1}{q_{l+1}} \approx \frac{1}{q_l}
 #   (1 + 2q_l) = \frac{1}{q_l} + 2, \qquad q_l \approx \frac{1}{1/q_1 + 2(l - 1)}
 #   \approx \frac{1}{2l}:$$
-# the variance falls like $1/(2l)$, a power law. The dashed line on the left is that
-# prediction, and the printout compares it with the measurement at layer 30; doubling the
+# the variance falls like $1/(2l)$, a power law: on log-log axes (right panel) a straight line
+# of slope $-1$, where the geometric losses of the other panels would bend down. The dashed line
+# is the prediction, the dotted one its limit $1/(2l)$, and the printout compares the
+# prediction with the measurement at layer 30; doubling the
 # depth from 15 to 30 layers about halves the variance (the printed $q_{15}/q_{30}$), as
 # $1/(2l)$ says. He's larger weights nearly make up for tanh's shrinking.
 #
@@ -446,7 +481,7 @@ claims.claim("with tanh, Xavier's variance follows 1/(1/q_1 + 2(l - 1)) (within 
 # every step, so what matters is the spectrum of that one matrix (notebook 04), and that is the
 # next section.
 #
-# ## 2. Orthogonal and identity initialisation (≈ 15 min)
+# ## 2. Orthogonal and identity initialisation (≈ 16 min)
 #
 # *Which $W_{hh}$ keeps the norm of every vector?* A matrix $Q$ is **orthogonal** when
 # $Q^\top Q = I$. Then $\|Qv\|^2 = v^\top Q^\top Q v = \|v\|^2$ for every $v$: all its singular
@@ -575,7 +610,7 @@ claims.claim("orthogonal and identity have every singular value 1; Xavier's spre
 # $\sqrt{128}/100$ (about a ninth) of Xavier's $1/\sqrt{128}$, and its singular values sit
 # lower by about that factor (the last line printed gives both ratios).
 #
-# ## 3. Leaky ReLU and ELU (≈ 10 min)
+# ## 3. Leaky ReLU and ELU (≈ 12 min)
 #
 # *What if the activation's slope were never zero?* ReLU's derivative is 0 for every negative
 # pre-activation: a unit whose pre-activation is negative for every input gets no gradient and
@@ -586,10 +621,13 @@ claims.claim("orthogonal and identity have every singular value 1; Xavier's spre
 #   otherwise, so $\phi'(x) \in \{\text{slope}, 1\}$: never 0. The bound of notebook 04 keeps
 #   $\gamma = 1$.
 # - **ELU** (Clevert, Unterthiner and Hochreiter 2016): $\phi(x) = x$ for $x > 0$ and
-#   $\alpha(e^x - 1)$ otherwise. It is continuously differentiable at 0 when $\alpha = 1$, and saturates at
-#   $-\alpha$ for very negative inputs, which pulls the mean activation toward 0. Its derivative
-#   is $\alpha e^x \in (0, \alpha]$ for $x \le 0$ (differentiate $\alpha(e^x - 1)$; the $-1$
-#   disappears), so $\gamma = \max(1, \alpha)$.
+#   $\alpha(e^x - 1)$ otherwise. It is continuously differentiable at 0 when $\alpha = 1$, and
+#   saturates at $-\alpha$ for very negative inputs, which pulls the mean activation toward 0.
+#   Its derivative is $\alpha e^x \in (0, \alpha]$ for $x \le 0$ (in $\alpha e^x - \alpha$ the
+#   constant $-\alpha$ has derivative 0), so $\gamma = \max(1, \alpha)$. The same number is
+#   $\phi(x) + \alpha$; computed that way it loses digits to cancellation where $e^x$ is tiny
+#   (at $x = -30$ only a few digits of $\alpha e^x$ survive $\phi(x) + \alpha$), so the check of
+#   `elu_grad` allows an absolute error of four machine epsilons times $\alpha$.
 #
 # At $x = 0$ exactly, PyTorch takes the left branch for both derivatives (slope, and
 # $\alpha$): so do ours. As in notebook 02, nothing may overflow at $x = \pm 1000$:
@@ -701,12 +739,17 @@ plots.line_plot(x, {"tanh": np.tanh(x), "relu": np.maximum(x, 0),
                 title="Activations", xlabel="pre-activation x", ylabel="φ(x)", ax=axes[0])
 plots.line_plot(x, {"tanh": 1 - np.tanh(x) ** 2, "relu": (x > 0).astype(float),
                     "leaky_relu (slope 0.1)": leaky_relu_grad(x, 0.1), "elu (alpha 1)": elu_grad(x)},
-                title="Their derivatives: the diagonal of every Jacobian", xlabel="pre-activation x",
+                title="Derivatives: the diagonal of each Jacobian", xlabel="pre-activation x",
                 ylabel="φ'(x)", ax=axes[1])
+for ax in axes:                   # for x > 0 three curves coincide: dashes let each show through
+    for line, style in zip(ax.get_lines(), ("-", "-", (0, (6, 3)), (0, (1, 2)))):
+        line.set_linestyle(style)
+        line.set_linewidth(2.5 if style == (0, (1, 2)) else 1.8)
+    ax.legend()
 plt.show()
 
 # %% [markdown]
-# ## 4. Gradient flow at initialisation (≈ 5 min)
+# ## 4. Gradient flow at initialisation (≈ 9 min)
 #
 # *Which combinations let the gradient reach the first step?* For each $W_{hh}$ scheme and
 # each activation we build a one-layer RNN ($H = 64$, $W_{xh}$ Xavier uniform, zero biases,
@@ -736,12 +779,15 @@ def rnn_with(cell, W_hh, W_xh):
 flow_inputs, flow_targets = (t.double() for t in tasks.adding_problem(64, T_FLOW, seed=2))
 FLOW_SEEDS = (3, 4, 5, 6, 7)
 flows = {}                        # (scheme, activation) -> median over FLOW_SEEDS of ||dL/dh_k||
+radii = {}                        # scheme -> the spectral radius of each seed's W_hh
 for scheme, make in schemes.items():
     for activation in ACTIVATIONS:
-        per_seed = []
+        per_seed, radii[scheme] = [], []
         for seed in FLOW_SEEDS:
             local = course.rng(seed)
-            net = rnn_with(activation, make(H, local), xavier_uniform(2, H, local))
+            W_hh = make(H, local)
+            radii[scheme].append(float(np.max(np.abs(np.linalg.eigvals(W_hh)))))
+            net = rnn_with(activation, W_hh, xavier_uniform(2, H, local))
             per_seed.append(diagnostics.hidden_grad_norms(
                 net, flow_inputs, flow_targets, torch.nn.functional.mse_loss))
         flows[scheme, activation] = np.median(per_seed, axis=0)
@@ -762,15 +808,27 @@ fig.colorbar(image, ax=ax, label="log10 ratio (colours clipped to ±10)")
 plt.show()
 
 # %%
+shown = [s for s in schemes if s != "small N(0, 0.01²)"]   # it falls 50 orders: see the table
+styles = {"Xavier normal": ("C1", "-"), "He normal": ("C2", "-"), "orthogonal": ("C3", "--"),
+          "identity": ("C4", ":")}                         # the colours of the figures above
 fig, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(16, 3.8), sharey=True)
 for ax, activation in zip(axes, ACTIVATIONS):
-    plots.line_plot(np.arange(1, T_FLOW + 1),
-                    {s: np.maximum(flows[s, activation], 1e-300) for s in schemes},
+    plots.line_plot(np.arange(1, T_FLOW + 1), {s: flows[s, activation] for s in shown},
                     title=activation, xlabel="time step k", ylabel="‖dL/dh_k‖", logy=True, ax=ax)
-    if activation != ACTIVATIONS[0]:
+    for line, scheme in zip(ax.get_lines(), shown):
+        line.set_color(styles[scheme][0])
+        line.set_linestyle(styles[scheme][1])
+        line.set_linewidth(2.5 if styles[scheme][1] == ":" else 1.5)
+    if activation == ACTIVATIONS[0]:
+        ax.legend()                                            # again, with the styles set
+    else:
         ax.get_legend().remove()
-fig.suptitle("Gradient reaching each time step at initialisation, by W_hh scheme", y=1.03)
+fig.suptitle("Gradient reaching each time step at initialisation, by W_hh scheme (the small "
+             "start, 50 orders lower, is left out)", y=1.03)
 plt.show()
+for scheme in schemes:
+    print(f"{scheme:>18}: spectral radius of W_hh (H = {H}) {min(radii[scheme]):.2f} to "
+          f"{max(radii[scheme]):.2f} over the {len(FLOW_SEEDS)} draws")
 print("log10 ratio, first step to last:")
 for i, scheme in enumerate(schemes):
     print(f"{scheme:>18}: " + "  ".join(f"{a} {ratios[i, j]:+6.1f}"
@@ -790,23 +848,38 @@ claims.claim("small start: below -50 with every activation; Xavier: tanh and ELU
              and all(level["He normal", a] > 0 for a in ("tanh", "elu"))
              and all(abs(level["He normal", a]) < 3 for a in ("relu", "leaky_relu"))
              and all(abs(level["identity", a]) < 0.5 for a in ("relu", "leaky_relu", "elu")),
-             evidence="the table above");
+             evidence="the table above")
+# rules out: Xavier's tanh and ELU staying level for another reason than rho near 1 (a radius
+# far from 1), and He's growth without a radius above 1
+claims.claim("Xavier's W_hh has a spectral radius near 1 in every draw (0.9 to 1.35), He's "
+             "about sqrt(2) times larger (1.25 to 1.9), the orthogonal one exactly 1",
+             all(0.9 < r < 1.35 for r in radii["Xavier normal"])
+             and all(1.25 < r < 1.9 for r in radii["He normal"])
+             and bool(np.allclose(radii["orthogonal"], 1.0)),
+             evidence=f"Xavier {min(radii['Xavier normal']):.2f} to "
+                      f"{max(radii['Xavier normal']):.2f}, He {min(radii['He normal']):.2f} to "
+                      f"{max(radii['He normal']):.2f}");
 
 # %% [markdown]
 # Read the rows of the table printed above. The small initialisation loses more than 50 orders
 # of magnitude with every activation: nothing reaches the start. Xavier's Gaussian keeps tanh
-# and ELU within two orders of magnitude of level at $T = 50$ (its spectral radius is close to
-# 1, by the circular law, and near 0 the slopes of tanh and ELU are close to 1), but loses several orders with ReLU and Leaky ReLU, which zero
-# (or nearly zero) the gradient of the inactive units at every step. He's doubled variance
-# makes up for that: ReLU and Leaky ReLU no longer lose orders of magnitude (they end within a
-# few orders of level), while tanh and ELU see the gradient **grow**. (One draw of
-# $W_{hh}$ can land an order of magnitude away from the median shown.) An orthogonal $W_{hh}$ does not rescue
-# ReLU either: it keeps norms, but ReLU's diagonal then cuts the inactive coordinates at every
-# step. Only the identity keeps ReLU, Leaky ReLU and ELU level, within half an order: with zero biases and
-# $W_{hh} = I$, a unit stays active as long as its inputs do not push it below 0, and on the
-# active units the Jacobian is exactly the identity, the IRNN's promise before any training.
+# and ELU within two orders of magnitude of level at $T = 50$. Over many steps the product of
+# Jacobians follows the eigenvalues of $W_{hh}$ (notebook 04), and Xavier's spectral radius is
+# close to 1 (printed above: the circular law puts it at $\sqrt{H s^2} = 1$ for $s^2 = 1/H$),
+# while near 0 the slopes of tanh and ELU are close to 1. Its $\sigma_{\max} \approx 2$ bounds a
+# single step only; it does not make up for anything over 50 steps. Xavier loses several orders
+# with ReLU and Leaky ReLU, which zero (or nearly zero) the gradient of the inactive units at
+# every step. He's doubled variance, a spectral radius about $\sqrt 2$ (printed), makes up for
+# that: ReLU and Leaky ReLU no longer lose orders of magnitude (they end within a few orders of
+# level), while tanh and ELU see the gradient **grow**. (One draw of $W_{hh}$ can land an order
+# of magnitude away from the median shown.) An orthogonal $W_{hh}$ (every eigenvalue on the unit
+# circle) does not rescue ReLU either: it keeps norms, but ReLU's diagonal then cuts the
+# inactive coordinates at every step. Only the identity keeps ReLU, Leaky ReLU and ELU level,
+# within half an order: with zero biases and $W_{hh} = I$, a unit stays active as long as its
+# inputs do not push it below 0, and on the active units the Jacobian is exactly the identity,
+# the IRNN's promise before any training.
 #
-# ## 5. Does the start decide whether an RNN learns? (≈ 5 min)
+# ## 5. Does the start decide whether an RNN learns? (≈ 10 min)
 #
 # *Which of these RNNs can learn the adding problem at $T = 50$?* Four networks with $H = 32$,
 # $W_{xh}$ Xavier uniform and zero biases, three seeds each, trained with Adam (learning rate
@@ -923,8 +996,10 @@ claims.claim("the gradient at initialisation did not predict the outcome: with a
 # - Keep the variance: $s^2 = 1/\text{fan\_in}$ forward, $1/\text{fan\_out}$ backward; Glorot
 #   takes $2/(\text{fan\_in} + \text{fan\_out})$, He $2/\text{fan\_in}$ for ReLU (ReLU halves
 #   the second moment). A uniform $\mathcal U(-a, a)$ has variance $a^2/3$.
-# - An RNN reuses one $W_{hh}$, so its **singular values** matter: orthogonal matrices (all
-#   singular values 1, drawn by QR with the sign fix) and the identity keep norms through time.
+# - An RNN reuses one $W_{hh}$, so its **spectrum** matters: orthogonal matrices (all singular
+#   values and all $|\lambda|$ 1, drawn by QR with the sign fix) and the identity keep norms
+#   through time; over many steps the eigenvalues set the rate (Xavier's $\rho$ is near 1 though
+#   its $\sigma_{\max}$ is near 2).
 # - The IRNN (ReLU + identity) starts as an accumulator whose Jacobian is 1 on active units;
 #   Leaky ReLU and ELU keep a non-zero slope for negative inputs.
 # - Gradient flow at initialisation does not predict training: on the adding problem at

@@ -58,21 +58,35 @@ rng = course.setup(seed=0)
 #
 # *How fast does the gradient of a linear RNN grow or shrink?* Take
 # $h_t = W_{hh} h_{t-1} + W_{xh} x_t + b$ with no activation. Each step's Jacobian is
-# $\partial h_t/\partial h_{t-1} = W_{hh}$, the same at every step, so by the chain rule
+# $\partial h_t/\partial h_{t-1} = W_{hh}$, the same at every step, so by the chain rule, over a
+# distance of $d$ steps,
 #
-# $$\frac{\partial h_T}{\partial h_0} = W_{hh}^{\,T}.$$
+# $$\frac{\partial h_t}{\partial h_{t-d}} = W_{hh}^{\,d}.$$
 #
-# If $W_{hh} = V\Lambda V^{-1}$ with the eigenvalues $\lambda_i$ on the diagonal of $\Lambda$,
-# then $W_{hh}^T = V\Lambda^T V^{-1}$: along eigenvector $i$ the gradient is multiplied by
-# $\lambda_i^T$. The **spectral radius** $\rho(W) = \max_i |\lambda_i|$ therefore sets the long-run
-# rate: $\|W^T\|$ is at least $\rho^T$ (the spectral norm of any matrix is at least the modulus
-# of each of its eigenvalues, and $W^T$ has eigenvalue $\lambda_i^T$) and at most
-# $\|V\|\,\|V^{-1}\|\,\rho^T = \kappa(V)\rho^T$. Gradients vanish when $\rho < 1$ and explode
-# when $\rho > 1$, **eventually**.
+# (Notation: $W^d$ is a power, $W^\top$ a transpose, and $T$ the length of a sequence.)
 #
-# For a **normal** matrix ($W W^\top = W^\top W$; symmetric and orthogonal matrices are normal)
-# $V$ can be chosen orthogonal, $\kappa(V) = 1$, and $\|W^T\| = \rho^T$ exactly. Its singular
-# values are then the $|\lambda_i|$, so the **largest singular value**
+# If $W_{hh}$ is **diagonalisable**, $W_{hh} = V\Lambda V^{-1}$ with the eigenvalues $\lambda_i$
+# on the diagonal of $\Lambda$, then $W_{hh}^d = V\Lambda^d V^{-1}$: along eigenvector $i$ the
+# gradient is multiplied by $\lambda_i^d$. The **spectral radius** $\rho(W) = \max_i |\lambda_i|$
+# sets the rate: $\|W^d\|$ is at least $\rho^d$ (the spectral norm of any matrix is at least the
+# modulus of each of its eigenvalues, and $W^d$ has eigenvalue $\lambda_i^d$) and at most
+# $\|V\|\,\|V^{-1}\|\,\rho^d = \kappa(V)\rho^d$.
+#
+# Not every matrix is diagonalisable. The shear $S$ of the checks below is a Jordan block: its
+# double eigenvalue has one eigenvector only, so no invertible $V$ exists (numpy's `eig` returns
+# two nearly parallel columns, with a huge $\kappa(V)$: printed below). The long-run rate
+# holds all the same, for every square matrix, by **Gelfand's formula**
+# $\|W^d\|^{1/d} \to \rho(W)$ as $d \to \infty$ (Horn and Johnson, *Matrix Analysis*,
+# Corollary 5.6.14): for any $\varepsilon > 0$, $\rho^d \le \|W^d\| \le C_\varepsilon
+# (\rho + \varepsilon)^d$ for every $d$. Gradients vanish when $\rho < 1$ and explode when
+# $\rho > 1$, **eventually**; the formula does not say when "eventually" begins (Section 3).
+#
+# For a **normal** matrix ($W W^\top = W^\top W$: symmetric, orthogonal and rotation matrices
+# are normal) the spectral theorem gives $W = U\Lambda U^*$ with $U$ **unitary** ($U^*U = I$,
+# Horn and Johnson, Section 2.5), so $\kappa(U) = 1$ and $\|W^d\| = \rho^d$ exactly. $U$ is
+# complex when $W$ has complex eigenvalues (the rotation of the checks has $\pm 1.2i$); a real
+# orthogonal $U$ exists exactly when $W$ is symmetric. The singular values of a normal matrix are
+# the $|\lambda_i|$, so the **largest singular value**
 # $\sigma_{\max}(W) = \max_{\|v\| = 1}\|Wv\| = \|W\|_2$, the most $W$ can stretch a vector,
 # equals $\rho(W)$. In general only $\rho(W) \le \sigma_{\max}(W)$ holds: if $Wv = \lambda v$
 # then $|\lambda|\,\|v\| = \|Wv\| \le \sigma_{\max}\|v\|$.
@@ -132,11 +146,11 @@ def describe(W, label):
 
 
 def call_on_matrix(name, fn, W, label, *args):
-    """Call fn(W, *args) on a copy of W; fail if W was changed. Returns (result, input text)."""
+    """Call fn(W, *args) (checks.call gives it a copy of W and fails if it changed that copy).
+    Returns (result, input text)."""
     W = np.array(W, dtype=np.float64)
-    before, inputs = W.copy(), describe(W, label) + "".join(f", {a!r}" for a in args)
+    inputs = describe(W, label) + "".join(f", {a!r}" for a in args)
     got, _ = checks.call(name, fn, W, *args, inputs=inputs)
-    checks.expect_unchanged(name, "W", before, W, inputs=inputs)
     return got, inputs
 
 
@@ -265,10 +279,36 @@ check_largest_singular_value(largest_singular_value, ROTATION, "rotation, scaled
 ### END HIDDEN TESTS
 
 # %%
+from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
+
 print(f"shear S: rho = {spectral_radius(SHEAR):.4f}, sigma_max = "
       f"{largest_singular_value(SHEAR):.4f} (1 + sqrt(5)/2 = {1 + np.sqrt(5) / 2:.4f})")
+V_shear = np.linalg.eig(SHEAR)[1]
+v_singular = np.linalg.svd(V_shear, compute_uv=False)
+kappa_shear = v_singular[0] / max(v_singular[-1], np.finfo(float).tiny)
+print("numpy's eigenvectors of S: " + " and ".join(
+    f"({v[0]:.3g}, {v[1]:.3g})" for v in V_shear.T) + f", kappa(V) = {kappa_shear:.1e}")
+gelfand = {d: largest_singular_value(np.linalg.matrix_power(SHEAR, d)) for d in
+           (1, 2, 5, 10, 100, 1000)}
+for d, norm in gelfand.items():
+    print(f"d = {d:>4}: ||S^d|| = {norm:.3e}, ||S^d||^(1/d) = {norm ** (1 / d):.4f}")
+# rules out: a diagonalisable S (a well-conditioned V), and ||S^d||^(1/d) not tending to rho
+claims.claim("S has no usable eigenvector basis (kappa(V) above 1e12), yet ||S^d||^(1/d) "
+             "approaches rho = 0.5, slowly: above 0.7 at d = 10, within 1 % of 0.5 at d = 1000",
+             kappa_shear > 1e12 and gelfand[10] ** (1 / 10) > 0.7
+             and abs(gelfand[1000] ** (1 / 1000) / 0.5 - 1) < 0.01,
+             evidence=f"kappa(V) {kappa_shear:.1e}, ||S^1000||^(1/1000) = "
+                      f"{gelfand[1000] ** (1 / 1000):.4f}");
 
 # %% [markdown]
+# For the defective $S$ no bound $\kappa(V)\rho^d$ exists (the printed $\kappa(V)$ is that of two
+# nearly parallel vectors), but Gelfand's formula holds: $S^d = \begin{psmallmatrix}a^d &
+# d\,a^{d-1}b\\ 0 & a^d\end{psmallmatrix}$ with $a = 0.5$, $b = 2$ carries a factor $d$, so
+# $\|S^d\|^{1/d}$ creeps down to $\rho = 0.5$: from $\sigma_{\max}(S)$ at $d = 1$ to still above
+# 0.7 at $d = 10$, and within 1 % of 0.5 only at $d = 1000$. (The ✔ line is a **claim**, from
+# `helpers.claims`: the check that a sentence of this text stating a result is true of this
+# run; where one is not, a warning box says so.)
+#
 # ### Exercise 3: `scale_to_spectral_radius` (≈ 5 min)
 # Experiments need matrices with a chosen $\rho$. Multiplying $W$ by $c > 0$ multiplies every
 # eigenvalue by $c$ (from $Wv = \lambda v$, $(cW)v = c\lambda v$), so $c = \rho/\rho(W)$ does it.
@@ -347,8 +387,6 @@ def symmetric_matrix(H, seed):
     return (A + A.T) / 2
 
 
-from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
-
 H, T = 32, course.pick(full=60, smoke=30)
 distance = T - np.arange(T + 1)                          # t - k for k = 0..T
 measured, predicted = {}, {}
@@ -403,7 +441,7 @@ claims.claim("for a symmetric W_hh the measured norms equal rho^(t-k) up to roun
 # - $\gamma\,\sigma_{\max} < 1$ is **sufficient** for vanishing: the right-hand side then goes to
 #   0 geometrically, whatever the inputs;
 # - $\sigma_{\max} > 1/\gamma$ is **necessary** for exploding: if $\gamma\sigma_{\max} \le 1$ the
-#   norm stays below 1 and cannot explode.
+#   norm stays at most 1 and cannot explode.
 #
 # Neither converse holds. $\gamma\sigma_{\max} \ge 1$ does **not** mean gradients survive
 # (saturated units give $\phi' \ll \gamma$, and the direction $W_{hh}$ stretches most need not
@@ -536,15 +574,15 @@ claims.claim("rho < 1 < sigma_max, so the guarantee fails, while the measured no
 # *If all eigenvalues are inside the unit circle, can gradients grow?* For a while, yes. Take
 # $W = Q(D + U)Q^\top$ with $D$ diagonal, $U$ strictly upper triangular and $Q$ orthogonal: its
 # eigenvalues are the diagonal of $D$ (triangular matrices keep theirs on the diagonal, and
-# $Q\cdot Q^\top$ is a similarity), but $U$ makes it far from normal. Powers of $D + U$ mix
-# terms like $\binom{t}{j}\,d^{t-j}u^j$, polynomial in $t$ times $\rho^t$: the polynomial wins
-# for a while, then $\rho^t$. The bound $\kappa(V)\rho^t$ of Section 1 is useless here:
-# $\kappa(V)$ is huge.
+# $Q\cdot Q^\top$ is a similarity), but $U$ makes it far from normal. The power $(D + U)^d$ mixes
+# terms like $\binom{d}{j}\,\lambda^{d-j}u^j$, polynomial in $d$ times $\rho^d$: the polynomial
+# wins for a while, then $\rho^d$ (as for the shear $S$, at a larger scale). The bound
+# $\kappa(V)\rho^d$ of Section 1 is useless here: $\kappa(V)$ is huge.
 
 # %%
 def non_normal_matrix(H, seed, coupling=2.0):
-    """Q (D + U) Q^T: eigenvalues d_i uniform in (-1, 1), U strictly upper triangular with
-    entries of standard deviation coupling / sqrt(H)."""
+    """Q (D + U) Q.T: eigenvalues (the diagonal of D) uniform in (-1, 1), U strictly upper
+    triangular with entries of standard deviation coupling / sqrt(H)."""
     generator = course.rng(seed)
     D = np.diag(generator.uniform(-1, 1, size=H))
     U = np.triu(generator.normal(size=(H, H)), 1) * coupling / np.sqrt(H)
@@ -578,6 +616,9 @@ print(f"rho = {spectral_radius(W_nn):.2f}, sigma_max = {largest_singular_value(W
       f"||W^d|| peaks at {growth[peak]:.1f} for d = {peak} steps, is still "
       f"{growth[50]:.2f} at d = 50 and {growth[T]:.1e} at d = {T}")
 above_one = int(np.sum(growth > 1))
+sigma_power = largest_singular_value(W_nn) ** peak
+print(f"the one-step bound compounded: sigma_max^{peak} = {sigma_power:.1e}, "
+      f"{sigma_power / growth[peak]:.1e} times the measured peak")
 # rules out: eigenvalues inside the unit circle keeping ||W^d|| below 1, or only a brief bump,
 # and a growth that never turns into the decay rho promises (how high the peak goes, and how
 # long it lasts, depends on the draw)
@@ -586,21 +627,33 @@ claims.claim("every eigenvalue lies inside the unit circle, yet ||W^d|| rises ab
              "its peak)", spectral_radius(W_nn) < 1 and growth[peak] > 5 and above_one > 24
              and growth[T] < growth[peak] / 5,
              evidence=f"rho = {spectral_radius(W_nn):.2f}, peak {growth[peak]:.1f} at d = {peak}, "
-                      f"above 1 for {above_one} steps, {growth[T]:.1e} at d = {T}");
+                      f"above 1 for {above_one} steps, {growth[T]:.1e} at d = {T}")
+# rules out: sigma_max^d describing the transient (a peak near what the one-step bound allows)
+claims.claim("at the peak's distance sigma_max^d exceeds the measured peak over a hundredfold",
+             sigma_power > 100 * growth[peak],
+             evidence=f"sigma_max^{peak} = {sigma_power:.1e} against {growth[peak]:.1f}");
 
 # %% [markdown]
 # Every eigenvalue has modulus at most 0.9, yet the printout shows the gradient multiplied
 # several times over (how many times depends on the draw: the printed peak) for dozens of steps
-# before the decay promised by $\rho$ takes over: what a network sees
-# over a few dozen steps is decided by $\sigma_{\max}$ and the non-normal structure, not by
-# $\rho$. And normal matrices are the exception: a matrix with independent random entries,
-# like every $W_{hh}$ at initialisation, is normal with probability 0.
+# before the decay promised by $\rho$ takes over. Neither number predicts this transient.
+# $\rho$ gives the eventual rate only; $\sigma_{\max}$ bounds one step, and compounded,
+# $\sigma_{\max}^d$, it is a bound that overshoots enormously (the printout compares it with the
+# peak at the peak's distance). The transient is set by how far from normal $W$ is, which
+# neither number captures (Trefethen and Embree's pseudospectra measure it): to know it,
+# compute $\|W^d\|$. And normal matrices are the exception: a matrix with independent random
+# entries, like every $W_{hh}$ at initialisation, is normal with probability 0.
 #
 # ## 4. How training moves the spectrum (≈ 5 min)
 #
-# *What does learning do to the eigenvalues?* We train tanh RNNs ($H = 32$, PyTorch's default
-# initialisation, Adam) on the adding problem with sequences short enough for them to learn it,
-# one run per seed, and compare the eigenvalues of $W_{hh}$ before and after.
+# *What does learning do to the eigenvalues?* Section 2 said the eigenvalues of $W_{hh}$ bound
+# nothing once tanh multiplies each step by $\operatorname{diag}(\tanh'(a_t))$. They still
+# describe the network near $h = 0$, where $\tanh' \approx 1$ and each Jacobian is about
+# $W_{hh}$ itself: there, a direction whose $|\lambda|$ is well below 1 is forgotten
+# geometrically, whatever else happens. So they are worth watching, not as a bound but as a
+# summary of what the weights can carry. We train tanh RNNs ($H = 32$, PyTorch's default
+# initialisation, Adam) on the adding problem with sequences short enough for them to learn it
+# ($T = 10$), one run per seed, and compare the eigenvalues of $W_{hh}$ before and after.
 
 # %%
 T, steps, seeds = 10, course.pick(full=600, smoke=30), range(3)
@@ -630,11 +683,15 @@ plots.labelled(right, "Eigenvalues of $W_{hh}$ (seed 0)", "real part", "imaginar
 right.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 finals = [float(np.mean(h.losses[-50:])) for h in histories]
+grad_peaks = [(max(h.grad_norms[:20]), max(h.grad_norms)) for h in histories]
 radii = [(spectral_radius(b), spectral_radius(a)) for b, a in zip(before, after)]
 sigmas = [(largest_singular_value(b), largest_singular_value(a)) for b, a in zip(before, after)]
 for seed, final, (r0, r1), (s0, s1) in zip(seeds, finals, radii, sigmas):
     print(f"seed {seed}: loss over the last 50 steps {final:.3f} (always answering 1: "
           f"{1 / 6:.3f}); rho {r0:.3f} -> {r1:.3f}, sigma_max {s0:.3f} -> {s1:.3f}")
+for seed, (early, largest) in zip(seeds, grad_peaks):
+    print(f"seed {seed}: gradient norm, largest in the first 20 steps {early:.2f}, "
+          f"largest of the run {largest:.2f}")
 # rules out: runs that stay on the baseline (a constant answer scores 1/6)
 claims.claim_seeds("every run learns the task: its final loss is below half the baseline 1/6",
                    [final < 1 / 12 for final in finals],
@@ -646,7 +703,13 @@ claims.claim_seeds("in every run the spectral radius grows from well inside the 
                     in zip(radii, sigmas)],
                    spread=f"rho before {min(r for r, _ in radii):.2f} to "
                           f"{max(r for r, _ in radii):.2f}, after "
-                          f"{min(r for _, r in radii):.2f} to {max(r for _, r in radii):.2f}");
+                          f"{min(r for _, r in radii):.2f} to {max(r for _, r in radii):.2f}")
+# rules out: a radius past 1 making the gradient explode during training
+claims.claim_seeds("no run's gradient norm ever rises above twice its largest value in the "
+                   "first 20 steps",
+                   [largest < 2 * early for early, largest in grad_peaks],
+                   spread=f"largest of a run {min(g for _, g in grad_peaks):.2f} to "
+                          f"{max(g for _, g in grad_peaks):.2f}");
 
 # %% [markdown]
 # Every run learns to add (the loss falls far below the line of always answering 1), and in
@@ -654,10 +717,13 @@ claims.claim_seeds("in every run the spectral radius grows from well inside the 
 # circle or past it (the printout gives the radius before and after, per seed);
 # $\sigma_{\max}$ grows too. That is what carrying a number needs: the first marked value must
 # survive up to $T - 1$ steps, and along a direction with $|\lambda|$ well below 1 it would fade
-# geometrically. An eigenvalue past 1 does not make the state explode here: tanh's slopes,
-# below 1 away from 0, damp each step's Jacobian $\operatorname{diag}(\tanh'(a_t))\,W_{hh}$.
+# geometrically. An eigenvalue past 1 does not make the **gradient** explode here (the state
+# cannot: $|\tanh| < 1$): no run's gradient norm (over all weights) rose above twice its
+# largest value in the first 20 steps (the last lines printed). Away from $h = 0$, tanh's
+# slopes below 1 damp each step's Jacobian $\operatorname{diag}(\tanh'(a_t))\,W_{hh}$, and
+# $T = 10$ steps leave little room to compound.
 #
-# ## 5. Explore (≈ 10 min)
+# ## 5. Explore (≈ 9 min)
 #
 # *How do radius, length, activation and matrix kind interact?* Move the sliders: the left
 # plot shows $\|\partial h_T/\partial h_k\|_2$ measured by autograd (markers), its bound
@@ -794,19 +860,21 @@ claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
 
 # %% [markdown]
 # Read the columns. Left, a symmetric $W_{hh}$ with $\rho = 0.95$: being normal, its
-# $\sigma_{\max}$ equals $\rho$, the guarantee holds, and the measured norm falls far faster
-# than the bound, because tanh's slopes below 1 multiply in at every step. Middle, the
+# $\sigma_{\max}$ equals $\rho$ (its bound and $\rho^{t-k}$ are one line), the guarantee holds,
+# and the measured norm falls far faster than the bound, because tanh's slopes below 1 multiply
+# in at every step. Middle, the
 # non-normal matrix with the same $\rho$: $\sigma_{\max}$ is several times larger, so no
 # guarantee, and the norm first **grows** for a few steps before it decays (Section 3's
 # transient growth, damped by tanh). Right, an orthogonal matrix with no activation: every
 # eigenvalue sits on the unit circle and every singular value is 1, so the gradient keeps its
-# norm exactly, at any distance. The printout gives each panel's largest norm and its value at
-# distance 60.
+# norm exactly, at any distance (the bound and $\rho^{t-k}$, both 1, lie under the markers).
+# The printout gives each panel's largest norm and its value at distance 60.
 #
 #
 # ## What to remember
-# - Linear RNN: $\partial h_T/\partial h_0 = W_{hh}^T$; in the long run it grows or shrinks like
-#   $\rho(W_{hh})^T$, exactly so for normal matrices.
+# - Linear RNN: $\partial h_t/\partial h_{t-d} = W_{hh}^d$; in the long run it grows or shrinks
+#   like $\rho(W_{hh})^d$ (Gelfand's formula, for every matrix), exactly so for normal matrices;
+#   a defective or non-normal matrix can first grow for many steps.
 # - With an activation, $\|\partial h_t/\partial h_k\| \le (\gamma\sigma_{\max})^{t-k}$:
 #   $\gamma\sigma_{\max} < 1$ is **sufficient** for vanishing, $\sigma_{\max} > 1/\gamma$
 #   **necessary** for exploding; neither is both.
@@ -820,6 +888,6 @@ claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
 # ## References
 # - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the bound and its sufficient and necessary conditions: Section 2.1).
 # - L. N. Trefethen and M. Embree, *Spectra and Pseudospectra: The Behavior of Nonnormal Matrices and Operators*, Princeton University Press, 2005 (transient growth of non-normal matrices).
-# - R. A. Horn and C. R. Johnson, *Matrix Analysis*, 2nd ed., Cambridge University Press, 2013 (spectral radius, singular values, $\rho(A) \le \|A\|$).
+# - R. A. Horn and C. R. Johnson, *Matrix Analysis*, 2nd ed., Cambridge University Press, 2013 (spectral radius, singular values, $\rho(A) \le \|A\|$; normal matrices and the spectral theorem: Section 2.5; Gelfand's formula: Corollary 5.6.14).
 # - T. Tao and V. Vu, "Random matrices: universality of ESDs and the circular law", *Annals of Probability* 38(5), 2010; V. A. Marchenko and L. A. Pastur, "Distribution of eigenvalues for some sets of random matrices", *Math. USSR-Sbornik* 1(4), 1967.
 # - PyTorch documentation, `torch.nn.RNN` (weights initialised from $\mathcal U(-1/\sqrt H, 1/\sqrt H)$).

@@ -45,7 +45,7 @@ MISTAKES = [
             source="def largest_singular_value(W):\n    return float(np.linalg.norm(W))\n"),
     Mistake('largest_singular_value', 'spectral_radius_instead',
             'spectral radius instead',
-            hint='Singular values are the square roots of the eigenvalues of W^T W, not |eigenvalues of W|.',
+            hint='Singular values are the square roots of the eigenvalues of W.T @ W, not |eigenvalues of W|.',
             source="def largest_singular_value(W):\n"
                       "    return float(np.max(np.abs(np.linalg.eigvals(W))))\n"),
     Mistake('largest_singular_value', 'smallest_singular_value',
@@ -59,8 +59,8 @@ MISTAKES = [
             source="def largest_singular_value(W):\n"
                       "    return float(np.max(np.linalg.norm(W, axis=1)))\n"),
     Mistake('largest_singular_value', 'sqrt_of_an_eigenvalue_of_w_not_w_t_w',
-            'sqrt of an eigenvalue of W, not W^T W',
-            hint='sigma_max^2 is the largest eigenvalue of W^T W, not of W.',
+            'sqrt of an eigenvalue of W, not W.T @ W',
+            hint='sigma_max^2 is the largest eigenvalue of W.T @ W, not of W.',
             source="def largest_singular_value(W):\n"
                       "    return float(np.sqrt(np.max(np.abs(np.linalg.eigvals(W)))))\n"),
     # ---- scale_to_spectral_radius

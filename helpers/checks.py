@@ -34,7 +34,63 @@ from typing import Any
 
 import numpy as np
 
+from helpers import known_mistakes
 from helpers._validate import positive_int
+
+# Name the known mistake a failing visible check's function behaves like (helpers.known_mistakes):
+# None = in a notebook's kernel only (IPython running), True/False = always/never.
+NAME_KNOWN_MISTAKES: bool | None = None
+# Exercise -> what its function returned during the check now running (`call` records).
+_TRACES: dict[str, known_mistakes.Trace] = {}
+# Exercise -> its last visible check's outcome in this kernel (`progress` lists them).
+_OUTCOMES: dict[str, str] = {}
+# Exercise -> the trace of its last failed check (`last_failed_trace`).
+_FAILED: dict[str, known_mistakes.Trace] = {}
+
+
+def _naming() -> bool:
+    if NAME_KNOWN_MISTAKES is not None:
+        return NAME_KNOWN_MISTAKES
+    shell = sys.modules.get("IPython")
+    return bool(shell and shell.get_ipython() is not None)
+
+
+def _trace(exercise: str) -> known_mistakes.Trace:
+    return _TRACES.setdefault(exercise, known_mistakes.Trace())
+
+
+def start_check(exercise: str | None = None) -> None:
+    """Forget what earlier checks recorded (of `exercise`, or of all): a check's trace starts
+    empty. Runs before every notebook cell (an IPython event) and after each check ends."""
+    if exercise is None:
+        _TRACES.clear()
+        _FAILED.clear()
+    else:
+        _TRACES.pop(exercise, None)
+
+
+def last_failed_trace(exercise: str) -> known_mistakes.Trace | None:
+    """What the function returned during the last failed check of `exercise`, or None."""
+    return _FAILED.get(exercise)
+
+
+def _known_mistake(exercise: str, problem: str, returned: str) -> str:
+    """Record the exercise as failing; return the lines naming the known mistake its function
+    behaves like (none when naming is off or the check traced no call). The trace ends with
+    what the check found: its `problem` and what it saw `returned` (numbers rounded), which
+    tell apart functions that return the same (a train_step's updated parameters)."""
+    trace = _TRACES.pop(exercise, None)
+    if trace is not None:
+        trace.failed(problem, returned)
+        _FAILED[exercise] = trace
+    naming = _naming() and trace is not None
+    named = trace.name(exercise) if naming else None
+    _OUTCOMES[exercise] = f"failing: {named.description}" if named else "failing"
+    if not naming:
+        return ""
+    if named is None:
+        return "\n  known mistake: none of the course's known mistakes matches."
+    return named.text(exercise)
 
 
 class CheckFailure(AssertionError):
@@ -87,7 +143,7 @@ def fail(
         f"  input:    {inputs}\n"
         f"  returned: {returned}\n"
         f"  expected: {expected}\n"
-        f"  hint:     {hint}"
+        f"  hint:     {hint}" + _known_mistake(exercise, problem, returned)
     ) from None
 
 
@@ -222,6 +278,30 @@ def _fail_in_place(exercise: str, changed: InputChanged, inputs: str) -> None:
     )
 
 
+def _fail_for_exception(exercise: str, error: Exception, inputs: str) -> None:
+    """Fail for an exception the student's function raised (see `call`; called while it is
+    being handled, so the failure's context is the student's exception)."""
+    if isinstance(error, NotImplementedError):
+        fail(
+            exercise,
+            "not implemented yet.",
+            inputs=inputs,
+            returned="NotImplementedError",
+            expected="your implementation",
+            hint="replace `raise NotImplementedError()` with your code, then run the cell that "
+            "defines the function before this check.",
+        )
+    fail(  # a student's bug: report it as a failed check with its input
+        exercise,
+        f"raised {type(error).__name__}.",
+        inputs=inputs,
+        returned=f"{type(error).__name__}: {error}",
+        expected="a result, not an exception",
+        hint="read the error above; check the shapes of your intermediate arrays "
+        "(the docstring lists them).",
+    )
+
+
 def call(
     exercise: str, fn: Callable[..., Any], *args: Any, inputs: str, **kwargs: Any
 ) -> tuple[Any, list[warnings.WarningMessage]]:
@@ -242,28 +322,12 @@ def call(
             result = fn(*given_args, **given_kwargs)
     except InputChanged as changed:  # found where the function ran (a grading sandbox)
         _fail_in_place(exercise, changed, inputs)
-    except NotImplementedError:
-        fail(
-            exercise,
-            "not implemented yet.",
-            inputs=inputs,
-            returned="NotImplementedError",
-            expected="your implementation",
-            hint="replace `raise NotImplementedError()` with your code, then run the cell that "
-            "defines the function before this check.",
-        )
     except CheckFailure:
         raise
-    except Exception as error:  # a student's bug: report it as a failed check with its input
-        fail(
-            exercise,
-            f"raised {type(error).__name__}.",
-            inputs=inputs,
-            returned=f"{type(error).__name__}: {error}",
-            expected="a result, not an exception",
-            hint="read the error above; check the shapes of your intermediate arrays "
-            "(the docstring lists them).",
-        )
+    except Exception as error:
+        _trace(exercise).raised(error)
+        _fail_for_exception(exercise, error, inputs)
+    _trace(exercise).returned(result)
     originals, given = [*args, *kwargs.values()], [*given_args, *given_kwargs.values()]
     index = first_changed(originals, given)
     if index is not None:
@@ -384,6 +448,8 @@ def expect_close(
         start = max(0, min(int(worst[-1]) - 1, expected.shape[-1] - 3))
         window = (*worst[:-1], slice(start, start + 3))
         where = f"{name}[{''.join(f'{i}, ' for i in worst[:-1])}{start}:{start + 3}]"
+    if exercise in _TRACES:
+        _TRACES[exercise].returned(got)  # what was found wrong, for naming a known mistake
     fail(
         exercise,
         f"{name} is wrong.",
@@ -589,7 +655,37 @@ def expect_from_scratch(
 
 def passed(exercise: str, what: str = "all visible checks") -> None:
     """Print a one-line success message (stdout only: test cells must stay silent on stderr)."""
+    start_check(exercise)
+    _OUTCOMES[exercise] = "passed"
     print(f"\u2714 {exercise}: {what} passed.")
+
+
+def progress(exercises: list[str] | None = None) -> None:
+    """Print where this notebook stands: every exercise (by default those the shipped table
+    lists for the notebooks that define them, else those checked so far) as passed, failing
+    (with the known mistake when one was named) or not checked yet."""
+    exercises = exercises or known_mistakes.exercises_defined(sys.modules["__main__"].__dict__)
+    exercises = exercises or list(_OUTCOMES)
+    width = max((len(e) for e in exercises), default=0)
+    for exercise in exercises:
+        outcome = _OUTCOMES.get(exercise, "not checked yet: run its check cell")
+        mark = (
+            "\u2714" if outcome == "passed" else "\u2718" if outcome.startswith("f") else "\u2022"
+        )
+        print(f"{mark} {exercise:<{width}}  {outcome}")
+    done = sum(_OUTCOMES.get(e) == "passed" for e in exercises)
+    print(f"{done} of {len(exercises)} exercises pass their visible checks.")
+
+
+def _watch_cells() -> None:
+    """In a notebook's kernel, start every cell with empty traces (`start_check`)."""
+    shell = sys.modules.get("IPython")
+    ip = shell.get_ipython() if shell else None
+    if ip is not None:
+        ip.events.register("pre_run_cell", lambda *args: start_check())
+
+
+_watch_cells()
 
 
 @dataclass(frozen=True)

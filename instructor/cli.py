@@ -32,6 +32,11 @@ def _release(args) -> int:
     check_assignments(args.root, args.assignment)
     ids = course_folder.generate_release(args.root, args.assignment or None)
     print(f"regenerated notebooks/ for {', '.join(ids)}")
+    from instructor import known_mistakes_table
+
+    built = known_mistakes_table.write(args.root)
+    print(f"wrote {known_mistakes_table.TABLE} for every notebook")
+    print("\n".join(built.lines()))
     return 0
 
 

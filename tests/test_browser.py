@@ -34,7 +34,7 @@ import pytest
 
 import course_tools
 import venvs
-from instructor import stamp
+from instructor import catalogue, stamp
 from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
@@ -87,6 +87,13 @@ def lab(student_venv, tmp_path_factory):
     nbformat.write(
         course_tools.make_submission(release, solution), folder / SOLVED / f"{SOLVED}_solved.ipynb"
     )
+    first = course_tools.assignments()[0]
+    mistaken = course_tools.read(course_tools.notebook_path(ROOT / "notebooks", first))
+    mistake = _a_known_mistake(first)
+    for cell in mistaken.cells:
+        if nbgrader_meta(cell).get("grade_id") == mistake.exercise:
+            cell.source = mistake.source
+    nbformat.write(mistaken, folder / first / f"{first}_mistaken.ipynb")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     with course_tools.jupyter_lab(
         str(venvs.python(student_venv)), folder, folder.parent / "lab.log", TOKEN, env=env
@@ -234,6 +241,35 @@ def test_a_released_notebook_as_a_student_sees_it(lab, browser, student_venv):
             "hint",
         ]
         assert len(lines) <= 8 and "Traceback" not in shown and "checks.py" not in shown, shown
+    page.close()
+
+
+def _a_known_mistake(assignment: str):
+    """The catalogue's first mistake of the notebook's first exercise."""
+    solution = course_tools.read(course_tools.notebook_path(ROOT / "solutions", assignment))
+    exercise = next(
+        nbgrader_meta(c)["grade_id"] for c in solution.cells if nbgrader_meta(c).get("solution")
+    )
+    return next(e for e in catalogue.load(ROOT / "solutions", assignment) if e.exercise == exercise)
+
+
+def test_a_known_mistake_is_named_in_the_students_notebook(lab, browser):
+    """A student who wrote a known mistake runs the notebook: the visible check names the
+    mistake and says where to look, and the checking code above it is collapsed."""
+    base, _ = lab
+    assignment = course_tools.assignments()[0]
+    mistake = _a_known_mistake(assignment)
+    page = _open(browser, base, f"{assignment}/{assignment}_mistaken.ipynb")
+    with _screenshot_on_failure(page, f"{assignment}_mistaken"):
+        assert page.locator(".jp-InputPlaceholder").count() >= 1, "the checking tools are shown"
+        _run_all(page)
+        error = page.locator(STDERR, has_text="CheckFailure").first
+        error.wait_for(timeout=180_000)
+        error.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "01_known_mistake.png")
+        shown = " ".join(error.inner_text().split())
+        assert f"behaves like a known mistake: {mistake.description}" in shown, shown
+        assert f"where to look: {' '.join(mistake.hint.split())}" in shown, shown
     page.close()
 
 

@@ -32,7 +32,7 @@ from packaging.requirements import Requirement
 
 import course_tools
 import venvs
-from instructor import stamp
+from instructor import catalogue, stamp
 from instructor.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
@@ -243,6 +243,15 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(
     release.cells = release.cells[: first_test + 1]
     _setup_cell(release, url)
     nbformat.write(release, tmp_path / "unsolved.ipynb")
+    # One who wrote a known mistake: the visible check names it, with its hint.
+    mistake = next(
+        e for e in catalogue.load(ROOT / "solutions", "01_bptt") if e.exercise == "rnn_step_forward"
+    )
+    for cell in release.cells:
+        if nbgrader_meta(cell).get("grade_id") == mistake.exercise:
+            cell.source = mistake.source
+    nbformat.write(release, tmp_path / "mistaken.ipynb")
+    jobs.append((tmp_path / "mistaken.ipynb", True))
     jobs.append((tmp_path / "unsolved.ipynb", True))
 
     _run_in_colab(venv, jobs, tmp_path)
@@ -270,7 +279,7 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(
     assert vcs["requested_revision"] == stamp.configured(ROOT).ref and vcs["commit_id"] == commit
 
     problems, seconds = [], {}
-    for path, _ in jobs[:-1]:
+    for path, _ in jobs[:-2]:
         nb = nbformat.read(path, as_version=4)
         seconds[path.stem] = round(nb.metadata["seconds"])
         problems += [f"{path.stem}: {e}" for e in _errors(nb)]
@@ -308,3 +317,9 @@ def test_a_learner_on_colab_installs_the_course_and_runs_every_notebook(
     shown = "\n".join(error.traceback)
     assert error.ename == "CheckFailure" and "not implemented yet" in shown
     assert "Traceback" not in shown and "checks.py" not in shown, shown
+
+    mistaken = nbformat.read(tmp_path / "mistaken.ipynb", as_version=4)
+    (error,) = [o for o in mistaken.cells[-1].outputs if o.output_type == "error"]
+    shown = "\n".join(error.traceback)
+    assert f"behaves like a known mistake: {mistake.description}" in shown, shown
+    assert f"where to look: {mistake.hint}" in shown, shown

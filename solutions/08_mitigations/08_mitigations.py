@@ -1356,7 +1356,8 @@ claims.claim("first-token task: the skip's and the tanh RNN's median final losse
 #
 # **First-token task.** The ranking changes: only the GRU and attention still reach the
 # threshold everywhere. The LSTM gets there at $T = 20$ only (next subsection: its forget-gate
-# start); both ReLU networks stay at chance at every rate of the sweep; the tanh RNN and the skip
+# start); both ReLU networks end at chance in every reported run, the plain ReLU RNN at every
+# rate of the sweep too; the tanh RNN and the skip
 # are within one seed of each other at every length. Their median final losses swap order
 # between $T = 50$ and $T = 100$ (printed), which says nothing: the skip's runs at $T = 100$ either
 # nearly solve the task or learn nothing, and the median of five such runs flips with one seed.
@@ -1374,7 +1375,8 @@ claims.claim("first-token task: the skip's and the tanh RNN's median final losse
 # compatible with one success rate. Three sweep seeds cannot tell a lucky rate from a good one.
 #
 # **Stability and the gradient.** No run went non-finite; only the ReLU networks blew up past
-# 100 times the baseline, the IRNN in almost every run, clipped gradient and all (the last
+# 100 times the baseline, the IRNN in every run on the adding problem and in most on the
+# first-token task, clipped gradient and all (the last
 # subsection shows why). At initialisation the IRNN passes the gradient back almost undiminished
 # while the tanh RNN and the GRU lose many orders of magnitude (printed); after training, exact
 # zeros cut the ReLU networks' gradient (steps where no unit was active), while the GRU learned to
@@ -1582,8 +1584,8 @@ claims.claim_seeds("the clipped tanh RNN and the LSTM end within 0.3 nats of eac
 # within a factor of 100 is an overshoot (Section 2); a loss flat at the no-memory level with a
 # gradient that no longer reaches the first steps is vanishing (Section 3, notebooks 02 and 04),
 # cured by a shorter path (gates, a skip, attention: Sections 3, 4, 6); a flat loss with a
-# gradient that does reach back is not. The logs are from plain SGD; under Adam the rate bounds
-# every step, so lower the rate rather than clip (Section 6).
+# gradient that does reach back is not. Read the logs as plain SGD runs; under Adam the rate
+# bounds every step, so lower the rate rather than clip (Section 6).
 #
 # ### Exercise 5: `diagnose_run` (≈ 10 min)
 

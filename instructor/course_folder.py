@@ -11,8 +11,6 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 
 def find_root(start: Path | None = None) -> Path:
     """The course folder: the nearest folder at or above `start` holding nbgrader_config.py and

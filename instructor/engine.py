@@ -71,7 +71,7 @@ def _plugin(threads: int, tmpdir: str | None, logs: str | None):
             from instructor.worker import worker_setup
 
             chatter = Path(logs) / f"worker-{os.getpid()}.log" if logs else None
-            worker_setup(threads, tmpdir, chatter, die_with_parent=False)
+            worker_setup(threads, tmpdir, chatter)
 
     return GradingWorker()
 

@@ -5,6 +5,17 @@ as data and `Recorder.record` writes each one into an open transaction. `Recorde
 them together, then puts each one's autograded files in place and marks the submission done
 with the digest of what was graded: a submission is marked done only once its grades are
 committed, so an interrupted run regrades exactly what it had not committed.
+
+Speed over the ORM: `Recorder._write` writes a student's rows with SQL on nbgrader's own tables
+(student, submitted_assignment, submitted_notebook, grade, comment) as nbgrader's
+`update_or_create_submission` would, a few statements instead of an ORM object per cell. That
+schema is nbgrader's private detail, held by the `nbgrader==0.9.6` pin. **An nbgrader upgrade
+must re-check**: the tables and columns `_add_submission` and `_update_submission` write (and
+their defaults: ids, timestamps, `needs_manual_grade`, `auto_score`), the relationships nbgrader
+reads back (its Gradebook API, formgrader, `nbgrader export`), and that
+`tests/test_gradebook_rows.py`, which compares these rows with the ones nbgrader's API writes,
+still passes; if the schema moved, go back to the API (`Gradebook.update_or_create_submission`)
+and accept the cost.
 """
 
 from __future__ import annotations

@@ -9,15 +9,12 @@ from pathlib import Path
 from instructor import confine
 
 
-def worker_setup(
-    threads: int, tmpdir: str | None, chatter: Path | None, die_with_parent: bool = True
-) -> None:
-    """Prepare this process to grade: die with its parent, cap the threads its kernels may use
-    (the cores divided among the workers), keep its temporary files in the run's folder, send
-    nbgrader's chatter to the file `chatter`, import the heavy modules, and make itself
-    undumpable (student code cannot read its memory)."""
-    if die_with_parent:
-        confine.die_with_parent()
+def worker_setup(threads: int, tmpdir: str | None, chatter: Path | None) -> None:
+    """Prepare this process to grade: cap the threads its kernels may use (the cores divided
+    among the workers), keep its temporary files in the run's folder, send nbgrader's chatter to
+    the file `chatter`, import the heavy modules, and make itself undumpable (student code
+    cannot read its memory). A worker's life is dask's to manage (its nanny), not tied to its
+    parent here."""
     os.environ.update(confine.thread_environment(threads))  # this process's kernels too
     if tmpdir:
         import tempfile

@@ -37,6 +37,12 @@ EXPECTED = {
     "dw_xh_from_batch_sums_outer_product": ("dW_xh is wrong", ["outer products"]),
     "forward_difference_instead_of": ("grad is wrong", ["CENTRAL", "one-sided"]),
     "x_not_restored": ("did not restore x", ["put the original entry back"]),
+    # issue 27: these passed the visible check and only hidden tests caught them
+    "right_values_computed_by_torch": ("must be written with numpy alone", ["PyTorch"]),
+    "eps_argument_ignored": ("grad is wrong", ["eps = 0.1", "the eps the caller passes"]),
+    "indexes_rows_only_right_for_1_d_x": ("grad is wrong", ["one ENTRY at a time", "not one row"]),
+    "no_1e_8_floor_0_0_gives_nan": ("returned NaN or inf", ["both 0", "max(1e-8, |a| + |b|)"]),
+    "a_b_in_the_denominator_instead_of": ("relative error is wrong", ["not |a + b|"]),
 }
 
 
@@ -78,6 +84,12 @@ def test_the_visible_check_points_at_the_cause(cells, mistake_id, capsys):
     assert problem in first, message
     for phrase in phrases:
         assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"
+
+
+@pytest.mark.parametrize("mistake_id", sorted(ENTRIES))
+def test_every_catalogued_mistake_fails_its_visible_check(cells, mistake_id, capsys):
+    """A self-learner has only the visible check: every known mistake must fail it (issue 27)."""
+    assert visible_failure(cells, ENTRIES[mistake_id]), f"{mistake_id} passes the visible check"
 
 
 def test_the_transposed_carry_is_located_at_length_1_on_dh0(cells, capsys):

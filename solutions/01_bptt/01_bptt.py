@@ -94,10 +94,10 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):
 #
 # Every check compares your numpy code with an **independent oracle**: PyTorch's own
 # `torch.nn.RNN`, loaded with the same weights, and `torch.autograd` for gradients. The cell
-# below builds that oracle and the checks the test cells call. It is read-only; reading it is a
-# good way to learn PyTorch's weight layout (`weight_ih_l0` is our $W_{xh}$, `weight_hh_l0` is
-# $W_{hh}$, and PyTorch carries two biases whose sum plays our $b_h$). Your solutions must not
-# call it, nor torch: the graders check that.
+# below builds that oracle and the checks the test cells call. It is read-only, and collapsed in
+# your copy (click it to expand); reading it is a good way to learn PyTorch's weight layout
+# (`weight_ih_l0` is our $W_{xh}$, `weight_hh_l0` is $W_{hh}$, and PyTorch carries two biases
+# whose sum plays our $b_h$). Your solutions must not call it, nor torch: the graders check that.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
@@ -231,37 +231,50 @@ def check_rnn_backward(fn, case, hs=None):
                         hint=hint + also)
 
 
-def check_numerical_gradient(fn, x, f, grad_f, eps=1e-5, rtol=1e-6, label="f"):
-    """Compare fn(f, x, eps) with an exact gradient; x must be as it was on return."""
+def check_numerical_gradient(fn, x, f, grad_f, eps=1e-5, rtol=1e-6, label="f", hint=""):
+    """Compare fn(f, x, eps) with an exact gradient; x must be as it was on return. hint: what
+    this input tests, said first when the gradient is wrong."""
     x = np.array(x, dtype=np.float64)
     inputs = f"{label} at x of shape {x.shape}, eps={eps}"
+    lead = f"{hint} In general: " if hint else ""
     got, _ = call_leaving_inputs(
         "numerical_gradient", fn, f, x, eps=eps, inputs=inputs, problem="did not restore x.",
         hint="after evaluating f at x + eps and x - eps, put the original entry back (x[idx] = "
              "old) before moving to the next one.")
     checks.expect_close("numerical_gradient", "grad", got, grad_f(x), inputs=inputs, rtol=rtol,
-                        atol=1e-8, hint="use the CENTRAL difference (f(x + eps) - f(x - eps)) / "
-                                        "(2 * eps), one entry at a time, with the eps passed in: "
-                                        "a one-sided difference is off by about eps |f''| / 2.")
+                        atol=1e-8, hint=lead + "use the CENTRAL difference (f(x + eps) - "
+                                        "f(x - eps)) / (2 * eps), one entry at a time, with the "
+                                        "eps passed in: a one-sided difference is off by about "
+                                        "eps |f''| / 2.")
 
 
-def check_relative_error(fn, a, b, label):
+def check_relative_error(fn, a, b, label, hint=""):
+    """fn(a, b) must be the course's relative error; hint: what this input tests, said first
+    when the value is wrong."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    inputs = f"{label}: a = {checks.preview(a)}, b = {checks.preview(b)}"
+    inputs = f"{label}: a = {checks.preview(a, 4)}, b = {checks.preview(b, 4)}"
+    lead = f"{hint} In general: " if hint else ""
     got, _ = checks.call("relative_error", fn, a, b, inputs=inputs)
     expected = np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
     checks.expect("relative_error", np.ndim(got) == 0, "should return one number.", inputs=inputs,
                   returned=checks.preview(got), expected="a scalar",
                   hint="take the MAXIMUM over all entries.")
+    checks.expect("relative_error", bool(np.isfinite(np.float64(got))), "returned NaN or inf.",
+                  inputs=inputs, returned=repr(float(got)), expected=f"{float(expected):.6g}",
+                  hint=lead + "an entry where a and b are both 0 divides 0 by 0: the floor "
+                              "max(1e-8, |a| + |b|) keeps the denominator away from 0, so two "
+                              "zeros agree (relative error 0).")
     checks.expect_close("relative_error", "relative error", np.float64(got), expected,
                         inputs=inputs, rtol=1e-9, atol=1e-15,
-                        hint="max over entries of |a - b| / max(1e-8, |a| + |b|): the maximum, not "
-                             "the mean; |a| + |b| in the denominator; the 1e-8 floor avoids 0/0.")
+                        hint=lead + "max over entries of |a - b| / max(1e-8, |a| + |b|): the "
+                                    "maximum, not the mean; |a| + |b| in the denominator; the "
+                                    "1e-8 floor avoids 0/0.")
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_step_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: run this cell after writing rnn_step_forward.
 check_rnn_step_forward(rnn_step_forward, checks.small_rnn_case())
+checks.expect_from_scratch("rnn_step_forward", rnn_step_forward)
 checks.passed("rnn_step_forward")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_rnn_step_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -298,6 +311,7 @@ def rnn_forward(xs, h0, W_xh, W_hh, b_h):
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: run this cell after writing rnn_forward.
 check_rnn_forward(rnn_forward, checks.small_rnn_case())
+checks.expect_from_scratch("rnn_forward", rnn_forward)
 checks.passed("rnn_forward")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_rnn_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -393,6 +407,7 @@ def rnn_backward(dhs, xs, hs, h0, W_xh, W_hh, b_h):
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Visible check: run this cell after writing rnn_backward.
 check_rnn_backward(rnn_backward, checks.small_rnn_case())
+checks.expect_from_scratch("rnn_backward", rnn_backward)
 checks.passed("rnn_backward")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_rnn_backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
@@ -455,9 +470,22 @@ def relative_error(a, b):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_numerical_gradient", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: f(x) = sum(x**3) has gradient 3 x**2.
+# Visible check: f(x) = sum(x**3) has gradient 3 x**2; then x as a matrix, then eps = 0.1,
+# where the central difference of a cubic is off by exactly eps**2.
 check_numerical_gradient(numerical_gradient, np.linspace(-1.0, 2.0, 5),
                          lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2, label="f(x) = sum(x**3)")
+check_numerical_gradient(numerical_gradient, np.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.7]]),
+                         lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2,
+                         label="f(x) = sum(x**3), x a matrix",
+                         hint="x is a matrix here: perturb one ENTRY at a time, for an x of any "
+                              "shape (np.ndindex(x.shape) visits them all), not one row.")
+check_numerical_gradient(numerical_gradient, np.array([0.5, -1.0, 2.0]),
+                         lambda x: np.sum(x ** 3), lambda x: 3 * x ** 2 + 0.1 ** 2, eps=0.1,
+                         rtol=1e-9,
+                         label="f(x) = sum(x**3), whose central difference is 3 x**2 + eps**2",
+                         hint="with eps = 0.1 the central difference of x**3 is exactly 3 x**2 + "
+                              "eps**2 = 3 x**2 + 0.01: step by the eps the caller passes, not a "
+                              "fixed one.")
 checks.passed("numerical_gradient")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_numerical_gradient", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -484,8 +512,13 @@ check_numerical_gradient(numerical_gradient, np.array([0.5, -1.0, 2.0]),
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_relative_error", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check.
+# Visible check: one differing entry, two zeros (0/0), and a pair of opposite signs.
 check_relative_error(relative_error, [1.0, 2.0, 3.0], [1.0, 2.5, 3.0], "one differing entry")
+check_relative_error(relative_error, [0.0, 2.0], [0.0, 2.5], "an entry where both are 0")
+check_relative_error(relative_error, [-1.0, 4.0], [1.0, 4.0], "opposite signs",
+                     hint="-1 and 1 are as far apart as two numbers of size 1 can be (relative "
+                          "error 1), yet a + b = 0: divide by |a| + |b|, the sum of the sizes, "
+                          "not |a + b|.")
 checks.passed("relative_error")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_relative_error", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -865,7 +898,14 @@ claims.claim_seeds("a few steps already give a cosine of 0.99 (K <= 10)",
 # the terms that survive removes the bias in expectation (Tallec and Ollivier 2017). Vanishing
 # gradients and truncation fail long dependencies alike: one shrinks their terms
 # geometrically, the other cuts them off.
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - An unrolled RNN is a deep network with shared weights; BPTT is backpropagation on it.
 # - Keep partial and total derivatives apart: $\delta_t = g_t + J_{t+1}^\top \delta_{t+1}$, and

@@ -178,6 +178,12 @@ MISTAKES = [
             source="def relative_error(a, b):\n"
                       "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
                       "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a))))\n"),
+    Mistake('relative_error', 'a_b_in_the_denominator_instead_of',
+            '|a + b| in the denominator instead of |a| + |b|',
+            hint='Entries of opposite signs can add up to 0 while neither is near 0: divide by the sum of the sizes, |a| + |b|.',
+            source="def relative_error(a, b):\n"
+                      "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+                      "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))\n"),
     Mistake('relative_error', 'ratio_of_maxima_instead_of_max_of',
             'ratio of maxima instead of max of ratios',
             hint='Divide entry by entry first, then take the maximum.',

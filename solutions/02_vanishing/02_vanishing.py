@@ -110,9 +110,10 @@ def tanh_grad(x):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below holds the **oracle** (PyTorch: `torch.sigmoid`, `torch.tanh`,
-# `torch.relu` and `torch.autograd` for every derivative and Jacobian) and the checks the test
-# cells call. Your solutions must not call torch: the graders check that.
+# The read-only cell below (collapsed in your copy: click it to expand) holds the **oracle**
+# (PyTorch: `torch.sigmoid`, `torch.tanh`, `torch.relu` and `torch.autograd` for every derivative
+# and Jacobian) and the checks the test cells call. Your solutions must not call torch: the
+# graders check that.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
@@ -178,12 +179,25 @@ def check_hidden_jacobian(fn, W_hh, a_t, activation, label):
     W_hh, a_t = np.array(W_hh, dtype=np.float64), np.array(a_t, dtype=np.float64)
     inputs = f"{label}, activation={activation!r}, H={a_t.shape[0]}"
     got, _ = checks.call("hidden_jacobian", fn, W_hh, a_t, activation, inputs=inputs)
+    at_zero = ("a_t has an entry exactly 0, where relu' is 0 (relu' is 1 only where a > 0), as "
+               "in PyTorch. In general: " if activation == "relu" and np.any(a_t == 0) else "")
     checks.expect_close(
         "hidden_jacobian", "J", got, reference_jacobian(W_hh, a_t, activation), inputs=inputs,
         rtol=1e-9, atol=1e-12,
-        hint="J[i, j] = phi'(a_t[i]) * W_hh[i, j]: row i is scaled by unit i's derivative "
-             "(diag(phi') @ W_hh, not W_hh @ diag(phi')). relu' is 1 where a > 0 and 0 "
-             "elsewhere (0 at a = 0, as in PyTorch); linear' is 1.")
+        hint=at_zero + "J[i, j] = phi'(a_t[i]) * W_hh[i, j]: row i is scaled by unit i's "
+             "derivative (diag(phi') @ W_hh, not W_hh @ diag(phi')). relu' is 1 where a > 0 and "
+             "0 elsewhere (0 at a = 0, as in PyTorch); linear' is 1.")
+
+
+def check_unknown_activation(fn, activation="softplus"):
+    """fn must refuse an activation it does not know with a ValueError."""
+    checks.expect_raises(
+        "hidden_jacobian", ValueError, fn, np.eye(2), np.array([0.5, -0.5]), activation,
+        inputs=f"W_hh = I (2 x 2), a_t = [0.5, -0.5], activation={activation!r}",
+        problem="accepted an unknown activation.", expected="ValueError",
+        hint=f"{activation!r} is none of 'sigmoid', 'tanh', 'relu', 'linear': raise ValueError "
+             "for any other name, rather than guess a derivative (a misspelt 'tanh' would "
+             "otherwise pass as linear).")
 
 
 def check_jacobian_product_norms(fn, W_hh, pre_activations, activation, label):
@@ -226,6 +240,15 @@ def check_latch_fixed_point(fn, w, tol=1e-12):
                        "slowly.")
 
 
+def check_latch_refuses(fn, w):
+    """fn(w) must raise ValueError for a self-weight w <= 1, which stores nothing."""
+    checks.expect_raises("latch_fixed_point", ValueError, fn, w, inputs=f"w = {w}",
+                         problem="accepted a self-weight that stores nothing.",
+                         expected="ValueError",
+                         hint="for w <= 1 the only fixed point of tanh(w x) is 0: raise "
+                              "ValueError before iterating, as the docstring asks.")
+
+
 def check_latch_gain(fn, w, seed, shape, scale=1.0):
     """fn(x, w) must be d x_t / d x_(t-1) at states x_t = tanh(w x_(t-1) + u), by autograd."""
     r = np.random.default_rng(seed)
@@ -243,6 +266,7 @@ def check_latch_gain(fn, w, seed, shape, scale=1.0):
 # %% nbgrader={"grade": true, "grade_id": "test_sigmoid", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: values from -1000 to 1000.
 check_sigmoid(sigmoid, EXTREMES)
+checks.expect_from_scratch("sigmoid", sigmoid)
 checks.passed("sigmoid")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_sigmoid", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -258,6 +282,7 @@ check_sigmoid(sigmoid, -EXTREMES[::-1].reshape(2, 4))
 # %% nbgrader={"grade": true, "grade_id": "test_sigmoid_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check.
 check_sigmoid_grad(sigmoid_grad, EXTREMES)
+checks.expect_from_scratch("sigmoid_grad", sigmoid_grad)
 checks.passed("sigmoid_grad")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_sigmoid_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -273,6 +298,7 @@ check_sigmoid_grad(sigmoid_grad, np.array([-745.0, -30.0, 30.0, 745.0]))
 # %% nbgrader={"grade": true, "grade_id": "test_tanh_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check.
 check_tanh_grad(tanh_grad, EXTREMES)
+checks.expect_from_scratch("tanh_grad", tanh_grad)
 checks.passed("tanh_grad")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_tanh_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -356,10 +382,15 @@ def hidden_jacobian(W_hh, a_t, activation):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_hidden_jacobian", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a 3-unit example for each activation.
+# Visible check: a 3-unit example for each activation, relu at a pre-activation exactly 0, and
+# an activation the function does not know.
 for _act in ("sigmoid", "tanh", "relu", "linear"):
     check_hidden_jacobian(hidden_jacobian, SMALL_W, np.array([0.7, -1.2, 2.5]), _act,
                           "W_hh = SMALL_W, a_t = [0.7, -1.2, 2.5]")
+check_hidden_jacobian(hidden_jacobian, SMALL_W, np.array([0.0, -1.2, 2.5]), "relu",
+                      "W_hh = SMALL_W, a_t = [0.0, -1.2, 2.5]")
+check_unknown_activation(hidden_jacobian)
+checks.expect_from_scratch("hidden_jacobian", hidden_jacobian)
 checks.passed("hidden_jacobian")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_hidden_jacobian", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -430,6 +461,7 @@ def jacobian_product_norms(W_hh, pre_activations, activation):
 _pre = np.array([[0.3, -0.5, 1.0], [1.2, 0.1, -0.4], [-0.8, 0.9, 0.2], [0.05, -1.5, 0.6]])
 check_jacobian_product_norms(jacobian_product_norms, SMALL_W, _pre, "tanh",
                              "W_hh = SMALL_W, pre_activations = _pre")
+checks.expect_from_scratch("jacobian_product_norms", jacobian_product_norms)
 checks.passed("jacobian_product_norms")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_jacobian_product_norms", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -737,9 +769,13 @@ def latch_gain(x, w):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_latch_fixed_point", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: w = 2 and w = 3.
+# Visible check: w = 2 and w = 3; w = 1.1, near 1, where it converges slowly; w = 0.5,
+# which stores nothing.
 check_latch_fixed_point(latch_fixed_point, 2.0)
 check_latch_fixed_point(latch_fixed_point, 3.0)
+check_latch_fixed_point(latch_fixed_point, 1.1)
+check_latch_refuses(latch_fixed_point, 0.5)
+checks.expect_from_scratch("latch_fixed_point", latch_fixed_point)
 checks.passed("latch_fixed_point")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_latch_fixed_point", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -760,6 +796,7 @@ for _w in (1.0, 0.5, -2.0):
 # %% nbgrader={"grade": true, "grade_id": "test_latch_gain", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: states produced from random earlier states and inputs, w = 2.
 check_latch_gain(latch_gain, 2.0, seed=0, shape=(6,))
+checks.expect_from_scratch("latch_gain", latch_gain)
 checks.passed("latch_gain")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_latch_gain", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -945,7 +982,14 @@ claims.claim("a three times larger learning rate rescues the sigmoid at T = 8 in
 # ($T - 1$): this is the
 # vanishing gradient as a learning failure. It is a statement about what was tried here, not a
 # proof that no recipe could succeed; notebooks 05 to 08 change the recipe.
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - $\sigma' \le 1/4$ and $\tanh' \le 1$, with equality only at 0; saturated units pass back
 #   almost nothing. Compute sigmoid with $e^{-|x|}$ to avoid overflow.

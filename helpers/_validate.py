@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 
@@ -20,3 +21,22 @@ def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value  # type: ignore[return-value]
+
+
+def number(
+    name: str, value: object, *, positive: bool = False, minimum: float | None = None
+) -> float:
+    """Return `value` as a float if it is a finite real number (not a bool), > 0 when
+    `positive`, >= `minimum` when given; else raise a clear ValueError."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (not positive or value > 0)
+        and (minimum is None or value >= minimum)
+    )
+    if not ok:
+        kind = "a positive finite number" if positive else "a finite number"
+        bound = f" >= {minimum:g}" if minimum is not None else ""
+        raise ValueError(f"{name} must be {kind}{bound}, got {value!r}")
+    return float(value)

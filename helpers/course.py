@@ -28,6 +28,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from helpers._validate import positive_int
+
 T = TypeVar("T")
 
 SEED_OFFSET_ENV = "RNN_COURSE_SEED_OFFSET"
@@ -73,8 +75,7 @@ def seed_offset() -> int:
 
 def shifted(seed: int) -> int:
     """`seed` + `seed_offset()`: the seed an experiment actually uses. seed: an int >= 0."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = positive_int("seed", seed, minimum=0)
     return seed + seed_offset()
 
 
@@ -134,8 +135,7 @@ def limit_threads(threads: int = 1) -> None:
     thousands of small operations waits for the scheduler: notebook 02 took 193 s with two
     threads and 45 s with one while other work loaded a 2-core machine (issue 13).
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    threads = positive_int("threads", threads)
     torch.set_num_threads(threads)
 
 

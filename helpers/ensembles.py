@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from helpers import course, models
-from helpers._validate import one_of, positive_int
+from helpers._validate import number, one_of, positive_int
 from helpers.training import OPTIMIZERS, History
 
 BATCHINGS = ("auto", "explicit", "vmap")
@@ -305,19 +305,6 @@ def _clip_per_seed_(grads: list[torch.Tensor], norms: torch.Tensor, max_norm: fl
         g.mul_(coef.to(g.dtype).view(-1, *([1] * (g.dim() - 1))))
 
 
-def _number(name: str, value: object, positive: bool = True) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (positive and not value > 0)
-        or not math.isfinite(value)
-    ):
-        raise ValueError(
-            f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}"
-        )
-    return float(value)
-
-
 def train(
     ensemble: Ensemble,
     make_batch: Callable,
@@ -361,13 +348,13 @@ def train(
     steps = positive_int("steps", steps)
     record_every = positive_int("record_every", record_every)
     window = positive_int("window", window)
-    lr = _number("lr", lr)
+    lr = number("lr", lr, positive=True)
     kind = one_of("optimizer", optimizer, ENSEMBLE_OPTIMIZERS)
     data = one_of("data", data, DATA)
-    max_norm = None if max_norm is None else _number("max_norm", max_norm)
-    stop_below = None if stop_below is None else _number("stop_below", stop_below, positive=False)
+    max_norm = None if max_norm is None else number("max_norm", max_norm, positive=True)
+    stop_below = None if stop_below is None else number("stop_below", stop_below)
     params = list(ensemble.params.values())
-    weight_decay = _number("weight_decay", weight_decay, positive=False)
+    weight_decay = number("weight_decay", weight_decay)
     if weight_decay < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
     opt = _optimizer(ensemble, kind, lr, weight_decay, decay_only)

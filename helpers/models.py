@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from helpers import course
-from helpers._validate import one_of, positive_int
+from helpers._validate import number, one_of, positive_int
 
 CELLS = ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "lstm", "gru")
 FUSED_CELLS = ("tanh", "relu", "lstm", "gru")
@@ -209,8 +209,7 @@ def orthogonal_rnn(
 
     Seeded with course.manual_seed(seed) before the model is built, so runs are reproducible.
     """
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    number("scale", scale, positive=True)
     if cell not in ("tanh", "sigmoid", "relu"):
         raise ValueError(
             f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), got {cell!r}"

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from helpers._validate import number, positive_int
+
 STYLE = {
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 100,
@@ -159,15 +161,8 @@ def circle(ax: plt.Axes, radius: float = 1.0, points: int = 200, **style) -> plt
     To change the radius later: `line.set_data(*(r * np.asarray(xy) for xy in unit))` with
     `unit = circle_points(1.0)`, or simply draw a new one.
     """
-    if not (
-        isinstance(radius, int | float)
-        and not isinstance(radius, bool)
-        and radius >= 0
-        and np.isfinite(radius)
-    ):
-        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
-    if isinstance(points, bool) or not isinstance(points, int) or points < 8:
-        raise ValueError(f"points must be an integer >= 8, got {points!r}")
+    number("radius", radius, minimum=0)
+    points = positive_int("points", points, minimum=8)
     (line,) = ax.plot(*circle_points(radius, points), **style)
     return line
 
@@ -186,8 +181,7 @@ def moving_average(values: Sequence[float] | np.ndarray, window: int) -> np.ndar
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1:
         raise ValueError(f"values must be 1-D, got shape {values.shape}")
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
+    window = positive_int("window", window)
     if values.size == 0:
         return values
     padded = np.concatenate([np.zeros(window - 1), values])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from helpers._validate import one_of, positive_int
+from helpers._validate import number, one_of, positive_int
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 OPTIMIZERS = ("adam", "sgd")
@@ -88,14 +88,11 @@ def train(
 
     steps = positive_int("steps", steps)
     record_every = positive_int("record_every", record_every)
-    if not (isinstance(lr, int | float) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    number("lr", lr, positive=True)
     kind = one_of("optimizer", optimizer, OPTIMIZERS)
     window = positive_int("window", window)
-    if stop_below is not None and not (
-        isinstance(stop_below, int | float) and not isinstance(stop_below, bool)
-    ):
-        raise ValueError(f"stop_below must be None or a number, got {stop_below!r}")
+    if stop_below is not None:
+        number("stop_below", stop_below)
     opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     step = step or _default_step
     history = History()
@@ -158,10 +155,9 @@ def train_tbptt(
     from tqdm.auto import tqdm
 
     steps = positive_int("steps", steps)
-    if not (isinstance(lr, int | float) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if max_norm is not None and not (isinstance(max_norm, int | float) and max_norm > 0):
-        raise ValueError(f"max_norm must be None or a positive number, got {max_norm!r}")
+    number("lr", lr, positive=True)
+    if max_norm is not None:
+        number("max_norm", max_norm, positive=True)
     kind = one_of("optimizer", optimizer, OPTIMIZERS)
     opt = (torch.optim.Adam if kind == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     scheduler = schedule(opt) if schedule is not None else None

@@ -3,8 +3,9 @@
 When a test of an exercise fails, the grader compares the student's function with the mistake
 catalogue (`instructor.replay`) and writes one `Diagnosis` per failing exercise. Like problems
 (`instructor.problems`), diagnoses travel in the autograded notebook's metadata
-(`METADATA_KEY`), so the coordinator reads them from any machine and writes them into the
-submission's done-marker, where the class report reads them. A diagnosis never changes a score.
+(`instructor.notebook_record`), so the coordinator reads them from any machine and writes them
+into the submission's done-marker, where the class report reads them. A diagnosis never
+changes a score.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from instructor.problems import METADATA_KEY
+from instructor import notebook_record
 
 
 class Verdict(enum.Enum):
@@ -77,7 +78,7 @@ class Diagnosis:
 
 def record(nb: NotebookNode, diagnosis: Diagnosis) -> None:
     """Add `diagnosis` to the notebook's record (once)."""
-    store = nb.metadata.setdefault(METADATA_KEY, {}).setdefault("diagnoses", [])
+    store = notebook_record.section(nb, "diagnoses", [])
     entry = diagnosis.to_json()
     if entry not in store:
         store.append(entry)
@@ -85,7 +86,7 @@ def record(nb: NotebookNode, diagnosis: Diagnosis) -> None:
 
 def recorded(nb: NotebookNode) -> list[Diagnosis]:
     """The diagnoses recorded in a notebook (an autograded one, say)."""
-    entries = nb.get("metadata", {}).get(METADATA_KEY, {}).get("diagnoses", [])
+    entries = notebook_record.read_section(nb, "diagnoses", [])
     return [Diagnosis.from_json(e) for e in entries if isinstance(e, dict)]
 
 

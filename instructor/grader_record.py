@@ -1,7 +1,7 @@
 """The grader's record in a notebook: written only by the grader, read without trusting it.
 
 The grader's preprocessors keep what they found (problems, diagnoses, the time of each phase)
-under the notebook-level metadata key `problems.METADATA_KEY`, which the autograded notebook
+under the notebook-level metadata key `notebook_record.METADATA_KEY`, which the autograded notebook
 carries to the coordinator. A student owns the submitted notebook's metadata too, so a copy of
 that key in a submission would otherwise reach the coordinator as the grader's word (forged
 problems, diagnoses and times). Hence:
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from nbformat.notebooknode import NotebookNode
 
 from instructor.diagnosis import Diagnosis
-from instructor.problems import METADATA_KEY, Kind, Problem
+from instructor.notebook_record import METADATA_KEY
+from instructor.problems import Kind, Problem
 
 
 @dataclass

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import catalogue, grader_record, problems, reaper
+from instructor import catalogue, grader_record, notebook_record, reaper
 from instructor.diagnosis import Diagnosis
 from instructor.inert_terminal import inert_text
 from instructor.problems import Kind, Problem
@@ -349,7 +349,7 @@ def grade(job: Job, kit: Kit, limit: float | None = None) -> Result:
     try:
         files, forged = grader_record.remove_from_files(job.files, MAX_NOTEBOOK_BYTES)
         for name in forged:  # the grader's key is the grader's alone
-            result.problems.append(Problem(Kind.FORGED_RECORD, name, problems.METADATA_KEY))
+            result.problems.append(Problem(Kind.FORGED_RECORD, name, notebook_record.METADATA_KEY))
         _write_course(scratch, job, kit, files)
         if _check_notebooks(job, kit, result):  # and no process of it outlives it
             reaper.run_job(lambda: _autograde(scratch, job, result, log), result.problems)

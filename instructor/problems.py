@@ -5,10 +5,11 @@ and the tests read it. Nothing searches text for a problem: a kind is a member o
 its sentence lives beside it, once.
 
 Problems found while nbgrader grades a notebook travel inside the autograded notebook's
-metadata (`METADATA_KEY`), so they reach the coordinator even from a plain `nbgrader autograde`
-run or another machine. That key is the grader's alone: a copy a submission brings is removed
-before grading (`instructor.grader_record`), and the record is read back entry by entry, an
-entry it cannot read becoming a problem of its own (`Kind.UNREADABLE_RECORD`), never a crash.
+metadata (`instructor.notebook_record`), so they reach the coordinator even from a plain
+`nbgrader autograde` run or another machine. That key is the grader's alone: a copy a
+submission brings is removed before grading (`instructor.grader_record`), and the record is read
+back entry by entry, an entry it cannot read becoming a problem of its own
+(`Kind.UNREADABLE_RECORD`), never a crash.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from instructor import notebook_record
+
 if TYPE_CHECKING:  # nbformat is slow to import, and the sandbox zygote never needs it
     from nbformat.notebooknode import NotebookNode
-
-METADATA_KEY = "rnn_course"
 
 
 class Kind(enum.Enum):
@@ -127,7 +128,7 @@ class ClassRun:
 
 def record(nb: NotebookNode, problem: Problem) -> None:
     """Add `problem` to the notebook's problem list (once)."""
-    store = nb.metadata.setdefault(METADATA_KEY, {}).setdefault("problems", [])
+    store = notebook_record.section(nb, "problems", [])
     entry = problem.to_json()
     if entry not in store:
         store.append(entry)

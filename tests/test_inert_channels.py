@@ -28,9 +28,10 @@ from instructor.gradebook import write_marker
 from instructor.inert_html import inert_page
 from instructor.inert_terminal import inert_line, inert_text
 from instructor.job import Grade, Result, _inert_handlers
+from instructor.notebook_record import METADATA_KEY
 from instructor.preprocessors.grade_execute import GradeExecute
 from instructor.preprocessors.rebuild_cells import rebuild
-from instructor.problems import METADATA_KEY, Kind, Problem
+from instructor.problems import Kind, Problem
 from instructor.submission import Submission
 
 ESCAPES = "\x1b[2K\r  01_bptt/mallory: 15/15 points\x1b[8m hidden\x9b1m\u202e"

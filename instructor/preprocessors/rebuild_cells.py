@@ -27,7 +27,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from instructor import grader_record, problems
+from instructor import grader_record, notebook_record, problems
 from instructor.cells import CODE_STUB, grade_id, nbgrader_meta, released_source, too_large
 from instructor.course_folder import source_notebook
 from instructor.problems import Kind, Problem
@@ -150,7 +150,9 @@ class RebuildCells(NbGraderPreprocessor):
         forged = grader_record.remove(nb)  # before anything records: the key is the grader's
         nb.cells, found = rebuild(source, nb)
         if forged:
-            found.insert(0, Problem(Kind.FORGED_RECORD, "the notebook", problems.METADATA_KEY))
+            found.insert(
+                0, Problem(Kind.FORGED_RECORD, "the notebook", notebook_record.METADATA_KEY)
+            )
         for problem in found:
             self.log.warning("%s", problem.sentence())
             problems.record(nb, problem)

@@ -243,127 +243,112 @@ def _who(
 
 def _entries(source: Path, assignment: str, notebook: str, report: CollectReport) -> list[Found]:
     """Every (student, notebook) the folder or bulk zip holds."""
-    found: list[Found] = []
     if source.is_file() and source.suffix == ".zip":
-        archive = zipfile.ZipFile(source)
-        members = _safe_members(archive, source.name, report)
-        top_folders = {i.filename.split("/")[0] for i in members if "/" in i.filename}
-        if len(top_folders) == 1 and all("/" in i.filename for i in members):
-            prefix = top_folders.pop() + "/"  # a bulk download wrapped in one folder
-            members = [i for i in members if i.filename.startswith(prefix)]
-        else:
-            prefix = ""
-        groups: dict[str, list[zipfile.ZipInfo]] = {}
-        for info in members:
-            rest = info.filename[len(prefix) :]
-            head = rest.split("/")[0]
-            groups.setdefault(head if "/" in rest else rest, []).append(info)
-        for head, infos in groups.items():
-            is_file = len(infos) == 1 and "/" not in infos[0].filename[len(prefix) :]
-            who = _who(head, not is_file, assignment, notebook, f"{source.name}:{head}", report)
-            if who is None:
-                continue
-            student, ident = who
-            if is_file:
-                info = infos[0]
-                try:
-                    data = _read_capped(archive, info, MAX_ARCHIVE_BYTES)
-                except TooLarge:
-                    report.problems.append(
-                        f"{source.name}:{head}: larger than {MAX_ARCHIVE_BYTES} bytes"
-                    )
-                    continue
-                found += _one_file(
-                    head,
-                    data,
-                    len(data),
-                    datetime(*info.date_time, tzinfo=UTC),
-                    student,
-                    assignment,
-                    notebook,
-                    report,
-                    ident,
-                )
-            else:  # a per-student folder inside the zip
-                names = [i.filename for i in infos]
-                chosen, why = _pick_notebook(names, notebook)
-                if chosen is None:
-                    report.problems.append(f"{source.name}:{head}/: {why}")
-                    continue
-                info = next(i for i in infos if i.filename == chosen)
-                try:
-                    data = _read_capped(archive, info, MAX_NOTEBOOK_BYTES)
-                except TooLarge:
-                    report.problems.append(
-                        f"{source.name}:{chosen}: larger than {MAX_NOTEBOOK_BYTES} bytes"
-                    )
-                    continue
-                found.append(
-                    Found(
-                        student,
-                        f"{source.name}:{chosen}",
-                        data,
-                        datetime(*info.date_time, tzinfo=UTC),
-                        ident,
-                    )
-                )
-        return found
+        with zipfile.ZipFile(source) as archive:
+            return _zip_entries(archive, source.name, assignment, notebook, report)
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a .zip file")
+    found: list[Found] = []
     for path in sorted(source.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.is_symlink():
-            report.problems.append(f"{path.name}: refused, it is a symbolic link")
-            continue
-        try:
-            path.name.encode()
-        except UnicodeEncodeError:
-            report.problems.append(
-                f"{path.name.encode(errors='replace').decode()}: refused, its name is not UTF-8"
-            )
-            continue
-        who = _who(path.name, path.is_dir(), assignment, notebook, path.name, report)
+        found += _folder_entry(source, path, assignment, notebook, report)
+    return found
+
+
+def _zip_groups(
+    archive: zipfile.ZipFile, label: str, report: CollectReport
+) -> tuple[str, dict[str, list[zipfile.ZipInfo]]]:
+    """(the prefix of a bulk download wrapped in one folder, or "", and its members grouped by
+    their first name below it: a student's file or a student's folder)."""
+    members = _safe_members(archive, label, report)
+    top_folders = {i.filename.split("/")[0] for i in members if "/" in i.filename}
+    prefix = ""
+    if len(top_folders) == 1 and all("/" in i.filename for i in members):
+        prefix = top_folders.pop() + "/"
+        members = [i for i in members if i.filename.startswith(prefix)]
+    groups: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in members:
+        rest = info.filename[len(prefix) :]
+        head = rest.split("/")[0]
+        groups.setdefault(head if "/" in rest else rest, []).append(info)
+    return prefix, groups
+
+
+def _zip_entries(
+    archive: zipfile.ZipFile, label: str, assignment: str, notebook: str, report: CollectReport
+) -> list[Found]:
+    """Every (student, notebook) a bulk zip holds: a file per student, or a folder each."""
+    found: list[Found] = []
+    prefix, groups = _zip_groups(archive, label, report)
+    for head, infos in groups.items():
+        is_file = len(infos) == 1 and "/" not in infos[0].filename[len(prefix) :]
+        who = _who(head, not is_file, assignment, notebook, f"{label}:{head}", report)
         if who is None:
             continue
         student, ident = who
-        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        if path.is_dir():
-            links = [p for p in path.rglob("*") if p.is_symlink()]
-            for link in links:
-                report.problems.append(
-                    f"{link.relative_to(source)}: refused, it is a symbolic link"
-                )
-            names = [
-                str(p.relative_to(path))
-                for p in path.rglob("*")
-                if p.is_file()
-                and not p.is_symlink()
-                and not any(p.is_relative_to(link) for link in links)
-            ]
-            chosen, why = _pick_notebook(names, notebook)
+        if is_file:
+            info, limit, where = infos[0], MAX_ARCHIVE_BYTES, head
+        else:  # a per-student folder inside the zip
+            chosen, why = _pick_notebook([i.filename for i in infos], notebook)
             if chosen is None:
-                report.problems.append(f"{path.name}/: {why}")
+                report.problems.append(f"{label}:{head}/: {why}")
                 continue
-            found.append(
-                Found(
-                    student, f"{path.name}/{chosen}", (path / chosen).read_bytes(), modified, ident
-                )
+            info = next(i for i in infos if i.filename == chosen)
+            limit, where = MAX_NOTEBOOK_BYTES, chosen
+        try:
+            data = _read_capped(archive, info, limit)
+        except TooLarge:
+            report.problems.append(f"{label}:{where}: larger than {limit} bytes")
+            continue
+        when = datetime(*info.date_time, tzinfo=UTC)
+        if is_file:
+            found += _one_file(
+                head, data, len(data), when, student, assignment, notebook, report, ident
             )
         else:
-            size = path.stat().st_size
-            found += _one_file(
-                path.name,
-                path.read_bytes() if size <= MAX_ARCHIVE_BYTES else b"",
-                size,
-                modified,
-                student,
-                assignment,
-                notebook,
-                report,
-                ident,
-            )
+            found.append(Found(student, f"{label}:{chosen}", data, when, ident))
     return found
+
+
+def _folder_entry(
+    source: Path, path: Path, assignment: str, notebook: str, report: CollectReport
+) -> list[Found]:
+    """What one entry of a downloads folder holds: a student's file or a student's folder."""
+    if path.name.startswith("."):
+        return []
+    if path.is_symlink():
+        report.problems.append(f"{path.name}: refused, it is a symbolic link")
+        return []
+    try:
+        path.name.encode()
+    except UnicodeEncodeError:
+        report.problems.append(
+            f"{path.name.encode(errors='replace').decode()}: refused, its name is not UTF-8"
+        )
+        return []
+    who = _who(path.name, path.is_dir(), assignment, notebook, path.name, report)
+    if who is None:
+        return []
+    student, ident = who
+    modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    if not path.is_dir():
+        size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_ARCHIVE_BYTES else b""
+        return _one_file(
+            path.name, data, size, modified, student, assignment, notebook, report, ident
+        )
+    links = [p for p in path.rglob("*") if p.is_symlink()]
+    for link in links:
+        report.problems.append(f"{link.relative_to(source)}: refused, it is a symbolic link")
+    names = [
+        str(p.relative_to(path))
+        for p in path.rglob("*")
+        if p.is_file() and not p.is_symlink() and not any(p.is_relative_to(k) for k in links)
+    ]
+    chosen, why = _pick_notebook(names, notebook)
+    if chosen is None:
+        report.problems.append(f"{path.name}/: {why}")
+        return []
+    return [Found(student, f"{path.name}/{chosen}", (path / chosen).read_bytes(), modified, ident)]
 
 
 def _one_file(

@@ -353,63 +353,77 @@ def train(
     data = one_of("data", data, DATA)
     max_norm = None if max_norm is None else number("max_norm", max_norm, positive=True)
     stop_below = None if stop_below is None else number("stop_below", stop_below)
+    weight_decay = number("weight_decay", weight_decay, minimum=0)
     params = list(ensemble.params.values())
-    weight_decay = number("weight_decay", weight_decay)
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
     opt = _optimizer(ensemble, kind, lr, weight_decay, decay_only)
-    size = ensemble.size
-    runs = [History() for _ in range(size)]
+    runs = [History() for _ in range(ensemble.size)]
     history = EnsembleHistory(seeds=list(ensemble.seeds), runs=runs)
-    active = torch.ones(size, dtype=torch.bool)
+    active = torch.ones(ensemble.size, dtype=torch.bool)
     frozen = [p.detach().clone() for p in params]
     for i in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
         if record is not None and i % record_every == 0:
             history.records.append(record(i, ensemble))
-        inputs, targets = _batch(make_batch, i, ensemble.seeds, data)
         opt.zero_grad()
-        outputs, _ = ensemble(inputs)
-        losses = torch.stack(
-            [
-                loss_fn(outputs[s], targets[s] if data == "per_seed" else targets)
-                for s in range(size)
-            ]
-        )
-        if losses.dim() != 1:
-            raise ValueError("loss_fn must return a scalar for each seed's output")
+        losses = _losses(ensemble, make_batch, loss_fn, i, data)
         losses[active].sum().backward()
         grads = [p.grad for p in params if p.grad is not None]
         norms = _per_seed_norms(grads)
         if max_norm is not None:
             _clip_per_seed_(grads, norms, max_norm)
         opt.step()
-        with torch.no_grad():
+        with torch.no_grad():  # a stopped seed keeps the parameters it stopped with
             for p, keep in zip(params, frozen, strict=True):
                 p.copy_(torch.where(active.view(-1, *([1] * (p.dim() - 1))), p, keep))
-        values = losses.detach().tolist()
-        for s in np.flatnonzero(active.numpy()):
-            run = runs[s]
-            run.losses.append(float(values[s]))
-            run.grad_norms.append(float(norms[s]))
-            recent = run.losses[-window:]
-            if not math.isfinite(values[s]):
-                active[s] = False
-            elif (
-                stop_below is not None
-                and len(recent) == window
-                and sum(recent) / window <= stop_below
-            ):
-                run.stopped_early = True
-                active[s] = False
-            if not active[s]:
-                with torch.no_grad():
-                    for p, keep in zip(params, frozen, strict=True):
-                        keep[s] = p[s]
+        _log_and_stop(runs, losses.detach().tolist(), norms, active, stop_below, window)
+        with torch.no_grad():
+            for p, keep in zip(params, frozen, strict=True):
+                keep[~active] = p[~active]
         if not active.any():
             break
     if record is not None:
         history.records.append(record(int(history.steps_taken().max()), ensemble))
     return history
+
+
+def _losses(
+    ensemble: Ensemble, make_batch: Callable, loss_fn: Callable, step: int, data: str
+) -> torch.Tensor:
+    """Each seed's loss on the step's batch, shape (size,)."""
+    inputs, targets = _batch(make_batch, step, ensemble.seeds, data)
+    outputs, _ = ensemble(inputs)
+    losses = torch.stack(
+        [
+            loss_fn(outputs[s], targets[s] if data == "per_seed" else targets)
+            for s in range(ensemble.size)
+        ]
+    )
+    if losses.dim() != 1:
+        raise ValueError("loss_fn must return a scalar for each seed's output")
+    return losses
+
+
+def _log_and_stop(
+    runs: list[History],
+    values: list[float],
+    norms: torch.Tensor,
+    active: torch.Tensor,
+    stop_below: float | None,
+    window: int,
+) -> None:
+    """Log each active seed's loss and gradient norm; stop (in `active`) a seed whose loss is
+    not finite, or whose last `window` losses average <= stop_below."""
+    for s in np.flatnonzero(active.numpy()):
+        run = runs[s]
+        run.losses.append(float(values[s]))
+        run.grad_norms.append(float(norms[s]))
+        recent = run.losses[-window:]
+        if not math.isfinite(values[s]):
+            active[s] = False
+        elif (
+            stop_below is not None and len(recent) == window and sum(recent) / window <= stop_below
+        ):
+            run.stopped_early = True
+            active[s] = False
 
 
 def _optimizer(

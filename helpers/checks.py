@@ -313,6 +313,19 @@ def call(
     (`protected_copy`): the caller's arrays stay as they were, and a function that changes an
     argument in place fails, naming the argument (here, or where it ran: `InputChanged`).
     """
+    return _call(exercise, fn, args, kwargs, inputs)
+
+
+def _call(
+    exercise: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    inputs: str,
+    let_raise: bool = False,
+) -> tuple[Any, list[warnings.WarningMessage]]:
+    """`call`; with let_raise, the student's exception (other than NotImplementedError) is
+    traced and re-raised for the caller to judge (`expect_raises`)."""
     memo: dict[int, Any] = {}
     given_args = tuple(protected_copy(a, memo) for a in args)
     given_kwargs = {k: protected_copy(v, memo) for k, v in kwargs.items()}
@@ -326,6 +339,8 @@ def call(
         raise
     except Exception as error:
         _trace(exercise).raised(error)
+        if let_raise and not isinstance(error, NotImplementedError):
+            raise
         _fail_for_exception(exercise, error, inputs)
     _trace(exercise).returned(result)
     originals, given = [*args, *kwargs.values()], [*given_args, *given_kwargs.values()]
@@ -350,14 +365,24 @@ def expect_raises(
 ) -> None:
     """Fail unless fn(*args) raises `error` (a bad input the exercise must refuse).
 
-    Any other exception, and NotImplementedError, fails as it does in `call`.
+    Another exception fails with this check's `expected` and `hint` (a ZeroDivisionError or a
+    KeyError where a ValueError was due); NotImplementedError fails as it does in `call`.
     """
     try:
-        got, _ = call(exercise, fn, *args, inputs=inputs)
-    except CheckFailure as failure:
-        if isinstance(failure.__context__, error):  # `call` reported the student's exception
-            return
+        got, _ = _call(exercise, fn, args, {}, inputs, let_raise=True)
+    except CheckFailure:
         raise
+    except error:
+        return
+    except Exception as other:
+        fail(
+            exercise,
+            f"raised {type(other).__name__}, not {error.__name__}.",
+            inputs=inputs,
+            returned=f"{type(other).__name__}: {other}",
+            expected=expected,
+            hint=hint,
+        )
     fail(exercise, problem, inputs=inputs, returned=preview(got), expected=expected, hint=hint)
 
 

@@ -121,8 +121,8 @@ def largest_singular_value(W):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below holds the oracle (`torch.linalg.eigvals` and `torch.linalg.svdvals`)
-# and the checks the test cells call.
+# The read-only cell below (collapsed in your copy: click it to expand) holds the oracle
+# (`torch.linalg.eigvals` and `torch.linalg.svdvals`) and the checks the test cells call.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
@@ -165,7 +165,9 @@ def check_spectral_radius(fn, W, label):
     check_matrix_number("spectral_radius", fn, W, label, true_radius(W),
                         "the largest MODULUS |lambda| of np.linalg.eigvals(W): complex "
                         "eigenvalues count with their modulus, negative ones with their absolute "
-                        "value; not a singular value, not the largest entry.")
+                        "value; not a singular value, not the largest entry, and not "
+                        "np.linalg.eigvalsh, which is for symmetric matrices only (it reads one "
+                        "triangle of W).")
 
 
 def check_largest_singular_value(fn, W, label):
@@ -195,7 +197,8 @@ def check_scale_rejects_zero_radius(fn, W, label):
                          inputs=describe(W, label) + ", rho = 0.9",
                          problem="accepted a matrix whose spectral radius is 0.",
                          expected="ValueError: no multiple of W has spectral radius 0.9",
-                         hint="check spectral_radius(W) == 0 first and raise ValueError with a "
+                         hint="dividing by rho(W) = 0 gives inf, nan or ZeroDivisionError: "
+                              "check spectral_radius(W) == 0 first and raise ValueError with a "
                               "message.")
 
 
@@ -217,7 +220,8 @@ def check_gradient_bound(fn, W, gamma, steps, label):
                              "sigma_max), and it is the largest singular value, not rho.")
 
 
-def check_guaranteed_to_vanish(fn, W, activation, label):
+def check_guaranteed_to_vanish(fn, W, activation, label, note=""):
+    """note: what this input tests, put before the hint."""
     got, inputs = call_on_matrix("guaranteed_to_vanish", fn, W, label, activation)
     expected = GAMMAS[activation] * true_sigma(W) < 1
     checks.expect("guaranteed_to_vanish", isinstance(got, bool | np.bool_),
@@ -228,9 +232,9 @@ def check_guaranteed_to_vanish(fn, W, activation, label):
                   inputs=inputs, returned=f"{bool(got)}",
                   expected=f"{expected} (gamma = {GAMMAS[activation]}, sigma_max = "
                            f"{true_sigma(W):.4g}, rho = {true_radius(W):.4g})",
-                  hint="the guarantee needs gamma * sigma_max(W_hh) < 1 (strictly), with the "
-                       "LARGEST SINGULAR VALUE, not the spectral radius; gamma = 1/4 for sigmoid "
-                       "and 1 for tanh, relu and linear.")
+                  hint=note + "the guarantee needs gamma * sigma_max(W_hh) < 1 (strictly), "
+                              "with the LARGEST SINGULAR VALUE, not the spectral radius; gamma "
+                              "= 1/4 for sigmoid and 1 for tanh, relu and linear.")
 
 
 def check_rejects_unknown_activation(fn):
@@ -243,10 +247,11 @@ def check_rejects_unknown_activation(fn):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a diagonal matrix with a negative entry, a rotation, a shear.
+# Visible check: a diagonal matrix with a negative entry, a rotation, a shear and its transpose.
 check_spectral_radius(spectral_radius, np.diag([0.5, -0.9, 0.3]), "diagonal")
 check_spectral_radius(spectral_radius, ROTATION, "rotation by 90 degrees, scaled by 1.2")
 check_spectral_radius(spectral_radius, SHEAR, "shear")
+check_spectral_radius(spectral_radius, SHEAR.T, "transposed shear (lower triangular)")
 checks.passed("spectral_radius")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -331,10 +336,13 @@ def scale_to_spectral_radius(W, rho):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_scale_to_spectral_radius", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: the shear to rho = 0.9, a diagonal matrix to rho = 1.5.
+# Visible check: the shear to rho = 0.9, a diagonal matrix to rho = 1.5; a nilpotent matrix
+# (rho = 0) must raise ValueError.
 check_scale_to_spectral_radius(scale_to_spectral_radius, SHEAR, 0.9, "shear")
 check_scale_to_spectral_radius(scale_to_spectral_radius, np.diag([0.5, -2.0, 1.0]), 1.5,
                                "diagonal")
+check_scale_rejects_zero_radius(scale_to_spectral_radius, np.array([[0.0, 3.0], [0.0, 0.0]]),
+                                "nilpotent 2x2")
 checks.passed("scale_to_spectral_radius")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_scale_to_spectral_radius", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -497,10 +505,18 @@ check_gradient_bound(gradient_bound, np.diag([0.3, -0.8]), 1.0, 25, "diagonal")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_guaranteed_to_vanish", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: the shear has rho = 0.5 but sigma_max = 1 + sqrt(5)/2 ≈ 2.118.
+# Visible check: 2 * identity with tanh (gamma * sigma_max = 2); the shear has rho = 0.5 but
+# sigma_max = 1 + sqrt(5)/2 ≈ 2.118; gamma * sigma_max exactly 1; an unknown activation.
 check_guaranteed_to_vanish(guaranteed_to_vanish, 0.5 * np.eye(3), "tanh", "0.5 * identity")
-check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "tanh", "shear")
+check_guaranteed_to_vanish(guaranteed_to_vanish, 2.0 * np.eye(2), "tanh", "2 * identity",
+                           note="tanh's largest slope is 1 (at 0), not sigmoid's 1/4; ")
+check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "tanh", "shear",
+                           note="rho = 0.5 < 1 here, yet products of W_hh can grow; ")
 check_guaranteed_to_vanish(guaranteed_to_vanish, SHEAR, "sigmoid", "shear")
+check_guaranteed_to_vanish(guaranteed_to_vanish, np.diag([-4.0, 2.0]), "sigmoid",
+                           "diagonal, gamma * sigma_max exactly 1",
+                           note="at gamma * sigma_max = 1 the bound stays 1 at every distance; ")
+check_rejects_unknown_activation(guaranteed_to_vanish)
 checks.passed("guaranteed_to_vanish")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_guaranteed_to_vanish", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -869,8 +885,14 @@ claims.claim("orthogonal W_hh, linear: the norm is 1 at every distance",
 # eigenvalue sits on the unit circle and every singular value is 1, so the gradient keeps its
 # norm exactly, at any distance (the bound and $\rho^{t-k}$, both 1, lie under the markers).
 # The printout gives each panel's largest norm and its value at distance 60.
-#
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - Linear RNN: $\partial h_t/\partial h_{t-d} = W_{hh}^d$; in the long run it grows or shrinks
 #   like $\rho(W_{hh})^d$ (Gelfand's formula, for every matrix), exactly so for normal matrices;

@@ -248,6 +248,38 @@ def write_log(sub: Submission, result: Result) -> None:
         )
 
 
+class _ResultSink:
+    """What the coordinator does with each result as it arrives: restore protected files (and
+    say so), write the student's log, record the grades (an ungraded result is reported, not
+    recorded: the next run grades it), and move the progress bar."""
+
+    def __init__(self, root: Path, summary: Summary, recorder: Recorder, bar, protected) -> None:
+        self.root, self.summary, self.recorder = root, summary, recorder
+        self.bar, self.protected = bar, protected
+
+    def __call__(self, result: Result, others: list[str]) -> None:
+        result = well_formed(result)
+        changed = self.protected.restore() if self.protected else []
+        if changed:
+            also = f"; also being graded then: {', '.join(others)}" if others else ""
+            result.problems.append(Problem(Kind.FILES_RESTORED, detail=", ".join(changed) + also))
+        sub = Submission(self.root, result.assignment, result.student)
+        if result.ungraded:
+            write_log(sub, result)
+            self.summary.ungraded.append(result)
+            self.bar.update(1)
+            return
+        if not result.grades:
+            self.recorder.zero_grades(result)
+        write_log(sub, result)
+        self.recorder.record(result)
+        self.summary.graded.append(result)
+        self.bar.update(1)
+        self.bar.set_postfix_str(
+            inert_line(f"{result.student}: {result.score:g}/{result.max_score:g}")
+        )
+
+
 def autograde(
     root: Path,
     only_assignments: list[str] | None = None,
@@ -260,8 +292,6 @@ def autograde(
 ) -> Summary:
     """Grade every submission under submitted/ (or the ones named): on a LocalCluster of
     `workers` processes (default: one per core), or on the dask cluster at `scheduler`."""
-    from tqdm.auto import tqdm
-
     started = time.monotonic()
     summary = Summary()
     with RunLock(root):
@@ -269,62 +299,49 @@ def autograde(
         todo = [sub for sub in found if force or not is_current(sub)]
         summary.skipped = [sub for sub in found if sub not in todo]
         if todo:
-            cannot = None if scheduler else confine.student_code_cannot_run()
-            if cannot:  # every student would lose the points of every exercise: grade nobody
-                raise RuntimeError(f"cannot grade on this machine: {cannot}")
-            names = sorted({sub.assignment for sub in todo})
-            ensure_assignments(root, names)
-            config, gradebook = (root / CONFIG_NAME).read_text(), snapshot(root)
-            kits = {name: make_kit(root, name, config, gradebook) for name in names}
-            jobs: Iterator[Job] = (make_job(sub) for sub in todo)  # read when a worker is free
-            protected = None if confine.mode().private else ProtectedFiles(root)
-            bar = tqdm(total=len(todo), desc="autograding", unit="submission", disable=not progress)
-
-            def on_result(result: Result, others: list[str]) -> None:
-                result = well_formed(result)
-                changed = protected.restore() if protected else []
-                if changed:
-                    result.problems.append(
-                        Problem(
-                            Kind.FILES_RESTORED,
-                            detail=", ".join(changed)
-                            + (f"; also being graded then: {', '.join(others)}" if others else ""),
-                        )
-                    )
-                sub = Submission(root, result.assignment, result.student)
-                if result.ungraded:  # reported and logged, not recorded: the next run grades it
-                    write_log(sub, result)
-                    summary.ungraded.append(result)
-                    bar.update(1)
-                    return
-                if not result.grades:
-                    recorder.zero_grades(result)
-                write_log(sub, result)
-                recorder.record(result)
-                summary.graded.append(result)
-                bar.update(1)
-                bar.set_postfix_str(
-                    inert_line(f"{result.student}: {result.score:g}/{result.max_score:g}")
-                )
-
-            folder, lock = run_folder()
-            try:
-                with Recorder(root) as recorder:
-                    engine.run(
-                        jobs,
-                        kits,
-                        len(todo),
-                        on_result,
-                        on_idle=recorder.flush,  # commit while no other result waits
-                        workers=workers or os.cpu_count() or 1,
-                        scheduler=scheduler,
-                        limit=student_timeout,
-                        tmpdir=folder,
-                        logs=root / WORK / "logs",
-                    )
-            finally:
-                bar.close()
-                os.close(lock)
-                shutil.rmtree(folder, ignore_errors=True)
+            _grade(root, todo, summary, workers, student_timeout, progress, scheduler)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _grade(
+    root: Path,
+    todo: list[Submission],
+    summary: Summary,
+    workers: int | None,
+    student_timeout: float,
+    progress: bool,
+    scheduler: str | None,
+) -> None:
+    """Grade the submissions `todo` on the engine, recording into `summary`."""
+    from tqdm.auto import tqdm
+
+    cannot = None if scheduler else confine.student_code_cannot_run()
+    if cannot:  # every student would lose the points of every exercise: grade nobody
+        raise RuntimeError(f"cannot grade on this machine: {cannot}")
+    names = sorted({sub.assignment for sub in todo})
+    ensure_assignments(root, names)
+    config, gradebook = (root / CONFIG_NAME).read_text(), snapshot(root)
+    kits = {name: make_kit(root, name, config, gradebook) for name in names}
+    jobs: Iterator[Job] = (make_job(sub) for sub in todo)  # read when a worker is free
+    protected = None if confine.mode().private else ProtectedFiles(root)
+    bar = tqdm(total=len(todo), desc="autograding", unit="submission", disable=not progress)
+    folder, lock = run_folder()
+    try:
+        with Recorder(root) as recorder:
+            engine.run(
+                jobs,
+                kits,
+                len(todo),
+                _ResultSink(root, summary, recorder, bar, protected),
+                on_idle=recorder.flush,  # commit while no other result waits
+                workers=workers or os.cpu_count() or 1,
+                scheduler=scheduler,
+                limit=student_timeout,
+                tmpdir=folder,
+                logs=root / WORK / "logs",
+            )
+    finally:
+        bar.close()
+        os.close(lock)
+        shutil.rmtree(folder, ignore_errors=True)

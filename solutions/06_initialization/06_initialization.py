@@ -127,7 +127,8 @@ def he_normal(fan_in, fan_out, rng):
 # sample this size), the largest gap between the two empirical distribution functions (the
 # Kolmogorov–Smirnov distance, which tells a uniform from a normal of the same variance), the
 # bound of a uniform, and orthogonality to $10^{-9}$. They also check that the same seed gives
-# the same array and another seed another array.
+# the same array and another seed another array. They live in the read-only cell below
+# (collapsed in your copy: click it to expand).
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). torch.nn.init is the reference; your code never calls it.
@@ -991,7 +992,14 @@ claims.claim("the gradient at initialisation did not predict the outcome: with a
 # at initialisation is a property of the start; what training does next depends on how the
 # weights and the activations' operating points move, which a measurement at step 0 does not
 # see.
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - Keep the variance: $s^2 = 1/\text{fan\_in}$ forward, $1/\text{fan\_out}$ backward; Glorot
 #   takes $2/(\text{fan\_in} + \text{fan\_out})$, He $2/\text{fan\_in}$ for ReLU (ReLU halves

@@ -6,7 +6,8 @@ The instructor's set-up, checking-tool and test cells come from the source noteb
 a `StudentFunction` that calls the student's exercise cells in a sandbox: one without torch for
 exercises written with numpy, one with torch for exercises that work on torch objects (decided
 by the model solution: see `sandbox.uses_torch`). Only plain data comes back; every comparison
-happens here.
+happens here. A student's function that calls another exercise above its own gets that
+exercise's model solution (`sandbox.model_calls`), so each exercise is graded on its own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from instructor.problems import Kind, Problem
 from instructor.replay import Call, RecordedFunction
 from instructor.sandbox import (
     Limits,
+    ModelCalls,
     Sandbox,
     StudentFunction,
     defined_functions,
@@ -114,6 +116,26 @@ def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
     return cells, with_torch
 
 
+def model_calls(
+    source_nb: NotebookNode, limits: Limits | None = None, confined: bool = True
+) -> ModelCalls:
+    """The source notebook's model solutions, for a student's calls to other exercises."""
+    code = [c for c in source_nb.cells if c.cell_type == "code"]
+    cells, order = [], {}
+    for index, cell in enumerate(c for c in code if is_solution_cell(c)):
+        source = python_source(strip_markers(cell.source))
+        cells.append((grade_id(cell) or f"model {index}", source))
+        order.update({name: index for name in defined_functions(source)})
+    return ModelCalls(
+        python_source(code[0].source),
+        cells,
+        order,
+        _exercises(source_nb)[1],
+        limits,
+        confined,
+    )
+
+
 def _parameters(source_nb: NotebookNode) -> dict[str, tuple[str, ...]]:
     """function name -> its positional parameter names, as the model solution names them (how a
     failure names an argument the student's function changed in place)."""
@@ -168,9 +190,15 @@ def run_tests(
         for c in submission_nb.cells
         if is_solution_cell(c) and grade_id(c)
     ]
+    models = model_calls(source_nb, limits, confined)
     sandboxes = {
         allow: Sandbox(
-            setup, answers, limits, confine.make_scratch() if confined else None, allow_torch=allow
+            setup,
+            answers,
+            limits,
+            confine.make_scratch() if confined else None,
+            allow_torch=allow,
+            models=models,
         )
         for allow in _kinds(owner, with_torch)
     }
@@ -200,6 +228,7 @@ def run_tests(
         for cell in tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
     finally:
+        models.close()
         for allow, sandbox in sandboxes.items():
             sandbox.close()
             if sandbox.scratch:

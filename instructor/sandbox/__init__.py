@@ -4,11 +4,13 @@ protocol  the framed messages between grader and child, and their kinds
 child     the child process (`python -m instructor.sandbox.child FD`)
 sandbox   the grader's side: `Sandbox` and its `Limits`
 mirror    arguments' state, mirrored both ways; data arguments are never changed in the grader
+model_calls  the model solutions a student's function gets when it calls another exercise
 errors    what a call can raise in the grader; the student's exception rebuilt
 static    what the grader learns from a student's source without running it
 """
 
 from instructor.sandbox.errors import ProcessDied, SandboxError, TimeLimitExceeded
+from instructor.sandbox.model_calls import ModelCalls
 from instructor.sandbox.sandbox import Limits, Sandbox, start_zygote
 from instructor.sandbox.static import (
     StudentFunction,
@@ -21,6 +23,7 @@ from instructor.sandbox.static import (
 
 __all__ = [
     "Limits",
+    "ModelCalls",
     "ProcessDied",
     "Sandbox",
     "SandboxError",

@@ -4,7 +4,9 @@ calls to their functions (`python -m instructor.sandbox.child FD`, started by `S
 It is started with exec, never forked from the grader, so it holds nothing the grader read
 (hidden tests, model solutions, other students' results). It imports what it needs, confines
 itself (`instructor.confine`: a private read-only view of the machine, no network; without
-torch for exercises written with numpy), and only then receives the student's code.
+torch for exercises written with numpy), and only then receives the student's code. While a
+student's function runs, the exercises above its own are stubs that ask the grader for their
+model solution's answer (`_model_stub`): the model itself is never here.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import socket
 import sys
 import traceback
 import warnings
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from instructor import codec, confine
 from instructor.sandbox.mirror import apply_state, state_of
-from instructor.sandbox.protocol import Callback, Message, expect, recv, send
+from instructor.sandbox.protocol import Callback, Message, ProtocolError, expect, recv, send
 
 
 class _IPythonStub:
@@ -108,7 +113,71 @@ def _bind_callbacks(sock: socket.socket, value: Any) -> Any:
     return value
 
 
-def _call(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Message, bytes]:
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether `value` crosses to the grader intact as `codec` data: numbers, strings, numeric
+    numpy arrays, and lists, tuples and dicts of them (not tensors: a model without torch could
+    not take them, and their gradients would not cross)."""
+    if depth > codec.MAX_DEPTH // 2:
+        return False
+    if value is None or type(value) in (bool, int, float, complex, str):
+        return True
+    if type(value) is np.ndarray or isinstance(value, np.generic):
+        return value.dtype.kind in codec.NUMERIC_KINDS and value.dtype.fields is None
+    if type(value) in (list, tuple):
+        return all(_plain(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _model_stub(sock: socket.socket, exercise: str, own: Any) -> Any:
+    """Stands for another exercise's function while a student's function runs: the call goes
+    to the grader, which answers with that exercise's model solution (run in a process of its
+    own: nothing of it is here), so that each exercise is graded on its own. Arguments that are
+    not plain data, a call the grader declines (its budget spent, the model failed on them)
+    run the student's own function `own` instead."""
+
+    def model(*args: Any, **kwargs: Any) -> Any:
+        if _plain(args) and _plain(kwargs):
+            send(sock, Message.MODEL, codec.encode([exercise, list(args), kwargs]))
+            kind, payload = recv(sock)
+            if kind is Message.ANSWER:
+                return pickle.loads(payload)
+            if kind is not Message.DECLINED:
+                raise ProtocolError(f"unexpected {kind.name}")
+        if not callable(own):
+            raise NameError(f"name {exercise!r} is not defined")
+        return own(*args, **kwargs)
+
+    model.__name__ = model.__qualname__ = exercise
+    return model
+
+
+def _call(
+    sock: socket.socket,
+    namespace: dict,
+    name: str,
+    args: tuple,
+    kwargs: dict,
+    models: Sequence[str] = (),
+) -> tuple[Message, bytes]:
+    """Call the student's `name`; while it runs, each exercise of `models` (those above its own)
+    is the grader's model solution (`_model_stub`)."""
+    missing = object()
+    saved = {m: namespace.get(m, missing) for m in models if m != name}
+    for exercise, own in saved.items():
+        namespace[exercise] = _model_stub(sock, exercise, None if own is missing else own)
+    try:
+        return _call_student(namespace, name, args, kwargs)
+    finally:
+        for exercise, own in saved.items():
+            if own is missing:
+                namespace.pop(exercise, None)
+            else:
+                namespace[exercise] = own
+
+
+def _call_student(namespace: dict, name: str, args: tuple, kwargs: dict) -> tuple[Message, bytes]:
     fn = namespace.get(name)
     if not callable(fn):
         return Message.RAISED, codec.encode(
@@ -146,11 +215,11 @@ def serve(sock: socket.socket) -> None:
     errors = _run_cells(sock, str(setup), list(cells), namespace)
     send(sock, Message.DEFINED, codec.encode(errors))
     while True:
-        name, args, kwargs, states = pickle.loads(expect(sock, Message.CALL))
+        name, args, kwargs, states, models = pickle.loads(expect(sock, Message.CALL))
         args, kwargs = _bind_callbacks(sock, (args, kwargs))
         for target, state in zip((*args, *kwargs.values()), states, strict=False):
             apply_state(target, state)  # pickling drops .grad: the state carries it
-        send(sock, *_call(namespace, name, args, kwargs))
+        send(sock, *_call(sock, namespace, name, args, kwargs, models))
 
 
 def main(argv: list[str] | None = None) -> None:

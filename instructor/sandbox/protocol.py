@@ -5,7 +5,10 @@ A frame is a 4-byte length, a 1-byte kind and the payload. What the child sends 
 since the child trusts the grader.
 
 A child's conversation: CONFIG -> READY, CELLS -> (RUNNING per cell) -> DEFINED, then any number of
-CALL -> (CALLBACK -> ANSWER | ANSWER_FAILED)* -> RETURNED | RAISED.
+CALL -> (CALLBACK -> ANSWER | ANSWER_FAILED, or MODEL -> ANSWER | DECLINED)* -> RETURNED | RAISED.
+MODEL asks for the model solution of another exercise, one of the names the CALL listed (those
+above the called function's exercise, `instructor.sandbox.model_calls`): the grader answers with
+the model's result, or DECLINED, and the child then runs the student's own function.
 The zygote's: SPAWN (with a socket) -> SPAWNED, and WAIT -> EXITED.
 """
 
@@ -29,10 +32,12 @@ class Message(enum.Enum):
     CELLS = b"L"  # grader -> child: [set-up source, [[label, source], ...]] (codec)
     RUNNING = b"P"  # child -> grader: the label of the cell it starts now (utf-8)
     DEFINED = b"R"  # child -> grader: {label: error} for cells that failed (codec)
-    CALL = b"X"  # grader -> child: (name, args, kwargs, argument states) (pickle)
+    CALL = b"X"  # grader -> child: (name, args, kwargs, argument states, models) (pickle)
     CALLBACK = b"C"  # child -> grader: [index, args, kwargs] of a grader function (codec)
     ANSWER = b"A"  # grader -> child: what the callback returned (pickle)
     ANSWER_FAILED = b"F"  # grader -> child: why the callback failed (pickle str)
+    MODEL = b"M"  # child -> grader: [exercise, args, kwargs] for its model solution (codec)
+    DECLINED = b"D"  # grader -> child: no model answer: run the student's own (empty)
     RETURNED = b"V"  # child -> grader: [result, warnings, argument states] (codec)
     RAISED = b"E"  # child -> grader: [module, class name, message, traceback] (codec)
     # with the zygote that starts children (instructor.sandbox.zygote)

@@ -5,7 +5,9 @@ exec and a clean environment that never receives anything but sockets, so the ch
 nothing the grader has read. The child confines itself before it receives any student code.
 Calls send their arguments pickled (the child trusts the grader); results come back as plain
 data (`instructor.codec`), never unpickled. A cell that hangs or ends the process is left out of a
-restart, so one broken exercise costs only its own points.
+restart, so one broken exercise costs only its own points. A student's function that calls
+another exercise above its own gets that exercise's model solution, answered here from a
+process of its own (`model_calls`), so one wrong function costs only its own points too.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import types
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import instructor
 from helpers.checks import InputChanged
@@ -45,6 +47,9 @@ from instructor.sandbox.protocol import (
     send,
 )
 from instructor.sandbox.zygote import Zygote, zygote
+
+if TYPE_CHECKING:  # model_calls starts sandboxes of its own
+    from instructor.sandbox.model_calls import ModelCalls
 
 # Seconds the child may take to start, import what it needs, confine itself and run the
 # instructor's set-up cell: the grader's own work, not counted against the student's cells.
@@ -91,7 +96,9 @@ class Sandbox:
     cannot run, `import torch` where torch is hidden, is skipped); cells: (label, plain Python
     source) of the student's exercise cells, run in order. `scratch` is the child's private
     working folder; None runs the child unconfined (tests of the protocol only). allow_torch:
-    False hides torch from the child entirely (exercises written with numpy).
+    False hides torch from the child entirely (exercises written with numpy). models: where a
+    student's function calling another exercise gets that exercise's model solution
+    (`model_calls.ModelCalls`); None: it gets the student's own.
     """
 
     def __init__(
@@ -101,8 +108,10 @@ class Sandbox:
         limits: Limits | None = None,
         scratch: str | None = None,
         allow_torch: bool = True,
+        models: ModelCalls | None = None,
     ):
         self.setup, self.cells = setup, cells
+        self.models = models
         self.limits = limits or Limits()
         self.scratch, self.allow_torch = scratch, allow_torch
         self.zygote: Zygote | None = None
@@ -237,15 +246,21 @@ class Sandbox:
             return value
 
         states = [state_of(a) for a in (*args, *kwargs.values())]
-        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), states))
+        models = self.models.above(name) if self.models is not None else ()
+        payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), states, models))
         deadline = time.monotonic() + self.limits.call_seconds
         try:
             send(self.sock, Message.CALL, payload)
             while True:
                 kind, data = recv(self.sock, deadline)
-                if kind is not Message.CALLBACK:
+                if kind is Message.CALLBACK:
+                    self._answer_callback(callbacks, data)
+                elif kind is Message.MODEL:  # the model's time is not the student's
+                    started = time.monotonic()
+                    self._answer_model(models, data)
+                    deadline += time.monotonic() - started
+                else:
                     break
-                self._answer_callback(callbacks, data)
             if kind not in (Message.RETURNED, Message.RAISED):
                 raise ProtocolError(f"unexpected {kind.name}")
             body = codec.decode(data)
@@ -280,6 +295,23 @@ class Sandbox:
             self.problems.append(Problem(Kind.INPUT_CHANGED, name, label))
             raise InputChanged(name, label, targets[index], after)
         return result
+
+    def _answer_model(self, models: Sequence[str], data: bytes) -> None:
+        """Answer the child's call to another exercise with its model solution's result (plain
+        data), when it is one of `models` (those above the function being called) and
+        `self.models` answers; otherwise decline, and the child runs the student's own."""
+        assert self.models is not None or not models
+        try:
+            exercise, args, kwargs = codec.decode(data)
+            ok = exercise in models and type(args) is list and type(kwargs) is dict
+        except (codec.DecodeError, TypeError, ValueError):
+            ok = False
+        if ok and self.models is not None:
+            answered, result = self.models.answer(exercise, tuple(args), kwargs)
+            if answered:
+                send(self.sock, Message.ANSWER, pickle.dumps(result))
+                return
+        send(self.sock, Message.DECLINED)
 
     def _answer_callback(self, callbacks: list[Callable], data: bytes) -> None:
         index, args, kwargs = codec.decode(data)

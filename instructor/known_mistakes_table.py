@@ -93,8 +93,8 @@ def _trace_of_failure(namespace: dict, test_source: str, exercise: str):
 
 
 def entry_traces(root: Path, assignment: str) -> tuple[list[str], list[tuple]]:
-    """(the notebook's exercises, [(entry, its visible check's trace or None)] for every
-    diagnosable catalogue entry whose exercise has a visible check)."""
+    """(the notebook's exercises, [(entry, its visible check's trace, or None when the check
+    passed it)] for every catalogue entry whose exercise has a visible check)."""
     from helpers import checks
 
     nb = nbformat.read(course_folder.notebook_path(root / "solutions", assignment), 4)
@@ -107,9 +107,6 @@ def entry_traces(root: Path, assignment: str) -> tuple[list[str], list[tuple]]:
     found = []
     for entry in catalogue.load(root / "solutions", assignment):
         if entry.exercise not in visible:
-            continue
-        if not entry.diagnosable:
-            found.append((entry, None))
             continue
         namespace = dict(base)
         exec(compile(entry.source, f"<{entry.id}>", "exec"), namespace)

@@ -52,8 +52,11 @@ def _students(release, solution) -> dict[str, nbformat.NotebookNode]:
         return course_tools.make_submission(release, solution)
 
     out = {"solved": solved()}
-    out["a_prints_marker"] = solved()
-    _extra(out["a_prints_marker"], nbformat.v4.new_code_cell("print('### BEGIN HIDDEN TESTS')"))
+    # in an exercise cell: the feedback page shows exercise cells and check results only
+    answer = course_tools.solution_sources(solution)["relative_error"]
+    out["a_prints_marker"] = course_tools.make_submission(
+        release, solution, {"relative_error": f"print('### BEGIN HIDDEN TESTS')\n{answer}"}
+    )
     out["b_forges_record"] = solved()
     out["b_forges_record"].metadata["rnn_course"] = FORGED
     out["c_escapes_and_scripts"] = solved()
@@ -161,7 +164,9 @@ def test_nothing_a_student_wrote_runs_in_their_feedback(attacked_class):
         text = page.read_text()
         assert live_parts(text) == [], (page, live_parts(text)[:5])
     own = (root / "feedback/c_escapes_and_scripts" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "hello" in own and "<img" in own and "onerror" not in own
+    # the student's own markdown and demo cells are not on the page (it shows exercises and
+    # check results); what a page does show is inert (tests/test_contain_markup.py too)
+    assert "onerror" not in own and "pwned" not in own and "Your answer" in own
 
 
 def test_one_students_feedback_failure_stops_no_other(attacked_class):

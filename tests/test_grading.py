@@ -473,7 +473,7 @@ def test_feedback_hides_hidden_tests_and_export_matches_the_gradebook(graded):
     _rnn_course(root, "feedback", "-s", "solved", "-s", "mistake0")
     for student in ("solved", "mistake0"):
         html = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-        assert "hidden tests ran here" in html
+        assert "Hidden tests of" in html  # their results, under the exercise's name
         for hidden_line in (
             "BEGIN HIDDEN TESTS",
             "check_rnn_backward(rnn_backward, _case)",

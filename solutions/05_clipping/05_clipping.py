@@ -107,7 +107,8 @@ def clip_grad_value(grads, clip_value):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below holds the oracle (`torch.nn.utils.clip_grad_norm_` and
+# The read-only cell below (collapsed in your copy: click it to expand) holds the oracle
+# (`torch.nn.utils.clip_grad_norm_` and
 # `clip_grad_value_` on copies of the gradients, and a reference training step) and the checks
 # the test cells call.
 
@@ -167,7 +168,10 @@ def check_clip_grad_norm(fn, grads, max_norm, label):
                         hint="the global norm of ALL the arrays together (one square root of the "
                              "sum of every squared entry), measured BEFORE clipping.")
     expected = [p.grad.numpy() for p in params]
-    no_epsilon = [np.asarray(g) * min(1.0, max_norm / norm) for g in grads] if norm > 0 else None
+    # max_norm / total without the epsilon; at total = max_norm that is no clipping at all, which
+    # the threshold's own hint below covers
+    no_epsilon = ([np.asarray(g) * (max_norm / norm) for g in grads] if norm > max_norm
+                  else None)
     if (no_epsilon is not None and isinstance(clipped, list | tuple) and len(clipped) == len(grads)
             and not all(checks.close(c, e, rtol=1e-12, atol=1e-300)
                         for c, e in zip(clipped, expected))
@@ -181,7 +185,11 @@ def check_clip_grad_norm(fn, grads, max_norm, label):
                          "reference here, divides by total + 1e-6. The two differ by a relative "
                          f"1e-6 / total (here {1e-6 / norm:.1e}), too little to see in the first "
                          "digits but more than this check's tolerance (1e-12): add the 1e-6.")
+    at_max_norm = ("the global norm is exactly max_norm here, and PyTorch still scales, by "
+                   "max_norm / (total + 1e-6) < 1: compare that factor with 1, not total with "
+                   "max_norm. In general: " if total == max_norm else "")
     expect_array_list("clip_grad_norm", clipped, expected, inputs,
+                      at_max_norm +
                       "multiply EVERY array by the same factor max_norm / (total + 1e-6), and "
                       "only when that factor is < 1 (so a norm exactly at max_norm is still "
                       "scaled, by max_norm / (max_norm + 1e-6)); never clip array by array.")
@@ -231,6 +239,27 @@ def _same(tensors, others):
     return all(torch.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(tensors, others))
 
 
+class RaisedOnNone:
+    """What check_train_step sees when train_step raised a TypeError about None with
+    max_norm=None (None handed on to clip_grad_norm_, which wants a number)."""
+
+    def __init__(self, error):
+        self.text = f"{type(error).__name__}: {error}"
+
+
+def refusing_none(fn):
+    """fn, with a TypeError about None returned as RaisedOnNone (so the check can name it)."""
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as error:
+            if "NoneType" not in str(error):
+                raise
+            return RaisedOnNone(error)
+    return wrapped
+
+
 def check_train_step(fn, cell, max_norm, lr, seed, label):
     model, inputs, targets = training_case(cell, seed)
     before = [p.detach().clone() for p in model.parameters()]
@@ -240,8 +269,17 @@ def check_train_step(fn, cell, max_norm, lr, seed, label):
                    f"everywhere, SGD(lr={lr}), MSELoss, max_norm={max_norm!r}")
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     args = (model, inputs, targets, torch.nn.MSELoss(), optimizer)
-    got, _ = checks.call("train_step", fn, *args, inputs=inputs_text,
-                         **({} if max_norm is None else {"max_norm": max_norm}))
+    if max_norm is None:
+        got, _ = checks.call("train_step", refusing_none(fn), *args, inputs=inputs_text)
+        if isinstance(got, RaisedOnNone):
+            checks.fail("train_step", "raised TypeError with max_norm=None.", inputs=inputs_text,
+                        returned=got.text, expected=f"(loss, norm) = ({loss!r}, {norm!r})",
+                        hint="max_norm=None means no clipping, not clip_grad_norm_(params, "
+                             "None) (it needs a number): measure the norm with an infinite "
+                             "limit, clip_grad_norm_(params, float('inf')), or "
+                             "torch.nn.utils.get_total_norm.")
+    else:
+        got, _ = checks.call("train_step", fn, *args, inputs=inputs_text, max_norm=max_norm)
     checks.expect("train_step", isinstance(got, tuple | list) and len(got) == 2,
                   "should return a pair (loss, norm).", inputs=inputs_text,
                   returned=checks.preview(got), expected="(float, float)",
@@ -254,12 +292,35 @@ def check_train_step(fn, cell, max_norm, lr, seed, label):
     checks.expect_close("train_step", "loss", np.float64(got_loss), loss, inputs=inputs_text,
                         rtol=1e-9, hint="the loss of this batch, computed BEFORE the update "
                                         "(loss_fn(model(inputs)[0], targets)).")
-    checks.expect_close("train_step", "norm", np.float64(got_norm), norm, inputs=inputs_text,
-                        rtol=1e-9, hint="the global gradient norm BEFORE clipping (what "
-                                        "clip_grad_norm_ returns), also when max_norm is None; "
-                                        "measured after zero_grad and backward.")
     after = [torch.zeros_like(p) if p.grad is None else p.grad.detach() for p in
              model.parameters()]
+    if got_norm == 0 and norm > 0:     # a norm measured on no gradients: when, .grad tells
+        erased = all(not torch.any(a) for a in after)
+        if erased or _same(after, raw):
+            checks.fail(
+                "train_step",
+                ("returned norm 0, and .grad is empty after the step." if erased else
+                 "returned norm 0, and .grad holds this batch's unclipped gradients."),
+                inputs=inputs_text,
+                returned=f"norm 0.0; grad of the first parameter, first entries: "
+                         f"{checks.preview(after[0].numpy())}",
+                expected=f"norm {norm!r}; {checks.preview(grads[0].numpy())}",
+                hint=("optimizer.zero_grad() ran after loss.backward() and erased what it "
+                      "computed (the norm measured nothing, the step had nothing to apply): "
+                      "call zero_grad() BEFORE backward." if erased else
+                      "the norm was measured, and the clipping done, before loss.backward() "
+                      "filled .grad (so the step used unclipped gradients): clip after "
+                      "backward and before optimizer.step()."))
+    stale_norm = float(torch.sqrt(sum(torch.sum((g + STALE) ** 2) for g in raw)))
+    checks.expect_close("train_step", "norm", np.float64(got_norm), norm, inputs=inputs_text,
+                        rtol=1e-9, hint=(
+                            "this is the norm of this batch's gradients PLUS those left over "
+                            "from before the call (backward adds into .grad): call "
+                            "optimizer.zero_grad() BEFORE loss.backward()."
+                            if checks.close(got_norm, stale_norm, rtol=1e-9, atol=0) else
+                            "the global gradient norm BEFORE clipping (what clip_grad_norm_ "
+                            "returns), also when max_norm is None; measured after zero_grad "
+                            "and backward."))
     if not _same(after, grads):
         if _same(after, [g + STALE for g in raw]) or _same(after, [g + STALE for g in grads]):
             hint = ("the gradients left over from before the call were added to: call "
@@ -290,10 +351,14 @@ def check_train_step(fn, cell, max_norm, lr, seed, label):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_clip_grad_norm", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: norm 13 clipped to 5, then a gradient already short enough.
+# Visible check: norm 13 clipped to 5, a gradient already short enough, and one whose norm is
+# exactly max_norm (still scaled, by 10 / (10 + 1e-6)).
 check_clip_grad_norm(clip_grad_norm, [np.array([[3.0, 0.0], [0.0, 4.0]]), np.array([12.0])],
                      5.0, "norm 13")
 check_clip_grad_norm(clip_grad_norm, [np.array([0.3, -0.4])], 1.0, "norm 0.5")
+check_clip_grad_norm(clip_grad_norm, [np.array([6.0, 0.0]), np.array([[8.0]])], 10.0,
+                     "norm exactly max_norm")
+checks.expect_from_scratch("clip_grad_norm", clip_grad_norm)
 checks.passed("clip_grad_norm")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_clip_grad_norm", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -314,6 +379,7 @@ check_clip_grad_norm(clip_grad_norm, [_rng.normal(size=(3, 2)), np.array([50.0])
 # Visible check.
 check_clip_grad_value(clip_grad_value, [np.array([[3.0, -0.5], [-4.0, 0.2]]), np.array([12.0])],
                       1.0, "small example")
+checks.expect_from_scratch("clip_grad_value", clip_grad_value)
 checks.passed("clip_grad_value")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_clip_grad_value", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -421,8 +487,10 @@ def train_step(model, inputs, targets, loss_fn, optimizer, max_norm=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a tanh RNN whose gradient norm is far above max_norm = 0.05.
+# Visible check: a tanh RNN whose gradient norm is far above max_norm = 0.05, then max_norm
+# left out (no clipping: the norm is still measured).
 check_train_step(train_step, "tanh", 0.05, 0.1, 0, "clipping active")
+check_train_step(train_step, "tanh", None, 0.1, 5, "max_norm left out")
 checks.passed("train_step")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_train_step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -834,7 +902,14 @@ claims.claim("with max_norm = 10 every path reaches the valley (median L of its 
 # learned something, a throw of that size discards what it learned, and in Section 3 the same
 # kind of step ended in inf/NaN. Clipping bounds the throw and keeps the direction; it does
 # not make a path go where the unclipped one would have gone.
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - Clip by the **global norm**: one factor for all gradients, $\min(1, c/(\|g\| + 10^{-6}))$,
 #   keeps the direction; clipping by value changes it.

@@ -103,9 +103,10 @@ def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below builds `torch.nn.LSTMCell` and `torch.nn.GRUCell` in float64, copies
-# the same weights into them, and compares their outputs with yours; the cell-path products,
-# and the LSTM's backward pass of Section 4, are checked against autograd.
+# The read-only cell below (collapsed in your copy: click it to expand) builds
+# `torch.nn.LSTMCell` and `torch.nn.GRUCell` in float64, copies the same weights into them, and
+# compares their outputs with yours; the cell-path products, and the LSTM's backward pass of
+# Section 4, are checked against autograd.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). torch.nn's cells and autograd are the reference.
@@ -332,8 +333,11 @@ def check_lstm_backward(fn, B, D, H, seed, scale=0.5, upstream=("dh", "dc"), lab
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_lstm_cell_forward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: B=2, D=3, H=4.
+# Visible check: B=2, D=3, H=4, then saturated gates (pre-activations in the ten thousands, where
+# exp(-z) overflows).
 check_lstm_cell(lstm_cell_forward, 2, 3, 4, seed=0)
+check_lstm_cell(lstm_cell_forward, 2, 3, 4, seed=1, scale=300.0, label="saturated gates")
+checks.expect_from_scratch("lstm_cell_forward", lstm_cell_forward)
 checks.passed("lstm_cell_forward")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_lstm_cell_forward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -531,8 +535,11 @@ def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_gru_cell_forward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: B=2, D=3, H=4.
+# Visible check: B=2, D=3, H=4, then saturated gates (pre-activations in the ten thousands, where
+# exp(-z) overflows).
 check_gru_cell(gru_cell_forward, 2, 3, 4, seed=0)
+check_gru_cell(gru_cell_forward, 2, 3, 4, seed=1, scale=300.0, label="saturated gates")
+checks.expect_from_scratch("gru_cell_forward", gru_cell_forward)
 checks.passed("gru_cell_forward")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_gru_cell_forward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -882,7 +889,14 @@ claims.claim_seeds("after training both gated networks carry the gradient across
 # notebook 06, the gradient at initialisation does not rank how fast a network learns: what
 # counts is whether training can open a path, and the GRU's update gates, one per unit, are
 # learned as directly as the LSTM's forget gates.
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - LSTM: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, $h_t = o_t \odot \tanh(c_t)$, gates stacked
 #   **i, f, g, o** in PyTorch; GRU: **r, z, n**, $h_t = (1 - z)\odot n + z \odot h_{t-1}$, with

@@ -192,40 +192,25 @@ def _publish(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="rnn-course",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
+def _selection(sub: argparse.ArgumentParser, students: bool = True) -> None:
+    """-a (and -s): the assignments (and students) a command works on."""
+    sub.add_argument(
+        "-a",
+        "--assignment",
+        action="append",
+        help="assignment id, e.g. 01_bptt (repeatable; default: all)",
     )
-    top.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="the course folder (default: found from the working directory)",
-    )
-    steps = top.add_subparsers(dest="step", required=True)
-
-    def step(name, func, help_):
-        sub = steps.add_parser(name, help=help_, description=help_)
-        sub.set_defaults(func=func)
-        return sub
-
-    def selection(sub, students=True):
+    if students:
         sub.add_argument(
-            "-a",
-            "--assignment",
-            action="append",
-            help="assignment id, e.g. 01_bptt (repeatable; default: all)",
+            "-s", "--student", action="append", help="student id (repeatable; default: all)"
         )
-        if students:
-            sub.add_argument(
-                "-s", "--student", action="append", help="student id (repeatable; default: all)"
-            )
 
-    selection(step("release", _release, "regenerate notebooks/ from solutions/"), False)
-    sub = step("collect", _collect, "lay out downloaded student files for grading")
+
+def _release_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub, students=False)
+
+
+def _collect_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("source", help="a folder of notebooks, zips or folders, or a bulk zip")
     sub.add_argument(
         "-a",
@@ -233,8 +218,10 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         help="the one assignment these files are for, e.g. 01_bptt (required)",
     )
-    sub = step("autograde", _autograde, "autograde submissions in parallel")
-    selection(sub)
+
+
+def _autograde_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub)
     sub.add_argument(
         "-j",
         "--workers",
@@ -257,16 +244,20 @@ def parser() -> argparse.ArgumentParser:
         help="seconds one submission may take in all (default 600)",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    sub = step("adjust", _adjust, "adjust a grade by hand, with a reason (or list, remove)")
-    selection(sub)
+
+
+def _adjust_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub)
     sub.add_argument("--points", type=float, help="points to add (negative: to take away)")
     sub.add_argument(
         "--reason", help="why: the report, the exports, --list and the feedback page show it"
     )
     sub.add_argument("--list", action="store_true", help="list the adjustments (of -a, -s)")
     sub.add_argument("--remove", action="store_true", help="remove the adjustment of -a, -s")
-    sub = step("feedback", _feedback, "write HTML feedback (hidden tests removed)")
-    selection(sub)
+
+
+def _feedback_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub)
     sub.add_argument(
         "--lms",
         choices=["moodle", "canvas"],
@@ -274,16 +265,20 @@ def parser() -> argparse.ArgumentParser:
         "feedback/<ID>-moodle.zip per assignment (Upload multiple feedback files in a zip); "
         "Canvas has no such upload (the command says why)",
     )
-    sub = step("report", _report, "write the class report (HTML page and CSV per assignment)")
-    selection(sub, False)
+
+
+def _report_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub, students=False)
     sub.add_argument(
         "-o",
         "--output",
         default="reports",
         help="folder to write, relative to the course folder (default: reports)",
     )
-    sub = step("export", _export, "export grades as CSV: nbgrader's, or an LMS's import file")
-    selection(sub, False)
+
+
+def _export_args(sub: argparse.ArgumentParser) -> None:
+    _selection(sub, students=False)
     sub.add_argument("-o", "--output", default="grades.csv")
     sub.add_argument(
         "--format",
@@ -299,7 +294,9 @@ def parser() -> argparse.ArgumentParser:
         help="Canvas: the LMS's id of an assignment, so that the import updates "
         "it instead of creating one (repeatable)",
     )
-    sub = step("publish", _publish, "write a student-only copy of the course")
+
+
+def _publish_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "dest",
         nargs="?",
@@ -318,6 +315,49 @@ def parser() -> argparse.ArgumentParser:
         "badges open and its set-up cells install (default: the student edition in "
         'pyproject.toml, [project.urls] "Student edition", at the --branch or the configured ref)',
     )
+
+
+# Each command: (name, what it does, its handler, its arguments), in the semester's order.
+COMMANDS = [
+    ("release", "regenerate notebooks/ from solutions/", _release, _release_args),
+    ("collect", "lay out downloaded student files for grading", _collect, _collect_args),
+    ("autograde", "autograde submissions in parallel", _autograde, _autograde_args),
+    ("adjust", "adjust a grade by hand, with a reason (or list, remove)", _adjust, _adjust_args),
+    ("feedback", "write HTML feedback (hidden tests removed)", _feedback, _feedback_args),
+    (
+        "report",
+        "write the class report (HTML page and CSV per assignment)",
+        _report,
+        _report_args,
+    ),
+    (
+        "export",
+        "export grades as CSV: nbgrader's, or an LMS's import file",
+        _export,
+        _export_args,
+    ),
+    ("publish", "write a student-only copy of the course", _publish, _publish_args),
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="rnn-course",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    top.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the course folder (default: found from the working directory)",
+    )
+    steps = top.add_subparsers(dest="step", required=True)
+    for name, help_, handler, arguments in COMMANDS:
+        sub = steps.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(func=handler)
+        arguments(sub)
     return top
 
 

@@ -108,7 +108,8 @@ def relu_grad(x):
 #
 # The read-only cell below holds the oracle (`torch.relu` and autograd, `torch.sigmoid`,
 # `torch.nn.utils.get_total_norm` for gradient norms, and an exact numerical integral for the
-# adding problem's baseline) and the checks the test cells call.
+# adding problem's baseline) and the checks the test cells call (collapsed in your copy: click
+# it to expand).
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). PyTorch is the reference; your code never calls it.
@@ -661,10 +662,11 @@ def single_unit_rnn(w, b, x0, T):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_single_unit_rnn", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numbers, then a small grid.
+# Visible check: numbers, a small grid, then a huge weight (x_1 = -731: exp(-x) overflows).
 check_single_unit_rnn(single_unit_rnn, 5.0, -2.5, 0.5, 10, "numbers")
 check_single_unit_rnn(single_unit_rnn, np.array([[1.0, 6.0], [-3.0, 9.0]]),
                       np.array([[0.0, -3.0], [1.0, -4.5]]), np.full((2, 2), 0.5), 20, "a 2x2 grid")
+check_single_unit_rnn(single_unit_rnn, -1000.0, 0.0, 1.0, 3, "a huge weight")
 checks.passed("single_unit_rnn")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_single_unit_rnn", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -1015,7 +1017,14 @@ claims.claim("more spikes come without a jump than with one, most of them in the
 # gradient is still large everywhere), so a spike is a warning, not a diagnosis. A training
 # curve that looks erratic is worth reading together with the gradient norm, which a training
 # loop gets for free (notebook 05 logs it and clips it).
-#
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
+
+# %% [markdown]
 # ## What to remember
 # - Any activation can make gradients explode once $\gamma\,\sigma_{\max}(W_{hh}) > 1$ is
 #   possible ($\gamma$ its largest slope; notebook 04: $\sigma_{\max} > 1/\gamma$ is necessary).

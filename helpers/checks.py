@@ -46,13 +46,25 @@ _TRACES: dict[str, known_mistakes.Trace] = {}
 _OUTCOMES: dict[str, str] = {}
 # Exercise -> the trace of its last failed check (`last_failed_trace`).
 _FAILED: dict[str, known_mistakes.Trace] = {}
+# Say, when a check fails, that the student's function calls another exercise's function that
+# fails its own check (`failing_callees`): None = in a notebook's kernel only, True/False =
+# always/never. (The grader needs no such line: it gives a function the model solutions of the
+# exercises it calls, instructor/sandbox/model_calls.py.)
+NAME_FAILING_CALLEES: bool | None = None
+# Exercise -> the function its last check called (`call` records), and the one that failed it.
+_CHECKED: dict[str, Callable[..., Any]] = {}
+_FAILING: dict[str, Callable[..., Any]] = {}
+
+
+def _in_kernel() -> bool:
+    shell = sys.modules.get("IPython")
+    return bool(shell and shell.get_ipython() is not None)
 
 
 def _naming() -> bool:
     if NAME_KNOWN_MISTAKES is not None:
         return NAME_KNOWN_MISTAKES
-    shell = sys.modules.get("IPython")
-    return bool(shell and shell.get_ipython() is not None)
+    return _in_kernel()
 
 
 def _trace(exercise: str) -> known_mistakes.Trace:
@@ -131,19 +143,67 @@ def preview(values: Any, max_items: int = 3) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _student_namespace() -> dict[str, Any]:
+    main = sys.modules.get("__main__")
+    return vars(main) if main is not None else {}
+
+
+def failing_callees(exercise: str, namespace: dict[str, Any] | None = None) -> list[str]:
+    """The other exercises whose functions the student's function for `exercise` calls (itself
+    or through their own helpers) and whose last visible check in this kernel failed on that
+    very function (a function redefined since then is not blamed)."""
+    namespace = _student_namespace() if namespace is None else namespace
+    fn = namespace.get(exercise)
+    if not callable(fn):
+        return []
+    seen: set[str] = {exercise}
+    todo, found = [fn], []
+    while todo and len(seen) < 200:
+        for name in sorted(referenced_names(todo.pop()) - seen):
+            seen.add(name)
+            value = namespace.get(name)
+            if name in _FAILING and value is _FAILING[name]:
+                found.append(name)
+            elif isinstance(value, types.FunctionType) and name not in _OUTCOMES:
+                todo.append(value)  # the student's own helper: what it calls counts too
+    return sorted(found)
+
+
+def _blame(exercise: str, problem: str) -> tuple[str, str]:
+    """The first line of a failure's message, and a line of what the check found, when the
+    student's function calls another exercise's function that fails its own check."""
+    enabled = NAME_FAILING_CALLEES if NAME_FAILING_CALLEES is not None else _in_kernel()
+    callees = failing_callees(exercise) if enabled else []
+    if not callees:
+        return problem, ""
+    them = " and ".join(f"your {c}" for c in callees)
+    which = "which fails its check" if len(callees) == 1 else "which fail their checks"
+    first = f"your {exercise} calls {them}, {which}: fix {' and '.join(callees)} first."
+    return first, f"\n  found:    {problem}"
+
+
 def fail(
     exercise: str, problem: str, *, inputs: str, returned: str, expected: str, hint: str
 ) -> None:
-    """Raise a CheckFailure with the course's five-part message.
+    """Raise a CheckFailure with the course's five-part message. When the student's function
+    calls another exercise's function that fails its own check, the message starts by saying
+    so (`failing_callees`) and names no known mistake of its own (it would be a false name).
 
     Raised `from None`: a failure reported while handling the student's exception does not
     chain that exception's traceback through this module (it stays in `__context__`)."""
+    first, found = _blame(exercise, problem)
+    named = _known_mistake(exercise, problem, returned)
+    if found:
+        named = ""
+        _OUTCOMES[exercise] = f"failing: {first}"
+    if exercise in _CHECKED:
+        _FAILING[exercise] = _CHECKED[exercise]
     raise CheckFailure(
-        f"{exercise}: {problem}\n"
+        f"{exercise}: {first}{found}\n"
         f"  input:    {inputs}\n"
         f"  returned: {returned}\n"
         f"  expected: {expected}\n"
-        f"  hint:     {hint}" + _known_mistake(exercise, problem, returned)
+        f"  hint:     {hint}" + named
     ) from None
 
 
@@ -326,6 +386,7 @@ def _call(
 ) -> tuple[Any, list[warnings.WarningMessage]]:
     """`call`; with let_raise, the student's exception (other than NotImplementedError) is
     traced and re-raised for the caller to judge (`expect_raises`)."""
+    _CHECKED[exercise] = fn
     memo: dict[int, Any] = {}
     given_args = tuple(protected_copy(a, memo) for a in args)
     given_kwargs = {k: protected_copy(v, memo) for k, v in kwargs.items()}
@@ -682,6 +743,7 @@ def passed(exercise: str, what: str = "all visible checks") -> None:
     """Print a one-line success message (stdout only: test cells must stay silent on stderr)."""
     start_check(exercise)
     _OUTCOMES[exercise] = "passed"
+    _FAILING.pop(exercise, None)
     print(f"\u2714 {exercise}: {what} passed.")
 
 

@@ -39,8 +39,10 @@ class Mistake:
     variants: other ways of writing the same mistake (graded like `source`, diagnosed as this
         entry: entries that compute the same function on every input the tests make are merged
         into one entry this way);
-    roundtrip: also graded through nbgrader as part of a class (tests/test_grading.py): pick
-        mistakes whose effect does not reach the exercises that call the function;
+    roundtrip: also graded through nbgrader as part of a class (tests/test_grading.py). Every
+        entry costs points on its own exercise only (an exercise that calls it is graded with
+        the model solution, instructor/sandbox/model_calls.py; tests/test_exercise_mutants.py
+        checks each);
     diagnosable: False for a mistake whose results are not reproducible (it draws from the
         global numpy random state) or that the tests refuse before calling it (torch in a
         from-scratch exercise): it is tested, but never named, since nothing can match it.

@@ -5,9 +5,10 @@ They are the mistake catalogue's entries (`solutions/<id>/mistakes.py`, read by
 diagnosis cannot drift apart: add a mistake there (CONTRIBUTING.md says how), never here.
 
 Each mutant replaces one solution cell (by grade_id). All are graded by the course's grader in
-tests/test_exercise_mutants.py; `roundtrip=True` ones are also graded through nbgrader as part
-of a class in tests/test_grading.py, where they must lose points on their own exercise ONLY, so
-pick mistakes whose effect does not reach the exercises that call the function.
+tests/test_exercise_mutants.py, where each must lose points on its own exercise ONLY (an
+exercise that calls the mistaken function is graded with the model solution of it:
+instructor/sandbox/model_calls.py); `roundtrip=True` ones are also graded through nbgrader as
+part of a class in tests/test_grading.py, with the same rule.
 """
 
 from __future__ import annotations

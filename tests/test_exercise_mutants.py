@@ -1,4 +1,6 @@
-"""Every exercise's checks pass the model solution and take points from each plausible mistake.
+"""Every exercise's checks pass the model solution and take points from each plausible mistake,
+on its own exercise only: an exercise that calls the mistaken one is graded with the model
+solution of what it calls (instructor/sandbox/model_calls.py).
 
 Grades with the course's trusted grader (instructor.trusted_run.grade_submission: the instructor's
 tests in this process, the student's functions in a sandbox process), without a kernel run; the
@@ -66,6 +68,8 @@ def test_mistake_loses_points(mutant, solution_notebooks):
     assert own, f"no test cells found for {mutant.cell}"
     failing = [r for r in own.values() if not r.passed]
     assert failing, f"'{mutant.mistake}' passes every test of {mutant.cell}"
+    elsewhere = {gid: r.error for gid, r in results.items() if gid not in own and not r.passed}
+    assert not elsewhere, f"'{mutant.mistake}' also costs the points of {elsewhere}"
     for r in failing:
         # A student sees a five-part message, never a bare AssertionError or a NameError.
         name, message = r.error

@@ -300,7 +300,6 @@ class Sandbox:
         """Answer the child's call to another exercise with its model solution's result (plain
         data), when it is one of `models` (those above the function being called) and
         `self.models` answers; otherwise decline, and the child runs the student's own."""
-        assert self.models is not None or not models
         try:
             exercise, args, kwargs = codec.decode(data)
             ok = exercise in models and type(args) is list and type(kwargs) is dict

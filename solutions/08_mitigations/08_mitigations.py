@@ -127,9 +127,9 @@ def l1_penalty(params, lam):
 # %% [markdown]
 # ### How your code is checked
 #
-# The read-only cell below computes both penalties with PyTorch tensors and asks
-# `torch.autograd` for their gradients (its derivative of $|w|$ at 0 is 0); your values and
-# gradients must match.
+# The read-only cell below (collapsed in your copy: click it to expand) computes both
+# penalties with PyTorch tensors and asks `torch.autograd` for their gradients (its derivative
+# of $|w|$ at 0 is 0); your values and gradients must match.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). torch.autograd is the reference; your code never calls it.
@@ -196,9 +196,9 @@ def check_penalty(name, fn, params, lam, label):
 
 # %% nbgrader={"grade": true, "grade_id": "test_l2_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: a weight matrix and a bias vector; numpy only.
-checks.expect_from_scratch("l2_penalty", l2_penalty)
 check_penalty("l2_penalty", l2_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
+checks.expect_from_scratch("l2_penalty", l2_penalty)
 checks.passed("l2_penalty")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_l2_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -215,9 +215,9 @@ check_penalty("l2_penalty", l2_penalty, penalty_params([(7,), (7,)], 804, scale=
 
 # %% nbgrader={"grade": true, "grade_id": "test_l1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Visible check: a weight matrix with a zero entry and a bias vector; numpy only.
-checks.expect_from_scratch("l1_penalty", l1_penalty)
 check_penalty("l1_penalty", l1_penalty, [np.array([[1.0, -2.0], [0.5, 0.0]]),
                                          np.array([3.0, -1.0])], 0.1, "small example")
+checks.expect_from_scratch("l1_penalty", l1_penalty)
 checks.passed("l1_penalty")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_l1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -792,9 +792,9 @@ def dot_product_attention(query, keys, values):
 # ### How your code is checked
 #
 # PyTorch's own `torch.nn.functional.scaled_dot_product_attention` (in float64, batch-first)
-# is the reference. It returns only the context; the cell below also gets the weights from it,
-# by attending over values that are the rows of the identity matrix ($\sum_t \alpha_t e_t =
-# \alpha$).
+# is the reference. It returns only the context; the read-only cell below (collapsed in your
+# copy: click it to expand) also gets the weights from it, by attending over values that are
+# the rows of the identity matrix ($\sum_t \alpha_t e_t = \alpha$).
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools_attention", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only). torch.nn.functional.scaled_dot_product_attention is the reference.
@@ -869,11 +869,11 @@ def opposite_scales_case(T, B, H, seed, offset):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_dot_product_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numpy only; T=5, B=3, H=4, then scores in the thousands.
-checks.expect_from_scratch("dot_product_attention", dot_product_attention)
+# Visible check: T=5, B=3, H=4, then scores in the thousands; numpy only.
 check_attention(dot_product_attention, *attention_case(5, 3, 4, seed=0), "random")
 check_attention(dot_product_attention, *attention_case(6, 2, 3, seed=1, scale=60.0),
                 "large scores")
+checks.expect_from_scratch("dot_product_attention", dot_product_attention)
 checks.passed("dot_product_attention")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_dot_product_attention", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -1009,9 +1009,10 @@ def steps_to_threshold(losses, threshold):
 # %% [markdown]
 # ### How your code is checked
 #
-# The cell below builds loss curves whose answer is known by construction: every loss before
-# the chosen step is above the threshold, the loss at that step is at or below it, and the
-# losses after it go up and down across the threshold.
+# The read-only cell below (collapsed in your copy: click it to expand) builds loss curves
+# whose answer is known by construction: every loss before the chosen step is above the
+# threshold, the loss at that step is at or below it, and the losses after it go up and down
+# across the threshold.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools_threshold", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only): curves built so that the first step at or below is known.
@@ -1030,21 +1031,23 @@ def crossing_curve(length, first, threshold, seed, exact=False, nan_before=False
     return losses
 
 
-def check_steps_to_threshold(fn, losses, threshold, expected, label, as_list=False):
+def check_steps_to_threshold(fn, losses, threshold, expected, label, as_list=False, hint=None):
     losses = np.array(losses, dtype=np.float64)
     before = losses.copy()
     argument = losses.tolist() if as_list else losses
+    shown = len(losses) if len(losses) <= 12 else 4
     inputs = (f"{label}: {len(losses)} losses{' (a Python list)' if as_list else ''}, "
-              f"{checks.preview(losses, 4)}, ..., threshold {threshold!r}")
+              f"{checks.preview(losses, shown)}{', ...' if shown < len(losses) else ''}, "
+              f"threshold {threshold!r}")
     got, _ = checks.call("steps_to_threshold", fn, argument, threshold, inputs=inputs)
     if not as_list:
         checks.expect_unchanged("steps_to_threshold", "losses", before, losses, inputs=inputs)
     around = "" if expected is None else (
         f"; losses[{max(expected - 1, 0)}:{expected + 2}] = "
         f"{checks.preview(before[max(expected - 1, 0):expected + 2])}")
-    hint = ("the index (counting from 0) of the FIRST loss that is <= threshold: a loss equal "
-            "to the threshold counts, NaN never does, later dips do not matter; None when no "
-            "loss gets there.")
+    hint = hint or ("the index (counting from 0) of the FIRST loss that is <= threshold: not "
+                    "the last one, not the lowest loss, not a count of the losses above it; "
+                    "None when no loss gets there.")
     if expected is None:
         checks.expect("steps_to_threshold", got is None, "should return None.", inputs=inputs,
                       returned=checks.preview(got), expected="None (no loss is <= threshold)",
@@ -1061,10 +1064,18 @@ def check_steps_to_threshold(fn, losses, threshold, expected, label, as_list=Fal
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_steps_to_threshold", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a hand-made curve, then one that never gets there.
-check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.3, 0.05, 0.2, 0.01], 0.1, 3,
-                         "small example")
+# Visible check: hand-made curves: later dips, never below, a loss equal to the threshold, a NaN.
+check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.3, 0.05, 0.2, 0.01, 0.08, 0.4, 0.6, 0.7],
+                         0.1, 3, "small example")
 check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.3], 0.1, None, "never below")
+check_steps_to_threshold(steps_to_threshold, [0.9, 0.5, 0.1, 0.3, 0.05], 0.1, 2,
+                         "a loss exactly at the threshold",
+                         hint="a loss EQUAL to the threshold counts as reached: test "
+                              "loss <= threshold, not loss < threshold.")
+check_steps_to_threshold(steps_to_threshold, [0.9, np.nan, 0.5, 0.05], 0.1, 3,
+                         "a NaN before the crossing",
+                         hint="NaN never counts as reached: loss <= threshold is False for NaN, "
+                              "but `not loss > threshold` is True.")
 checks.passed("steps_to_threshold")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_steps_to_threshold", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1617,8 +1628,9 @@ def diagnose_run(losses, grad_norms, grad_ratio, baseline, threshold):
 # %% [markdown]
 # ### How your code is checked
 #
-# The cell below builds logs whose failure is known by construction, with random sizes, levels
-# and times, far from the table's thresholds except in cases that test a threshold itself.
+# The read-only cell below (collapsed in your copy: click it to expand) builds logs whose
+# failure is known by construction, with random sizes, levels and times, far from the table's
+# thresholds except in cases that test a threshold itself.
 
 # %% nbgrader={"grade": false, "grade_id": "checking_tools_diagnosis", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Checking tools (read-only): logs built so that the table's answer is known.
@@ -1689,7 +1701,7 @@ def describe_log(log):
             f"baseline {log['baseline']:.4g}; threshold {log['threshold']:.4g}")
 
 
-def check_diagnosis(fn, log, expected, label):
+def check_diagnosis(fn, log, expected, label, hint=""):
     inputs = f"{label}: {describe_log(log)}"
     arrays = [np.array(log["losses"], dtype=np.float64),
               np.array(log["grad_norms"], dtype=np.float64)]
@@ -1709,22 +1721,28 @@ def check_diagnosis(fn, log, expected, label):
                   hint=f"the failures, exactly as written: {', '.join(map(repr, DIAGNOSES))}.")
     checks.expect("diagnose_run", failure == expected, "named the wrong failure.",
                   inputs=inputs, returned=repr(failure), expected=repr(expected),
-                  hint="go down the table and return the FIRST row whose test holds; NaN "
-                       "compares False with everything, so test for it explicitly.")
+                  hint=hint or "go down the table and return the FIRST row whose test holds; "
+                               "NaN compares False with everything, so test for it explicitly.")
     checks.expect("diagnose_run", remedy == DIAGNOSES[expected], "picked the wrong remedy.",
                   inputs=inputs, returned=repr(remedy), expected=repr(DIAGNOSES[expected]),
                   hint="each failure has its remedy in the same row of the table.")
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_diagnose_run", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible check: one log of each failure, and a run whose loss ends in NaN.
-checks.expect_from_scratch("diagnose_run", diagnose_run)
+# Visible check: one log of each failure, a run whose loss ends in NaN, one low last loss.
 for kind, variant, seed in [("healthy", 0, 1), ("exploding gradient", 0, 2),
                             ("exploding gradient", 1, 3), ("learning rate too large", 0, 4),
                             ("vanishing gradient", 0, 5), ("learning rate too small", 0, 6),
                             ("learning rate too small", 1, 7)]:
     check_diagnosis(diagnose_run, failing_log(kind, seed, variant), kind,
                     f"{kind} (form {variant})")
+_log = failing_log("learning rate too small", 8, 0)
+_log["losses"][-1] = _log["threshold"] / 2
+check_diagnosis(diagnose_run, _log, "learning rate too small",
+                "only the very last loss below the threshold",
+                hint="'healthy' needs the MEAN of the last 10 losses <= threshold: one low last "
+                     "loss is not enough.")
+checks.expect_from_scratch("diagnose_run", diagnose_run)
 checks.passed("diagnose_run")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_diagnose_run", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -1774,6 +1792,12 @@ for col, kind in enumerate(("exploding gradient", "learning rate too large",
                    "gradient norm", logy=True)
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Where am I? Run this to see which exercises pass their visible checks.
+
+# %% nbgrader={"grade": false, "grade_id": "progress", "locked": true, "schema_version": 3, "solution": false, "task": false}
+checks.progress()
 
 # %% [markdown]
 # ## What to remember

@@ -193,8 +193,9 @@ MISTAKES = [
                       "    q, k, v = (torch.from_numpy(np.asarray(a)) for a in (query, keys, values))\n"
                       "    w = torch.softmax(torch.einsum('tbh,bh->tb', k, q) / q.shape[1] ** 0.5, dim=0)\n"
                       "    return torch.einsum('tb,tbh->bh', w, v).numpy(), w.numpy()\n",
-            # the checks refuse torch before calling the function (and the grader's sandbox for
-            # a from-scratch exercise has no torch), which says what is wrong: no call to replay
+            # the hidden tests refuse torch before calling the function (and the grader's sandbox
+            # for a from-scratch exercise has no torch): no call for the grader to replay. The
+            # visible check says what is wrong (numpy only) after its numeric cases.
             diagnosable=False),
     # ---- steps_to_threshold
     Mistake('steps_to_threshold', 'less_instead_of_less_or_equal',

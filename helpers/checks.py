@@ -326,14 +326,33 @@ def _data_preview(value: Any) -> str:
     return preview(value)
 
 
+def _first_difference(where: str, before: Any, after: Any) -> tuple[str, str]:
+    """When the previews of two same-shape float arrays look alike (a change in the last
+    digits), their first differing entry in full: "; x[1] = -0.24999999999999997" and
+    "; x[1] = -0.25". Otherwise two empty strings."""
+    if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray)):
+        return "", ""
+    if before.shape != after.shape or preview(before) != preview(after):
+        return "", ""
+    if not (np.issubdtype(before.dtype, np.floating) and np.issubdtype(after.dtype, np.floating)):
+        return "", ""
+    differ = np.argwhere(~((before == after) | (np.isnan(before) & np.isnan(after))))
+    if not len(differ):
+        return "", ""
+    i = tuple(int(j) for j in differ[0])
+    entry = f"{where}[{', '.join(map(str, i))}]" if i else where
+    return f"; {entry} = {float(after[i])!r}", f"; {entry} = {float(before[i])!r}"
+
+
 def _fail_in_place(exercise: str, changed: InputChanged, inputs: str) -> None:
     where = changed.argument
+    after, before = _first_difference(where, changed.before, changed.after)
     fail(
         exercise,
         f"changed its argument {where} in place; it must not modify its inputs.",
         inputs=inputs,
-        returned=f"{where} after the call: {_data_preview(changed.after)}",
-        expected=f"{where} unchanged: {_data_preview(changed.before)}",
+        returned=f"{where} after the call: {_data_preview(changed.after)}{after}",
+        expected=f"{where} unchanged: {_data_preview(changed.before)}{before}",
         hint=IN_PLACE_HINT,
     )
 
@@ -648,9 +667,11 @@ def expect_elementwise(
     *args: Any,
     hint: str,
     warning_hint: str,
+    atol: float = 1e-300,
 ) -> None:
     """Check an elementwise function: fn(x, *args) must equal `expected` (same shape, relative
-    error <= 1e-9), raise no warning (an overflow in exp, say) and leave x unchanged."""
+    error <= 1e-9, or an absolute error <= atol), raise no warning (an overflow in exp, say) and
+    leave x unchanged."""
     x = np.array(x, dtype=np.float64)
     before = x.copy()
     extra = "".join(f", {a!r}" for a in args)
@@ -674,7 +695,7 @@ def expect_elementwise(
         expected,
         inputs=inputs,
         rtol=1e-9,
-        atol=1e-300,
+        atol=atol,
         hint=hint,
     )
 

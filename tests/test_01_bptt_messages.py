@@ -29,7 +29,15 @@ EXPECTED = {
         "dh0 is wrong",
         ["dh0 is the only gradient wrong", "from length 2 on", "without a transpose"],
     ),
-    "current_state_h_t_used_for_dw_hh": ("dW_hh is wrong", ["PREVIOUS hidden state"]),
+    "current_state_h_t_used_for_dw_hh": ("dW_hh is wrong", ["PREVIOUS hidden state", "h_1"]),
+    # issue 25 (review 12): the hint names the cause the check established, not another one
+    "dw_hh_transposed_h_prev_t_da": ("dW_hh is wrong", ["transpose", "not h_prev.T @ da"]),
+    "tanh_derivative_applied_again_to_the": (
+        "dh0 is wrong",
+        ["no tanh derivative of its own", "applied once"],
+    ),
+    "float32_result": ("h_t is not float64", ["float32", "gradient check"]),
+    "stores_the_state_before_the_update": ("hs is wrong", ["BEFORE step t", "after the update"]),
     "bias_gradient_averaged_over_the": ("db_h is wrong", ["over the batch"]),
     "tanh_derivative_taken_at_the": ("dW_xh is wrong", ["length 1", "tanh"]),
     "dhs_modified_in_place": ("changed one of its input arrays in place", ["dhs[t] + dh_next"]),
@@ -114,3 +122,43 @@ def test_a_close_miss_shows_the_digits_that_differ(capsys):
     assert "max relative error 1.0e+00, at g[0]: returned 0, expected 1, one of them 0" in str(
         info.value
     )
+
+
+def test_hints_do_not_name_a_cause_the_check_did_not_find(cells, capsys):
+    """Review 12: a transposed dW_hh is not told to use the previous state, nor a doubled tanh
+    derivative in the carry to drop a transpose."""
+    transposed = visible_failure(cells, ENTRIES["dw_hh_transposed_h_prev_t_da"])
+    assert "PREVIOUS" not in transposed.split("hint:")[-1], transposed
+    doubled = visible_failure(cells, ENTRIES["tanh_derivative_applied_again_to_the"])
+    assert "without a transpose" not in doubled, doubled
+
+
+def test_close_misses_show_the_digits_that_differ(cells, capsys):
+    """Review 12: x restored by arithmetic, and a relative error with + 1e-8, print differently
+    from what was expected, not the same 3 decimals."""
+    source = (
+        "def numerical_gradient(f, x, eps=1e-5):\n"
+        "    g = np.zeros(x.shape)\n"
+        "    for i in np.ndindex(x.shape):\n"
+        "        x[i] += eps; fp = f(x); x[i] -= 2 * eps; fm = f(x); x[i] += eps\n"
+        "        g[i] = (fp - fm) / (2 * eps)\n"
+        "    return g\n"
+    )
+    mistake = catalogue.Mistake(
+        "numerical_gradient", "restore_by_arithmetic", "d", hint="h", source=source
+    )
+    message = visible_failure(cells, mistake)
+    returned = message.split("returned:")[1].split("\n")[0]
+    expected = message.split("expected:")[1].split("\n")[0]
+    assert "did not restore x" in message
+    assert returned.split(": ", 1)[1] != expected.split(": ", 1)[1], message
+    source = (
+        "def relative_error(a, b):\n"
+        "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+        "    return float(np.max(np.abs(a - b) / (1e-8 + np.abs(a) + np.abs(b))))\n"
+    )
+    message = visible_failure(
+        cells, catalogue.Mistake("relative_error", "plus_floor", "d", hint="h", source=source)
+    )
+    assert "returned: 0.1111111108" in message and "expected: 0.1111111111" in message, message
+    assert "a floor" in message.split("hint:")[-1], message

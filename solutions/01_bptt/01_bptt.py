@@ -20,8 +20,9 @@
 #
 # **Why are recurrent networks hard to train?** Every answer in this course starts from one
 # formula: the gradient of a recurrent network's loss is a *sum over time of products of
-# Jacobians*. In this notebook you derive that formula, implement it with numpy, and check it
-# against finite differences and against PyTorch's autograd.
+# Jacobians*. In this notebook you derive that formula (backpropagation through time, BPTT;
+# Werbos 1990), implement it with numpy, and check it against finite differences and against
+# PyTorch's autograd.
 #
 # **You will be able to**
 # 1. draw an RNN unrolled in time and say which weights are shared;
@@ -127,6 +128,15 @@ def reference_rnn_backward(dhs, xs, h0, W_xh, W_hh, b_h):
             "b_h": rnn.bias_ih_l0.grad.numpy(), "h0": h0_t.grad.numpy()}
 
 
+def expect_float64(exercise, name, value, inputs):
+    """value, already checked for shape and values, must be a float64 array."""
+    checks.expect(exercise, np.asarray(value).dtype == np.float64, f"{name} is not float64.",
+                  inputs=inputs, returned=f"dtype {np.asarray(value).dtype}",
+                  expected="dtype float64",
+                  hint="the docstring asks for float64: a float32 result loses precision the "
+                       "gradient check needs.")
+
+
 def check_rnn_step_forward(fn, case):
     inputs = f"x_t = xs[0], h_prev = h0 of {case.describe()}"
     h_t, _ = checks.call("rnn_step_forward", fn, case.xs[0], case.h0, *case.params, inputs=inputs)
@@ -134,6 +144,7 @@ def check_rnn_step_forward(fn, case):
         "rnn_step_forward", "h_t", h_t, reference_rnn_forward(case.xs[:1], case.h0, *case.params)[0],
         inputs=inputs, hint="h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h): check each "
                             "transpose, the bias, and that tanh is applied to the whole sum.")
+    expect_float64("rnn_step_forward", "h_t", h_t, inputs)
 
 
 def check_rnn_forward(fn, case):
@@ -143,11 +154,22 @@ def check_rnn_forward(fn, case):
     checks.as_array("rnn_forward", "hs", hs, expected.shape, inputs=inputs,
                     hint="hs holds h_1..h_T, one (B, H) state per input step, without h0.")
     bad = checks.first_bad_step(case.T, lambda t: checks.close(hs[t - 1], expected[t - 1]))
+    before = [case.h0, *expected[:-1]]                     # h_0, ..., h_(T-1)
+    last_input_first = reference_rnn_forward(case.xs[-1:], case.h0, *case.params)[0]
+    if all(checks.close(hs[t], before[t]) for t in range(case.T)):
+        why = ("each hs[t - 1] holds h_(t-1), the state BEFORE step t (hs[0] is h0): store the "
+               "state the step returns, after the update, so that hs[t - 1] is h_t.")
+    elif case.T > 1 and checks.close(hs[0], last_input_first):
+        why = ("hs[0] is the step on the LAST input, xs[T - 1], from h0: run the steps in time "
+               "order, xs[0] first.")
+    elif bad == 1:
+        why = "check rnn_step_forward and that the first step starts from h0."
+    else:
+        why = "each step must start from the state the previous step returned."
     checks.expect_close(
         "rnn_forward", "hs", hs, expected, inputs=inputs,
-        hint=f"hs[{(bad or 1) - 1}] (the state h_{bad}) is the first wrong one: "
-             + ("check rnn_step_forward and that the first step starts from h0."
-                if bad == 1 else "each step must start from the state the previous step returned."))
+        hint=f"hs[{(bad or 1) - 1}] (the state h_{bad}) is the first wrong one: " + why)
+    expect_float64("rnn_forward", "hs", hs, inputs)
 
 
 def call_leaving_inputs(exercise, fn, *args, inputs, problem, hint, **kwargs):
@@ -194,11 +216,26 @@ def check_rnn_backward(fn, case, hs=None):
         length += 1
         grads, expected, wrong, inputs = run(length)
     if not wrong:
+        for k in order:
+            expect_float64("rnn_backward", f"d{k}", grads[k], inputs)
         return
     later = run(length + 1)[2] if length < case.T else []
+    # on one step, da_1 = dhs[0] * (1 - h_1**2): what two common mistakes in the carry return
+    cut, h1 = case.prefix(1), hs[0]
+    da1 = cut.dhs[0] * (1 - h1 ** 2)
+    if length == 1 and checks.close(grads["h0"], da1 @ case.W_hh.T, rtol=1e-6, atol=1e-9):
+        fault = "it is da_t @ W_hh, without a transpose (yours is da_t @ W_hh.T)."
+    elif length == 1 and checks.close(grads["h0"], (da1 @ case.W_hh) * (1 - cut.h0 ** 2),
+                                      rtol=1e-6, atol=1e-9):
+        fault = ("it is da_t @ W_hh, with no tanh derivative of its own (yours is multiplied by "
+                 "1 - h_(t-1)**2 too): that derivative is applied once, at the next step back, "
+                 "where dh_next joins dhs[t] before the factor (1 - h_t**2).")
+    else:
+        fault = ("it is exactly da_t @ W_hh: check for a transpose of W_hh, or an extra factor "
+                 "such as a second tanh derivative.")
     carried = ("the gradient carried back from a step into the state before it (dh_next, and "
                "dh0 after the first step) is the suspect: a_t = x_t @ W_xh.T + h_(t-1) @ "
-               "W_hh.T + b_h, so it is da_t @ W_hh, without a transpose.")
+               "W_hh.T + b_h, so " + fault)
     if wrong == ["h0"] and set(later) - {"h0"}:
         where = ("For a sequence of length 1, dh0 is the only gradient wrong, and the only one "
                  "that goes through the carry between steps; from length 2 on, "
@@ -217,14 +254,26 @@ def check_rnn_backward(fn, case, hs=None):
                  f"length {length}: the gradient carried back from step t + 1 into h_t is the "
                  "suspect. It is dh_next = da_(t+1) @ W_hh, and it joins dhs[t] before the tanh "
                  "derivative: da_t = (dhs[t] + dh_next) * (1 - h_t**2).")
+    w_hh = ("dW_hh sums da_t^T @ h_(t-1) over time: check that it uses the PREVIOUS hidden "
+            "state h_(t-1) (h0 at the first step), and the order of the outer product, "
+            "da.T @ h_prev.")
+    if length == 1 and checks.close(grads["W_hh"], expected["W_hh"].T, rtol=1e-6, atol=1e-9):
+        w_hh = ("dW_hh is the transpose of the right one: it sums da_t^T @ h_(t-1) (row i belongs "
+                "to unit i's pre-activation), da.T @ h_prev, not h_prev.T @ da.")
+    elif length == 1 and checks.close(grads["W_hh"], da1.T @ h1, rtol=1e-6, atol=1e-9):
+        w_hh = ("at step 1 yours multiplies da_1 by h_1, the state the step produced: dW_hh sums "
+                "da_t^T @ h_(t-1), with the PREVIOUS hidden state, which at the first step is h0 "
+                "(hs[t - 1] at t = 0 is hs[-1], the last state, not h0).")
     hints = {
-        "W_hh": "dW_hh sums da_t^T @ h_(t-1) over time: use the PREVIOUS hidden state.",
+        "W_hh": w_hh,
         "W_xh": "dW_xh sums da_t^T @ x_t over time, with da_t = (1 - h_t**2) * dL/dh_t.",
         "b_h": "db_h sums da_t over time AND over the batch.",
         "h0": "dh0 is the gradient carried out of the first step: da_1 @ W_hh.",
     }
     key = wrong[0]
     hint = where if wrong == ["h0"] else f"{hints[key]} {where}"
+    if key == "W_hh" and w_hh.startswith(("dW_hh is the transpose", "at step 1")):
+        hint = w_hh                   # the cause is known: no list of places to look
     others = [f"d{k}" for k in wrong[1:]]
     also = f" ({', '.join(others)} {'is' if len(others) == 1 else 'are'} wrong too.)" if others else ""
     checks.expect_close("rnn_backward", f"d{key}", grads[key], expected[key], inputs=inputs,
@@ -239,8 +288,9 @@ def check_numerical_gradient(fn, x, f, grad_f, eps=1e-5, rtol=1e-6, label="f", h
     lead = f"{hint} In general: " if hint else ""
     got, _ = call_leaving_inputs(
         "numerical_gradient", fn, f, x, eps=eps, inputs=inputs, problem="did not restore x.",
-        hint="after evaluating f at x + eps and x - eps, put the original entry back (x[idx] = "
-             "old) before moving to the next one.")
+        hint="after evaluating f at x + eps and x - eps, put the original entry back by "
+             "assignment (x[idx] = old) before moving to the next one: undoing the steps by "
+             "arithmetic (x[idx] += eps) can miss the original in its last digit.")
     checks.expect_close("numerical_gradient", "grad", got, grad_f(x), inputs=inputs, rtol=rtol,
                         atol=1e-8, hint=lead + "use the CENTRAL difference (f(x + eps) - "
                                         "f(x - eps)) / (2 * eps), one entry at a time, with the "
@@ -264,11 +314,17 @@ def check_relative_error(fn, a, b, label, hint=""):
                   hint=lead + "an entry where a and b are both 0 divides 0 by 0: the floor "
                               "max(1e-8, |a| + |b|) keeps the denominator away from 0, so two "
                               "zeros agree (relative error 0).")
-    checks.expect_close("relative_error", "relative error", np.float64(got), expected,
-                        inputs=inputs, rtol=1e-9, atol=1e-15,
-                        hint=lead + "max over entries of |a - b| / max(1e-8, |a| + |b|): the "
-                                    "maximum, not the mean; |a| + |b| in the denominator; the "
-                                    "1e-8 floor avoids 0/0.")
+    near = abs(float(got) - expected) <= 1e-6 * abs(expected)
+    checks.expect(
+        "relative_error", checks.close(np.float64(got), expected, rtol=1e-9, atol=1e-15),
+        "relative error is wrong.", inputs=inputs, returned=repr(float(got)),
+        expected=repr(float(expected)),
+        hint=lead + ("yours is within 1e-6 of it, not within 1e-9: the 1e-8 is a floor, "
+                     "max(1e-8, |a| + |b|), which leaves every ratio with |a| + |b| > 1e-8 "
+                     "exactly as it is; adding it, |a| + |b| + 1e-8, changes each one a little."
+                     if near else
+                     "max over entries of |a - b| / max(1e-8, |a| + |b|): the maximum, not the "
+                     "mean; |a| + |b| in the denominator; the 1e-8 floor avoids 0/0."))
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_step_forward", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -350,8 +406,10 @@ for _seed, (_T, _B, _D, _H) in enumerate([(1, 2, 3, 4), (9, 1, 2, 3), (6, 4, 3, 
 # **Step 4: the weights.** $W_{hh}$ enters *every* step. Its **immediate** partial derivative at
 # step $t$, written $\partial^+ h_t / \partial W_{hh}$, treats $h_{t-1}$ as a constant; the
 # total derivative $dh_t/dW_{hh}$ would also follow $W_{hh}$'s effect on $h_{t-1}$, and using
-# *that* together with $\delta_t$ counts every path through earlier steps twice, because
-# $\delta_t$ already carries them. Goodfellow, Bengio and Courville (2016, sec. 10.2.2) keep the
+# *that* together with $\delta_t$ counts a path more than once: $\delta_t$ already carries the
+# steps after $t$ and $dh_t/dW_{hh}$ the steps before, so the path from $W_{hh}$'s use at step
+# $k$ to the loss at step $t$ would be counted once for every step from $k$ to $t$, $t - k + 1$
+# times instead of once. Goodfellow, Bengio and Courville (2016, sec. 10.2.2) keep the
 # two apart the same way, with a copy $W^{(t)}$ of the weights used only at step $t$. Summing
 # the immediate contributions:
 #
@@ -374,7 +432,8 @@ for _seed, (_T, _B, _D, _H) in enumerate([(1, 2, 3, 4), (9, 1, 2, 3), (6, 4, 3, 
 #
 # The term linking a loss at time $t$ to what happened at time $k$ carries a product of $t - k$
 # Jacobians. If their norms are mostly below 1 the long-range terms **vanish**; above 1 they can
-# **explode**. The rest of the course is about that product.
+# **explode** (Bengio, Simard and Frasconi 1994; Pascanu, Mikolov and Bengio 2013). The rest
+# of the course is about that product.
 #
 # ### Exercise 3: `rnn_backward` (≈ 20 min)
 # Walk backwards from $t = T$ to $1$, carrying `dh_next` (the gradient arriving at $h_t$ from
@@ -841,8 +900,9 @@ claims.claim_seeds("computed alone, the contributions at sigma_max = 0.5 keep sh
 # error, at most half a unit in the last place of that entry of $S_{K-1}$. The line
 # $\epsilon_{\text{mach}} \|S_T\|_F$ is the size of such errors if every entry were as large
 # as the norm suggests; many entries of $S$ are far smaller, so the differences stay accurate a
-# little below it. Once every entry of $C_k$ is below half a unit in the last place of its
-# entry of $S_{K-1}$, adding it changes nothing and the difference is 0. So the fits use only
+# little below it (Higham 2002 treats such rounding and cancellation errors at length). Once
+# every entry of $C_k$ is below half a unit in the last place of its entry of $S_{K-1}$,
+# adding it changes nothing and the difference is 0. So the fits use only
 # differences far above the line; the long-range terms are still there, only too small to
 # change the sum.
 #

@@ -60,6 +60,11 @@ MISTAKES = [
             source="def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
                       "    t = torch.from_numpy\n"
                       "    return torch.tanh(t(x_t) @ t(W_xh).T + t(h_prev) @ t(W_hh).T + t(b_h)).numpy()\n"),
+    Mistake('rnn_step_forward', 'float32_result',
+            'float32 result',
+            hint='Keep float64 throughout: float32 keeps about 7 digits, too few for a gradient check.',
+            source="def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
+                      "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).astype(np.float32)\n"),
     # ---- rnn_forward
     Mistake('rnn_forward', 'h0_included_in_the_returned_states',
             'h0 included in the returned states',
@@ -82,6 +87,16 @@ MISTAKES = [
                       "    for x_t in xs:\n"
                       "        h = rnn_step_forward(x_t, h, W_xh, W_hh, b_h)\n"
                       "    return h\n"),
+    Mistake('rnn_forward', 'stores_the_state_before_the_update',
+            'stores the state before the update (h_0 ... h_(T-1))',
+            hint='hs[t - 1] is h_t, the state the step returns: store it after the update.',
+            source="def rnn_forward(xs, h0, W_xh, W_hh, b_h):\n"
+                      "    hs = np.empty((xs.shape[0],) + h0.shape)\n"
+                      "    h = h0\n"
+                      "    for t, x_t in enumerate(xs):\n"
+                      "        hs[t] = h\n"
+                      "        h = rnn_step_forward(x_t, h, W_xh, W_hh, b_h)\n"
+                      "    return hs\n"),
     # ---- rnn_backward
     Mistake('rnn_backward', 'tanh_derivative_missed',
             'tanh derivative missed',
@@ -102,6 +117,14 @@ MISTAKES = [
             'current state h_t used for dW_hh instead of h_{t-1}',
             hint='In a_t = x_t W_xh^T + h_(t-1) W_hh^T + b_h, which state multiplies W_hh?',
             source=_loop(hh="        grads['W_hh'] += da.T @ hs[t]\n")),
+    Mistake('rnn_backward', 'dw_hh_transposed_h_prev_t_da',
+            'dW_hh transposed: h_prev.T @ da',
+            hint='Row i of dW_hh belongs to unit i: da.T @ h_prev, not its transpose.',
+            source=_loop(hh="        grads['W_hh'] += h_prev.T @ da\n")),
+    Mistake('rnn_backward', 'tanh_derivative_applied_again_to_the',
+            'tanh derivative applied again to the carried gradient',
+            hint='dh_next = da @ W_hh: the tanh derivative is applied once, at the next step back.',
+            source=_loop(next="        dh_next = (da @ W_hh) * (1.0 - h_prev ** 2)\n")),
     Mistake('rnn_backward', 'bias_gradient_averaged_over_the',
             'bias gradient averaged over the batch',
             hint='The loss adds up over the batch, so the bias gradient adds up too.',

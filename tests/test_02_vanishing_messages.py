@@ -38,6 +38,10 @@ EXPECTED = {
         "is not a fixed point",
         ["until an iteration changes x by less than tol", "not a fixed number of times"],
     ),
+    "refuses_w_1_but_not_w_1": (
+        "self-weight that stores nothing",
+        ["w = 1 stores nothing too", "w = 1 included"],
+    ),
     "no_valueerror_for_w_1": (
         "accepted a self-weight that stores nothing",
         ["w <= 1", "raise ValueError"],
@@ -87,3 +91,55 @@ def test_the_model_answers_pass_their_visible_checks(cells, capsys):
         exec(cells[grade_id], namespace)
     for exercise in EXERCISES:
         exec(cells[f"test_{exercise}"], namespace)
+
+
+# Review 12: correct rewritings that round differently where the value is tiny pass the checks
+CORRECT_REWRITINGS = {
+    "sigmoid": [
+        "def sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(np.asarray(x, float) / 2))\n",
+        "def sigmoid(x):\n"
+        "    x = np.asarray(x, float)\n"
+        "    s = 1.0 / (1.0 + np.exp(-np.abs(x)))\n"
+        "    return np.where(x >= 0, s, 1.0 - s)\n",
+    ],
+    "sigmoid_grad": ["def sigmoid_grad(x):\n    return 0.25 - (sigmoid(x) - 0.5) ** 2\n"],
+    "tanh_grad": [
+        "def tanh_grad(x):\n    return 4.0 * sigmoid_grad(2.0 * np.asarray(x, float))\n",
+        "def tanh_grad(x):\n    t = np.tanh(np.asarray(x, float))\n    return (1 - t) * (1 + t)\n",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "exercise, source",
+    [(e, s) for e, sources in CORRECT_REWRITINGS.items() for s in sources],
+)
+def test_correct_rewritings_pass_their_visible_and_hidden_checks(cells, exercise, source, capsys):
+    namespace = {"np": np, "torch": torch, "checks": checks}
+    for grade_id in (*EXERCISES, "checking_tools"):
+        exec(cells[grade_id], namespace)
+    exec(source, namespace)
+    exec(cells[f"test_{exercise}"], namespace)
+    exec(cells[f"hidden_{exercise}"], namespace)
+
+
+def test_an_answer_that_iterates_at_w_1_fails_without_hanging(cells, capsys):
+    """Review 12: `if w < 1: raise`, then `while True`, would iterate some 10^8 times at w = 1;
+    the visible check stops it within its budget of Python lines and says why."""
+    import time
+
+    source = (
+        "def latch_fixed_point(w, tol=1e-12):\n"
+        "    if w < 1:\n        raise ValueError(w)\n"
+        "    x = 1.0\n"
+        "    while True:\n"
+        "        new = float(np.tanh(w * x))\n"
+        "        if abs(new - x) < tol:\n            return new\n"
+        "        x = new\n"
+    )
+    mistake = catalogue.Mistake("latch_fixed_point", "while_true", "d", hint="h", source=source)
+    started = time.monotonic()
+    message = visible_failure(cells, mistake)
+    assert time.monotonic() - started < 20, "the check took too long"
+    assert "kept iterating at a self-weight that stores nothing" in message, message
+    assert "w = 1 included" in message.split("hint:")[-1], message

@@ -153,6 +153,17 @@ MISTAKES = [
                                             "        new = float(np.tanh(w * x))\n"
                                             "        if abs(new - x) < tol:\n            return new\n"
                                             "        x = new\n    return x\n")),
+    Mistake('latch_fixed_point', 'refuses_w_1_but_not_w_1',
+            'refuses w < 1 but not w = 1',
+            hint='At w = 1 the only fixed point is still 0: refuse every w <= 1, w = 1 included.',
+            # as a student writes it the loop is `while True`, some 10^8 iterations at w = 1; the
+            # visible check stops it after 10^5 lines of Python, and 10^5 iterations keep the
+            # graders' own runs of this entry short
+            source=_latch(guard="    if w < 1:\n        raise ValueError('w')\n",
+                          loop="    for _ in range(100000):\n"
+                               "        new = float(np.tanh(w * x))\n"
+                               "        if abs(new - x) < tol:\n            return new\n"
+                               "        x = new\n    return x\n")),
     # ---- latch_gain
     Mistake('latch_gain', 'forgets_the_self_weight_w',
             'forgets the self-weight w',

@@ -3,7 +3,7 @@
 A self-learner has only the visible check (issue 27): a mistake that passes it and fails only the
 hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points;
 here each must already fail the visible check, with a message that says where to look, and the
-two train_step mistakes that both return a norm of 0 must stop at different problems.
+three train_step mistakes that return a norm of 0 must stop at different problems.
 """
 
 from __future__ import annotations
@@ -41,6 +41,15 @@ EXPECTED = {
         "returned norm 0, and .grad is empty after the step",
         ["zero_grad() ran after loss.backward()", "BEFORE backward"],
     ),
+    "measures_the_norm_only_when_clipping": (
+        "returned norm 0 with max_norm=None",
+        ["the norm must still be measured", "float('inf')"],
+    ),
+    "epsilon_added_to_the_factor": (
+        "the 1e-6 is added to the factor, not to the norm",
+        ["max_norm / (total + 1e-6)", "brackets"],
+    ),
+    "returns_float32_arrays": ("clipped[0] is float32, not float64", ["float64"]),
     "never_calls_zero_grad": ("norm is wrong", ["left over", "zero_grad() BEFORE"]),
 }
 

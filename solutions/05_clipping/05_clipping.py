@@ -45,7 +45,9 @@
 import copy
 import functools
 
+import matplotlib.patheffects as patheffects
 import matplotlib.pyplot as plt
+import matplotlib.transforms as transforms
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -148,6 +150,14 @@ def expect_array_list(name, got, expected, inputs, hint):
                   returned=f"{type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '-'}",
                   expected=f"list of {len(expected)} arrays", hint="return a list, not one array.")
     for i, (g, e) in enumerate(zip(got, expected)):
+        dtype = getattr(g, "dtype", None)
+        narrow = isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
+        checks.expect(name, not narrow,
+                      f"clipped[{i}] is {dtype}, not float64.", inputs=inputs,
+                      returned=f"dtype {dtype}", expected="dtype float64",
+                      hint="the arrays come in as float64 and must go out as float64: a float32 "
+                           "result keeps only about 7 digits (no astype(np.float32), no "
+                           "np.float32 factor).")
         checks.expect_close(name, f"clipped[{i}]", g, e, inputs=inputs, rtol=1e-12, atol=1e-300,
                             hint=hint)
 
@@ -185,6 +195,18 @@ def check_clip_grad_norm(fn, grads, max_norm, label):
                          "reference here, divides by total + 1e-6. The two differ by a relative "
                          f"1e-6 / total (here {1e-6 / norm:.1e}), too little to see in the first "
                          "digits but more than this check's tolerance (1e-12): add the 1e-6.")
+    on_factor = ([np.asarray(g) * (max_norm / norm + 1e-6) for g in grads] if norm > max_norm
+                 else None)
+    if (on_factor is not None and isinstance(clipped, list | tuple) and len(clipped) == len(grads)
+            and all(checks.close(c, e, rtol=1e-12, atol=1e-300)
+                    for c, e in zip(clipped, on_factor))):
+        checks.fail("clip_grad_norm",
+                    "the 1e-6 is added to the factor, not to the norm.", inputs=inputs,
+                    returned=f"factor {max_norm / norm + 1e-6!r} (max_norm / total + 1e-6)",
+                    expected=f"factor {max_norm / (norm + 1e-6)!r} (max_norm / (total + 1e-6))",
+                    hint="PyTorch adds the epsilon to the norm in the denominator, "
+                         "max_norm / (total + 1e-6), so that an all-zero gradient does not "
+                         "divide by zero; mind the brackets.")
     at_max_norm = ("the global norm is exactly max_norm here, and PyTorch still scales, by "
                    "max_norm / (total + 1e-6) < 1: compare that factor with 1, not total with "
                    "max_norm. In general: " if total == max_norm else "")
@@ -296,21 +318,29 @@ def check_train_step(fn, cell, max_norm, lr, seed, label):
              model.parameters()]
     if got_norm == 0 and norm > 0:     # a norm measured on no gradients: when, .grad tells
         erased = all(not torch.any(a) for a in after)
+        if erased:
+            problem = "returned norm 0, and .grad is empty after the step."
+            hint = ("optimizer.zero_grad() ran after loss.backward() and erased what it "
+                    "computed (the norm measured nothing, the step had nothing to apply): "
+                    "call zero_grad() BEFORE backward.")
+        elif max_norm is None:      # nothing to clip: the norm was not measured, or too early
+            problem = ("returned norm 0 with max_norm=None, and .grad holds this batch's "
+                       "gradients.")
+            hint = ("with max_norm=None nothing is clipped, but the norm must still be measured, "
+                    "after loss.backward() has filled .grad: clip with an infinite limit, "
+                    "clip_grad_norm_(params, float('inf')), or use "
+                    "torch.nn.utils.get_total_norm, and return that norm, not 0.")
+        else:
+            problem = "returned norm 0, and .grad holds this batch's unclipped gradients."
+            hint = ("the norm was measured, and the clipping done, before loss.backward() "
+                    "filled .grad (so the step used unclipped gradients): clip after "
+                    "backward and before optimizer.step().")
         if erased or _same(after, raw):
-            checks.fail(
-                "train_step",
-                ("returned norm 0, and .grad is empty after the step." if erased else
-                 "returned norm 0, and .grad holds this batch's unclipped gradients."),
-                inputs=inputs_text,
-                returned=f"norm 0.0; grad of the first parameter, first entries: "
-                         f"{checks.preview(after[0].numpy())}",
-                expected=f"norm {norm!r}; {checks.preview(grads[0].numpy())}",
-                hint=("optimizer.zero_grad() ran after loss.backward() and erased what it "
-                      "computed (the norm measured nothing, the step had nothing to apply): "
-                      "call zero_grad() BEFORE backward." if erased else
-                      "the norm was measured, and the clipping done, before loss.backward() "
-                      "filled .grad (so the step used unclipped gradients): clip after "
-                      "backward and before optimizer.step()."))
+            checks.fail("train_step", problem, inputs=inputs_text,
+                        returned=f"norm 0.0; grad of the first parameter, first entries: "
+                                 f"{checks.preview(after[0].numpy())}",
+                        expected=f"norm {norm!r}; {checks.preview(grads[0].numpy())}",
+                        hint=hint)
     stale_norm = float(torch.sqrt(sum(torch.sum((g + STALE) ** 2) for g in raw)))
     checks.expect_close("train_step", "norm", np.float64(got_norm), norm, inputs=inputs_text,
                         rtol=1e-9, hint=(
@@ -433,23 +463,43 @@ i = int(np.argmin(np.abs(fractions - 0.01)))
 share = np.mean(np.concatenate([np.abs(g).ravel() for g in grads]) > fractions[i] * largest)
 print(f"global norm {norm:.3g}; at f = {fractions[i]:.3f}: cosine {by_norm[i]:.6f} by norm, "
       f"{by_value[i]:.3f} by value ({share:.0%} of the entries are cut)")
-print("largest |entry| of each parameter's gradient: " + ", ".join(
-    f"{name} {np.abs(g).max():.2g}" for (name, _), g in zip(net.named_parameters(), grads)))
+names = [name.split(".")[-1] for name, _ in net.named_parameters()]
+medians = {n: float(np.median(np.abs(g))) for n, g in zip(names, grads)}
+print("median |entry| of each parameter's gradient, and the share of its entries cut at f = "
+      f"{fractions[i]:.3f}: " + ", ".join(
+          f"{n} ({g.size}) {medians[n]:.2g}, {np.mean(np.abs(g) > fractions[i] * largest):.0%}"
+          for n, g in zip(names, grads)))
+clipped = clip_grad_value(grads, fractions[i] * largest)
+w_hh_share = [float(np.sum(gs[names.index("weight_hh")] ** 2) / sum(np.sum(g ** 2) for g in gs))
+              for gs in (grads, clipped)]
+print(f"W_hh's share of the squared norm: {w_hh_share[0]:.0%} unclipped, {w_hh_share[1]:.0%} "
+      f"clipped by value at f = {fractions[i]:.3f}")
 from helpers import claims  # noqa: E402  (checks the prose's claims right after each experiment)
 
 claims.claim("clipping by norm keeps the direction (cosine 1 up to rounding) at every threshold; "
              "clipping by value bends it more and more as the threshold drops",
              min(by_norm) > 1 - 1e-12 and bool(np.all(np.diff(by_value) >= -1e-12))
              and by_value[0] < 0.9,
-             evidence=f"by value: cosine {by_value[0]:.3f} at f = {fractions[0]:.3g}");
+             evidence=f"by value: cosine {by_value[0]:.3f} at f = {fractions[0]:.3g}")
+# rules out: value clipping acting on every parameter alike (W_hh's entries no smaller than the
+# others', its share of the clipped vector no larger than of the gradient)
+claims.claim("W_hh's entries are the smallest in the median of any parameter's, and clipping by "
+             "value at f = 0.01 raises W_hh's share of the squared norm",
+             all(medians["weight_hh"] < m for n, m in medians.items() if n != "weight_hh")
+             and w_hh_share[1] > w_hh_share[0] + 0.01,
+             evidence=f"share {w_hh_share[0]:.0%} -> {w_hh_share[1]:.0%}");
 
 # %% [markdown]
 # Clipping by norm gives cosine 1 at every threshold (up to rounding): the direction is kept.
 # Clipping by value bends the gradient more and more as the threshold drops, because it cuts
 # the large entries down to $\pm c$ and keeps the small ones, so the small ones weigh more in
-# the clipped vector than they did in the gradient. Here the large entries sit in the biases
-# and the readout (the last line printed); most of $W_{hh}$'s are small. That is why clipping
-# by the global norm is the default.
+# the clipped vector than they did in the gradient. Which entries are small is not random:
+# $W_{hh}$'s, most of the gradient's entries, are the smallest in the median of any
+# parameter's, so the cut spares more of them than of the biases' and the readout's (printed
+# per parameter, with its number of entries in brackets). Clipped
+# by value at $f = 0.01$, the update therefore leans towards the recurrent weights: $W_{hh}$'s
+# share of its squared norm grows (printed). That is why clipping by the global norm is the
+# default.
 #
 # ## 2. Where clipping goes in a training step (≈ 10 min)
 #
@@ -524,19 +574,29 @@ for max_norm in runs:
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 top = 1e3                                  # losses above this are drawn at the top edge
 for ax, max_norm in zip(axes, runs):
+    ends = {}                                   # (step, drawn loss) -> the runs that end there
     for k, history in enumerate(runs[max_norm]):
         losses = np.asarray(history.losses, dtype=float)
-        line, = ax.plot(np.minimum(losses, top), color=f"C{k}", linewidth=1.4, label=f"seed {k}")
+        ax.plot(np.minimum(losses, top), color=f"C{k}", linewidth=1.4, label=f"seed {k}")
         finite = np.flatnonzero(np.isfinite(losses))
         if history.first_nonfinite_step is not None and finite.size:      # its last finite loss
-            ax.plot(finite[-1], min(losses[finite[-1]], top), "x", color=line.get_color(),
-                    markersize=10, markeredgewidth=2)
+            ends.setdefault((finite[-1], min(losses[finite[-1]], top)), []).append(k)
+    for (step, loss), ks in ends.items():       # runs ending at one point: side by side
+        for j, k in enumerate(ks):
+            shifted = transforms.offset_copy(ax.transData, fig=fig, x=11 * j, units="points")
+            ax.plot(step, loss, "x", color=f"C{k}", markersize=10, markeredgewidth=2,
+                    transform=shifted)
+        if len(ks) > 1:
+            ax.annotate(f"{len(ks)} runs end at step {step} (seeds {', '.join(map(str, ks))})",
+                        (step, loss), xytext=(11 * len(ks), -3), textcoords="offset points",
+                        fontsize=8)
     ax.axhline(1 / 6, color="gray", linestyle="--", linewidth=1.2, label="always answer 1 (1/6)")
     plots.labelled(ax, "no clipping" if max_norm is None else f"clipped, max_norm = {max_norm}",
                    "training step", f"MSE loss (drawn at most {top:g})", logy=True)
     ax.set_ylim(1e-2, 2 * top)
-axes[0].plot([], [], "x", color="gray", label="last finite loss before inf/NaN")
-axes[0].legend(fontsize=8)
+axes[0].plot([], [], "x", color="gray",
+             label="last finite loss before inf/NaN\n(side by side where runs share one)")
+axes[0].legend(loc="center right", fontsize=8)
 fig.suptitle(f"Adding problem, ReLU RNN (s = 1.3), SGD at 0.05, {len(seeds)} seeds")
 plt.show()
 for max_norm, histories in runs.items():
@@ -601,8 +661,9 @@ print(f"average {average:.3g}, median {median:.3g}, largest {observed.max():.3g}
       f"is the {np.mean(observed < average):.0%} quantile: it clips {np.mean(observed > average):.0%} "
       "of the steps")
 print(f"the first 10 of each run's {steps} steps carry {first_share:.0%} of the summed norm")
-print(f"half to ten times the average: the {np.mean(observed < average / 2):.0%} to "
-      f"{np.mean(observed < 10 * average):.1%} quantiles")
+clips_half, clips_ten = np.mean(observed > average / 2), np.mean(observed > 10 * average)
+print(f"half to ten times the average: the {1 - clips_half:.0%} to {1 - clips_ten:.1%} "
+      f"quantiles, which clip {clips_half:.0%} and {clips_ten:.1%} of the steps")
 print("quantiles: " + ", ".join(f"{q:.0%}: {at[q]:.3g}" for q in quantiles))
 # rules out: norms of one size (a narrow spread), a symmetric spread (average = median), and an
 # average that the steady steps set rather than the first few
@@ -612,7 +673,11 @@ claims.claim("the norms spread over orders of magnitude, with a tail that pulls 
              observed.max() > 100 * observed.min() and average > 1.5 * median
              and first_share > 0.25,
              evidence=f"average {average:.3g}, median {median:.3g}, first 10 steps "
-                      f"{first_share:.0%}");
+                      f"{first_share:.0%}")
+# rules out: "half to ten times the average" being a narrow band of thresholds that clip alike
+claims.claim("half the average clips more than one step in ten, ten times the average fewer "
+             "than one in fifty", clips_half > 0.1 and clips_ten < 0.02,
+             evidence=f"{clips_half:.0%} and {clips_ten:.1%} of the steps");
 
 # %% [markdown]
 # The norms spread over orders of magnitude. The average is pulled up by the tail, and the tail
@@ -655,7 +720,7 @@ labels = np.array([[" ".join("NaN" if overflowed[k, r, c] else
                              f"{reached[k, r, c]:.0f}" for k in range(len(grid_seeds)))
                     for c in range(len(thresholds))] for r in range(len(learning_rates))])
 success = np.isfinite(reached).mean(axis=0)       # the share of seeds that reached the loss
-fig, ax = plt.subplots(figsize=(9, 3.4))
+fig, ax = plt.subplots(figsize=(11.5, 3.6))
 image = ax.imshow(success, cmap="RdYlGn", aspect="auto", vmin=0, vmax=1)
 for (r, c), text in np.ndenumerate(labels):
     ax.text(c, r, text, ha="center", va="center", fontsize=8,
@@ -711,9 +776,9 @@ print(f"runs that overflowed at the largest learning rate: 99 % quantile "
 # What these measurements support: **set `max_norm` near the 90 % quantile of the norms logged
 # early in training**, so that clipping cuts the explosive tail (about one step in ten) and
 # leaves the ordinary steps alone, then tune the learning rate with it. Pascanu et al.'s "half
-# to ten times" the average spans the printed range of quantiles here, from a threshold that
-# clips a large share of the steps to one that clips almost none: over early training, which
-# end you pick matters.
+# to ten times" the average is a wide band of quantiles of these norms (printed under the
+# histogram): half the average clips more than one step in ten, ten times the average fewer
+# than one in fifty. Over early training, which end of it you pick matters.
 #
 # Clipping by norm keeps each step's direction but not its size, so a clipped run does not
 # follow the gradient: the update is $-\eta\, c\, g/\|g\|$ instead of $-\eta\, g$, a biased
@@ -801,11 +866,12 @@ fig.colorbar(image, ax=ax, label="$\\log_{10} L(w, b)$")
 on_cliff = ws[ws > 1 / (sigma_half * (1 - sigma_half))]
 ax.plot(on_cliff, cliff_b(on_cliff), ":", color="cyan", linewidth=1.5,
         label="cliff: b = 0.5 − w σ(0.5)")
+outlined = [patheffects.withStroke(linewidth=3, foreground="black")]   # white on pale ground
 for m in max_norms:
     color, dash, marker = styles[m]
     path = descents[0][m][0]
     ax.plot(path[:, 0], path[:, 1], dash, marker=marker, markersize=3, color=color,
-            linewidth=1.2, label=names[m])
+            linewidth=1.2, label=names[m], path_effects=outlined if color == "white" else None)
     ax_loss.plot(descents[0][m][1], dash, marker=marker, markersize=3,
                  color="black" if color == "white" else color, label=names[m])
 start, thrown = descents[0][None][0][:2]
@@ -850,17 +916,23 @@ for w0, runs_w in zip(starts_w, descents):
 longest = {m: max(np.linalg.norm(np.diff(d[m][0], axis=0), axis=1).max() for d in descents)
            for m in max_norms}
 thrown_steps = [np.linalg.norm(d[None][0][1] - d[None][0][0]) for d in descents]
+start_grads = [float(np.linalg.norm(one_unit_loss(*d[None][0][0])[1:])) for d in descents]
 after_first = [d[None][1][1] for d in descents]
 highest = {m: max(d[m][1].max() for d in descents) for m in max_norms[1:]}
 settled = {m: [float(np.median(d[m][1][-10:])) for d in descents] for m in max_norms[1:]}
 crossings = [cliff_crossings(d[1.0][0]) for d in descents]
 # rules out: a gradient beside the cliff of ordinary size (a step no longer than a clipped one,
-# a loss that stays on the map's scale)
-claims.claim("from every start the unclipped first step is more than 10 long (ten times the "
-             "longest clipped step) and lands where the loss is more than 10 times the highest "
-             "loss on the map",
-             min(thrown_steps) > 10 and min(after_first) > 10 * top,
-             evidence=f"steps {claims.spread(thrown_steps, '.3g')}, loss after "
+# a loss that stays on the map's scale), and one that does not grow with w
+claims.claim("beside the cliff the gradient's norm is between 100 and 1e4 at the smallest w, "
+             "grows with w and passes 1e5 at the largest; the unclipped first step is between "
+             "10 (ten times the longest clipped step) and 1000 long from the smallest w, between "
+             "1e4 and 1e5 from the largest, and lands where the loss is more than 10 times the "
+             "highest loss on the map",
+             100 < start_grads[0] < 1e4 and bool(np.all(np.diff(start_grads) > 0))
+             and start_grads[-1] > 1e5 and 10 < thrown_steps[0] < 1000
+             and 1e4 < thrown_steps[-1] < 1e5 and min(after_first) > 10 * top,
+             evidence=f"|gradient| {claims.spread(start_grads, '.2g')}, steps "
+                      f"{claims.spread(thrown_steps, '.3g')}, loss after "
                       f"{claims.spread(after_first, '.2g')}")
 # rules out: clipped steps longer than lr x max_norm, and clipped paths that also climb off
 # the map's scale
@@ -881,9 +953,11 @@ claims.claim("with max_norm = 10 every path reaches the valley (median L of its 
                       f"{claims.spread(crossings, 'd')}");
 
 # %% [markdown]
-# Beside the cliff the gradient's norm runs to the thousands and beyond (printed), so one plain
-# step of learning rate 0.1 throws the parameters tens to tens of thousands of units away, far off the map (the red arrow points the way), to a loss
-# larger than anywhere on the map (the spike in the loss panel). Clipped, no step is longer
+# Beside the cliff the gradient's norm is in the hundreds or thousands at the smallest $w$ and
+# grows steeply with $w$, past $10^5$ at the largest (printed, one per start), so one plain step
+# of learning rate 0.1 throws the parameters far off the map, tens or hundreds of units from
+# the smallest $w$ and tens of thousands from the largest (the red arrow points the way), to a
+# loss larger than anywhere on the map (the spike in the loss panel). Clipped, no step is longer
 # than learning rate × `max_norm`. With `max_norm = 10` (steps of at most 1) every path steps
 # off the cliff and walks down to the zero-loss valley, the dark curve, within 60 steps.
 #

@@ -85,6 +85,20 @@ MISTAKES = [
             source="def clip_grad_norm(grads, max_norm):\n"
                       "    total = float(sum(np.linalg.norm(g) for g in grads))\n"
                       "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n"),
+    Mistake('clip_grad_norm', 'epsilon_added_to_the_factor',
+            'adds the 1e-6 to the factor instead of the norm',
+            hint='The epsilon belongs in the denominator, next to the norm: mind the brackets.',
+            source="def clip_grad_norm(grads, max_norm):\n"
+                      "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+                      "    factor = min(1.0, max_norm / total + 1e-6)\n"
+                      "    return [np.asarray(g) * factor for g in grads], total\n"),
+    Mistake('clip_grad_norm', 'returns_float32_arrays',
+            'returns float32 arrays',
+            hint='The gradients come in as float64: keep them in float64.',
+            source="def clip_grad_norm(grads, max_norm):\n"
+                      "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
+                      "    factor = min(1.0, max_norm / (total + 1e-6))\n"
+                      "    return [(np.asarray(g) * factor).astype(np.float32) for g in grads], total\n"),
     # ---- clip_grad_value
     Mistake('clip_grad_value', 'clips_only_from_above',
             'clips only from above',
@@ -170,6 +184,12 @@ MISTAKES = [
             'passes max_norm=None to clip_grad_norm_',
             hint='max_norm=None means no clipping: measure the norm with an infinite limit instead of passing None.',
             source=_train_step(limit="max_norm")),
+    Mistake('train_step', 'measures_the_norm_only_when_clipping',
+            'returns a norm of 0 when max_norm is None',
+            hint='With max_norm=None nothing is clipped, but the norm is still measured and returned.',
+            source=_train_step(clip="    norm = 0.0\n"
+                                       "    if max_norm is not None:\n"
+                                       "        norm = clip(params, max_norm)\n")),
     Mistake('train_step', 'reports_the_loss_after_the_update',
             'reports the loss after the update',
             hint="Return the loss of this step's forward pass, computed before the update.",

@@ -23,6 +23,14 @@ EXERCISES = ("lstm_cell_forward", "cell_state_gradient", "gru_cell_forward", "ls
 EXPECTED = {
     "sigmoid_that_overflows": ("raised a warning", ["overflows", "np.tanh(0.5 * z)"]),
     "sigmoid_that_overflows_2": ("raised a warning", ["overflows", "np.tanh(0.5 * z)"]),
+    "sigmoid_that_overflows_3": ("raised a warning", ["overflows", "np.tanh(0.5 * z)"]),
+}
+# mistake id -> (the message's first line holds, phrases its hint must hold), any inputs
+NAMED = {
+    "returns_c_h": ("returned (c, h), not (h, c)", ["return h, c"]),
+    "output_gate_as_tanh": ("h is wrong", ["o is a sigmoid"]),
+    "right_values_computed_by_torch": ("must be written with numpy alone", ["oracle"]),
+    "right_values_computed_by_torch_autograd": ("must be written with numpy alone", ["oracle"]),
 }
 
 ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}
@@ -73,3 +81,13 @@ def test_the_model_answers_pass_their_visible_checks(cells, capsys):
     namespace = namespace_with(cells)
     for exercise in EXERCISES:
         exec(cells[f"test_{exercise}"], namespace)
+
+
+@pytest.mark.parametrize("mistake_id", sorted(NAMED))
+def test_the_visible_check_names_the_problem(cells, mistake_id, capsys):
+    message = visible_failure(cells, ENTRIES[mistake_id])
+    problem, phrases = NAMED[mistake_id]
+    first, hint = message.split("\n")[0], message.split("hint:")[-1]
+    assert problem in first, message
+    for phrase in phrases:
+        assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"

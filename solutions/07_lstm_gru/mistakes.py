@@ -107,6 +107,15 @@ MISTAKES = [
             'sigmoid that overflows',
             hint='exp(-a) overflows for very negative a: write sigmoid so that it cannot (for example with tanh).',
             source=_lstm(sigmoid="1 / (1 + np.exp(-a))")),
+    Mistake('lstm_cell_forward', 'returns_c_h',
+            'returns (c, h) instead of (h, c)',
+            hint='torch.nn.LSTMCell returns the hidden state first, then the cell state.',
+            source=_lstm().replace("return o * np.tanh(c), c", "return c, o * np.tanh(c)")),
+    Mistake('lstm_cell_forward', 'output_gate_as_tanh',
+            'output gate as a tanh',
+            hint='Of the four blocks only the candidate g is a tanh; the three gates are sigmoids.',
+            source=_lstm(gates="i, f, g, o = s(z[:, :H]), s(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), "
+                               "np.tanh(z[:, 3*H:])")),
     # ---- gru_cell_forward
     Mistake('gru_cell_forward', 'update_written_the_other_way_round',
             'update written the other way round',
@@ -196,6 +205,27 @@ MISTAKES = [
                                                   "'c_prev': dc_prev, 'W_ih': dz.T @ x,\n"
                                                   "            'W_hh': dz.T @ h_prev, 'b_ih': db, "
                                                   "'b_hh': np.zeros_like(b_hh)}\n"})),
+    Mistake('lstm_cell_backward', 'sigmoid_that_overflows_3',
+            'sigmoid that overflows',
+            hint='exp(-a) overflows for very negative a: write sigmoid so that it cannot (for example with tanh).',
+            source=_lstm_backward(forward=_LSTM_BACKWARD["forward"].replace(
+                "0.5 * (1 + np.tanh(0.5 * a))", "1 / (1 + np.exp(-a))"))),
+    Mistake('lstm_cell_backward', 'right_values_computed_by_torch_autograd',
+            'right values, computed by torch autograd instead of numpy',
+            hint='This exercise is written from scratch in numpy; torch is the oracle that checks it.',
+            source="def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):\n"
+                   "    names = ('x', 'h_prev', 'c_prev', 'W_ih', 'W_hh', 'b_ih', 'b_hh')\n"
+                   "    t = {k: torch.tensor(v, requires_grad=True) for k, v in\n"
+                   "         zip(names, (x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh))}\n"
+                   "    H = h_prev.shape[1]\n"
+                   "    z = t['x'] @ t['W_ih'].T + t['b_ih'] + t['h_prev'] @ t['W_hh'].T + t['b_hh']\n"
+                   "    i, f = torch.sigmoid(z[:, :H]), torch.sigmoid(z[:, H:2*H])\n"
+                   "    g, o = torch.tanh(z[:, 2*H:3*H]), torch.sigmoid(z[:, 3*H:])\n"
+                   "    c = f * t['c_prev'] + i * g\n"
+                   "    h = o * torch.tanh(c)\n"
+                   "    grads = torch.autograd.grad((h, c), list(t.values()),\n"
+                   "                                (torch.from_numpy(dh), torch.from_numpy(dc)))\n"
+                   "    return {k: gr.numpy() for k, gr in zip(names, grads)}\n"),
     # ---- cell_state_gradient
     Mistake('cell_state_gradient', 'products_from_the_start_instead_of',
             'products from the start instead of the end',
@@ -227,4 +257,11 @@ MISTAKES = [
             hint='Keep one gain per unit: shape (T + 1, H).',
             source=_cell_path("    p = np.concatenate([np.cumprod(f[::-1], axis=0)[::-1], ones])\n"
                                  "    return p.mean(axis=1)\n")),
+    Mistake('cell_state_gradient', 'right_values_computed_by_torch',
+            'right values, computed by torch instead of numpy',
+            hint='This exercise is written from scratch in numpy; torch is the oracle that checks it.',
+            source="def cell_state_gradient(forget_gates):\n"
+                   "    f = torch.from_numpy(np.asarray(forget_gates, dtype=np.float64))\n"
+                   "    suffix = torch.flip(torch.cumprod(torch.flip(f, [0]), 0), [0])\n"
+                   "    return torch.cat([suffix, torch.ones(1, f.shape[1], dtype=f.dtype)]).numpy()\n"),
 ]

@@ -140,10 +140,25 @@ def _refuse_unsafe(root: Path, dest: Path) -> None:
         raise ValueError(f"refusing to publish into {dest}: it is a file, not a folder")
 
 
+def _through_link(dest: Path, relative: str) -> str | None:
+    """The first part of `dest / relative` (below dest) that is a symbolic link, or None."""
+    here = dest
+    for part in Path(relative).parts:
+        here = here / part
+        if here.is_symlink():
+            return here.relative_to(dest).as_posix()
+    return None
+
+
 def previously_published(dest: Path) -> set[str]:
     """The files an earlier publish wrote into `dest` (its manifest), or an empty set. Entries
     that are not plain relative paths inside `dest` are ignored."""
     manifest = dest / MANIFEST
+    if manifest.is_symlink():
+        raise ValueError(
+            f"refusing to publish into {dest}: its {MANIFEST} is a symbolic link; publish "
+            "follows no link, so remove it"
+        )
     if not manifest.is_file():
         return set()
     entries = set()
@@ -174,6 +189,13 @@ def build(root: Path, dest: Path, where: stamp.Address | None = None) -> list[Pa
         staged = Path(scratch) / "copy"
         written = _stage(root, staged, where)
         previous = previously_published(dest)
+        links = sorted({link for p in {*written, *previous} if (link := _through_link(dest, p))})
+        if links:
+            raise ValueError(
+                f"refusing to publish into {dest}: {', '.join(links)} is a symbolic link, and "
+                "publish writes and deletes nothing through a link (it could reach outside "
+                f"{dest}): replace it with a real folder or file, or publish into a new folder"
+            )
         foreign = [p for p in written if (dest / p).exists() and p not in previous]
         if foreign:
             shown = "\n  ".join(foreign[:10]) + ("\n  ..." if len(foreign) > 10 else "")

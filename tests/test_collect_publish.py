@@ -232,6 +232,30 @@ def test_publish_refuses_to_overwrite_what_it_did_not_write(tmp_path):
     assert (dest / "README.md").read_text() == "the student repository's own README"
 
 
+@pytest.mark.parametrize(
+    "trap", ["manifest_line_through_a_link", "manifest_is_a_link", "helpers_is_a_link"]
+)
+def test_publish_follows_no_symbolic_link_in_dest(tmp_path, trap):
+    """Attack on publish (issue 26 review): a link inside DEST (a clone anyone can push to) made
+    publish delete, overwrite or write files outside it."""
+    outside, dest = tmp_path / "outside", tmp_path / "dest"
+    (outside / "hdir").mkdir(parents=True)
+    dest.mkdir()
+    (outside / "victim.txt").write_text("precious")
+    if trap == "manifest_line_through_a_link":
+        (dest / "link").symlink_to(outside)
+        (dest / MANIFEST).write_text("link/victim.txt\n")
+    elif trap == "manifest_is_a_link":
+        (dest / MANIFEST).symlink_to(outside / "victim.txt")
+    else:
+        (dest / "helpers").symlink_to(outside / "hdir")
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match="symbolic link"):
+        build(course_tools.ROOT, dest)
+    after = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    assert after == before, "publish changed files outside DEST"
+
+
 @pytest.mark.parametrize("where", ["root", "parent", "notebooks"])
 def test_publish_refuses_the_course_and_what_holds_it(tmp_path, where):
     root = course_tools.copy_course(tmp_path / "course")

@@ -4,7 +4,9 @@ test_exercise_mutants.py checks that every catalogued mistake loses points; here
 written another way must get every point. elu_grad as elu(x) + alpha is the standard rewriting
 (f'(x) = f(x) + alpha for x <= 0): where exp(x) is tiny it loses digits to cancellation (relative
 error 1.7e-4 at x = -30, an absolute error below one machine epsilon times alpha), and a check
-with a relative tolerance alone rejected it.
+with a relative tolerance alone rejected it. elu as alpha * (exp(x) - 1), what its docstring
+says, loses an absolute epsilon times alpha to cancellation near 0 (relative error 2.8e-9 at
+x = -1e-9, and 0 at x = -1e-300), and the same allowance accepts it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ matplotlib.use("Agg")
 ASSIGNMENT = "06_initialization"
 
 REWRITINGS = {
+    "elu as alpha * (exp(x) - 1), without expm1": (
+        "elu",
+        "def elu(x, alpha=1.0):\n"
+        "    x = np.asarray(x, dtype=np.float64)\n"
+        "    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))\n",
+    ),
     "elu_grad as elu(x) + alpha": (
         "elu_grad",
         "def elu_grad(x, alpha=1.0):\n"

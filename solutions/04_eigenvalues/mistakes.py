@@ -126,6 +126,12 @@ MISTAKES = [
                       "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
                       "    return bool(gamma * spectral_radius(W_hh) < 1)\n",
             roundtrip=True),
+    Mistake('guaranteed_to_vanish', 'frobenius_norm_instead_of_sigma_max_2',
+            'Frobenius norm instead of sigma_max',
+            hint='np.linalg.norm(W) without ord is the Frobenius norm, the root of the sum of ALL squared singular values: the bound needs the largest singular value alone.',
+            source="def guaranteed_to_vanish(W_hh, activation):\n"
+                      "    gamma = {'sigmoid': 0.25, 'tanh': 1.0, 'relu': 1.0, 'linear': 1.0}[activation]\n"
+                      "    return bool(gamma * np.linalg.norm(W_hh) < 1)\n"),
     Mistake('guaranteed_to_vanish', 'less_or_equal_instead_of_less',
             '<= instead of <',
             hint='At gamma * sigma_max = 1 the bound does not shrink: the condition is strict, < 1.',

@@ -31,7 +31,8 @@
 # 2. draw uniformly random orthogonal matrices and say why they keep norms;
 # 3. explain the identity initialisation of ReLU RNNs (IRNN) and what Leaky ReLU and ELU change;
 # 4. read gradient flow at initialisation for every scheme × activation, and see on the adding
-#    problem that the activation decides whether an RNN learns, and the start how fast.
+#    problem that, within a fixed budget of steps, the activation decides whether an RNN learns
+#    to add, and the start how fast.
 #
 # **Time:** about 70 minutes (each section states its own estimate).
 # The exercises are graded: each has a visible check you can run now and hidden tests
@@ -264,8 +265,11 @@ def check_orthogonal_is_uniform(fn, n, draws, seed):
                   returned=f"the mean of Q[{i}, {j}] over the draws is {means[i, j]:.3f}",
                   expected=f"every entry's mean within ±{spread:.3f} of 0 (torch.nn.init."
                            f"orthogonal_: largest {np.abs(theirs.mean(axis=0)).max():.3f})",
-                  hint="numpy's QR leaves signs on the diagonal of R that bias Q (its first "
-                       "column always points one way). " + ORTHOGONAL_HINT)
+                  hint="an entry whose mean is not 0 means Q's signs follow a convention, not "
+                       "chance: numpy's QR, without the sign fix, leaves R's diagonal signs "
+                       "fixed by its algorithm, so Q's first column always points one way; "
+                       "eigenvectors (np.linalg.eigh) fix their signs their own way and are not "
+                       "uniform either. " + ORTHOGONAL_HINT)
     distance, limit = ks_distance(ours, theirs), ks_limit(ours.size, theirs.size)
     checks.expect("orthogonal", distance < limit,
                   "is not uniformly distributed over the orthogonal matrices.", inputs=inputs,
@@ -300,8 +304,10 @@ ACTIVATION_HINTS = {
     "leaky_relu": "x where x > 0, slope * x elsewhere.",
     "leaky_relu_grad": "1 where x > 0, slope elsewhere (also at x = 0, as PyTorch does); "
                        "never 0: that is the point of a leaky ReLU.",
-    "elu": "x where x > 0, alpha * (exp(x) - 1) elsewhere (np.expm1 is exp(x) - 1, "
-           "accurate near 0).",
+    "elu": "x where x > 0, alpha * (exp(x) - 1) elsewhere (np.expm1(x) is exp(x) - 1 "
+           "without the cancellation near 0; np.exp(x) - 1 is accepted too: it is off by at "
+           "most about one machine epsilon, 2.2e-16, times alpha, within the check's "
+           "tolerance of 4 epsilons * alpha).",
     "elu_grad": "1 where x > 0, alpha * exp(x) elsewhere (also at x = 0, as PyTorch does): "
                 "the derivative of alpha * (exp(x) - 1) = alpha * exp(x) - alpha is alpha * "
                 "exp(x), the constant -alpha has derivative 0. elu(x) + alpha is the same "
@@ -314,13 +320,17 @@ ACTIVATION_HINTS = {
 def check_activation(name, fn, x, *args):
     """leaky_relu / elu, or their _grad versions, against torch at x (and the extra argument).
 
-    Relative error at most 1e-9, except for elu_grad, which may also be off by 4 machine
-    epsilons times alpha: elu(x) + alpha, a correct rewriting, is off by up to one epsilon
-    times alpha where alpha * exp(x) is tiny (relative error 1.7e-4 at x = -30)."""
+    Relative error at most 1e-9, except for elu and elu_grad, which may also be off by 4
+    machine epsilons times alpha: alpha * (np.exp(x) - 1) for elu (relative error 2.8e-9 at
+    x = -1e-9, 0 instead of -1e-300 at x = -1e-300) and elu(x) + alpha for elu_grad (relative
+    error 1.7e-4 at x = -30), both correct, lose up to one epsilon times alpha to
+    cancellation."""
     if name != "elu_grad":
         value, slope = reference_activation(name.removesuffix("_grad"), x, *args)
+        allowance = 4 * np.finfo(np.float64).eps * abs(args[0] if args else 1.0)
         checks.expect_elementwise(name, fn, x, slope if name.endswith("_grad") else value,
-                                  *args, hint=ACTIVATION_HINTS[name], warning_hint=NO_OVERFLOW)
+                                  *args, hint=ACTIVATION_HINTS[name], warning_hint=NO_OVERFLOW,
+                                  **({"atol": allowance} if name == "elu" else {}))
         return
     x = np.array(x, dtype=np.float64)
     alpha = args[0] if args else 1.0
@@ -420,10 +430,13 @@ variances = {phi_name: {name: layer_variances(init, phi) for name, init in INITS
 xavier_tanh = variances["tanh"]["Xavier normal"]
 predicted = 1 / (1 / xavier_tanh[0] + 2 * (layers - 1))        # q_l ≈ 1 / (1/q_1 + 2(l - 1))
 fig, axes = plt.subplots(1, 3, figsize=(16, 4))
+bottoms = {"tanh": 1e-3, "relu": 1e-11}   # the small start leaves the axes: its values are printed
 for ax, (phi_name, found) in zip(axes, variances.items()):
-    plots.line_plot(layers, {k: np.maximum(v, 1e-300) for k, v in found.items()},
+    plots.line_plot(layers, {(k + " (falls off the axis)" if k.startswith("small") else k):
+                             np.maximum(v, 1e-300) for k, v in found.items()},
                     title=f"{phi_name}: variance through {DEPTH} layers", xlabel="layer",
                     ylabel="variance of y = Wx", logy=True, ax=ax, marker=".")
+    ax.set_ylim(bottoms[phi_name], 10)
     print(phi_name + ": " + ", ".join(f"{name} {v[-1]:.2g}" for name, v in found.items())
           + f" at layer {DEPTH}")
 xavier_colour = axes[0].get_lines()[list(INITS).index("Xavier normal")].get_color()
@@ -628,7 +641,9 @@ claims.claim("orthogonal and identity have every singular value 1; Xavier's spre
 #   constant $-\alpha$ has derivative 0), so $\gamma = \max(1, \alpha)$. The same number is
 #   $\phi(x) + \alpha$; computed that way it loses digits to cancellation where $e^x$ is tiny
 #   (at $x = -30$ only a few digits of $\alpha e^x$ survive $\phi(x) + \alpha$), so the check of
-#   `elu_grad` allows an absolute error of four machine epsilons times $\alpha$.
+#   `elu_grad` allows an absolute error of four machine epsilons times $\alpha$. So does that of
+#   `elu`: `np.expm1(x)` computes $e^x - 1$ accurately near 0, but `np.exp(x) - 1` is correct
+#   too, off by at most about one epsilon times $\alpha$ there.
 #
 # At $x = 0$ exactly, PyTorch takes the left branch for both derivatives (slope, and
 # $\alpha$): so do ours. As in notebook 02, nothing may overflow at $x = \pm 1000$:
@@ -886,15 +901,24 @@ claims.claim("Xavier's W_hh has a spectral radius near 1 in every draw (0.9 to 1
 # $W_{xh}$ Xavier uniform and zero biases, three seeds each, trained with Adam (learning rate
 # 0.003), batches of 64 and gradient clipping at norm 1 (notebook 05):
 # a tanh RNN with small random $W_{hh}$ $\mathcal N(0, 0.01^2)$, a tanh RNN with an orthogonal
-# $W_{hh}$, a ReLU RNN with an orthogonal $W_{hh}$, and the IRNN (ReLU, identity). Always
-# answering 1 gives MSE $1/6 \approx 0.167$ (notebook 03); that is the line to get below. A run
-# stops once its MSE averaged over 20 steps is below 0.1, or after 500 steps. The six runs
-# of each activation train together as one batched computation (`helpers.ensembles`, with
-# the clipping done per run); each follows the run it would follow alone.
+# $W_{hh}$, a ReLU RNN with an orthogonal $W_{hh}$, and the IRNN (ReLU, identity).
+#
+# <!-- numbers-ok: 0.083; 1/12, rounded (derived in this paragraph) -->
+# Two lines to get below. Always answering 1 gives MSE $1/6 \approx 0.167$ (notebook 03).
+# Remembering only the **second** marked number, the easy half of the task, gives $1/12 \approx
+# 0.083$: the best answer that ignores the first number $v_1$ is $v_2 + 1/2$, and its error,
+# $v_1 - 1/2$, has variance $1/12$ for $v_1$ uniform on $[0, 1]$. No answer that ignores $v_1$
+# does better, so a loss below 0.1 shows only that a run left the baseline. Here a run
+# **learns** the task when its MSE averaged over 20 steps (1,280 sequences) falls below 0.02,
+# a quarter of $1/12$, which only an answer that carries most of $v_1$ across the sequence can
+# reach. A run stops there, or after 700 steps. The six runs of each activation train together
+# as one batched computation (`helpers.ensembles`, with the clipping done per run); each
+# follows the run it would follow alone.
 
 # %%
 H_TRAIN, T_TRAIN = 32, course.pick(full=50, smoke=10)
-STEPS, TARGET, WINDOW = course.pick(full=500, smoke=20), 0.1, 20
+STEPS, TARGET, WINDOW = course.pick(full=700, smoke=20), 0.02, 20
+LEFT_BASELINE, ONE_NUMBER = 0.1, 1 / 12    # below 0.1: off the baseline; 1/12: v_2 alone
 SEEDS = (0, 1, 2)
 candidates = {
     "tanh, small N(0, 0.01²)": ("tanh", schemes["small N(0, 0.01²)"]),
@@ -918,6 +942,14 @@ def fresh_model(cell, make_W_hh, seed):
     return net
 
 
+def first_below(losses, level):
+    """The first step at which the mean of the last WINDOW losses is below level (None if
+    never)."""
+    averages = np.convolve(losses, np.ones(WINDOW) / WINDOW, mode="valid")
+    below = np.flatnonzero(averages < level)
+    return int(below[0]) + WINDOW if below.size else None
+
+
 from helpers import ensembles  # noqa: E402
 
 runs = {}
@@ -933,24 +965,44 @@ for cell in ("tanh", "relu"):         # the runs of one cell type train as one b
         stop_below=TARGET, window=WINDOW, desc=f"{cell}: {len(members)} runs")
     for name in names:
         runs[name] = [run for (n, _), run in zip(members, history.runs) if n == name]
-fig, ax = plt.subplots(figsize=(8, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(15, 4.5))
+seed_styles = ("-", "--", ":")                    # one colour per start, one line style per seed
 for colour, (name, histories) in zip(("C0", "C1", "C2", "C3"), runs.items()):
-    for k, history in enumerate(histories):
-        ax.plot(plots.moving_average(history.losses, WINDOW), color=colour, linewidth=1.2,
-                label=name if k == 0 else None)
-ax.axhline(1 / 6, color="gray", linestyle="--", linewidth=1.2, label="always answer 1: 1/6")
-ax.axhline(TARGET, color="black", linestyle=":", linewidth=1, label=f"stop at {TARGET}")
-plots.labelled(ax, f"Adding problem, T = {T_TRAIN}: tanh against ReLU, four starts "
-               f"({len(SEEDS)} seeds)", "training step",
-               f"MSE (moving average over {WINDOW} steps)", logy=True)
-ax.legend(fontsize=8)
+    ax = axes[0] if name.startswith("tanh") else axes[1]
+    for seed, style, history in zip(SEEDS, seed_styles, histories):
+        ax.plot(np.arange(WINDOW, len(history.losses) + 1),
+                plots.moving_average(history.losses, WINDOW)[WINDOW - 1:], color=colour,
+                linestyle=style, linewidth=1.4, label=f"{name}, seed {seed}")
+axes[1].axhline(TARGET, color="black", linestyle=":", linewidth=1, label=f"learned: {TARGET}")
+for ax in axes:
+    ax.axhline(1 / 6, color="gray", linestyle="--", linewidth=1, label="always answer 1: 1/6")
+    ax.axhline(ONE_NUMBER, color="gray", linestyle="-.", linewidth=1,
+               label="only the second number: 1/12")
+    ax.set_xlim(0, STEPS)
+    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+plots.labelled(axes[0], f"tanh: both starts, {len(SEEDS)} seeds each (linear scale)",
+               "training step", f"MSE (moving average over {WINDOW} steps)")
+axes[0].set_ylim(0.07, 0.25)
+plots.labelled(axes[1], f"ReLU: both starts, {len(SEEDS)} seeds each (early spikes above 0.5 "
+               "cut off)", "training step", f"MSE (moving average over {WINDOW} steps)",
+               logy=True)
+axes[1].set_ylim(0.01, 0.5)
+fig.suptitle(f"Adding problem, T = {T_TRAIN}: tanh against ReLU, four starts", y=1.01)
 plt.show()
+steps_to = {name: [(first_below(h.losses, LEFT_BASELINE), first_below(h.losses, TARGET))
+                   for h in histories] for name, histories in runs.items()}
 for name, histories in runs.items():
-    print(f"{name:>24}: " + ", ".join(
-        f"{len(h.losses)} steps, " + ("reached " if h.stopped_early else "last 50 steps ")
-        + f"{np.mean(h.losses[-50:] if not h.stopped_early else h.losses[-WINDOW:]):.3f}"
-        for h in histories))
+    for seed, history, (left, _) in zip(SEEDS, histories, steps_to[name]):
+        print(f"{name:>24}, seed {seed}: "
+              + (f"below {LEFT_BASELINE} at step {left}, " if left
+                 else f"never below {LEFT_BASELINE}, ")
+              + (f"learned (below {TARGET}) at step {len(history.losses)}"
+                 if history.stopped_early else f"not learned in {STEPS} steps (last 50 steps: "
+                 f"{np.mean(history.losses[-50:]):.3f})"))
+print(f"always answering 1 scores MSE {1 / 6:.3f}, remembering only the second number "
+      f"{ONE_NUMBER:.3f}; learned: below {TARGET}")
 tanh_small, tanh_orth, relu_orth, irnn = runs.values()
+# rules out: a tanh RNN that leaves the baseline within the budget (whatever its start)
 claims.claim_seeds("both tanh RNNs stay near the baseline (last 50 steps above 0.13) for all "
                    f"{STEPS} steps",
                    [min(np.mean(a.losses[-50:]), np.mean(b.losses[-50:])) > 0.13
@@ -958,19 +1010,23 @@ claims.claim_seeds("both tanh RNNs stay near the baseline (last 50 steps above 0
                     for a, b in zip(tanh_small, tanh_orth)],
                    spread=claims.spread([np.mean(h.losses[-50:]) for h in tanh_small + tanh_orth],
                                         ".3f", "last-50-step MSE"))
-# rules out: the start not mattering among ReLU RNNs (the IRNN not first, or failing a seed)
-claims.claim_seeds(f"the IRNN gets below {TARGET} in every seed, before the orthogonal ReLU RNN "
-                   "of the same seed",
-                   [b.stopped_early and (not a.stopped_early or len(b.losses) < len(a.losses))
-                    for a, b in zip(relu_orth, irnn)],
-                   spread="steps: relu orthogonal " + claims.spread(
-                       [len(h.losses) for h in relu_orth], ".0f") + ", IRNN " + claims.spread(
-                       [len(h.losses) for h in irnn], ".0f"))
+# rules out: an IRNN that remembers only the second number (stuck near 1/12), in any seed
+claims.claim_seeds(f"the IRNN learns the task (below {TARGET}) in every seed within {STEPS} steps",
+                   [h.stopped_early for h in irnn],
+                   spread=claims.spread([len(h.losses) for h in irnn], ".0f", "steps"))
+# rules out: the start not mattering among ReLU RNNs (the IRNN leaving the baseline no sooner)
+left_irnn = [left for left, _ in steps_to["IRNN (relu, identity)"]]
+left_orth = [left for left, _ in steps_to["relu, orthogonal"]]
+claims.claim_seeds(f"the IRNN gets below {LEFT_BASELINE} before the orthogonal ReLU RNN of the "
+                   "same seed",
+                   [b is not None and (a is None or b < a) for a, b in zip(left_orth, left_irnn)],
+                   spread=f"steps: relu orthogonal {left_orth}, IRNN {left_irnn}")
 # rules out: gradient flow at initialisation ranking the outcomes (tanh orthogonal learning
 # while ReLU orthogonal fails)
-claims.claim("the gradient at initialisation did not predict the outcome: with an orthogonal "
-             "start it fell over 3 orders more for ReLU than for tanh (Section 4's table, "
-             "H = 64), yet the orthogonal ReLU RNN learned in most seeds and the tanh one in none",
+claims.claim("the gradient at initialisation did not predict the outcome within the budget: "
+             "with an orthogonal start it fell over 3 orders more for ReLU than for tanh "
+             f"(Section 4's table, H = 64), yet in {STEPS} steps the orthogonal ReLU RNN learned "
+             "in most seeds and the tanh one in none",
              level["orthogonal", "relu"] < level["orthogonal", "tanh"] - 3
              and sum(h.stopped_early for h in relu_orth) > len(relu_orth) / 2
              and not any(h.stopped_early for h in tanh_orth),
@@ -978,20 +1034,21 @@ claims.claim("the gradient at initialisation did not predict the outcome: with a
                       f"tanh {level['orthogonal', 'tanh']:+.1f}");
 
 # %% [markdown]
-# Here the activation decided *whether* a run could learn, and the start *how fast*. Both
-# tanh RNNs stay near the baseline in every seed, whatever the start. The IRNN gets below 0.1
-# in every seed, and first (the printout gives the steps): at initialisation it already
+# Within this budget of 700 steps, the activation decided *whether* a run learned, and the
+# start *how fast*. Both tanh RNNs stay near the baseline in every seed, whatever the start;
+# 700 steps is all these runs show (with more, a tanh RNN may yet leave it). The IRNN learns in
+# every seed, below 0.02, which remembering only one number cannot reach; and it leaves the
+# baseline first (below 0.1; the printout gives the steps): at initialisation it already
 # carries information (and gradient) unchanged across all 50 steps. The orthogonal ReLU RNN
-# gets there later than the IRNN of the same seed, and in most seeds within the 500 steps (the
-# printout; with other seeds one can miss). For the small
-# tanh start the failure is what Section 4 predicts: the gradient from the loss at the end
-# never reaches the first marked number. The orthogonal starts are the surprise, in both
-# directions: tanh's gradient at initialisation crossed the 50 steps nearly intact and it
-# does not learn in 500 steps, while ReLU's lost several orders of magnitude and it can learn
-# (the last check; Section 4 measured at $H = 64$, these runs have $H = 32$). Gradient flow
-# at initialisation is a property of the start; what training does next depends on how the
-# weights and the activations' operating points move, which a measurement at step 0 does not
-# see.
+# leaves it later than the IRNN of the same seed, and learns in most seeds within the 700 steps
+# (the printout; with other seeds one can miss). For the small tanh start the failure is what
+# Section 4 predicts: the gradient from the loss at the end never reaches the first marked
+# number. The orthogonal starts are the surprise, in both directions: tanh's gradient at
+# initialisation crossed the 50 steps nearly intact and it does not learn in 700 steps, while
+# ReLU's lost several orders of magnitude and it can learn (the last check; Section 4 measured
+# at $H = 64$, these runs have $H = 32$). Gradient flow at initialisation is a property of the
+# start; what training does next depends on how the weights and the activations' operating
+# points move, which a measurement at step 0 does not see.
 
 # %% [markdown]
 # Where am I? Run this to see which exercises pass their visible checks.
@@ -1011,9 +1068,11 @@ checks.progress()
 # - The IRNN (ReLU + identity) starts as an accumulator whose Jacobian is 1 on active units;
 #   Leaky ReLU and ELU keep a non-zero slope for negative inputs.
 # - Gradient flow at initialisation does not predict training: on the adding problem at
-#   $T = 50$ an orthogonal tanh RNN (gradient intact at step 0) failed in every seed and an
-#   orthogonal ReLU RNN (gradient down several orders) learned in most; the IRNN learned in
-#   every seed, fastest. Notebook 07 changes the architecture instead.
+#   $T = 50$, within 700 steps, an orthogonal tanh RNN (gradient intact at step 0) failed in
+#   every seed and an orthogonal ReLU RNN (gradient down several orders) learned in most; the
+#   IRNN learned in every seed and left the baseline first. "Learned" means an MSE below
+#   0.02, out of reach of remembering only the second number ($1/12$). Notebook 07 changes
+#   the architecture instead.
 #
 # ## References
 # - X. Glorot and Y. Bengio, "Understanding the difficulty of training deep feedforward neural networks", *AISTATS* 2010.

@@ -12,6 +12,7 @@ from instructor.final_score import FinalScore, final_scores
 
 _BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
 STYLE = "border:2px solid #4c72b0;padding:0.5em 1em;margin:1em;font-size:1.1em"
+_BOX_START = '<div class="final-score"'
 
 
 def note(final: FinalScore) -> str:
@@ -24,7 +25,7 @@ def note(final: FinalScore) -> str:
     if final.penalty:
         parts.append(f"late penalty -{final.penalty:g} ({final.late_percent:g} %)")
     text = f"Final grade: {final.score:g} / {final.max_score:g} ({'; '.join(parts)})"
-    return f'<div class="final-score" style="{STYLE}">{html.escape(text)}</div>'
+    return f'{_BOX_START} style="{STYLE}">{html.escape(text)}</div>'
 
 
 def add_final_scores(root: Path, pages: list[Path]) -> None:
@@ -36,6 +37,9 @@ def add_final_scores(root: Path, pages: list[Path]) -> None:
         final = finals.of(assignment).get(student)
         text = page.read_text(errors="replace")
         body = _BODY.search(text)
-        if final is None or body is None or 'class="final-score"' in text:
+        # Added once, right after <body>: a page that has it there was done (a student's text
+        # saying class="final-score" anywhere else does not count; their markup loses its
+        # classes, instructor.inert_html).
+        if final is None or body is None or text[body.end() :].startswith(_BOX_START):
             continue
         page.write_text(text[: body.end()] + note(final) + text[body.end() :])

@@ -187,15 +187,29 @@ def inert_page(page: str) -> str:
     return "".join(rebuilder.out)
 
 
+# Attributes a cell's markup loses outside an SVG drawing (and on the <svg> element itself): with
+# them a student's element could be placed over the page (an inline style's position, margins or
+# transform; a class of the page's own stylesheet, such as Bootstrap's fixed navbar), pass for
+# the page's own (its final-score box) or take over its anchors (an id).
+PAGE_LEVEL_ATTRIBUTES = frozenset({"style", "class", "id", "transform", "overflow"})
+
+
 class _Fragment(_Rebuilder):
-    """One cell's markup, kept inside that cell: style elements dropped (a student's CSS could
-    hide the grader's results and draw a fake score over the page), and every element left open
-    at the end closed, so that an unclosed tag cannot swallow the cells after it."""
+    """One cell's markup, kept inside that cell: style elements dropped, and style, class and
+    id attributes outside SVG drawings (a student's CSS could hide the grader's results and draw
+    a fake score over the page), and every element left open at the end closed, so that an
+    unclosed tag cannot swallow the cells after it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.policy_written = True  # a fragment joins a page that has its own
         self.open: list[str] = []
+        self.svg_depth = 0  # open <svg> elements: inside one, drawing attributes stay
+
+    def _attributes(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
+        if self.svg_depth == 0 or tag == "svg":
+            attrs = [(n, v) for n, v in attrs if n.lower() not in PAGE_LEVEL_ATTRIBUTES]
+        return super()._attributes(tag, attrs)
 
     def handle_starttag(self, tag, attrs):
         if tag == "style" and not self.skipping:
@@ -205,11 +219,15 @@ class _Fragment(_Rebuilder):
         super().handle_starttag(tag, attrs)
         if len(self.out) > before and tag not in VOID_TAGS:
             self.open.append(tag)
+            self.svg_depth += tag == "svg"
 
     def handle_endtag(self, tag):
         if not self.skipping and tag in self.open:
-            while self.open and self.open.pop() != tag:
-                pass
+            while self.open:
+                closed = self.open.pop()
+                self.svg_depth -= closed == "svg"
+                if closed == tag:
+                    break
         super().handle_endtag(tag)
 
 

@@ -57,7 +57,7 @@ def test_an_unclosed_style_or_script_cannot_swallow_the_cells_after_it():
 def test_a_fragment_keeps_markdown_and_closes_what_it_opened():
     assert inert_fragment("**bold** a < b <div><b>x") == "**bold** a &lt; b <div><b>x</b></div>"
     assert inert_fragment(HIDE) == (
-        '\n<div class="s">Score: 15.0 / 15.0 — every hidden test passed.</div>\n'
+        "\n<div>Score: 15.0 / 15.0 — every hidden test passed.</div>\n"  # its class dropped
     )
     assert inert_fragment("<svg><style>x{}</style><circle r='1'/></svg>") == (
         '<svg><circle r="1"></circle></svg>'
@@ -72,3 +72,26 @@ def test_the_instructors_read_only_markdown_is_left_as_written():
     out, _ = ContainMarkup().preprocess(nb, {})
     assert out.cells[0].source == "a < b"
     assert out.cells[3].source == "closing words " + RESULT + "-2"
+
+
+def test_a_cells_markup_cannot_be_placed_over_the_page_or_pass_for_its_parts():
+    """Attack (issue 26 review): an output `<div style="position:fixed...">` covered the page
+    with a forged grade, and a class of the page's own (final-score, Bootstrap's fixed navbar)
+    or an id of its anchors passed for the page's parts. Outside SVG drawings, a cell's markup
+    keeps no style, class or id; inside one, a drawing keeps its own styles."""
+    forged = (
+        '<div style="position:fixed;top:0;left:0;width:100%;height:100%;z-index:99" '
+        'class="final-score navbar-fixed-top" id="toc">Final grade: 10 / 10</div>'
+    )
+    kept = inert_fragment(forged)
+    for attribute in ("style=", "class=", "id=", "position"):
+        assert attribute not in kept, kept
+    assert "Final grade: 10 / 10" in kept  # the text stays, as the student's own output
+    drawing = inert_fragment(
+        '<svg width="10" height="10" style="overflow:visible" transform="scale(99)">'
+        '<rect width="5" height="5" style="fill:red" class="bar"/></svg>'
+    )
+    assert 'style="fill:red"' in drawing and 'class="bar"' in drawing, drawing
+    assert "overflow" not in drawing and "scale(99)" not in drawing, drawing
+    after = inert_fragment("<svg><g></g></svg><div style='position:fixed'>x</div>")
+    assert "position" not in after, after

@@ -280,7 +280,10 @@ def test_the_feedback_page_shows_the_final_score(course):
     assert run_cli(root, *args)[0] == 0
     page = root / "feedback" / "slowcat" / A / f"{A}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text("<html><head></head><body><p>Score: 15 / 15</p></body></html>")
+    # A student's text naming the box's class (attack, issue 26 review) does not stop it.
+    page.write_text(
+        '<html><head></head><body><p>Score: 15 / 15</p><pre>class="final-score"</pre></body></html>'
+    )
     add_final_scores(root, [page])
     add_final_scores(root, [page])  # once only
     text = page.read_text()

@@ -448,6 +448,19 @@ def check(results, summary: dict, BLOW_UP: float) -> None:
         + "; "
         + claims.spread(ratio_after("adding", "tanh"), ".1e", "tanh"),
     )
+    decay_first, tanh_first = (
+        ratio_after("first token", "tanh + decay"),
+        ratio_after("first token", "tanh"),
+    )
+    # rules out: the adding problem's order holding on the first-token task too (a decay row
+    # below the tanh RNN in every seed, or a median below the tanh RNN's)
+    claims.claim(
+        f"first-token task, T = {LONGEST}: not so there: the decay row's median ratio is larger "
+        "than the tanh RNN's, and in some seed the decay row's ratio is the larger",
+        bool(np.median(decay_first) > np.median(tanh_first))
+        and bool(np.any(decay_first > tanh_first)),
+        f"medians: tanh + decay {np.median(decay_first):.1e}, tanh {np.median(tanh_first):.1e}",
+    )
     TANH_STATES = [r for r in comparison.RECIPES if r not in ("ReLU", "IRNN")]
     failed = np.array(
         [

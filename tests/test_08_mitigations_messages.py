@@ -42,7 +42,50 @@ EXPECTED = {
     "right_numbers_computed_by_torch": ("the function's code", ["PyTorch is the checker's oracle"]),
     "healthy_by_the_last_loss_alone": (
         "only the very last loss below the threshold",
-        ["MEAN of the last 10 losses"],
+        ["MEAN of the last 10 losses", "one low last loss is not enough"],
+    ),
+    "min_of_an_empty_sequence_when_never": ("never below", ["never reached", "return None"]),
+    # diagnose_run: the hint follows from the expected and the returned label
+    "nan_never_tested": ("exploding gradient (form 0)", ["np.isfinite", "NaN compares False"]),
+    "nonfinite_tested_on_the_losses_only": (
+        "exploding gradient (form 2)",
+        ["the gradient norms hold inf or NaN", "the losses are all finite", "np.isfinite"],
+    ),
+    "loss_jump_tested_before_the_spike": (
+        "exploding gradient (form 1): 300 steps",
+        ["is 'exploding gradient'", "test 'exploding gradient' before it"],
+    ),
+    "spike_against_the_mean_norm": (
+        "exploding gradient (form 1): 80 steps",
+        ["times the MEDIAN norm", "not the mean"],
+    ),
+    "too_large_against_twice_the_baseline": (
+        "learning rate too small (form 2)",
+        ["times the FIRST loss", "not the baseline", "not more than twice"],
+    ),
+    "too_large_over_every_loss": (
+        "vanishing gradient (form 2)",
+        ["losses[10:]", "the first 10 steps", "do not count"],
+    ),
+    "vanishing_against_the_baseline_itself": (
+        "vanishing gradient (form 0)",
+        ["is 'vanishing gradient'", "at least 0.9", "re-read the test of 'vanishing gradient'"],
+    ),
+    "vanishing_at_0_95_of_the_baseline": (
+        "vanishing gradient (form 1)",
+        ["is 'vanishing gradient'", "at least 0.9"],
+    ),
+    "vanishing_by_grad_ratio_alone": (
+        "partial learning (form 0)",
+        ["is 'partial learning'", "below 0.9", "'vanishing gradient' comes earlier"],
+    ),
+    "flat_loss_alone_called_vanishing": (
+        "learning rate too small (form 1)",
+        ["not below 1e-6", "'vanishing gradient' comes earlier"],
+    ),
+    "healthy_tested_last": (
+        "healthy (form 1)",
+        ["is 'healthy'", "MEAN of the last 10 losses", "test 'healthy' before it"],
     ),
 }
 
@@ -93,3 +136,62 @@ def test_the_model_answers_pass_their_visible_checks(cells, capsys):
     namespace = namespace_with(cells)
     for exercise in EXERCISES:
         exec(cells[f"test_{exercise}"], namespace)
+
+
+def hidden_failure(cells, namespace) -> str:
+    """The message the hidden tests of diagnose_run show in `namespace` ('' when they pass)."""
+    try:
+        exec(cells["hidden_diagnose_run"], namespace)
+    except checks.CheckFailure as failure:
+        return str(failure)
+    return ""
+
+
+def test_the_generated_logs_get_the_answer_they_were_built_for(cells):
+    """failing_log's forms, on random seeds (the hidden tests draw theirs at grading time): the
+    model answer and the table's own reading (the hints') both name the form's failure."""
+    namespace = namespace_with(cells)
+    forms = [
+        (kind, variant)
+        for kind, variants in {
+            "healthy": (0, 1),
+            "exploding gradient": (0, 1, 2, 3),
+            "learning rate too large": (0, 1),
+            "vanishing gradient": (0, 1, 2),
+            "partial learning": (0,),
+            "learning rate too small": (0, 1, 2),
+        }.items()
+        for variant in variants
+    ]
+    rng = np.random.default_rng()
+    for kind, variant in forms:
+        for steps in (None, 80):
+            for _ in range(150):
+                seed = int(rng.integers(2**63))
+                log = namespace["failing_log"](kind, seed, variant, steps)
+                first = next(name for name, held, _ in namespace["table_tests"](log) if held)
+                assert namespace["diagnose_run"](**log)[0] == kind == first, (kind, variant, seed)
+
+
+def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(cells, capsys):
+    """No seed to look up: two gradings see different logs; the model passes every time, each
+    catalogued diagnose_run mistake fails every time."""
+    assert "secrets.randbits" in cells["hidden_diagnose_run"]
+    labels = []
+    for _ in range(2):
+        namespace = namespace_with(cells)
+        calls = []
+
+        def recording(fn, log, expected, label, check=namespace["check_diagnosis"], calls=calls):
+            calls.append(label)
+            check(fn, log, expected, label)
+
+        namespace["check_diagnosis"] = recording
+        assert hidden_failure(cells, namespace) == ""
+        labels.append(calls)
+    assert labels[0] != labels[1]
+    for entry in ENTRIES.values():
+        if entry.exercise != "diagnose_run":
+            continue
+        for _ in range(3):
+            assert hidden_failure(cells, namespace_with(cells, entry.source)), entry.id

@@ -7,6 +7,8 @@ tests.
 
 from __future__ import annotations
 
+import re
+
 from nbformat.notebooknode import NotebookNode
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -65,6 +67,14 @@ def is_checking_tools_cell(cell: NotebookNode) -> bool:
 def is_locked_cell(cell: NotebookNode) -> bool:
     """A cell the student may not change (tests, checking tools, read-only prose)."""
     return bool(nbgrader_meta(cell).get("locked"))
+
+
+_STUB = re.compile(r"#\s*YOUR CODE HERE\s*\n\s*raise NotImplementedError\(\)")
+
+
+def is_unwritten(source: str) -> bool:
+    """An exercise cell still holding the released stub (`CODE_STUB`, as indented there)."""
+    return bool(_STUB.search(source))
 
 
 def too_large(source: str) -> str | None:

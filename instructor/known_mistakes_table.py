@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import catalogue, cells, course_folder
+from instructor import catalogue, cells, course_folder, source_notebook
+from instructor.stamp import INSTALL_MARKER
 
 TABLE = Path("helpers") / "data" / "known_mistakes.json"
 
@@ -55,27 +56,6 @@ class Built:
         return out
 
 
-def _notebook_parts(nb) -> tuple[str, list[str], dict[str, str], dict[str, str]]:
-    """(set-up source, checking tools' sources, exercise -> model source, exercise -> visible
-    test source) of a source notebook."""
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    setup = "\n".join(
-        line
-        for line in code[0].source.splitlines()
-        if not line.strip().startswith("# colab-install")
-    )
-    tools = [c.source for c in code if cells.is_checking_tools_cell(c)]
-    models = {
-        cells.grade_id(c): cells.strip_markers(c.source) for c in code if cells.is_solution_cell(c)
-    }
-    visible = {}
-    for c in code:
-        name = cells.grade_id(c) or ""
-        if cells.is_test_cell(c) and not cells.is_hidden_test(name):
-            visible[cells.tested_exercise(name)] = cells.released_source(c.source)
-    return setup, tools, models, visible
-
-
 def _trace_of_failure(namespace: dict, test_source: str, exercise: str):
     """Run a visible test cell in `namespace`; the failing exercise's trace, or None when the
     check passed."""
@@ -98,11 +78,19 @@ def entry_traces(root: Path, assignment: str) -> tuple[list[str], list[tuple]]:
     from helpers import checks
 
     nb = nbformat.read(course_folder.notebook_path(root / "solutions", assignment), 4)
-    setup, tools, models, visible = _notebook_parts(nb)
+    parsed = source_notebook.parse(nb)
+    setup = "\n".join(  # the Colab install marker is a comment; the release replaces it
+        line for line in parsed.setup.splitlines() if not line.strip().startswith(INSTALL_MARKER)
+    )
+    visible = {name: cells.released_source(src) for name, src in parsed.visible_tests().items()}
+    models = {m.label: m.source for m in parsed.models}
     base: dict = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):
-        for source in [setup, *tools, *models.values()]:
-            exec(compile(cells.python_source(source), "<cell>", "exec"), base)
+        exec(compile(setup, "<set-up>", "exec"), base)
+        for label, source in parsed.tools:
+            exec(compile(cells.python_source(source), f"<{label}>", "exec"), base)
+        for label, source in models.items():
+            exec(compile(source, f"<{label}>", "exec"), base)
     checks.NAME_KNOWN_MISTAKES = False
     found = []
     for entry in catalogue.load(root / "solutions", assignment):

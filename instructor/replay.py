@@ -43,15 +43,12 @@ from helpers.checks import InputChanged, argument_labels, first_changed
 from instructor import catalogue as catalogue_module
 from instructor.catalogue import Mistake
 from instructor.cells import (
-    grade_id,
-    is_solution_cell,
     python_source,
-    strip_markers,
     tested_exercise,
 )
 from instructor.confine import NO_TORCH, TORCH_PACKAGES
 from instructor.diagnosis import Diagnosis, Verdict
-from instructor.sandbox import SandboxError, StudentFunction, uses_torch
+from instructor.sandbox import SandboxError, StudentFunction
 from instructor.sandbox.mirror import state_of
 
 if TYPE_CHECKING:  # trusted_run imports this module
@@ -286,13 +283,12 @@ class Namespaces:
     torch importable or not."""
 
     def __init__(self, source_nb: NotebookNode):
-        code = [c for c in source_nb.cells if c.cell_type == "code"]
-        self.setup = python_source(code[0].source) if code else ""
-        self.models: dict[str, str] = {}  # exercise cell id -> model solution source
-        for cell in source_nb.cells:
-            if is_solution_cell(cell) and grade_id(cell):
-                self.models[grade_id(cell)] = python_source(strip_markers(cell.source))
-        self.with_torch = {gid for gid, src in self.models.items() if uses_torch(src)}
+        from instructor import source_notebook
+
+        parsed = source_notebook.parse(source_nb)
+        self.setup = parsed.setup
+        self.models: dict[str, str] = {m.label: m.source for m in parsed.models}
+        self.with_torch = {m.label for m in parsed.models if m.needs_torch}
         self._bases: dict[bool, dict] = {}
 
     def base(self, allow_torch: bool) -> dict:

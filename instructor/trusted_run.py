@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from instructor import confine
+from instructor import confine, source_notebook
 from instructor.cells import (
     grade_id,
-    is_locked_cell,
     is_solution_cell,
-    is_test_cell,
+    is_unwritten,
     python_source,
-    strip_markers,
 )
 from instructor.problems import Kind, Problem
 from instructor.replay import Call, RecordedFunction
@@ -36,12 +34,9 @@ from instructor.sandbox import (
     ModelCalls,
     Sandbox,
     StudentFunction,
-    defined_functions,
     function_codes,
     import_aliases,
-    positional_parameters,
     start_zygote,
-    uses_torch,
 )
 
 
@@ -102,60 +97,46 @@ def exec_quietly(source: str, label: str, namespace: dict, out: io.StringIO) -> 
         exec(compile(python_source(source), f"<{label}>", "exec"), namespace)
 
 
-def _exercises(source_nb: NotebookNode) -> tuple[dict[str, str], set[str]]:
-    """function name -> grade id of the exercise cell defining it, and the names whose model
-    solution works on torch objects."""
-    cells: dict[str, str] = {}
-    with_torch: set[str] = set()
-    for cell in source_nb.cells:
-        if is_solution_cell(cell):
-            code = python_source(strip_markers(cell.source))
-            for name in defined_functions(code):
-                cells[name] = grade_id(cell) or name
-            with_torch |= uses_torch(code)
-    return cells, with_torch
-
-
 def model_calls(
     source_nb: NotebookNode, limits: Limits | None = None, confined: bool = True
 ) -> ModelCalls:
     """The source notebook's model solutions, for a student's calls to other exercises."""
-    code = [c for c in source_nb.cells if c.cell_type == "code"]
-    cells, order = [], {}
-    for index, cell in enumerate(c for c in code if is_solution_cell(c)):
-        source = python_source(strip_markers(cell.source))
-        cells.append((grade_id(cell) or f"model {index}", source))
-        order.update({name: index for name in defined_functions(source)})
+    parsed = source_notebook.parse(source_nb)
+    return _model_calls(parsed, limits, confined)
+
+
+def _model_calls(
+    parsed: source_notebook.SourceNotebook,
+    limits: Limits | None,
+    confined: bool,
+    answers: list[tuple[str, str]] | None = None,
+) -> ModelCalls:
+    """The model solutions of `parsed`, answering none of the exercises whose cell in
+    `answers` (grade id, source) the student left as released."""
+    order = {name: index for index, m in enumerate(parsed.models) for name in m.functions}
+    stubs = {gid for gid, source in answers or [] if is_unwritten(source)}
+    unwritten = frozenset(name for name, gid in parsed.owner.items() if gid in stubs)
     return ModelCalls(
-        python_source(code[0].source),
-        cells,
+        parsed.setup,
+        [(m.label, m.source) for m in parsed.models],
         order,
-        _exercises(source_nb)[1],
+        parsed.with_torch,
         limits,
         confined,
+        unwritten,
     )
-
-
-def _parameters(source_nb: NotebookNode) -> dict[str, tuple[str, ...]]:
-    """function name -> its positional parameter names, as the model solution names them (how a
-    failure names an argument the student's function changed in place)."""
-    found: dict[str, tuple[str, ...]] = {}
-    for cell in source_nb.cells:
-        if is_solution_cell(cell):
-            codes = function_codes(python_source(strip_markers(cell.source)))
-            found.update({name: positional_parameters(code) for name, code in codes.items()})
-    return found
 
 
 def _kinds(owner: dict[str, str], with_torch: set[str]) -> set[bool]:
     """The sandboxes the exercises `owner` need: True for the one with torch, False for the
-    one without (see `_exercises`)."""
+    one without."""
     return {name in with_torch for name in owner}
 
 
 def sandbox_kinds(source_nb: NotebookNode) -> set[bool]:
     """The sandboxes `run_tests` starts for this source notebook."""
-    return _kinds(*_exercises(source_nb))
+    parsed = source_notebook.parse(source_nb)
+    return _kinds(parsed.owner, parsed.with_torch)
 
 
 def warm_up(source_nb: NotebookNode) -> None:
@@ -180,20 +161,17 @@ def run_tests(
     exercise cell: the last definition wins, as in a kernel). record: keep every call the tests
     make to the student's functions (`instructor.replay.RecordedFunction`), for diagnosis.
     """
-    code = [c for c in source_nb.cells if c.cell_type == "code"]
-    setup = python_source(code[0].source)
-    tools = [c for c in code[1:] if is_locked_cell(c) and not is_test_cell(c)]
-    tests = [c for c in code if is_test_cell(c)]
-    owner, with_torch = _exercises(source_nb)
+    parsed = source_notebook.parse(source_nb)
+    owner, with_torch = parsed.owner, parsed.with_torch
     answers = [
         (grade_id(c), python_source(c.source))
         for c in submission_nb.cells
         if is_solution_cell(c) and grade_id(c)
     ]
-    models = model_calls(source_nb, limits, confined)
+    models = _model_calls(parsed, limits, confined, answers)
     sandboxes = {
         allow: Sandbox(
-            setup,
+            parsed.setup,
             answers,
             limits,
             confine.make_scratch() if confined else None,
@@ -205,15 +183,15 @@ def run_tests(
     run = TrustedRun(owner=dict(owner))
     try:
         namespace: dict = {"__name__": "__main__"}
-        exec_quietly(code[0].source, "set-up", namespace, io.StringIO())
-        for cell in tools:
-            exec_quietly(cell.source, grade_id(cell) or "tools", namespace, io.StringIO())
+        exec_quietly(parsed.setup_cell, "set-up", namespace, io.StringIO())
+        for label, source in parsed.tools:
+            exec_quietly(source, label, namespace, io.StringIO())
         codes: dict = {}
         aliases: dict = {}
         for _, source in answers:
             codes.update(function_codes(source))
             aliases.update(import_aliases(source))
-        parameters = _parameters(source_nb)
+        parameters = parsed.parameters
         for name in owner:
             sandbox = sandboxes[name in with_torch]
             namespace[name] = (
@@ -225,7 +203,7 @@ def run_tests(
             )
             namespace[name].parameters = parameters.get(name, ())
             run.students[name] = namespace[name]
-        for cell in tests:
+        for cell in parsed.tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
     finally:
         models.close()

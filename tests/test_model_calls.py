@@ -64,6 +64,35 @@ def test_a_function_cannot_reach_the_model_of_its_own_or_a_later_exercise(soluti
     assert {exercise_of(g) for g in failing} == {"rnn_step_forward"}, failing
 
 
+def test_no_model_answers_for_an_exercise_left_unwritten(solution):
+    """Attack (issue 26 review): rnn_backward by finite differences of rnn_forward, with
+    neither rnn_step_forward nor rnn_forward written, got full marks on BPTT from the model's
+    forward. An exercise the student left as released is never answered by the model."""
+    release = course_tools.read(
+        course_tools.notebook_path(course_tools.ROOT / "notebooks", ASSIGNMENT)
+    )
+    finite_differences = """
+def rnn_backward(dhs, xs, hs, h0, W_xh, W_hh, b_h):
+    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "h0": h0}
+    grads = {}
+    for key, value in params.items():
+        g = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            for sign in (1, -1):
+                moved = {k: v.copy() for k, v in params.items()}
+                moved[key][i] += sign * 1e-6
+                out = rnn_forward(xs, moved["h0"], moved["W_xh"], moved["W_hh"], moved["b_h"])
+                g[i] += sign * np.sum(dhs * out) / 2e-6
+        grads[key] = g
+    return grads
+"""
+    submission = course_tools.make_submission(
+        release, solution, {"rnn_backward": finite_differences}, solved=False
+    )
+    failing = _failing(grade_submission(solution, submission))
+    assert {"test_rnn_backward", "hidden_rnn_backward"} <= failing, failing
+
+
 def test_a_mistake_in_a_called_exercise_of_notebook_02_costs_points_once():
     """sigmoid_grad calls sigmoid, hidden_jacobian calls sigmoid_grad and tanh_grad, and
     jacobian_product_norms calls hidden_jacobian: a wrong sigmoid costs sigmoid's points only."""

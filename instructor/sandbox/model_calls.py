@@ -50,7 +50,8 @@ class ModelCalls:
 
     setup: the set-up cell; cells: (label, plain Python source) of the model solution's exercise
     cells; order: exercise function -> index of the cell defining it (which exercises are above
-    which); with_torch: the functions whose model works on torch objects (run where torch is).
+    which); with_torch: the functions whose model works on torch objects (run where torch is);
+    unwritten: the functions whose cell the student left as released, never answered.
     """
 
     def __init__(
@@ -61,8 +62,13 @@ class ModelCalls:
         with_torch: set[str],
         limits: Limits | None = None,
         confined: bool = True,
+        unwritten: frozenset[str] = frozenset(),
     ):
         self.setup, self.cells, self.order, self.with_torch = setup, cells, order, with_torch
+        # Exercises the student left as released (the stub): never answered, so that a function
+        # cannot be graded on models of exercises its author did not write at all (a backward
+        # pass by finite differences of the model forward, with no forward written).
+        self.unwritten = unwritten
         self.limits, self.confined = limits or Limits(), confined
         self.sandboxes: dict[bool, Sandbox] = {}
         self.broken: set[bool] = set()
@@ -72,11 +78,13 @@ class ModelCalls:
         """The exercises whose model a call of `name` may get: those defined above its cell."""
         if name not in self.order:
             return ()
-        return tuple(n for n, i in self.order.items() if i < self.order[name])
+        return tuple(
+            n for n, i in self.order.items() if i < self.order[name] and n not in self.unwritten
+        )
 
     def answer(self, exercise: str, args: tuple, kwargs: dict) -> tuple[bool, Any]:
         """(True, the model's result) or (False, None) where no answer is given."""
-        if exercise not in self.order or _opaque((args, kwargs)):
+        if exercise not in self.order or exercise in self.unwritten or _opaque((args, kwargs)):
             return False, None
         allow_torch = exercise in self.with_torch
         if allow_torch in self.broken or self.calls >= MAX_CALLS or self.seconds >= MAX_SECONDS:

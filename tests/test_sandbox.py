@@ -472,3 +472,13 @@ def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
         assert os.stat(path).st_mtime_ns == before, "matplotlib rebuilt the font list"
     finally:
         confine.remove_scratch(scratch)
+
+
+def test_a_cell_nested_too_deep_is_read_as_unparsable_not_a_grader_fault():
+    """Attack (issue 26 review): `-` * 100000 in an answer raised RecursionError in the grader's
+    own parse of the cell, recorded as the grader's fault. It is now an unparsable cell."""
+    from instructor.sandbox import static
+
+    deep = "def f():\n    return " + "-" * 100_000 + "1\n"
+    assert static.function_codes(deep) == {} and static.defined_functions(deep) == []
+    assert static.uses_torch(deep) == set() and static.import_aliases(deep) == {}

@@ -53,7 +53,7 @@ def function_codes(source: str) -> dict[str, types.CodeType]:
     """name -> code object of each top-level function a cell defines (compiled, not run)."""
     try:
         module = compile(source, "<student>", "exec")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deep: as unparsable
         return {}
     return {c.co_name: c for c in module.co_consts if isinstance(c, types.CodeType)}
 
@@ -64,7 +64,7 @@ def import_aliases(source: str) -> dict[str, Any]:
     object whose __module__ is 'torch'."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deep: as unparsable
         return {}
     found: dict[str, Any] = {}
     for node in ast.walk(tree):
@@ -81,7 +81,7 @@ def defined_functions(source: str) -> list[str]:
     """Top-level function names a cell defines (by `def`)."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deep: as unparsable
         return []
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
@@ -91,7 +91,7 @@ def uses_torch(source: str) -> set[str]:
     itself): exercises that work on torch objects, graded where torch is available."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deep: as unparsable
         return set()
     found = set()
     for node in tree.body:

@@ -25,7 +25,8 @@
 # the largest singular value of $W_{hh}$. Once $\gamma\sigma_{\max} > 1$ is possible, **any**
 # activation can explode: the gradient can grow geometrically and overflow, training curves
 # jump, and the loss surface grows "cliffs" where one gradient step throws the parameters far
-# away.
+# away. (Bengio, Simard and Frasconi 1994 described this exploding gradient problem together
+# with the vanishing one.)
 # Two things can grow, and we keep them apart: the **forward** state $h_t$, and the **backward**
 # product of Jacobians. Our networks use ReLU, the case where the slope is exactly 1 and nothing
 # saturates; section 4's cliff comes from a single *sigmoid* unit ($\gamma = 1/4$), which
@@ -69,8 +70,9 @@ rng = course.setup(seed=0)
 # $$\|J_T \cdots J_{k+1}\| \le (\gamma\,\sigma_{\max})^{T-k}, \qquad
 #   \gamma = \max_a |\phi'(a)| \quad (1/4 \text{ for sigmoid, } 1 \text{ for tanh and ReLU}).$$
 #
-# If $\gamma\sigma_{\max} \le 1$ the product cannot explode; notebook 04 turns this into the
-# condition $\sigma_{\max} > 1/\gamma$, necessary for exploding. Above it the bound allows
+# If $\gamma\sigma_{\max} \le 1$ the product cannot explode: $\sigma_{\max} > 1/\gamma$ is
+# necessary for exploding (this bound and this condition are Pascanu, Mikolov and Bengio 2013,
+# Section 2.1; notebook 04 takes them further). Above it the bound allows
 # geometric growth, which happens when the slopes the units actually have, $\phi'(a_t)$, stay
 # near $\gamma$ along the directions $W_{hh}$ stretches (allowed, not guaranteed: notebook 04).
 # Every activation allows it: a sigmoid unit $x_t = w\,\sigma(x_{t-1}) + b$ has the gain
@@ -197,15 +199,21 @@ def reference_single_unit(w, b, x0, T):
     return x.numpy()
 
 
-def check_single_unit_rnn(fn, w, b, x0, T, label):
+BOTH_BRANCHES = ("exp(x) overflows for x >> 0. np.where(x >= 0, 1 / (1 + exp(-x)), exp(x) / "
+                 "(1 + exp(x))) computes BOTH branches on every entry before it picks one, so "
+                 "exp(x) overflows where the other branch is kept; compute e = exp(-|x|) once "
+                 "(it never overflows) and write both branches with it.")
+
+
+def check_single_unit_rnn(fn, w, b, x0, T, label, warning_hint=None):
     inputs = f"{label}: w = {checks.preview(np.asarray(w))}, b = {checks.preview(np.asarray(b))}, " \
              f"x0 = {checks.preview(np.asarray(x0))}, T = {T}"
     got, caught = checks.call("single_unit_rnn", fn, w, b, x0, T, inputs=inputs)
     warned = [str(m.message) for m in caught if issubclass(m.category, RuntimeWarning)]
     checks.expect("single_unit_rnn", not warned, "raised a warning.", inputs=inputs,
                   returned=f"RuntimeWarning: {warned[0] if warned else ''}", expected="no warning",
-                  hint="a sigmoid written as 1 / (1 + exp(-x)) overflows for x << 0; use "
-                       "exp(-|x|) (notebook 02).")
+                  hint=warning_hint or "a sigmoid written as 1 / (1 + exp(-x)) overflows for "
+                                       "x << 0; use exp(-|x|) (notebook 02).")
     checks.expect_close("single_unit_rnn", "x_T", np.asarray(got, dtype=np.float64)
                         if np.ndim(got) else np.float64(got),
                         reference_single_unit(w, b, x0, T), inputs=inputs, rtol=1e-9, atol=1e-12,
@@ -214,8 +222,9 @@ def check_single_unit_rnn(fn, w, b, x0, T, label):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_relu", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check.
+# Visible check: a vector, then the same numbers as a 2x3 matrix (any shape).
 check_relu(relu, SAMPLE)
+check_relu(relu, SAMPLE.reshape(2, 3))
 checks.passed("relu")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_relu", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -228,8 +237,9 @@ check_relu(relu, np.array([[-1e308, 1e308], [-0.0, 5e-324]]))
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_relu_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: note the entry x = 0.
+# Visible check: note the entry x = 0; then the same numbers as a 3x2 matrix (any shape).
 check_relu_grad(relu_grad, SAMPLE)
+check_relu_grad(relu_grad, SAMPLE.reshape(3, 2))
 checks.passed("relu_grad")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_relu_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -265,9 +275,10 @@ def global_grad_norm(grads):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_global_grad_norm", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: a matrix and a vector.
+# Visible check: a matrix and a vector, then an empty list (norm 0.0).
 check_global_grad_norm(global_grad_norm, [np.array([[3.0, 0.0], [0.0, 4.0]]),
                                           np.array([12.0])], "two arrays")
+check_global_grad_norm(global_grad_norm, [], "no arrays")
 checks.passed("global_grad_norm")
 
 # %% nbgrader={"grade": true, "grade_id": "hidden_global_grad_norm", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -431,7 +442,7 @@ def factor(values):
     return float(np.exp(np.polyfit(lengths, np.log(values), 1)[0]))
 
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
 plots.line_plot(lengths, {f"s = {s}": norms[s]["||dL/dh_1||"][0] for s in scales},
                 title="Gradient reaching the first state (first draw)", ax=left,
                 xlabel="sequence length T", ylabel="$\\|dL/dh_1\\|$", logy=True, marker="o")
@@ -443,7 +454,8 @@ plots.line_plot(lengths, {label: norms[2.0][name][0] for label, name in parts.it
                 xlabel="sequence length T", ylabel="norm", logy=True, marker="o")
 right.plot(lengths, norms[2.0]["backward ratio"][0, 0] * 2.0 ** (lengths - lengths[0]), "k--",
            linewidth=1, label="slope of the bound $s^{T-1}$ (factor 2 per step)")
-right.legend(fontsize=8, loc="upper left")
+right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below: no line
+fig.tight_layout()                                                                  # under it
 plt.show()
 rates = {s: {name: np.array([factor(v) for v in norms[s][name]]) for name in norms[s]}
          for s in scales}
@@ -467,14 +479,21 @@ claims.claim_seeds("the factor per step grows with s (s = 1 < 1.5 < 2 in each dr
                    list((to_first[1.0] < to_first[1.5]) & (to_first[1.5] < to_first[2.0])))
 above = to_first[2.0] > 2.0
 state = rates[2.0]["state ||h_T||"]
-# rules out: growth of ||dL/dh_1|| that the backward product alone could explain (never above
-# s), and growth above s without a growing forward state
-claims.claim("at s = 2, ||dL/dh_1|| grows by more than s per step in some draws, which the "
-             "Jacobians (each at most s) cannot do alone; in each of those draws the state "
-             "||h_T|| grows too (factor above 1.2)",
+# rules out: ||dL/dh_1|| never growing faster than s, and growth above s without a growing
+# forward state
+claims.claim("at s = 2, ||dL/dh_1|| grows by more than s per step in some draws; in each of "
+             "those draws the state ||h_T|| grows too (factor above 1.2)",
              bool(above.any()) and bool((state[above] > 1.2).all()),
              evidence=f"{above.sum()}/{len(draws)} draws above 2, state factors "
                       + claims.spread(state[above], ".2f"))
+backward = rates[2.0]["backward ratio"]
+# rules out: a backward ratio whose fitted factor exceeds s where ||dL/dh_1||'s does (then the
+# excess would not come from the forward side)
+claims.claim("in those draws the backward ratio's fitted factor is at most s = 2, and the fitted "
+             "factors of ||dL/dh_T|| and of the backward ratio multiply to that of ||dL/dh_1||",
+             bool((backward[above] <= 2.0).all()) and np.allclose(
+                 rates[2.0]["||dL/dh_T||"] * backward, to_first[2.0], rtol=1e-9),
+             evidence="backward factors " + claims.spread(backward[above], ".2f"))
 gap = max(np.abs(rates[s]["||dL/dh_T||"] / rates[s]["state ||h_T||"] - 1).max() for s in scales)
 # rules out: a dL/dh_T that does not follow the state (then the forward growth would not be
 # what feeds ||dL/dh_1||)
@@ -497,12 +516,15 @@ claims.claim("wherever the gradient reaching h_1 grows by more than 1.2 per step
 # backward factor is below $s$. It grows faster for larger $s$, and how fast depends on the
 # draw, that is on which units the inputs switch on.
 #
-# At $s = 2$ some draws print a factor for $\|dL/dh_1\|$ **above** $s = 2$, which no product of
-# Jacobians of norm at most 2 can produce. The right-hand plot shows where the rest comes from:
+# At $s = 2$ some draws print a factor for $\|dL/dh_1\|$ **above** $s = 2$. Each length $T$
+# draws its own inputs, so the points of a line are different products of Jacobians, each under
+# its own bound $s^{T-1}$; in those draws the backward ratio's fitted factor is at most 2
+# (printed), so the rest must come from the other factor. The right-hand plot shows it:
 # the forward state $\|h_T\|$ grows with $T$ too (a ReLU state is not bounded, unlike a tanh or
 # sigmoid state), $\|dL/dh_T\|$ grows with it, at the state's rate, and only then does the
-# backward product multiply it further. The factors multiply exactly: the fitted slopes of
-# $\|dL/dh_T\|$ and of the backward ratio add up to that of $\|dL/dh_1\|$. So two explosions
+# backward product multiply it further. The fitted factors of $\|dL/dh_T\|$ and of the backward
+# ratio multiply to that of $\|dL/dh_1\|$, as they must by construction: the ratio is defined so
+# that the logarithms add, and a least-squares slope is linear in the data. So two explosions
 # stack here: the forward state's and the backward product's. In a tanh network only the second
 # can happen. Wherever the gradient grows fast, the global norm, which the training loop sees,
 # grows at nearly the same rate: its long-range terms dominate the sum once they grow.
@@ -510,8 +532,10 @@ claims.claim("wherever the gradient reaching h_1 grows by more than 1.2 per step
 # ## 3. Overflow: inf and NaN (≈ 8 min)
 #
 # *What does an explosion look like from the outside?* We train ReLU RNNs on the adding problem
-# with plain SGD (learning rate 0.1), from weights too large: $W_{hh} = 1.5\,Q$, sixteen seeds
-# (the plot and the printout show the first three). `training.train` records the loss and the
+# with plain SGD (learning rate 0.1), from weights too large: $W_{hh} = 1.5\,Q$, sixteen seeds.
+# The plot and the printout show three of them, picked by what happened to them: the run with
+# the largest first loss, the lost run whose first loss was the smallest, and the run that stayed
+# finite longest. `training.train` records the loss and the
 # gradient norm at every step and stops at the first one that is not finite.
 
 # %%
@@ -521,7 +545,12 @@ histories = {seed: training.train(
     lambda i, seed=seed: tasks.adding_problem(64, T, seed=1000 * seed + 10 + i),
     torch.nn.functional.mse_loss, steps=steps, lr=0.1, optimizer="sgd", progress=False)
     for seed in tqdm(seeds, desc="ReLU RNNs, SGD, one seed after another")}
-shown = list(seeds)[:3]                           # the plot and the printout show three runs
+first_loss = {seed: histories[seed].losses[0] for seed in seeds}
+lasted = {seed: histories[seed].first_nonfinite_step or np.inf for seed in seeds}
+largest = max(seeds, key=first_loss.get)
+smallest_lost = min((s for s in seeds if lasted[s] < np.inf and s != largest), key=first_loss.get)
+longest = max((s for s in seeds if s not in (largest, smallest_lost)), key=lasted.get)
+shown = [largest, smallest_lost, longest]         # picked by property, not by seed number
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 for seed in shown:
     line, = left.plot(histories[seed].losses, "o-", label=f"seed {seed}")
@@ -582,24 +611,36 @@ claims.claim("the first recorded loss is the initial network's; every run whose 
                       + claims.spread([start[seed][3] for seed in seeds], ".2f"))
 late = [seed for seed, b in zip(seeds, bad_steps) if start[seed][0] < 10 and b is not None
         and b <= 10]
-# rules out: every lost run being lost to its first forward pass alone
-claims.claim("some runs that start with a loss below 10 are still lost within 10 steps",
-             len(late) > 0, evidence=f"{len(late)} runs: seeds {late}");
+healthy_last = {seed: max(i for i, loss in enumerate(histories[seed].losses) if loss < 10)
+                for seed in late}
+after = [histories[seed].first_nonfinite_step - healthy_last[seed] for seed in late]
+print(f"{len(late)} runs start with a loss below 10 and are lost within 10 steps; from their last "
+      f"loss below 10 to their first non-finite step: " + claims.spread(after, "d", "updates"))
+# rules out: every lost run being lost to its first forward pass alone, and a slow drift (the
+# gradient growing over many updates) from a moderate loss to overflow
+claims.claim("some runs that start with a loss below 10 are still lost within 10 steps, each "
+             "within two updates of its last loss below 10",
+             len(late) > 0 and max(after) <= 2 and smallest_lost in late, evidence=f"{len(late)} runs: seeds {late}");
+# rules out: an astronomical first loss that the first update survives
+claims.claim("every run whose first loss is above 10^4 is non-finite at step 1",
+             all(histories[seed].first_nonfinite_step == 1 for seed in huge),
+             evidence=f"{len(huge)} runs");
 
 
 # %% [markdown]
 # Read each printed line from the left. Two things go wrong, one forward and one in training.
 #
 # - **The forward pass explodes before any update.** The loss at step 0 is computed with the
-#   initial weights, yet some runs start from an astronomical loss: their state grew by the
-#   factor printed per step over the 50 steps of the first forward pass ($\|W_{hh}h\| \le 1.5\,
-#   \|h\|$ allows up to $1.5$ per step; the inputs decide which units are active and how much of
-#   that is used). A huge $h_T$ makes a huge output error and a huge gradient, and the first
-#   update, scaled by it, throws $W_{hh}$ to where the next forward pass overflows.
-# - **Training can push a healthy start over the edge.** Some runs start with a moderate loss
-#   and are lost all the same a few steps later: their gradient norm grows from update to
-#   update until a forward pass overflows (the printed lines show it for any such run among the
-#   three).
+#   initial weights, yet some runs start from an astronomical loss (above $10^4$; the first run
+#   shown has the largest): their state grew by the factor printed per step over the 50 steps of
+#   the first forward pass ($\|W_{hh}h\| \le 1.5\,\|h\|$ allows up to $1.5$ per step; the
+#   inputs decide which units are active and how much of that is used). A huge $h_T$ makes a
+#   huge output error and a huge gradient, and the first update, scaled by it, throws $W_{hh}$ to
+#   where the next forward pass overflows: every such run is non-finite at step 1.
+# - **Training can push a healthy start over the edge.** Other runs start with a moderate loss
+#   (below 10) and are lost all the same, and fast: within one or two updates of their last
+#   loss below 10 the loss is astronomical or not a number at all (the printed count of
+#   updates; the second run shown is one of them).
 #
 # In float32 anything above the printed limit becomes `inf`, and the first `inf - inf` or
 # `0 * inf` turns into `NaN`, after which every later number is `NaN` too. Most runs are lost
@@ -620,8 +661,8 @@ claims.claim("some runs that start with a loss below 10 are still lost within 10
 # moves no cliff; but on both sides of the cliff $x_T$ is far from 0, where the sigmoid is
 # saturated, and its slope $\sigma'(x_T)$ would shrink every gradient by a factor of notebook
 # 02's kind (printed below), in a section about growth. And $T = 20$ instead of 50, because at
-# $T = 50$ the cliff is narrower than the gap between neighbouring float64 numbers (the cell
-# after the plot shows this).
+# $T = 50$ and $w$ near 10 the cliff is narrower than the gap between neighbouring float64
+# numbers (the cell after the plot shows this, and where it stops being true).
 #
 # *Why can a sigmoid unit explode?* Its largest slope is $\gamma = 1/4$, so the bound of
 # section 1 allows growth once $|w| > 4$, and here $w$ is near 10. One step's derivative is
@@ -632,12 +673,21 @@ claims.claim("some runs that start with a loss below 10 are still lost within 10
 # to a fixed point near $w + b$, one slightly below down to one near $b$, and the distance grows
 # by about the gain at every step. So $\partial x_T/\partial(w, b)$ is of the order of
 # $(w\,\sigma'(0.5))^T$ on that line, and across it $x_T$ jumps from one plateau to the other:
-# that line is the **cliff**. Doya (1992) traced such jumps to changes in the network's dynamics
-# during learning, bifurcations; in his words (Doya 1993, abstract), "at bifurcation points, the
-# output of a network can change discontinuously with the change of parameters and therefore
-# convergence of gradient descent algorithms is not guaranteed. Furthermore, learning equations
-# used for error gradient estimation can be unstable." The cell below measures the gain and the
-# jump.
+# that line is the **cliff**.
+#
+# The map itself hardly changes across the line: on both sides it has the same three fixed
+# points, a stable one near $b$, the unstable one near 0.5 and a stable one near $w + b$
+# (printed below). What changes is which stable fixed point's **basin of attraction** $x_0 = 0.5$
+# lies in: the cliff is the boundary between two basins. That is not a **bifurcation**, a change
+# of parameters that creates or destroys fixed points, as on this map's two saddle-node lines,
+# where the unstable fixed point merges with one of the stable ones (printed: at the start's
+# $w$ they lie far from the start, on either side of the cliff). Doya (1992, 1993) studied how
+# bifurcations disturb learning: "At bifurcation points, the output of a network can change
+# discontinuously with the change of parameters and therefore convergence of gradient descent
+# algorithms is not guaranteed" (Doya 1993, abstract). Pascanu et al. (2013, Section 2.2) use
+# this one-unit model to draw the distinction: a jump of the state, and an exploding gradient,
+# can come from crossing the boundary between basins with no bifurcation at all, as here. The
+# cell below measures the gain, the fixed points and the jump.
 #
 # ### Exercise 5: `single_unit_rnn` (≈ 5 min)
 # Return $x_T$. Make it work for arrays $w$, $b$, $x_0$ of one shape (or numbers) so that a
@@ -662,10 +712,13 @@ def single_unit_rnn(w, b, x0, T):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_single_unit_rnn", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Visible check: numbers, a small grid, then a huge weight (x_1 = -731: exp(-x) overflows).
+# Visible check: numbers, a small grid, a huge positive state (x_1 = 731: exp(x) overflows),
+# then a huge weight (x_1 = -731: exp(-x) overflows).
 check_single_unit_rnn(single_unit_rnn, 5.0, -2.5, 0.5, 10, "numbers")
 check_single_unit_rnn(single_unit_rnn, np.array([[1.0, 6.0], [-3.0, 9.0]]),
                       np.array([[0.0, -3.0], [1.0, -4.5]]), np.full((2, 2), 0.5), 20, "a 2x2 grid")
+check_single_unit_rnn(single_unit_rnn, 1000.0, 0.0, 1.0, 3, "a huge positive state",
+                      warning_hint=BOTH_BRANCHES)
 check_single_unit_rnn(single_unit_rnn, -1000.0, 0.0, 1.0, 3, "a huge weight")
 checks.passed("single_unit_rnn")
 
@@ -747,16 +800,24 @@ clipped = start - lr * grad * min(1.0, 10 / np.linalg.norm(grad))   # a preview 
 sig_half = 1 / (1 + np.exp(-0.5))                       # sigma(0.5) and sigma'(0.5)
 slope_half = sig_half * (1 - sig_half)
 w_unstable = 1 / slope_half                            # above it the fixed point 0.5 repels
-cliff_w = np.linspace(w_unstable, ws[-1], 100)
+STEEP = 100                      # the dashed cliff is drawn where the gain compounds to >= 100
+w_steep = STEEP ** (1 / T_cliff) / slope_half          # gain^T = STEEP
+cliff_w = np.linspace(w_steep, ws[-1], 100)
 valley = np.ma.masked_where(W > w_unstable, x_T)       # x_T = 0.7 where it is not the cliff
+direction = end - start                 # the plain step, cut where it leaves the map
+to_edge = min((limit - s0) / d for s0, d, lo_, hi_ in zip(start, direction, (ws[0], bs[0]),
+                                                         (ws[-1], bs[-1]))
+              for limit in (lo_, hi_) if d != 0 and (limit - s0) / d > 0)
+edge = start + min(1.0, 0.97 * to_edge) * direction           # the head inside the axes
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-image = left.pcolormesh(W, B, np.log10(loss + 1e-12), shading="auto", cmap="magma")
-fig.colorbar(image, ax=left, label="$\\log_{10} L(w, b)$")
+image = left.pcolormesh(W, B, np.log10(loss + 1e-12), shading="auto", cmap="magma", vmin=0)
+fig.colorbar(image, ax=left, extend="min", label="$\\log_{10} L(w, b)$ (black: $L < 1$)")
 left.contour(W, B, valley, levels=[0.7], colors="deepskyblue", linewidths=1.5)
 left.plot([], [], color="deepskyblue", label="zero-loss valley ($x_T = 0.7$)")
 left.plot(cliff_w, 0.5 - cliff_w * sig_half, "--", color="lime", linewidth=1.5,
-          label="cliff: $b = 0.5 - w\\,\\sigma(0.5)$, gain $w\\,\\sigma'(0.5) > 1$")
-left.annotate("", xy=np.clip(end, [ws[0], bs[0]], [ws[-1], bs[-1]]), xytext=start,
+          label="cliff: $b = 0.5 - w\\,\\sigma(0.5)$ where $(w\\,\\sigma'(0.5))^T \\geq$ "
+                f"{STEEP}")
+left.annotate("", xy=edge, xytext=start,
               arrowprops={"arrowstyle": "->", "color": "cyan", "lw": 2})
 left.plot(*start, "o", color="cyan", markersize=8, label="start (arrow: one plain step)")
 plots.labelled(left, f"Loss of the one-unit RNN (T = {T_cliff})", "recurrent weight w", "bias b")
@@ -779,12 +840,49 @@ for ax in (left, right):
 fig.tight_layout()
 plt.show()
 x_sides = single_unit_rnn(start[0], start[1] + np.array([-0.1, 0.1]), 0.5, T_cliff)
+
+
+def fixed_points(w, b, bisections=60):
+    """[(x*, gain w sigma'(x*))] for every fixed point x* = w sigma(x*) + b, w > 0 (they lie in
+    [b, w + b]): sign changes of w sigma(x) + b - x on a fine grid, refined by bisection."""
+    xs = np.linspace(b - 1, w + b + 1, 4001)
+    gap = single_unit_rnn(w, b, xs, 1) - xs
+    points = []
+    for i in np.flatnonzero(np.sign(gap[:-1]) != np.sign(gap[1:])):
+        lo_x, hi_x = xs[i], xs[i + 1]
+        for _ in range(bisections):
+            mid = (lo_x + hi_x) / 2
+            same = np.sign(single_unit_rnn(w, b, mid, 1) - mid) == np.sign(gap[i])
+            lo_x, hi_x = (mid, hi_x) if same else (lo_x, mid)
+        sig_x = 1 / (1 + np.exp(-lo_x))
+        points.append((float(lo_x), float(w * sig_x * (1 - sig_x))))
+    return points
+
+
+sides_fixed = [fixed_points(start[0], start[1] + db) for db in (-0.1, 0.1)]
+for db, points in zip((-0.1, 0.1), sides_fixed):
+    print(f"b = start {db:+.1f}: fixed points (gain) " + ", ".join(
+        f"{x:.2f} ({g:.2f})" for x, g in points))
+merge = (1 + np.array([1.0, -1.0]) * np.sqrt(1 - 4 / start[0])) / 2  # sigma(x*) where gain = 1
+b_merge = np.log(merge / (1 - merge)) - start[0] * merge            # b = x* - w sigma(x*)
+print(f"at w = {start[0]:.3f} fixed points appear or vanish (saddle-node) at b = "
+      f"{b_merge[0]:.2f} and {b_merge[1]:.2f}; the start is at b = {start[1]:.2f}")
+# rules out: a cliff that is a bifurcation (the number or stability of the fixed points changing
+# across the line), and a saddle-node line near the start
+claims.claim("on both sides of the line the map has the same three fixed points, stable "
+             "(gain below 1), unstable (above 1), stable, and x_0 = 0.5 lies on either side of "
+             "the unstable one; the saddle-node lines are more than 1 away from the start in b",
+             all(len(p) == 3 and p[0][1] < 1 < p[1][1] and p[2][1] < 1 for p in sides_fixed)
+             and sides_fixed[0][1][0] > 0.5 > sides_fixed[1][1][0]
+             and np.abs(b_merge - start[1]).min() > 1,
+             evidence=f"saddle-node b {b_merge[0]:.2f}, {b_merge[1]:.2f}");
 loss_below, loss_above = (x_sides - 0.7) ** 2       # 0.1 below and above the start in b
 sig_sides = 1 / (1 + np.exp(-x_sides))
 gain = start[0] * slope_half
 print(f"the start lies on the line b = 0.5 - w sigma(0.5) to within "
       f"{abs(start[1] - (0.5 - start[0] * sig_half)):.1e}; its gain w sigma'(0.5) = {gain:.3f}, "
       f"and gain^{T_cliff} = {gain ** T_cliff:.1e}")
+print(f"the dashed cliff is drawn from w = {w_steep:.2f}, where gain^{T_cliff} = {STEEP}")
 print(f"0.1 below and above the start in b: x_T = {x_sides[0]:.2f} and {x_sides[1]:.2f}, "
       f"L = {loss_below:.1f} and {loss_above:.1f} (a factor {loss_below / loss_above:.1f}); "
       f"with the final sigmoid, L would be {(sig_sides[0] - 0.7) ** 2:.3f} and "
@@ -856,24 +954,62 @@ claims.claim("at T = 50, x_50 goes from the low plateau (below -3) to the high o
              evidence=f"x_50 = {sides[0]:.3f}, {sides[1]:.3f}, {sides[2]:.3f} over "
                       f"{three[2] - lo50:.1e} in w");
 
+
+def neighbours_across(w_mid, T):
+    """x_T at the two neighbouring float64 w where it crosses the middle of its rise, b held on
+    the line b = 0.5 - w sigma(0.5) at w_mid: bisection from w_mid -+ 0.01."""
+    b_line = 0.5 - w_mid * sig_half
+    lo_w, hi_w = w_mid - 0.01, w_mid + 0.01
+    low_side = single_unit_rnn(lo_w, b_line, 0.5, T)
+    middle = (low_side + single_unit_rnn(hi_w, b_line, 0.5, T)) / 2
+    while (w_new := (lo_w + hi_w) / 2) not in (lo_w, hi_w):
+        if (single_unit_rnn(w_new, b_line, 0.5, T) > middle) == (low_side > middle):
+            lo_w = w_new
+        else:
+            hi_w = w_new
+    return single_unit_rnn(np.array([lo_w, hi_w]), b_line, 0.5, T)
+
+
+resolution = {}                        # w: (gain^50 times the float64 gap at w, x_50 step)
+for w_mid in (7.0, float(lo50)):
+    pair = neighbours_across(w_mid, 50)
+    resolution[w_mid] = ((w_mid * slope_half) ** 50 * np.spacing(w_mid), abs(pair[1] - pair[0]))
+    print(f"w = {w_mid:.2f}: gain^50 = {(w_mid * slope_half) ** 50:.1e}, times the float64 gap "
+          f"in w {np.spacing(w_mid):.1e} = {resolution[w_mid][0]:.1e}; neighbouring floats give "
+          f"x_50 = {pair[0]:.5f} and {pair[1]:.5f}")
+(small, step_small), (large, step_large) = resolution.values()
+# rules out: a cliff too narrow for float64 at every w (then no qualification is needed), and one
+# float64 resolves at the searched w
+claims.claim("float64 resolves the rise at w = 7 (neighbouring floats change x_50 by under "
+             "0.01; gain^50 times the gap below 1e-3), not at the searched w (gain^50 times the "
+             "gap above 1, a step of more than 3)", small < 1e-3 and step_small < 0.01
+             and large > 1 and step_large > 3,
+             evidence=f"{step_small:.1e} and {step_large:.2f}");
+
 # %% [markdown]
-# No grid, bisection or gradient can stand on the side of this cliff: the whole rise happens
-# within one or two rounding steps of float64, and a plot at $T = 50$ would show a step with no
-# slope. Where the printout shows $x_{50} = 0.5000$ for the middle $w$, that is not a third
+# Here, at $w$ near the printed value, no grid, bisection or gradient can stand on the side of
+# this cliff: the whole rise happens within one or two rounding steps of float64, and a plot at
+# $T = 50$ would show a step with no slope. That holds where the gain compounded over the 50
+# steps, times the gap between neighbouring floats in $w$, is well above 1 (the printed
+# product); at $w = 7$ it is far below 1, and float64 resolves the rise (the first of the two
+# lines). Where the printout shows $x_{50} = 0.5000$ for the middle $w$, that is not a third
 # plateau but the cliff's edge itself: in float64, $w\,\sigma(0.5) + b$ rounds to exactly $0.5$
 # there, so $x_t$ sits on the unstable fixed point for all 50 steps, as it would in exact
 # arithmetic only on the line itself; one float further, the gain ($w\,\sigma'(0.5)$ per
 # step, over 50 steps) carries the rounding error of a single step up to the high plateau.
 #
 # Back to $T = 20$ and the plot above. The loss is made of two smooth plateaus, $x_T$ near the
-# lower fixed point (high loss) and near the upper one (lower loss), separated by the dashed
-# line, the cliff, where the printed gain compounds over the $T$ steps. The zero-loss valley
+# lower fixed point (high loss) and near the upper one (lower loss; the colour scale stops at
+# $L = 1$ so that the two differ in colour), separated by the dashed line, the cliff, where the
+# printed gain compounds over the $T$ steps. The line is drawn where the compounded gain is at
+# least 100; toward $w = 1/\sigma'(0.5)$, where the gain falls to 1, the rise of $x_T$ across
+# it becomes gradual and the cliff fades out. The zero-loss valley
 # runs through the region where the fixed point near 0.7 is stable, and for larger $w$ it
 # meets the cliff: there $x_T = 0.7$ only on the cliff's face. Across the cliff the loss
 # changes by the printed factor, less than a decade: what makes it a cliff is the **gradient**,
 # printed beside the plateau's. A learning rate that suits the plateaus throws the parameters
-# far off the map in one step (the arrow stops at the edge of the plot; the printed distance is
-# how far the step really goes), and the loss where it lands is far larger than where it
+# far off the map in one step (the arrow follows the step's direction up to the edge of the
+# plot; the printed distance is how far the step really goes), and the loss where it lands is far larger than where it
 # started: any progress made before is undone. Rescaling the step to a bounded length keeps
 # its direction and stays near the start (the close-up): that is gradient clipping, the subject
 # of notebook 05.
@@ -922,17 +1058,17 @@ for column, s in enumerate(scales):
         line, = axes[0, column].plot(history.losses, style, linewidth=0.8, alpha=0.6)
         axes[1, column].plot(history.grad_norms, style, linewidth=0.8, alpha=0.6,
                              color=line.get_color())
-        for j, _, loss, norm_before, norm_at, _ in jumps_of(history):
+        for j, _, loss, norm_before, _, _ in jumps_of(history):
             axes[0, column].plot(j, loss, "x", color="red", markersize=10, markeredgewidth=2)
-            axes[1, column].plot([j - 1, j], [norm_before, norm_at], "x", color="red",
-                                 markersize=10, markeredgewidth=2)
+            axes[1, column].plot(j - 1, norm_before, "x", color="red", markersize=10,
+                                 markeredgewidth=2)
     calm = [h for h in histories[s] if h.first_nonfinite_step is None]
     for row, key in ((0, "losses"), (1, "grad_norms")):      # runs that overflowed go off the top
         values = np.concatenate([getattr(h, key) for h in calm])
         axes[row, column].set_ylim(values.min() / 2, values.max() * 10)
     plots.labelled(axes[0, column], f"s = {s}: loss (red x: a jump; dotted: overflowed)",
                    "training step", "MSE loss", logy=True)
-    plots.labelled(axes[1, column], f"s = {s}: gradient norm (red x: at and before a jump)",
+    plots.labelled(axes[1, column], f"s = {s}: gradient norm (red x: the update before a jump)",
                    "training step", "global gradient norm", logy=True)
     axes[0, column].axhline(1 / 6, color="gray", linestyle="--", linewidth=1)
 fig.suptitle(f"{len(seeds)} seeds per scale, one line each", y=1.0)
@@ -951,8 +1087,9 @@ for s in scales:
     for seed, found in jumped.items():
         for j, before, loss, norm_before, norm_at, median in found:
             print(f"   seed {seed}, step {j}: loss {before:.3g} -> {loss:.3g}; gradient norm "
-                  f"{norm_before:.3g} at step {j - 1} and {norm_at:.3g} at step {j}, "
-                  f"{max(norm_before, norm_at) / median:.0f} times the run's median {median:.3g}")
+                  f"{norm_before:.3g} at step {j - 1} (the update that crossed: "
+                  f"{norm_before / median:.1f} times the run's median {median:.3g}) and "
+                  f"{norm_at:.3g} at step {j}")
 finals = [np.mean(h.losses[-10:]) for h in histories[1.0] if h.first_nonfinite_step is None]
 # rules out: runs at s = 1 that stay above the baseline, diverge, or learn the task
 claims.claim_seeds("from s = 1 the runs that stay finite descend to the baseline 1/6 (last 10 "
@@ -972,35 +1109,43 @@ claims.claim("from s = 1.3 some runs overflow, most of them within their first 1
              and np.median(overflow_steps) <= 10,
              evidence=f"{len(events[1.3][1])} jumped, {len(overflow_steps)} overflowed, at steps "
                       + claims.spread(overflow_steps, "d"))
-SPIKE = 10                                   # a spike: more than 10 times the run's median
-at_jump, elsewhere, early = [], [], []       # per step j >= 1 of every run that stayed finite
+SPIKE, EARLY = 10, 10            # a spike: over 10 times the run's median; steps 1-10
+first_jumps, other_early, spikes_free, spikes_jump = [], [], [], []
 for history in (h for s in scales for h in histories[s] if h.first_nonfinite_step is None):
     losses, norms = np.array(history.losses), np.array(history.grad_norms)
-    spiked = np.maximum(norms[:-1], norms[1:]) > SPIKE * np.median(norms)  # at j - 1 or at j
-    jumped_at = losses[1:] > 3 * losses[:-1]
-    at_jump += list(spiked[jumped_at])
-    elsewhere += list(spiked[~jumped_at])
-    early += list(np.arange(1, len(losses))[spiked & ~jumped_at] <= 10)
-at_jump, elsewhere = np.array(at_jump, dtype=bool), np.array(elsewhere, dtype=bool)
-print(claims.fraction(at_jump, f"jumps with a gradient spike (over {SPIKE} times the run's "
-                               "median, at the jump or the step before):"))
-print(claims.fraction(elsewhere, "all other steps with such a spike:"))
-with_jump = claims.wilson_interval(int(at_jump.sum()), len(at_jump))
-without = claims.wilson_interval(int(elsewhere.sum()), len(elsewhere))
-# rules out: spikes as common at other steps as at jumps (then a spike says nothing about a
-# jump), too few jumps to tell, and jumps that mostly come without a spike
-claims.claim("of the jumps at both scales, most come with a gradient spike (95% interval "
-             "above one half), against a few percent of the other steps (interval below 5%)",
-             len(at_jump) >= 8 and with_jump[0] > 0.5 and without[1] < 0.05,
-             evidence=f"{at_jump.sum()}/{len(at_jump)} jumps ({with_jump[0]:.0%}-"
-                      f"{with_jump[1]:.0%}), {elsewhere.sum()}/{len(elsewhere)} other steps "
+    spiked = norms[:-1] > SPIKE * np.median(norms)   # at step j - 1: the update that made step j
+    jumped = losses[1:] > 3 * losses[:-1]            # index j - 1 for step j
+    early = np.arange(1, len(losses)) <= EARLY
+    if jumped.any():                                 # a run's first jump (its others depend on it)
+        first_jumps.append((int(np.argmax(jumped)) + 1, bool(spiked[np.argmax(jumped)])))
+    other_early += list(spiked[early & ~jumped])
+    spikes_jump.append(int(np.sum(spiked & jumped)))
+    spikes_free.append(int(np.sum(spiked & ~jumped)))
+jump_steps = np.array([j for j, _ in first_jumps])
+jump_spiked = np.array([spike for _, spike in first_jumps], dtype=bool)
+other_early = np.array(other_early, dtype=bool)
+print(f"first jumps of the runs that jumped, at steps {sorted(jump_steps.tolist())}")
+print(claims.fraction(jump_spiked, f"runs whose first jump follows a gradient spike (over {SPIKE} "
+                                   "times the run's median, at the step before):"))
+print(claims.fraction(other_early, f"other steps 1-{EARLY} with such a spike before them:"))
+with_jump = claims.wilson_interval(int(jump_spiked.sum()), len(jump_spiked))
+without = claims.wilson_interval(int(other_early.sum()), len(other_early))
+# rules out: jumps that happen late (then steps 1-10 would be the wrong comparison), spikes as
+# common before other early steps as before jumps (then a spike says nothing about a jump), and
+# too few jumping runs to tell
+claims.claim(f"most first jumps come in steps 1-{EARLY}, and the update before a first jump has "
+             "a spike far more often than the update before another step of that phase: the "
+             "two 95% intervals do not overlap",
+             np.mean(jump_steps <= EARLY) > 0.5 and len(first_jumps) >= 6
+             and with_jump[0] > without[1],
+             evidence=f"{jump_spiked.sum()}/{len(jump_spiked)} runs ({with_jump[0]:.0%}-"
+                      f"{with_jump[1]:.0%}), {other_early.sum()}/{len(other_early)} other steps "
                       f"({without[0]:.1%}-{without[1]:.1%})")
 # rules out: spikes that always announce a jump (then the gradient norm alone would be a
-# reliable alarm), and spikes without a jump spread evenly over training
-claims.claim("more spikes come without a jump than with one, most of them in the first 10 steps",
-             elsewhere.sum() > at_jump.sum() and np.mean(early) > 0.5,
-             evidence=f"{elsewhere.sum()} without, {at_jump.sum()} with; "
-                      f"{np.sum(early)} of those without in steps 1-10");
+# reliable alarm)
+claims.claim("more spikes come before steps without a jump than before jumps",
+             sum(spikes_free) > sum(spikes_jump),
+             evidence=f"{sum(spikes_free)} without, {sum(spikes_jump)} with");
 
 # %% [markdown]
 # From $s = 1$ the runs descend to the baseline of always answering 1 (the variance of
@@ -1008,13 +1153,17 @@ claims.claim("more spikes come without a jump than with one, most of them in the
 # interval). From $s = 1.3$ far more do: the two intervals do not overlap. There the runs split:
 # some overflow, most of those within their first steps, as in Section 3; some **jump**.
 #
-# Do jumps come with gradient spikes? Counted over every step of every run that stayed finite,
-# at both scales: most jumps come with a gradient norm over ten times the run's median, at the
-# jump or the step before, while only a few percent of the other steps have one (the two
-# printed intervals). That is what the one-unit picture of Section 4 predicts for an update
-# that crosses a cliff, though the count cannot show the cliff itself. The converse fails: more
-# spikes come *without* a jump than with one (many of them in the first steps, while the
-# gradient is still large everywhere), so a spike is a warning, not a diagnosis. A training
+# Do jumps follow gradient spikes? The gradient that matters is the one of the update that made
+# the jump, logged at the step before; the norm at the jump itself is large because the jump
+# has happened, so it proves nothing. We count each run's first jump only (a run's later jumps
+# are not independent of its first), and compare with the other updates of the same phase of
+# training, steps 1 to 10, where the jumps happen and the gradient is still large everywhere.
+# The update before a first jump has a norm over ten times the run's median far more often than
+# the others (the two printed intervals do not overlap), as the one-unit picture of Section 4
+# predicts for an update that crosses a cliff, though the count cannot show the cliff itself.
+# The evidence is thin: few runs jump (the printed count) and their interval is wide, so the
+# count supports "far more often", not a rate of its own. The converse fails: more
+# spikes come *without* a jump than with one, so a spike is a warning, not a diagnosis. A training
 # curve that looks erratic is worth reading together with the gradient norm, which a training
 # loop gets for free (notebook 05 logs it and clips it).
 
@@ -1034,20 +1183,22 @@ checks.progress()
 #   of Jacobians (at most $\sigma_{\max}$ per step for ReLU). $\|dL/dh_1\|$ carries both; measure
 #   them apart ($\|h_T\|$, $\|dL/dh_T\|$, and the ratio $\|dL/dh_1\| / \|dL/dh_T\|$).
 # - The slope of $\log\|g\|$ against $T$ is the log of the growth factor per step.
-# - A run can be lost before its first update, when its forward pass explodes, or a few updates
-#   later; in float arithmetic overflow gives `inf` and then `NaN`. Detect the first non-finite
+# - A run can be lost by its first update, when its forward pass explodes, or within one or two
+#   updates of a moderate loss later on; in float arithmetic overflow gives `inf` and then `NaN`. Detect the first non-finite
 #   step.
-# - Loss surfaces of recurrent networks have cliffs where the state's fate switches between two
-#   attractors; one plain step near one can undo training. Jumps in a training curve mostly come
-#   with a spike in the gradient norm, but many spikes come without a jump. Clipping the step's
+# - Loss surfaces of recurrent networks have cliffs where the starting state crosses the boundary
+#   between the basins of two attractors (not necessarily a bifurcation: here the fixed points
+#   are the same on both sides); one plain step near one can undo training. The update before a
+#   jump in a training curve has a spike in the gradient norm far more often than other early
+#   updates, but many spikes come without a jump. Clipping the step's
 #   length (notebook 05) and careful initialisation (notebook 06) help.
 # - The adding problem's baseline, always answering 1, has MSE $\operatorname{Var}(U_1 + U_2) =
 #   1/6$: check a paper's number before building on it.
 #
 # ## References
-# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (the one-unit network and its cliff).
+# - R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent neural networks", *ICML* 2013 (Section 2.1: the bound on a product of Jacobians and $\sigma_{\max} > 1/\gamma$; Section 2.2: the one-unit network, its cliff, basins of attraction against bifurcations).
 # - K. Doya, "Bifurcations in the learning of recurrent neural networks", *Proc. IEEE ISCAS* 1992 (the hazards of bifurcations for gradient descent in recurrent networks).
-# - K. Doya, "Bifurcations of recurrent neural networks in gradient descent learning", 1993 (the same subject at greater length; its abstract is quoted in Section 4).
-# - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994.
+# - K. Doya, "Bifurcations of recurrent neural networks in gradient descent learning", manuscript, 1993, as far as we could find never published (the same subject at greater length; its abstract is quoted in Section 4).
+# - Y. Bengio, P. Simard and P. Frasconi, "Learning long-term dependencies with gradient descent is difficult", *IEEE Trans. Neural Networks* 5(2), 1994 (the exploding and vanishing gradient problems, cited in the introduction).
 # - Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize recurrent networks of rectified linear units", arXiv:1504.00941, 2015 (the adding problem with ReLU RNNs, and the baseline they quote).
 # - S. Hochreiter and J. Schmidhuber, "Long short-term memory", *Neural Computation* 9(8), 1997 (the adding problem).

@@ -29,6 +29,10 @@ MISTAKES = [
             'returns the mask, not the values',
             hint='relu returns the values where x > 0, not a 0/1 mask (that is its derivative).',
             source="def relu(x):\n    return (x > 0).astype(float)\n"),
+    Mistake('relu', 'python_loop_over_a_1_d_array',
+            'a Python loop over the entries (works for 1-D x only)',
+            hint='x can have any shape: np.maximum(x, 0.0) works elementwise on all of them.',
+            source="def relu(x):\n    return np.array([max(v, 0.0) for v in x])\n"),
     # ---- relu_grad
     Mistake('relu_grad', 'derivative_1_at_x_0',
             'derivative 1 at x = 0',
@@ -43,6 +47,10 @@ MISTAKES = [
             'returns relu(x)',
             hint='The derivative is 1 where x > 0 and 0 elsewhere, whatever the size of x.',
             source="def relu_grad(x):\n    return np.maximum(x, 0.0)\n"),
+    Mistake('relu_grad', 'python_loop_over_a_1_d_array_grad',
+            'a Python loop over the entries (works for 1-D x only)',
+            hint='x can have any shape: (x > 0).astype(float) works elementwise on all of them.',
+            source="def relu_grad(x):\n    return np.array([1.0 if v > 0 else 0.0 for v in x])\n"),
     # ---- global_grad_norm
     Mistake('global_grad_norm', 'sum_of_the_arrays_norms',
             "sum of the arrays' norms",
@@ -66,6 +74,11 @@ MISTAKES = [
             source="def global_grad_norm(grads):\n"
                       "    return float(np.sqrt(sum(np.linalg.norm(g, 2) ** 2 if np.ndim(g) == 2 else\n"
                       "                             np.sum(g ** 2) for g in grads)))\n"),
+    Mistake('global_grad_norm', 'concatenate_fails_on_an_empty_list',
+            'np.concatenate of the flattened arrays (fails on an empty list)',
+            hint='An empty list has norm 0.0: sum over the arrays instead of concatenating them.',
+            source="def global_grad_norm(grads):\n"
+                      "    return float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads])))\n"),
     # ---- constant_answer_mse
     Mistake('constant_answer_mse', 'the_variance_of_one_uniform_1_12_not',
             'the variance of one uniform (1/12), not of the sum',
@@ -126,4 +139,12 @@ MISTAKES = [
                       "        x = w * np.where(x >= 0, 1 / (1 + e), e / (1 + e)) + b\n"
                       "    return x\n",
             roundtrip=True),
+    Mistake('single_unit_rnn', 'np_where_evaluates_both_branches',
+            'np.where(x >= 0, 1/(1+exp(-x)), exp(x)/(1+exp(x))): both branches are evaluated',
+            hint='np.where computes both branches everywhere: exp(x) overflows for x >> 0; build both from exp(-|x|).',
+            source="def single_unit_rnn(w, b, x0, T):\n"
+                      "    x = np.asarray(x0, float) + 0.0 * np.asarray(w) * np.asarray(b)\n"
+                      "    for _ in range(T):\n"
+                      "        x = w * np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x))) + b\n"
+                      "    return x\n"),
 ]

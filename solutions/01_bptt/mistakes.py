@@ -64,7 +64,10 @@ MISTAKES = [
             'float32 result',
             hint='Keep float64 throughout: float32 keeps about 7 digits, too few for a gradient check.',
             source="def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h):\n"
-                      "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).astype(np.float32)\n"),
+                      "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).astype(np.float32)\n",
+            # the grader's replay compares a float32 result at float32's tolerance, where it
+            # agrees with the right answer: its visible check names it (the dtype), replay cannot
+            diagnosable=False),
     # ---- rnn_forward
     Mistake('rnn_forward', 'h0_included_in_the_returned_states',
             'h0 included in the returned states',

@@ -98,7 +98,10 @@ MISTAKES = [
             source="def clip_grad_norm(grads, max_norm):\n"
                       "    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))\n"
                       "    factor = min(1.0, max_norm / (total + 1e-6))\n"
-                      "    return [(np.asarray(g) * factor).astype(np.float32) for g in grads], total\n"),
+                      "    return [(np.asarray(g) * factor).astype(np.float32) for g in grads], total\n",
+            # replay compares float32 at float32's tolerance, where it agrees with the right
+            # answer (and with other mistakes): the visible check names the dtype instead
+            diagnosable=False),
     # ---- clip_grad_value
     Mistake('clip_grad_value', 'clips_only_from_above',
             'clips only from above',

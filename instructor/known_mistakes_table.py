@@ -49,7 +49,7 @@ class Built:
         for label, names in (
             ("passed by the visible check (only hidden tests catch them)", self.escapes),
             ("indistinguishable on the visible check's inputs", self.ambiguous),
-            ("not diagnosable (not reproducible)", self.not_diagnosable),
+            ("marked diagnosable=False in the catalogue (named by no table)", self.not_diagnosable),
         ):
             if names:
                 out.append(f"  {len(names)} {label}: {', '.join(names)}")

@@ -26,7 +26,7 @@ import course_tools
 from instructor import grades_csv, report
 from instructor.autograde import autograde
 from instructor.feedback import generate_feedback
-from instructor.problems import METADATA_KEY
+from instructor.notebook_record import METADATA_KEY
 from instructor.submission import Submission
 
 pytestmark = pytest.mark.slow

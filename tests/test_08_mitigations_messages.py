@@ -83,6 +83,26 @@ EXPECTED = {
         "learning rate too small (form 1)",
         ["not below 1e-6", "'vanishing gradient' comes earlier"],
     ),
+    "indexerror_when_never": ("raised IndexError", ["NO step reaches it", "return None"]),
+    # the cut-offs, each from the side the wrong one gets wrong
+    "spike_cutoff_300": ("largest gradient norm 150 times the median", ["MEDIAN", "more than 100"]),
+    "too_large_factor_2_4": (
+        "one loss after step 10 at 2.2 times the first",
+        ["2.2 times the FIRST loss", "more than twice"],
+    ),
+    "grad_ratio_cutoff_1e_5": ("grad_ratio 3e-06, the loss flat", ["3e-06 is not below 1e-6"]),
+    "vanishing_at_0_8_of_the_baseline": (
+        "the last 10 losses at 0.87 times the baseline",
+        ["0.87 times the baseline", "below 0.9"],
+    ),
+    "nonfinite_tested_on_the_norms_only": (
+        "one NaN loss, every gradient norm finite",
+        ["the losses hold inf or NaN", "the gradient norms are all finite", "np.isfinite"],
+    ),
+    "vanishing_by_the_last_loss": (
+        "the last loss at 0.8 times the baseline",
+        ["MEAN of the last 10 losses is 0.944", "the last loss alone is 0.8", "at least 0.9"],
+    ),
     "healthy_tested_last": (
         "healthy (form 1)",
         ["is 'healthy'", "MEAN of the last 10 losses", "test 'healthy' before it"],
@@ -195,3 +215,32 @@ def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(cells, capsys)
             continue
         for _ in range(3):
             assert hidden_failure(cells, namespace_with(cells, entry.source)), entry.id
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    return int(np.where(np.asarray(losses) <= threshold)[0][0])\n",
+        "    return next(i for i, x in enumerate(losses) if x <= threshold)\n",
+    ],
+    ids=["IndexError", "StopIteration"],
+)
+def test_an_error_when_never_reached_gets_the_none_hint(cells, body, capsys):
+    """Indexing the first of no crossings raises IndexError, next() of none StopIteration: the
+    same hint as min() of nothing (ValueError)."""
+    namespace = namespace_with(cells, "def steps_to_threshold(losses, threshold):\n" + body)
+    with pytest.raises(checks.CheckFailure) as failure:
+        exec(cells["test_steps_to_threshold"], namespace)
+    message = str(failure.value)
+    assert "never below" in message and "return None" in message.split("hint:")[-1], message
+
+
+def test_the_cutoff_logs_sit_on_the_side_they_were_built_for(cells):
+    """cutoff_logs on random seeds: the model answer and the table's own reading agree with the
+    side of the cut-off each log was built on, with a margin (no case decided by float noise)."""
+    namespace = namespace_with(cells)
+    rng = np.random.default_rng()
+    for _ in range(100):
+        for label, log, kind in namespace["cutoff_logs"](int(rng.integers(2**63))):
+            first = next(name for name, held, _ in namespace["table_tests"](log) if held)
+            assert namespace["diagnose_run"](**log)[0] == kind == first, (label, kind, first)

@@ -532,4 +532,56 @@ MISTAKES = [
         hint="Flat at the no-memory level means at least 0.9 times the baseline.",
         source=_diagnose(vanishing=_VANISHING.replace("0.9 * baseline", "0.95 * baseline")),
     ),
+    Mistake(
+        "diagnose_run",
+        "spike_cutoff_300",
+        "the spike cut-off at 300 times the median gradient norm, not 100",
+        hint="The spike test is the largest gradient norm more than 100 times the median.",
+        source=_diagnose(exploding=_EXPLODING.replace("100 * np.median", "300 * np.median")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "too_large_factor_2_4",
+        "the climb compared with 2.4 times the first loss, not twice",
+        hint="The rate is too large when a loss after step 10 is more than TWICE the first loss.",
+        source=_diagnose(too_large=_TOO_LARGE.replace("2 * losses[0]", "2.4 * losses[0]")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "grad_ratio_cutoff_1e_5",
+        "grad_ratio compared with 1e-5, not 1e-6",
+        hint="The gradient has vanished when grad_ratio is below 1e-6; at 3e-6 it still reaches "
+        "back.",
+        source=_diagnose(vanishing=_VANISHING.replace("grad_ratio < 1e-6", "grad_ratio < 1e-5")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "vanishing_at_0_8_of_the_baseline",
+        "the flat loss compared with 0.8 times the baseline, not 0.9",
+        hint="Flat at the no-memory level means at least 0.9 times the baseline; below it the run "
+        "learned part: partial learning.",
+        source=_diagnose(vanishing=_VANISHING.replace("0.9 * baseline", "0.8 * baseline")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "nonfinite_tested_on_the_norms_only",
+        "inf and NaN looked for in the gradient norms only, not in the losses",
+        hint="A loss can be NaN while every gradient norm is finite: test np.isfinite on the "
+        "losses too.",
+        source=_diagnose(
+            exploding="    if (not np.all(np.isfinite(norms))\n"
+            "            or np.max(norms) > 100 * np.median(norms)):\n"
+            "        return 'exploding gradient', 'clip the gradient'\n"
+        ),
+    ),
+    Mistake(
+        "diagnose_run",
+        "vanishing_by_the_last_loss",
+        "the last loss, not the mean of the last 10, compared with 0.9 times the baseline",
+        hint="Vanishing or partial learning: compare the MEAN of the last 10 losses with 0.9 * "
+        "baseline, not the last loss alone.",
+        source=_diagnose(
+            vanishing=_VANISHING.replace("np.mean(losses[-10:]) >= 0.9", "losses[-1] >= 0.9")
+        ),
+    ),
 ]

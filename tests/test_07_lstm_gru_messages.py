@@ -28,6 +28,7 @@ EXPECTED = {
 # mistake id -> (the message's first line holds, phrases its hint must hold), any inputs
 NAMED = {
     "returns_c_h": ("returned (c, h), not (h, c)", ["return h, c"]),
+    "float32_result": ("h is not float64", ["keep float64", "1e-9 tolerance"]),
     "output_gate_as_tanh": ("h is wrong", ["o is a sigmoid"]),
     "right_values_computed_by_torch": ("must be written with numpy alone", ["oracle"]),
     "right_values_computed_by_torch_autograd": ("must be written with numpy alone", ["oracle"]),

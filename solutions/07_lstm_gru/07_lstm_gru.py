@@ -88,7 +88,7 @@ def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     """One LSTM step in torch.nn.LSTMCell's layout (gates i, f, g, o stacked in W's rows).
 
     x (B, D), h_prev (B, H), c_prev (B, H), W_ih (4H, D), W_hh (4H, H), b_ih (4H,), b_hh (4H,).
-    Returns (h, c), each (B, H). Numpy only (no torch).
+    Returns (h, c), each (B, H), float64 like the inputs. Numpy only (no torch).
     """
     ### BEGIN SOLUTION
     H = h_prev.shape[1]
@@ -170,6 +170,13 @@ def check_lstm_cell(fn, B, D, H, seed, scale=0.5, label="random"):
     checks.expect("lstm_cell_forward", isinstance(got, tuple | list) and len(got) == 2,
                   "should return a pair (h, c).", inputs=inputs, returned=checks.preview(got),
                   expected="(h, c), two arrays of shape (B, H)", hint="return h, c")
+    for name, value in zip(("h", "c"), got):       # before the values: float32 fails them
+        checks.expect("lstm_cell_forward", np.asarray(value).dtype == np.float64,
+                      f"{name} is not float64.", inputs=inputs,
+                      returned=f"dtype {np.asarray(value).dtype}", expected="dtype float64",
+                      hint="the inputs are float64: keep float64 throughout (no float32 "
+                           "arrays or tensors); float32 keeps about 7 digits, too few for "
+                           "this check's 1e-9 tolerance and the gradient checks that follow.")
     if (not checks.close(got[1], c, rtol=1e-9, atol=1e-12)
             and checks.close(got[1], h, rtol=1e-9, atol=1e-12)
             and checks.close(got[0], c, rtol=1e-9, atol=1e-12)):

@@ -71,6 +71,15 @@ def _cell_path(body: str) -> str:
 
 MISTAKES = [
     # ---- lstm_cell_forward
+    Mistake('lstm_cell_forward', 'float32_result',
+            'float32 result',
+            hint='Keep float64 throughout: float32 keeps about 7 digits, too few for the checks.',
+            source=_lstm(h="(o * np.tanh(c)).astype(np.float32)").replace(
+                "return (o * np.tanh(c)).astype(np.float32), c",
+                "return (o * np.tanh(c)).astype(np.float32), c.astype(np.float32)"),
+            # the grader's replay compares a float32 result at float32's tolerance, where it
+            # agrees with the right answer: its visible check names it (the dtype), replay cannot
+            diagnosable=False),
     Mistake('lstm_cell_forward', 'no_tanh_on_the_cell_output',
             'no tanh on the cell output',
             hint='The new hidden state is h = o * tanh(c).',

@@ -6,7 +6,8 @@ here each must already fail the visible check, and the textbook sigmoid (1 / (1 
 overflows for x << 0) must be caught by the huge-weight case with the overflow hint, the
 np.where form (both branches evaluated, exp(x) overflows for x >> 0) by the huge positive state
 with a hint of its own, and answers that work for 1-D x or a non-empty list only by the 2-D and
-empty-list cases.
+empty-list cases; booleans and float32 results are named by their dtype, each with its own
+hint.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ EXPECTED = {
     "python_loop_over_a_1_d_array": ("raised ValueError", "x of shape (2, 3)", []),
     "python_loop_over_a_1_d_array_grad": ("raised ValueError", "x of shape (3, 2)", []),
     "concatenate_fails_on_an_empty_list": ("raised ValueError", "no arrays", []),
+    "booleans_instead_of_floats": ("has dtype bool", "x of shape (6,)", ["booleans", ".astype"]),
+    "returns_float32": ("has dtype float32", "x of shape (6,)", ["float64 in, float64 out"]),
+    "computes_in_float32": ("has dtype float32", "numbers", ["float64 in, float64 out"]),
 }
 
 ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}

@@ -51,6 +51,13 @@ MISTAKES = [
             'a Python loop over the entries (works for 1-D x only)',
             hint='x can have any shape: (x > 0).astype(float) works elementwise on all of them.',
             source="def relu_grad(x):\n    return np.array([1.0 if v > 0 else 0.0 for v in x])\n"),
+    Mistake('relu_grad', 'returns_float32',
+            'returns float32, not float64',
+            hint='The docstring asks for float64: .astype(np.float64), not np.float32.',
+            source="def relu_grad(x):\n    return (np.asarray(x) > 0).astype(np.float32)\n",
+            # replay compares float32 at float32's tolerance, where 0.0 and 1.0 agree with the
+            # right answer: the visible check names the dtype instead
+            diagnosable=False),
     # ---- global_grad_norm
     Mistake('global_grad_norm', 'sum_of_the_arrays_norms',
             "sum of the arrays' norms",
@@ -147,4 +154,15 @@ MISTAKES = [
                       "    for _ in range(T):\n"
                       "        x = w * np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x))) + b\n"
                       "    return x\n"),
+    Mistake('single_unit_rnn', 'computes_in_float32',
+            'computes in float32',
+            hint='w, b and x0 are float64: keep the state in float64 (no np.float32).',
+            source="def single_unit_rnn(w, b, x0, T):\n"
+                      "    w, b, x = (np.asarray(v, np.float32) for v in np.broadcast_arrays(w, b, x0))\n"
+                      "    for _ in range(T):\n"
+                      "        e = np.exp(-np.abs(x))\n"
+                      "        x = w * np.where(x >= 0, 1 / (1 + e), e / (1 + e)) + b\n"
+                      "    return x\n",
+            # replay compares float32 at float32's tolerance: the visible check names the dtype
+            diagnosable=False),
 ]

@@ -1974,7 +1974,8 @@ plt.show()
 # %%
 spike_of = {name: np.array([max(h.grad_norms) / np.median(h.grad_norms) for h, _ in runs])
             for name, runs in {**sweep, **text_runs}.items() if name != "tanh, η = 3"}
-climb_of = {name: np.array([max(h.losses[10:]) / h.losses[0] for h, _ in runs])
+climb_of = {name: np.array([max(h.losses[10:], default=h.losses[-1]) / h.losses[0]  # smoke: <10
+                            for h, _ in runs])
             for name, runs in {**sweep, **text_runs}.items() if name != "tanh, η = 3"}
 fig, ax = plt.subplots(figsize=(8, 5))
 for name in spike_of:

@@ -29,7 +29,7 @@ def _process_table() -> dict[int, tuple[int, str]]:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        except (OSError, IndexError):  # gone between the listing and the read
             continue
         table[int(entry.name)] = (int(fields[1]), fields[19])
     return table
@@ -47,6 +47,7 @@ def _descendants(root_pid: int) -> set[tuple[int, str]]:
 
 
 def _cmdline(pid: int) -> str:
+    """The command line of pid, or "?" once it has exited (it may exit while being read)."""
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
     except OSError:
@@ -87,12 +88,7 @@ def test_a_killed_coordinator_leaves_nothing_behind_and_the_resumed_run_grades_o
     started: set[tuple[int, str]] = set()
     while time.monotonic() < deadline:  # wait until kernels and sandboxes are running
         started |= _descendants(run.pid)
-        table = _process_table()
-        kernels = [
-            pid
-            for pid, _ in started
-            if pid in table and b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        kernels = [pid for pid, _ in started if "ipykernel" in _cmdline(pid)]
         if len(kernels) >= 2:
             break
         time.sleep(0.2)

@@ -27,8 +27,8 @@ c.LimitOutput.max_traceback = 100
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Grading that student code cannot game (instructor/preprocessors/): the submission's cells are
-# rebuilt around the source's (no deletion, duplication or retyping can break grading); test
+# Grading that student code cannot game (instructor/grading/preprocessors/): the submission's cells
+# are rebuilt around the source's (no deletion, duplication or retyping can break grading); test
 # cells never run in the student's kernel; the instructor's tests run in the grader against the
 # student's functions, which run in confined sandbox processes. The kernel run only provides the
 # feedback's outputs.
@@ -44,7 +44,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from instructor.preprocessors import (  # noqa: E402
+from instructor.grading.preprocessors import (  # noqa: E402
     ContainMarkup,
     DiagnoseMistakes,
     DrawMaths,
@@ -78,8 +78,8 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 # Feedback shows results, never the hidden tests themselves (nbgrader issue 1363). A page a
 # student can read: each exercise named, with the student's answer and what its checks said (the
 # lesson's prose and the checking code stay in the notebook), formulas drawn on the page (no
-# MathJax, no network), long lines wrapped (instructor/templates/course_feedback/).
-from instructor.feedback_exporter import (  # noqa: E402
+# MathJax, no network), long lines wrapped (instructor/output/templates/course_feedback/).
+from instructor.output.feedback_exporter import (  # noqa: E402
     TEMPLATE_NAME,
     FeedbackExporter,
     template_dirs,

@@ -4,7 +4,7 @@
 
 For catalogue entries (the first `--per-exercise` of each exercise; 0: all), submitted in the
 otherwise solved notebook, it times the trusted tests without recording calls, with recording,
-and the diagnosis (`instructor.replay.diagnose_run`), and counts the entries named as
+and the diagnosis (`instructor.diagnosis.replay.diagnose_run`), and counts the entries named as
 themselves, named as another entry, and not named. The cost is reported against the trusted
 tests alone; against a whole graded submission (kernel run, nbgrader) it is several times
 smaller (the class report shows the `diagnosis` phase of real grading). Timings on a shared
@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import course_tools  # noqa: E402
-from instructor import catalogue, replay  # noqa: E402
-from instructor.diagnosis import Verdict  # noqa: E402
-from instructor.trusted_run import run_tests  # noqa: E402
+from instructor.diagnosis import catalogue, replay  # noqa: E402
+from instructor.diagnosis.verdict import Verdict  # noqa: E402
+from instructor.grading.trusted_run import run_tests  # noqa: E402
 
 
 def measure(assignment: str, per_exercise: int) -> dict[str, float]:

@@ -49,7 +49,7 @@ _FAILED: dict[str, known_mistakes.Trace] = {}
 # Say, when a check fails, that the student's function calls another exercise's function that
 # fails its own check (`failing_callees`): None = in a notebook's kernel only, True/False =
 # always/never. (The grader needs no such line: it gives a function the model solutions of the
-# exercises it calls, instructor/sandbox/model_calls.py.)
+# exercises it calls, instructor/grading/sandbox/model_calls.py.)
 NAME_FAILING_CALLEES: bool | None = None
 # Exercise -> the function its last check called (`call` records), and the one that failed it.
 _CHECKED: dict[str, Callable[..., Any]] = {}

@@ -21,18 +21,18 @@ import sys
 import warnings
 from pathlib import Path
 
-from instructor import course_folder
-from instructor.inert_terminal import inert_line
-from instructor.problems import ClassRun
+from instructor.infrastructure import course_folder
+from instructor.output.inert_terminal import inert_line
+from instructor.records.problems import ClassRun
 
 
 def _release(args) -> int:
-    from instructor.selection import check_assignments
+    from instructor.infrastructure.selection import check_assignments
 
     check_assignments(args.root, args.assignment)
     ids = course_folder.generate_release(args.root, args.assignment or None)
     print(f"regenerated notebooks/ for {', '.join(ids)}")
-    from instructor import known_mistakes_table
+    from instructor.diagnosis import known_mistakes_table
 
     built = known_mistakes_table.write(args.root)
     print(f"wrote {known_mistakes_table.TABLE} for every notebook")
@@ -41,8 +41,8 @@ def _release(args) -> int:
 
 
 def _collect(args) -> int:
-    from instructor.collect import collect
-    from instructor.selection import check_assignments
+    from instructor.commands.collect import collect
+    from instructor.infrastructure.selection import check_assignments
 
     check_assignments(args.root, [args.assignment])
     report = collect(args.root, Path(args.source), args.assignment)
@@ -51,7 +51,7 @@ def _collect(args) -> int:
 
 
 def _autograde(args) -> int:
-    from instructor.autograde import autograde
+    from instructor.commands.autograde import autograde
 
     summary = autograde(
         args.root,
@@ -69,9 +69,9 @@ def _autograde(args) -> int:
 
 
 def _adjust(args) -> int:
-    from instructor import adjustments
-    from instructor.final_score import final_scores, graded_digest
-    from instructor.selection import check_assignments, check_students
+    from instructor.infrastructure.selection import check_assignments, check_students
+    from instructor.records import adjustments
+    from instructor.records.final_score import final_scores, graded_digest
 
     check_assignments(args.root, args.assignment)
     check_students(args.root, args.student)
@@ -116,19 +116,19 @@ def _failures(run: ClassRun, what: str) -> int:
 
 
 def _feedback(args) -> int:
-    from instructor.feedback import generate_feedback
-    from instructor.selection import check_assignments, check_students
+    from instructor.commands.feedback import generate_feedback
+    from instructor.infrastructure.selection import check_assignments, check_students
 
     check_assignments(args.root, args.assignment)
     check_students(args.root, args.student)
     if args.lms == "canvas":
-        from instructor.feedback_bundle import CANVAS_REFUSAL
+        from instructor.output.feedback_bundle import CANVAS_REFUSAL
 
         raise ValueError(CANVAS_REFUSAL)
     run = generate_feedback(args.root, args.assignment or None, args.student or None)
     print(f"wrote {len(run.written)} feedback file(s) under {args.root / 'feedback'}")
     if args.lms == "moodle":
-        from instructor.feedback_bundle import moodle_bundle
+        from instructor.output.feedback_bundle import moodle_bundle
 
         packed = moodle_bundle(args.root, run.written)
         print("\n".join(inert_line(line) for line in packed.lines()))
@@ -136,8 +136,8 @@ def _feedback(args) -> int:
 
 
 def _report(args) -> int:
-    from instructor import report
-    from instructor.selection import check_assignments
+    from instructor.commands import report
+    from instructor.infrastructure.selection import check_assignments
 
     check_assignments(args.root, args.assignment)
     out = Path(args.output)
@@ -151,8 +151,9 @@ def _report(args) -> int:
 
 
 def _export(args) -> int:
-    from instructor import grades_csv, lms
-    from instructor.selection import check_assignments
+    from instructor.commands import export as grades_csv
+    from instructor.infrastructure.selection import check_assignments
+    from instructor.records import lms
 
     check_assignments(args.root, args.assignment)
     if args.format == "nbgrader":
@@ -177,7 +178,7 @@ def _export(args) -> int:
 
 
 def _publish(args) -> int:
-    from instructor import publish
+    from instructor.commands import publish
 
     if bool(args.dest) == bool(args.branch):
         raise ValueError("publish needs a destination folder or --branch, not both")

@@ -1,6 +1,7 @@
 """Tools the tests and the benchmarks share: scratch copies of the course, submissions built
 from the release and the model solution (or a mistake), scores read from the gradebook, and a
-headless notebook runner. Course paths and nbgrader access come from `instructor.course_folder`.
+headless notebook runner. Course paths and nbgrader access come from
+`instructor.infrastructure.course_folder`.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import course_folder
-from instructor.cells import nbgrader_meta, strip_markers
-from instructor.course_folder import (  # noqa: F401  (re-exported for the tests)
+from instructor.infrastructure import course_folder
+from instructor.infrastructure.course_folder import (  # noqa: F401  (re-exported for the tests)
     course_api,
     course_config,
     generate_release,
     notebook_path,
     read,
 )
+from instructor.records.cells import nbgrader_meta, strip_markers
 
 ROOT = Path(__file__).resolve().parents[1]
 # What tests keep for a person to look at after a run (screenshots, a class's summary); git

@@ -7,9 +7,9 @@ cluster must survive (a worker lost to the machine's OOM killer, say)."""
 import os
 import signal
 
-import instructor.job
+import instructor.coordinator.job
 
-_grade = instructor.job.grade
+_grade = instructor.coordinator.job.grade
 
 
 def _grade_or_die(job, kit, limit=None):
@@ -18,4 +18,4 @@ def _grade_or_die(job, kit, limit=None):
     return _grade(job, kit, limit)
 
 
-instructor.job.grade = _grade_or_die
+instructor.coordinator.job.grade = _grade_or_die

@@ -1,16 +1,15 @@
 """Stand-ins for the grading engine, to test what surrounds it without grading anything.
 
-`grade` replaces `instructor.job.grade` on a test cluster's workers (they import it by name): it
-answers within a second, says which kit it was given and which worker process graded, and kills
-its worker on the first try of a student called "dies_once" (the first try leaves a file in
-$ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called
-"faulty_once" it raises on the first try (a fault of the tooling, not of the submission); a
-job of a student whose name starts with "together" waits (10 s at most) until a second such
-job has started.
+`grade` replaces `instructor.coordinator.job.grade` on a test cluster's workers (they import it by
+name): it answers within a second, says which kit it was given and which worker process graded, and
+kills its worker on the first try of a student called "dies_once" (the first try leaves a file in
+$ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called "faulty_once"
+it raises on the first try (a fault of the tooling, not of the submission); a job of a student whose
+name starts with "together" waits (10 s at most) until a second such job has started.
 
-`run` replaces `instructor.engine.run` in a coordinator: it gives every job full marks at once,
-calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL, as an
-interrupted coordinator) after `die_after` results."""
+`run` replaces `instructor.coordinator.engine.run` in a coordinator: it gives every job full marks
+at once, calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL,
+as an interrupted coordinator) after `die_after` results."""
 
 import functools
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 import course_tools
-from instructor.job import Grade, Job, Kit, Result
+from instructor.coordinator.job import Grade, Job, Kit, Result
 
 
 def _first_try(job: Job) -> bool:
@@ -80,7 +79,7 @@ def full_marks(job: Job, kit: Kit) -> Result:
 
 
 def run(jobs, kits, count, on_result, *, on_idle=None, idle_after=None, die_after=None, **_):
-    """`instructor.engine.run` without a cluster (see the module docstring)."""
+    """`instructor.coordinator.engine.run` without a cluster (see the module docstring)."""
     for done, job in enumerate(jobs, start=1):
         on_result(full_marks(job, kits[job.assignment]), [])
         if done == idle_after and on_idle is not None:

@@ -1,14 +1,14 @@
 """Plausible wrong implementations, as students write them. Every one must lose points.
 
 They are the mistake catalogue's entries (`solutions/<id>/mistakes.py`, read by
-`instructor.catalogue`), the same ones diagnosis names at grading time, so the tests and the
-diagnosis cannot drift apart: add a mistake there (CONTRIBUTING.md says how), never here.
+`instructor.diagnosis.catalogue`), the same ones diagnosis names at grading time, so the tests and
+the diagnosis cannot drift apart: add a mistake there (CONTRIBUTING.md says how), never here.
 
 Each mutant replaces one solution cell (by grade_id). All are graded by the course's grader in
 tests/test_exercise_mutants.py, where each must lose points on its own exercise ONLY (an
 exercise that calls the mistaken function is graded with the model solution of it:
-instructor/sandbox/model_calls.py); `roundtrip=True` ones are also graded through nbgrader as
-part of a class in tests/test_grading.py, with the same rule.
+instructor/grading/sandbox/model_calls.py); `roundtrip=True` ones are also graded through nbgrader
+as part of a class in tests/test_grading.py, with the same rule.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import course_tools
-from instructor import catalogue
-from instructor.cells import tested_exercise
+from instructor.diagnosis import catalogue
+from instructor.records.cells import tested_exercise
 
 
 @dataclass(frozen=True)

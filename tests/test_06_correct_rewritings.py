@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 
 import course_tools
-from instructor.trusted_run import grade_submission
+from instructor.grading.trusted_run import grade_submission
 
 matplotlib.use("Agg")
 

@@ -34,8 +34,9 @@ import pytest
 
 import course_tools
 import venvs
-from instructor import catalogue, stamp
-from instructor.cells import nbgrader_meta
+from instructor.diagnosis import catalogue
+from instructor.infrastructure import stamp
+from instructor.records.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 CHROMIUM = Path("/usr/bin/chromium")

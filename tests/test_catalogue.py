@@ -9,9 +9,9 @@ import subprocess
 import pytest
 
 import course_tools
-from instructor import catalogue
-from instructor.cells import CATALOGUE_MARKER, grade_id, is_solution_cell
-from instructor.publish import build
+from instructor.commands.publish import build
+from instructor.diagnosis import catalogue
+from instructor.records.cells import CATALOGUE_MARKER, grade_id, is_solution_cell
 from mutants import MUTANTS
 
 SOLUTIONS = course_tools.ROOT / "solutions"
@@ -58,7 +58,7 @@ def test_the_mutation_tests_are_the_catalogue():
 
 def test_a_catalogue_must_be_marked_and_its_ids_unique():
     entry = "Mistake('f', 'same', 'wrong', source='def f():\\n    return 1\\n')"
-    header = "from instructor.catalogue import Mistake\n"
+    header = "from instructor.diagnosis.catalogue import Mistake\n"
     with pytest.raises(ValueError, match="marker"):
         catalogue.parse(header + f"MISTAKES = [{entry}]\n")
     marked = f"# {CATALOGUE_MARKER}\n{header}"

@@ -16,13 +16,14 @@ import time
 import pytest
 
 import course_tools
-from instructor import catalogue, report
-from instructor.cells import HIDDEN_BEGIN
-from instructor.diagnosis import Diagnosis, Verdict
-from instructor.gradebook import write_marker
-from instructor.job import Grade, Result
-from instructor.problems import Kind, Problem
-from instructor.submission import Submission
+from instructor.commands import report
+from instructor.coordinator.gradebook import write_marker
+from instructor.coordinator.job import Grade, Result
+from instructor.diagnosis import catalogue
+from instructor.diagnosis.verdict import Diagnosis, Verdict
+from instructor.records.cells import HIDDEN_BEGIN
+from instructor.records.problems import Kind, Problem
+from instructor.records.submission import Submission
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_bptt"

@@ -32,8 +32,9 @@ from packaging.requirements import Requirement
 
 import course_tools
 import venvs
-from instructor import catalogue, stamp
-from instructor.cells import nbgrader_meta
+from instructor.diagnosis import catalogue
+from instructor.infrastructure import stamp
+from instructor.records.cells import nbgrader_meta
 
 ROOT = course_tools.ROOT
 # What a Colab runtime brings, in Colab's versions where they install on this machine's Python.

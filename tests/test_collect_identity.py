@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import course_tools
-from instructor import lms
-from instructor.collect import CollectReport, collect
+from instructor.commands.collect import CollectReport, collect
+from instructor.records import lms
 
 ASSIGNMENT = "01_bptt"
 
@@ -352,7 +352,7 @@ def test_no_export_cell_is_a_formula(course, tmp_path):
     ],
 )
 def test_inert_cell(value, cell):
-    from instructor.csv_cells import inert_cell
+    from instructor.output.csv_cells import inert_cell
 
     assert inert_cell(value) == cell
 

@@ -14,9 +14,9 @@ import zipfile
 import pytest
 
 import course_tools
-from instructor import stamp
-from instructor.collect import collect, student_from_name
-from instructor.publish import MANIFEST, address, build, to_branch
+from instructor.commands.collect import collect, student_from_name
+from instructor.commands.publish import MANIFEST, address, build, to_branch
+from instructor.infrastructure import stamp
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -316,7 +316,7 @@ def _link(name: str) -> zipfile.ZipInfo:
 def test_hostile_archives_are_reported_and_nothing_is_written_outside_the_course(course, tmp_path):
     """A zip bomb, path tricks, links, non-UTF-8 names and a notebook of another language: each
     is refused with a reason; the honest submission beside them is placed."""
-    from instructor import collect as collect_module
+    from instructor.commands import collect as collect_module
 
     outside = tmp_path / "outside"
     outside.mkdir()

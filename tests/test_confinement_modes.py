@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import course_tools
-from instructor import cli, confine
+from instructor import cli
+from instructor.infrastructure import confine
 
 REASON = "the 'nobody' user cannot read /root/.pyenv/versions/3.11.7/bin/python3.11"
 

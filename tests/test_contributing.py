@@ -13,8 +13,8 @@ from test_catalogue import MIN_ENTRIES, MIN_ROUNDTRIP
 from test_time_estimates import TOLERANCE, estimate
 
 import course_tools
-from instructor import catalogue
-from instructor.trusted_run import grade_submission
+from instructor.diagnosis import catalogue
+from instructor.grading.trusted_run import grade_submission
 
 pytestmark = pytest.mark.slow
 EXAMPLE = "09_example"

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 import course_tools
-from instructor.engine import STARTS_TOPIC
+from instructor.coordinator.engine import STARTS_TOPIC
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_bptt"
@@ -92,7 +92,7 @@ class Cluster:
 
     def busy_worker_pid(self, timeout: float = 180) -> int:
         """The pid of a worker process that is grading right now: the first one a job
-        announced it started on (`instructor.engine.STARTS_TOPIC`)."""
+        announced it started on (`instructor.coordinator.engine.STARTS_TOPIC`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.starts:  # the worker by the addresses a job names it (see engine)

@@ -2,11 +2,11 @@
 
 Every catalogue entry (each way it is written), submitted as a student's answer in the otherwise
 solved notebook, is graded by the course's grader with calls recorded, then diagnosed
-(`instructor.replay`). Checked: each diagnosable entry is named as itself; no correct exercise
-is ever named (the model solution, and every other exercise of each mistaken submission); with
-its own entry taken out of the catalogue ("an unseen mistake"), a mistake is more often "not a
-known mistake" than a wrong name. The figures are printed (pytest -s) and summed up by
-`python benchmarks/diagnosis.py`. A last test checks that showing a diagnosis changes no score.
+(`instructor.diagnosis.replay`). Checked: each diagnosable entry is named as itself; no correct
+exercise is ever named (the model solution, and every other exercise of each mistaken submission);
+with its own entry taken out of the catalogue ("an unseen mistake"), a mistake is more often "not a
+known mistake" than a wrong name. The figures are printed (pytest -s) and summed up by `python
+benchmarks/diagnosis.py`. A last test checks that showing a diagnosis changes no score.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import pytest
 from nbgrader.utils import determine_grade
 
 import course_tools
-from instructor import catalogue, replay
-from instructor.catalogue import Mistake
-from instructor.diagnosis import Diagnosis, Verdict, output
-from instructor.preprocessors.diagnose_mistakes import show
-from instructor.trusted_run import run_tests
+from instructor.diagnosis import catalogue, replay
+from instructor.diagnosis.catalogue import Mistake
+from instructor.diagnosis.verdict import Diagnosis, Verdict, output
+from instructor.grading.preprocessors.diagnose_mistakes import show
+from instructor.grading.trusted_run import run_tests
 
 SOLUTIONS = course_tools.ROOT / "solutions"
 ASSIGNMENTS = course_tools.assignments()

@@ -17,9 +17,9 @@ import engine_fake
 import pytest
 from distributed import Client, LocalCluster
 
-from instructor import engine
-from instructor.job import Job, Kit
-from instructor.problems import Kind
+from instructor.coordinator import engine
+from instructor.coordinator.job import Job, Kit
+from instructor.records.problems import Kind
 
 pytestmark = pytest.mark.slow
 GRADEBOOK = b"g" * 100_000

@@ -1,10 +1,10 @@
 """Every exercise's checks pass the model solution and take points from each plausible mistake,
 on its own exercise only: an exercise that calls the mistaken one is graded with the model
-solution of what it calls (instructor/sandbox/model_calls.py).
+solution of what it calls (instructor/grading/sandbox/model_calls.py).
 
-Grades with the course's trusted grader (instructor.trusted_run.grade_submission: the instructor's
-tests in this process, the student's functions in a sandbox process), without a kernel run; the
-real nbgrader round trip is in test_nbgrader_roundtrip.py.
+Grades with the course's trusted grader (instructor.grading.trusted_run.grade_submission: the
+instructor's tests in this process, the student's functions in a sandbox process), without a kernel
+run; the real nbgrader round trip is in test_nbgrader_roundtrip.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 import course_tools
-from instructor.trusted_run import grade_submission
+from instructor.grading.trusted_run import grade_submission
 from mutants import MUTANTS, exercise_of
 
 matplotlib.use("Agg")

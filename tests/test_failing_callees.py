@@ -13,7 +13,7 @@ import pytest
 
 import course_tools
 from helpers import checks
-from instructor.cells import grade_id, is_locked_cell, is_solution_cell, is_test_cell
+from instructor.records.cells import grade_id, is_locked_cell, is_solution_cell, is_test_cell
 
 ASSIGNMENT = "01_bptt"
 WRONG_STEP = (

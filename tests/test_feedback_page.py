@@ -24,12 +24,18 @@ import nbformat
 import pytest
 
 import course_tools
-from instructor import catalogue, lms
-from instructor.cells import HIDDEN_BEGIN, is_checking_tools_cell, is_test_cell, nbgrader_meta
-from instructor.feedback_bundle import moodle_folder
-from instructor.preprocessors import DrawMaths, ShowExercises
-from instructor.tex_image import with_drawn_maths
-from instructor.ungraded_page import ungraded_page
+from instructor.diagnosis import catalogue
+from instructor.grading.preprocessors import DrawMaths, ShowExercises
+from instructor.output.feedback_bundle import moodle_folder
+from instructor.output.tex_image import with_drawn_maths
+from instructor.output.ungraded_page import ungraded_page
+from instructor.records import lms
+from instructor.records.cells import (
+    HIDDEN_BEGIN,
+    is_checking_tools_cell,
+    is_test_cell,
+    nbgrader_meta,
+)
 
 ASSIGNMENT = "01_bptt"
 LIMITS = """

@@ -1,8 +1,8 @@
-"""One final score per student and assignment (`instructor.final_score`), read alike by the class
-report, nbgrader's CSV, Canvas's and Moodle's imports: the automatic score, an instructor's
-`rnn-course adjust` with its reason (kept, and flagged, across a resubmission), and the late
-penalty from the configured due dates; a score set in nbgrader's formgrader never overrides it.
-Every command refuses an assignment or student it does not know, listing the valid ones."""
+"""One final score per student and assignment (`instructor.records.final_score`), read alike by the
+class report, nbgrader's CSV, Canvas's and Moodle's imports: the automatic score, an instructor's
+`rnn-course adjust` with its reason (kept, and flagged, across a resubmission), and the late penalty
+from the configured due dates; a score set in nbgrader's formgrader never overrides it. Every
+command refuses an assignment or student it does not know, listing the valid ones."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 import pytest
 
 import course_tools
-from instructor import adjustments, cli
-from instructor.course_folder import db_url
-from instructor.final_score import final_scores
-from instructor.gradebook import Recorder, ensure_assignments
-from instructor.job import Grade, Result
-from instructor.lateness import Lateness, LatePolicy, deadlines, parse_time
-from instructor.submission import Submission
+from instructor import cli
+from instructor.coordinator.gradebook import Recorder, ensure_assignments
+from instructor.coordinator.job import Grade, Result
+from instructor.infrastructure.course_folder import db_url
+from instructor.records import adjustments
+from instructor.records.final_score import final_scores
+from instructor.records.lateness import Lateness, LatePolicy, deadlines, parse_time
+from instructor.records.submission import Submission
 
 A = "01_bptt"
 DUE = """
@@ -273,7 +274,7 @@ def test_due_dates_and_policy_are_read_and_checked(tmp_path):
 
 def test_the_feedback_page_shows_the_final_score(course):
     """Feedback reads the same final score: automatic, adjustment with its reason, lateness."""
-    from instructor.final_score_note import add_final_scores
+    from instructor.output.final_score_note import add_final_scores
 
     root, automatic = course
     args = ("adjust", "-a", A, "-s", "slowcat", "--points", "-3", "--reason", "late <b>note</b>")

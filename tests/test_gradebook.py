@@ -6,8 +6,8 @@ import shutil
 import sqlite3
 import warnings
 
-from instructor.course_folder import db_url
-from instructor.gradebook import STUDENT_TABLES, snapshot
+from instructor.coordinator.gradebook import STUDENT_TABLES, snapshot
+from instructor.infrastructure.course_folder import db_url
 
 
 def _add_students(root, assignment: str, count: int) -> None:

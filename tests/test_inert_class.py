@@ -27,7 +27,7 @@ import pytest
 from test_inert_channels import ESCAPES, FORGED, live_parts
 
 import course_tools
-from instructor.submission import Submission
+from instructor.records.submission import Submission
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_bptt"

@@ -18,9 +18,9 @@ import pytest
 import course_tools
 from attacks import Attack
 from helpers import checks
-from instructor.cells import grade_id, is_locked_cell, is_test_cell
-from instructor.problems import Kind
-from instructor.trusted_run import exec_quietly, run_tests
+from instructor.grading.trusted_run import exec_quietly, run_tests
+from instructor.records.cells import grade_id, is_locked_cell, is_test_cell
+from instructor.records.problems import Kind
 
 _ZERO_ALL = "    for _a in ({}):\n        _a[...] = 0.0\n"
 

@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from instructor import confine
-from instructor.sandbox import Limits, Sandbox
+from instructor.grading.sandbox import Limits, Sandbox
+from instructor.infrastructure import confine
 
 pytestmark = pytest.mark.skipif(
     not confine.namespaces_available(), reason="an IPC namespace of its own needs namespaces"
@@ -128,12 +128,13 @@ def test_what_a_job_may_hold_in_shared_memory_is_bounded(two_jobs):
 
 
 def test_a_kernels_segments_end_with_the_kernel(tmp_path):
-    """The kernel launcher (`python -m instructor.confine`) gives the same namespace."""
+    """The kernel launcher (`python -m instructor.infrastructure.confine`) gives the same
+    namespace."""
     scratch = confine.make_scratch()
     code = IPC + f"\nassert make_segment({KEY}, 2**20) >= 0\n"
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--"]
+            [sys.executable, "-m", "instructor.infrastructure.confine", "--scratch", scratch, "--"]
             + [sys.executable, "-c", code],
             env={**os.environ, "PYTHONPATH": os.getcwd()},
             timeout=60,

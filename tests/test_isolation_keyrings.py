@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from instructor import confine
-from instructor.sandbox import Limits, Sandbox
+from instructor.grading.sandbox import Limits, Sandbox
+from instructor.infrastructure import confine
 
 KEYS = """
 import ctypes, platform
@@ -49,12 +49,13 @@ def test_a_sandbox_cannot_add_a_key():
 
 
 def test_a_kernel_cannot_add_a_key(tmp_path):
-    """The kernel launcher (`python -m instructor.confine`) installs the same filter."""
+    """The kernel launcher (`python -m instructor.infrastructure.confine`) installs the same
+    filter."""
     scratch = confine.make_scratch()
     code = KEYS + "\nimport sys\nsys.exit(0 if add_key('rnn-course-test') == -1 else 3)\n"
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--",
+            [sys.executable, "-m", "instructor.infrastructure.confine", "--scratch", scratch, "--",
              sys.executable, "-c", code.replace("-ctypes.get_errno()", "-1")],
             capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
         )  # fmt: skip

@@ -5,8 +5,8 @@ replaces `os._exit` with a loop; killing the sandbox's process group then missed
 on after grading (uid nobody, parent pid 1). Now student code runs as pid 2 of a PID namespace
 whose init is trusted (`confine._serve_as_init`): the init dies with the launcher the grader
 kills, and the kernel then ends every process of the namespace, whatever they did to
-themselves. The same for a kernel's launcher (`python -m instructor.confine`), which jupyter
-stops by killing its process group. Each process under test names itself with a marker
+themselves. The same for a kernel's launcher (`python -m instructor.infrastructure.confine`), which
+jupyter stops by killing its process group. Each process under test names itself with a marker
 (`PR_SET_NAME`) so that a survivor can be found, and is killed at the end whatever happens.
 """
 
@@ -22,8 +22,8 @@ import uuid
 import pytest
 
 import course_tools
-from instructor import confine
-from instructor.sandbox import Limits, Sandbox
+from instructor.grading.sandbox import Limits, Sandbox
+from instructor.infrastructure import confine
 
 needs_namespaces = pytest.mark.skipif(
     not confine.namespaces_available(), reason="a PID namespace of its own needs namespaces"
@@ -107,7 +107,7 @@ def test_a_kernel_that_leaves_its_session_dies_with_its_launcher(markers):
     )
     scratch = confine.make_scratch()
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--"]
+        [sys.executable, "-m", "instructor.infrastructure.confine", "--scratch", scratch, "--"]
         + [sys.executable, "-c", code],
         start_new_session=True,  # as jupyter_client starts a kernel, and stops it
     )

@@ -1,6 +1,7 @@
-"""After each job, the grader verifies that no process of it survives (`instructor.reaper`), and
-ends any that did: where there is no PID namespace (confine's fallback modes), a process that
-left its session and cleared its parent-death signal used to run on, re-parented to init.
+"""After each job, the grader verifies that no process of it survives
+(`instructor.infrastructure.reaper`), and ends any that did: where there is no PID namespace
+(confine's fallback modes), a process that left its session and cleared its parent-death signal used
+to run on, re-parented to init.
 
 Each scenario runs in a fresh Python process (the check makes its process a child subreaper,
 which pytest's own process should not become), as the fallback mode where orphans can happen.
@@ -19,7 +20,7 @@ import course_tools
 
 SCENARIO = """
 import ctypes, json, os, sys, time
-from instructor import confine, reaper
+from instructor.infrastructure import confine, reaper
 
 # The fallback where student code has no PID namespace: root switches it to nobody.
 confine.mode = lambda: confine.Mode.NOBODY if os.geteuid() == 0 else confine.Mode.NONE

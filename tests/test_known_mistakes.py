@@ -1,7 +1,7 @@
 """A visible check names the known mistake a student's function behaves like, in the student's
 own notebook, from the table `rnn-course release` ships with `helpers`
-(`helpers.known_mistakes`, `instructor.known_mistakes_table`), and the table gives away nothing
-a student who has not made the mistake could read."""
+(`helpers.known_mistakes`, `instructor.diagnosis.known_mistakes_table`), and the table gives away
+nothing a student who has not made the mistake could read."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 
 import course_tools
 from helpers import known_mistakes
-from instructor import catalogue, cells
-from instructor.known_mistakes_table import TABLE, entry_traces
+from instructor.diagnosis import catalogue
+from instructor.diagnosis.known_mistakes_table import TABLE, entry_traces
+from instructor.records import cells
 
 ROOT = course_tools.ROOT
 SHIPPED = json.loads((ROOT / TABLE).read_text())

@@ -2,8 +2,8 @@
 `rnn-course export --format canvas|moodle` writes the file each LMS's import reads.
 
 The column layouts are spelled here as the importers document them, independently of
-instructor/lms.py: Canvas's gradebook import (Canvas Instructor Guide, "How do I import grades
-in the Gradebook?": Student, ID, SIS User ID, SIS Login ID, Section, then one column per
+instructor/records/lms.py: Canvas's gradebook import (Canvas Instructor Guide, "How do I import
+grades in the Gradebook?": Student, ID, SIS User ID, SIS Login ID, Section, then one column per
 assignment, "Name (assignment id)"); Moodle's grading worksheet upload
 (mod/assign/feedback/offline/importgradeslib.php: it needs the columns get_string('recordid',
 'assign') = "Identifier", get_string('gradenoun') = "Grade" and get_string('lastmodifiedgrade',
@@ -23,10 +23,10 @@ from datetime import datetime
 import pytest
 
 import course_tools
-from instructor import lms
-from instructor.collect import collect
-from instructor.gradebook import Recorder, ensure_assignments
-from instructor.job import Grade, Result
+from instructor.commands.collect import collect
+from instructor.coordinator.gradebook import Recorder, ensure_assignments
+from instructor.coordinator.job import Grade, Result
+from instructor.records import lms
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_REQUIRED = ["Identifier", "Grade", "Last modified (grade)"]

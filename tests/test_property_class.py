@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from test_inert_channels import live_parts
 
 import course_tools
-from instructor import grades_csv, report
-from instructor.autograde import autograde
-from instructor.feedback import generate_feedback
-from instructor.notebook_record import METADATA_KEY
-from instructor.submission import Submission
+from instructor.commands import export as grades_csv
+from instructor.commands import report
+from instructor.commands.autograde import autograde
+from instructor.commands.feedback import generate_feedback
+from instructor.records.notebook_record import METADATA_KEY
+from instructor.records.submission import Submission
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "90_tiny"

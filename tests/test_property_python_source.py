@@ -1,5 +1,5 @@
 """The grader turns exercise cells into Python in time linear in their length
-(`instructor.ipython_source`), with exactly IPython's result: checked on generated cells
+(`instructor.records.ipython_source`), with exactly IPython's result: checked on generated cells
 (magics, shell escapes, help, blocks, continuations, brackets, strings left open) against
 IPython's own `TransformerManager`, and timed on the issue's cell (20,000 lines, 200 magics),
 which took minutes of the grader's own process before."""
@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
-from instructor.cells import python_source
-from instructor.ipython_source import transform_cell
+from instructor.records.cells import python_source
+from instructor.records.ipython_source import transform_cell
 
 LINES = [
     "x = 1",

@@ -1,7 +1,7 @@
-"""The coordinator's gradebook writes (`instructor.gradebook.Recorder`): several students per
-transaction, and a submission marked done only once its grades are committed. So a coordinator
-killed with results recorded but not yet committed leaves exactly those to be graded again, and
-the resumed run gives each student one grade. Grading is faked (tests/engine_fake.py)."""
+"""The coordinator's gradebook writes (`instructor.coordinator.gradebook.Recorder`): several
+students per transaction, and a submission marked done only once its grades are committed. So a
+coordinator killed with results recorded but not yet committed leaves exactly those to be graded
+again, and the resumed run gives each student one grade. Grading is faked (tests/engine_fake.py)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ import engine_fake
 import pytest
 
 import course_tools
-import instructor.job
-from instructor import cli, engine
-from instructor.autograde import autograde, make_job, make_kit
-from instructor.gradebook import Recorder
-from instructor.problems import Kind
-from instructor.submission import Submission
+import instructor.coordinator.job
+from instructor import cli
+from instructor.commands.autograde import autograde, make_job, make_kit
+from instructor.coordinator import engine
+from instructor.coordinator.gradebook import Recorder
+from instructor.records.problems import Kind
+from instructor.records.submission import Submission
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "01_bptt"
@@ -85,8 +86,8 @@ def test_a_batch_not_committed_when_the_coordinator_dies_is_graded_again(course,
         "from pathlib import Path\n"
         "from unittest import mock\n"
         "import engine_fake\n"
-        "from instructor import engine\n"
-        "from instructor.autograde import autograde\n"
+        "from instructor.coordinator import engine\n"
+        "from instructor.commands.autograde import autograde\n"
         "fake = functools.partial(engine_fake.run, idle_after=2, die_after=4)\n"
         "with mock.patch.object(engine, 'run', fake):\n"
         f"    autograde(Path({str(course)!r}), progress=False)\n"
@@ -146,8 +147,8 @@ def test_a_fault_of_the_tooling_in_a_job_leaves_it_not_graded_unless_it_took_too
     kit = make_kit(course, ASSIGNMENT, (course / "nbgrader_config.py").read_text(), b"")
     job = make_job(Submission(course, ASSIGNMENT, "student1"))
     full = OSError(28, "No space left on device")
-    with mock.patch.object(instructor.job, "_write_course", side_effect=full):
-        result = instructor.job.grade(job, kit)
+    with mock.patch.object(instructor.coordinator.job, "_write_course", side_effect=full):
+        result = instructor.coordinator.job.grade(job, kit)
     assert result.failed and result.ungraded, result
     assert [p.kind for p in result.problems] == [Kind.GRADER_FAULT], result
     assert "No space left on device" in result.problems[0].detail
@@ -156,7 +157,7 @@ def test_a_fault_of_the_tooling_in_a_job_leaves_it_not_graded_unless_it_took_too
         time.sleep(1.0)
         raise full
 
-    with mock.patch.object(instructor.job, "_write_course", slow_then_broken):
-        result = instructor.job.grade(job, kit, limit=0.2)
+    with mock.patch.object(instructor.coordinator.job, "_write_course", slow_then_broken):
+        result = instructor.coordinator.job.grade(job, kit, limit=0.2)
     assert result.failed and not result.ungraded, "a submission past its time limit is failed"
     assert Kind.STUDENT_TIMEOUT in [p.kind for p in result.problems], result

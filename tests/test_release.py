@@ -9,7 +9,8 @@ import sys
 import pytest
 
 import course_tools
-from instructor import cells, stamp
+from instructor.infrastructure import stamp
+from instructor.records import cells
 
 ROOT = course_tools.ROOT
 ASSIGNMENTS = course_tools.assignments()
@@ -88,7 +89,8 @@ def test_notebook_has_the_required_parts(assignment):
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for part in ("## What to remember", "## References", "**Time:**"):
         assert part in markdown, f"{assignment} lacks '{part}'"
-    # The course's address is written by the release (instructor.stamp), never by hand.
+    # The course's address is written by the release (instructor.infrastructure.stamp), never by
+    # hand.
     setup = next(c.source for c in nb.cells if c.cell_type == "code")
     assert stamp.BADGE_MARKER in nb.cells[0].source and stamp.INSTALL_MARKER in setup, (
         f"{assignment}: the title cell needs a `{stamp.BADGE_MARKER} -->` line and the set-up "

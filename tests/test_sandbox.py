@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from helpers.checks import InputChanged
-from instructor import codec, confine
-from instructor.problems import Kind, Problem
-from instructor.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded
+from instructor.grading.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded, codec
+from instructor.infrastructure import confine
+from instructor.records.problems import Kind, Problem
 
 STUDENT = """
 import numpy as np
@@ -464,8 +464,8 @@ def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
         path = os.path.join(scratch, seeded[0])
         before = os.stat(path).st_mtime_ns
         probe = "import matplotlib.font_manager as f; print(len(f.fontManager.ttflist))"
-        command = [sys.executable, "-m", "instructor.confine", "--scratch", scratch, "--",
-                   sys.executable, "-c", probe]  # fmt: skip
+        command = [sys.executable, "-m", "instructor.infrastructure.confine", "--scratch",
+                   scratch, "--", sys.executable, "-c", probe]  # fmt: skip
         out = subprocess.run(command, env=confine.clean_environment(scratch), capture_output=True,
                              text=True, timeout=60)  # fmt: skip
         assert out.returncode == 0 and int(out.stdout) > 0, out.stderr[-2000:]
@@ -477,7 +477,7 @@ def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
 def test_a_cell_nested_too_deep_is_read_as_unparsable_not_a_grader_fault():
     """Attack (issue 26 review): `-` * 100000 in an answer raised RecursionError in the grader's
     own parse of the cell, recorded as the grader's fault. It is now an unparsable cell."""
-    from instructor.sandbox import static
+    from instructor.grading.sandbox import static
 
     deep = "def f():\n    return " + "-" * 100_000 + "1\n"
     assert static.function_codes(deep) == {} and static.defined_functions(deep) == []

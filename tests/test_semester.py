@@ -23,8 +23,9 @@ import pytest
 from test_contributing import EXAMPLE, example_sources
 
 import course_tools
-from instructor import catalogue, cli
-from instructor.publish import build
+from instructor import cli
+from instructor.commands.publish import build
+from instructor.diagnosis import catalogue
 
 pytestmark = pytest.mark.slow
 CANVAS = "01_bptt"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor import job
-from instructor.job import Kit
-from instructor.sandbox import zygote
+from instructor.coordinator import job
+from instructor.coordinator.job import Kit
+from instructor.grading.sandbox import zygote
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def test_the_sandbox_zygote_and_its_children_never_import_nbformat():
     # nbformat brings jsonschema, a second of imports the zygote has no use for
     _fresh_python(
         "import sys\n"
-        "import instructor.sandbox.child, instructor.sandbox.zygote\n"
+        "import instructor.grading.sandbox.child, instructor.grading.sandbox.zygote\n"
         "found = sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules)\n"
         "assert not found, f'the zygote imports {found}'\n"
     )
@@ -79,7 +79,7 @@ def test_getting_a_kit_starts_the_zygotes_its_tests_use():
 
 
 def _alive_on_worker() -> list[bool]:
-    from instructor.sandbox import zygote
+    from instructor.grading.sandbox import zygote
 
     return sorted(kind for kind, found in zygote._zygotes.items() if found.alive())
 
@@ -87,7 +87,7 @@ def _alive_on_worker() -> list[bool]:
 def test_a_worker_starts_them_when_the_run_hands_it_the_kits():
     from distributed import Client, LocalCluster
 
-    from instructor import engine
+    from instructor.coordinator import engine
 
     source = ROOT / "solutions" / "05_clipping" / "05_clipping.ipynb"
     kit = Kit("05_clipping", {source.name: source.read_bytes()}, "", b"")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 import course_tools
-from instructor import cells
+from instructor.records import cells
 
 WORDS_PER_MINUTE = 100
 CODE_LINES_PER_MINUTE = 20

@@ -1,11 +1,12 @@
 """Known mistakes of notebook 06_initialization: the catalogue that diagnosis and the mutation tests read.
 
-See instructor/catalogue.py for what an entry holds and CONTRIBUTING.md for how to add one.
+See instructor/diagnosis/catalogue.py for what an entry holds, and CONTRIBUTING.md for how to
+add one.
 
 ### MISTAKE CATALOGUE: instructor material, never published
 """
 
-from instructor.catalogue import Mistake
+from instructor.diagnosis.catalogue import Mistake
 
 
 def _init(name: str, draw: str, bound: str = "np.sqrt(6.0 / (fan_in + fan_out))") -> str:

@@ -1,11 +1,12 @@
 """Known mistakes of notebook 07_lstm_gru: the catalogue that diagnosis and the mutation tests read.
 
-See instructor/catalogue.py for what an entry holds and CONTRIBUTING.md for how to add one.
+See instructor/diagnosis/catalogue.py for what an entry holds, and CONTRIBUTING.md for how to
+add one.
 
 ### MISTAKE CATALOGUE: instructor material, never published
 """
 
-from instructor.catalogue import Mistake
+from instructor.diagnosis.catalogue import Mistake
 
 
 def _lstm(gates: str = "i, f, g, o = s(z[:, :H]), s(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), "

@@ -1,11 +1,12 @@
 """Known mistakes of notebook 08_mitigations: the catalogue that diagnosis and the mutation tests read.
 
-See instructor/catalogue.py for what an entry holds and CONTRIBUTING.md for how to add one.
+See instructor/diagnosis/catalogue.py for what an entry holds, and CONTRIBUTING.md for how to
+add one.
 
 ### MISTAKE CATALOGUE: instructor material, never published
 """
 
-from instructor.catalogue import Mistake
+from instructor.diagnosis.catalogue import Mistake
 
 
 def _penalty(name: str, value: str, grad: str, loop: str = "params") -> str:

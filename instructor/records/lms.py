@@ -1,0 +1,314 @@
+"""Grades back to the learning management system they came from (Canvas or Moodle).
+
+`collect` reads the ids an LMS writes into bulk-download names (`instructor.commands.collect`) and
+records them here, per assignment (`record`); `rnn-course export --format canvas|moodle`
+writes the file that LMS's own import accepts, with those ids and each student's final score
+(`instructor.records.final_score`), listing every score adjusted or late (`export`):
+
+- Canvas, Grades > Import: its gradebook CSV, one row per student, columns `Student`, `ID` (the
+  Canvas user id from `name_<user id>_<attachment id>_file`), `SIS User ID`, `SIS Login ID`,
+  `Section`, then one column per assignment, titled `<name> (<Canvas assignment id>)` when the
+  id is given (`--lms-assignment 01_bptt=4567`), else `<name>` (Canvas then creates an
+  assignment of that name).
+- Moodle, Assignment > Grading action > Upload grading worksheet: its offline grading worksheet,
+  one file per assignment (Moodle's participant ids are per assignment), columns `Identifier`
+  (`Participant <id>`, the id in `Full Name_<id>_assignsubmission_file_`), `Full name`, `Grade`
+  and `Last modified (grade)` (the three the importer requires, spelled as Moodle spells them).
+
+Students with a grade but no recorded id are returned by `export`, never dropped silently.
+
+Who a student is comes from the LMS's own id, never from a name: the record maps each nbgrader
+student to one LMS id and each id to one student (`record` refuses anything else, naming both),
+and a bulk-download name that could belong to two ids is refused (`AmbiguousName`). Names are
+kept for display only, and every text cell of an export is made inert for spreadsheets
+(`instructor.output.csv_cells.inert_cell`): a name like `=HYPERLINK(...)` stays text.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from instructor.output.csv_cells import inert_cell
+from instructor.records.submission import WORK
+
+
+class Lms(enum.Enum):
+    """The systems whose bulk downloads `collect` reads and whose imports `export` writes."""
+
+    CANVAS = "canvas"
+    MOODLE = "moodle"
+
+
+# How each names a downloaded submission: the student's name, then the LMS's ids. Canvas:
+# `<name>_<late_>?<user id>_<attachment id>_<file name>`, the name without underscores (letters
+# of any script, digits, hyphens). Moodle: `<Full Name>_<participant id>_assignsubmission_<plugin>_`
+# as a folder (its files inside), or followed by the file name when downloaded without folders.
+CANVAS_NAME = re.compile(
+    r"^(?P<student>(?:[^\W_]|-)+)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<upload>\d+)_"
+)
+MOODLE_FOLDER = re.compile(r"^(?P<student>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_$")
+MOODLE_MARK = re.compile(r"_(?P<id>\d+)_assignsubmission_[a-z]+_")
+CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_COLUMNS = ["Identifier", "Full name", "Grade", "Last modified (grade)"]
+MOODLE_PARTICIPANT = "Participant "  # Moodle's `hiddenuser` string, before the id
+MOODLE_DATE = "%A, %d %B %Y, %I:%M %p"  # as Moodle writes dates in the worksheet it gives out
+
+
+@dataclass(frozen=True)
+class LmsId:
+    """Who a student is in an LMS: the system and its id; with what the download said about them.
+
+    Two LmsIds are equal when they are the same person in the same LMS (same system, same id):
+    the name (display only) and the lateness of the submission do not take part. `late` is
+    Canvas's `_late_` marker on the submission the record was made from; `upload` is Canvas's
+    attachment id (later uploads have larger ids), not recorded.
+    """
+
+    lms: Lms
+    id: str
+    name: str = field(compare=False)
+    late: bool = field(default=False, compare=False)
+    upload: str = field(default="", compare=False)
+
+    def describe(self) -> str:
+        """How a person reading a report finds this student in the LMS."""
+        kind = "Canvas user" if self.lms is Lms.CANVAS else "Moodle participant"
+        return f"{kind} {self.id} ({self.name!r})"
+
+    def to_json(self) -> dict[str, str | bool]:
+        data: dict[str, str | bool] = {"lms": self.lms.value, "id": self.id, "name": self.name}
+        if self.late:
+            data["late"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> LmsId:
+        return cls(Lms(data["lms"]), str(data["id"]), str(data["name"]), data.get("late") is True)
+
+
+class AmbiguousName(ValueError):
+    """A bulk-download name that reads as more than one LMS student."""
+
+    def __init__(self, name: str, candidates: list[LmsId]) -> None:
+        self.candidates = candidates
+        who = " or ".join(c.describe() for c in candidates)
+        self.reason = (
+            f"refused, it could be {who} (a name or file name the student chose holds the "
+            "LMS's own pattern): download the submissions again in folders (Moodle: 'Download "
+            "submissions in folders'), or ask the student and place the file by hand"
+        )
+        super().__init__(f"{name}: {self.reason}")
+
+
+def _canvas(stem: str) -> LmsId | None:
+    match = CANVAS_NAME.match(stem)
+    if not match:
+        return None
+    return LmsId(Lms.CANVAS, match["id"], match["student"], bool(match["late"]), match["upload"])
+
+
+def _moodle(stem: str, folder: bool) -> list[LmsId]:
+    """The Moodle participants a name could be: one, none, or several when it is ambiguous.
+
+    A folder's name ends with Moodle's own suffix, so the last one is Moodle's whatever the full
+    name holds; a file's name goes on with the student's file name after it, so every
+    occurrence is a candidate.
+    """
+    match = MOODLE_FOLDER.match(stem) if folder else None
+    if match:
+        return [LmsId(Lms.MOODLE, match["id"], match["student"])]
+    marks = list(MOODLE_MARK.finditer(stem))
+    if not marks or not stem[: marks[0].start()]:
+        return []
+    name = stem[: marks[0].start()]
+    return [LmsId(Lms.MOODLE, i, name) for i in dict.fromkeys(m["id"] for m in marks)]
+
+
+def identify(name: str, folder: bool = False) -> LmsId | None:
+    """The LMS id in a bulk-download file or folder name, or None when it follows neither.
+
+    `folder`: the name is a folder's (a folder ending with Moodle's suffix is Moodle's: Canvas
+    makes no folders). Raises AmbiguousName, which names every candidate, when the name could be
+    more than one student.
+    """
+    stem = Path(name).name
+    if folder and MOODLE_FOLDER.match(stem):
+        return _moodle(stem, folder)[0]
+    if not folder:
+        stem = stem.removesuffix(".ipynb").removesuffix(".zip")
+    candidates = [c for c in [_canvas(stem), *_moodle(stem, folder)] if c]
+    if len(candidates) > 1:
+        raise AmbiguousName(name, candidates)
+    return candidates[0] if candidates else None
+
+
+def _store(root: Path, assignment: str) -> Path:
+    return root / WORK / "lms" / f"{assignment}.json"
+
+
+def recorded(root: Path, assignment: str) -> dict[str, LmsId]:
+    """student -> LMS id, as `collect` recorded them for `assignment`."""
+    path = _store(root, assignment)
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    return {student: LmsId.from_json(entry) for student, entry in data.items()}
+
+
+def recorded_everywhere(root: Path) -> dict[str, dict[str, LmsId]]:
+    """assignment -> student -> LMS id, for every assignment `collect` recorded ids for."""
+    folder = root / WORK / "lms"
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return {path.stem: recorded(root, path.stem) for path in paths}
+
+
+def check_one_to_one(ids: dict[str, LmsId], where: str) -> None:
+    """Raise ValueError, naming both students, when two students share one LMS id."""
+    owner: dict[LmsId, str] = {}
+    for student, ident in sorted(ids.items()):
+        if ident in owner:
+            raise ValueError(
+                f"{where}: students {owner[ident]} and {student} both have the id of "
+                f"{ident.describe()}: one LMS id is one student. Remove the wrong one from "
+                f"{WORK}/lms/ (or its submitted/ folder) and run collect again"
+            )
+        owner[ident] = student
+
+
+def record(root: Path, assignment: str, ids: dict[str, LmsId]) -> None:
+    """Add (or update) the LMS ids of students of `assignment`; refuse, naming both, to give one
+    LMS id to two students."""
+    known = recorded(root, assignment) | ids
+    check_one_to_one(known, f"LMS ids of {assignment}")
+    path = _store(root, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({s: i.to_json() for s, i in sorted(known.items())}, indent=1))
+
+
+@dataclass
+class Export:
+    """What `export` wrote, and the (assignment, student) grades it could not map."""
+
+    files: list[Path] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)
+    noted: list[str] = field(default_factory=list)  # scores adjusted, late, penalised
+
+    def lines(self) -> list[str]:
+        out = [f"wrote {p}" for p in self.files]
+        if self.noted:
+            out.append(f"{len(self.noted)} final score(s) with a note (adjusted, late):")
+            out += self.noted
+        if self.unmapped:
+            out.append(
+                f"{len(self.unmapped)} grade(s) not exported, no LMS id recorded by "
+                f"collect (grade them in the LMS by hand):"
+            )
+            out += [f"  {assignment}/{student}" for assignment, student in self.unmapped]
+        return out
+
+
+def final_points(root: Path) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """assignment -> student -> final score (`instructor.records.final_score`: automatic,
+    adjustment, late penalty), and a line for each score with something to know (adjusted, late)."""
+    from instructor.records.final_score import final_scores
+
+    finals = final_scores(root)
+    return finals.points(), finals.noted()
+
+
+def _mapped(
+    lms: Lms, root: Path, scores: dict[str, dict[str, float]], result: Export
+) -> dict[str, dict[str, LmsId]]:
+    """assignment -> student -> id in `lms`, with every graded student it lacks in `result`.
+
+    Raises ValueError, naming both, when two students of an assignment share one id."""
+    ids = {}
+    for assignment, by_student in sorted(scores.items()):
+        known = {s: i for s, i in recorded(root, assignment).items() if i.lms is lms}
+        check_one_to_one(known, f"LMS ids of {assignment}")
+        ids[assignment] = known
+        result.unmapped += [(assignment, s) for s in sorted(by_student) if s not in known]
+    return ids
+
+
+def _canvas_row(
+    person: LmsId, ids: dict[str, dict[str, LmsId]], scores: dict[str, dict[str, float]]
+) -> list[str]:
+    """One student's row of the Canvas gradebook import: the name made inert, then the scores."""
+    row = [inert_cell(person.name), inert_cell(person.id), "", "", ""]
+    for assignment in sorted(scores):
+        student = next((s for s, i in ids[assignment].items() if i == person), None)
+        score = scores[assignment].get(student) if student else None
+        row.append("" if score is None else f"{score:g}")
+    return row
+
+
+def write_canvas(
+    root: Path, path: Path, scores: dict[str, dict[str, float]], assignment_ids: dict[str, str]
+) -> Export:
+    """One Canvas gradebook CSV for every assignment, one row per Canvas user id."""
+    result = Export()
+    ids = _mapped(Lms.CANVAS, root, scores, result)
+    people: dict[str, LmsId] = {}
+    for known in ids.values():
+        people.update({i.id: i for i in known.values()})
+    titles = {a: f"{a} ({assignment_ids[a]})" if a in assignment_ids else a for a in scores}
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CANVAS_FIXED + [inert_cell(titles[a]) for a in sorted(scores)])
+        for _, person in sorted(people.items(), key=lambda kv: (kv[1].name, kv[0].zfill(20))):
+            writer.writerow(_canvas_row(person, ids, scores))
+    result.files.append(path)
+    return result
+
+
+def write_moodle(
+    root: Path, path: Path, scores: dict[str, dict[str, float]], now: datetime | None = None
+) -> Export:
+    """One Moodle grading worksheet per assignment, `<path stem>-<assignment>.csv`."""
+    result = Export()
+    ids = _mapped(Lms.MOODLE, root, scores, result)
+    stamp = (now or datetime.now()).strftime(MOODLE_DATE)
+    for assignment in sorted(scores):
+        target = path.with_name(f"{path.stem}-{assignment}{path.suffix or '.csv'}")
+        with target.open("w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(MOODLE_COLUMNS)
+            for student, person in sorted(ids[assignment].items(), key=lambda kv: int(kv[1].id)):
+                if student in scores[assignment]:
+                    writer.writerow(
+                        [
+                            inert_cell(f"{MOODLE_PARTICIPANT}{person.id}"),
+                            inert_cell(person.name),
+                            f"{scores[assignment][student]:.2f}",
+                            stamp,
+                        ]
+                    )
+        result.files.append(target)
+    return result
+
+
+def export(
+    root: Path,
+    lms: Lms,
+    path: Path,
+    assignments: list[str] | None = None,
+    assignment_ids: dict[str, str] | None = None,
+) -> Export:
+    """Write the final scores (all assignments, or those named) for `lms`."""
+    scores, noted = final_points(root)
+    if assignments:
+        unknown = sorted(set(assignments) - set(scores))
+        if unknown:
+            raise ValueError(f"no grades for {unknown} in the gradebook")
+        scores = {a: s for a, s in scores.items() if a in assignments}
+    if lms is Lms.CANVAS:
+        result = write_canvas(root, path, scores, assignment_ids or {})
+    else:
+        result = write_moodle(root, path, scores)
+    result.noted = [line for line in noted if line.split("/")[0].strip() in scores]
+    return result

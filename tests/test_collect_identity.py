@@ -19,6 +19,7 @@ import pytest
 
 import course_tools
 from instructor.commands.collect import CollectReport, collect
+from instructor.output import lms_gradebook
 from instructor.records import lms
 
 ASSIGNMENT = "01_bptt"
@@ -94,7 +95,7 @@ def test_two_canvas_students_with_one_display_name_stay_two(course, tmp_path):
     for expected in ("Canvas user 5001", "Canvas user 5002", "smithjohn_5002_12_01_bptt.ipynb"):
         assert expected in said, said
     scores = {ASSIGNMENT: {"smithjohn_5001": 9.0, "smithjohn_5002": 4.0}}
-    result = lms.write_canvas(course, tmp_path / "canvas.csv", scores, {})
+    result = lms_gradebook.write_canvas(course, tmp_path / "canvas.csv", scores, {})
     assert not result.unmapped
     rows = {row[1]: row for row in _rows(tmp_path / "canvas.csv")[1:]}
     assert {i: row[5] for i, row in rows.items()} == {"5001": "9", "5002": "4"}
@@ -142,7 +143,7 @@ def test_two_moodle_participants_whose_names_normalise_alike_stay_two(course, tm
         assert _tag(course, student) == f"alice {participant}"
     assert "kept the newest" not in _text(report)
     scores = {ASSIGNMENT: {s: float(i[1]) - 1100 for s, i in ids.items()}}
-    result = lms.write_moodle(course, tmp_path / "grades.csv", scores)
+    result = lms_gradebook.write_moodle(course, tmp_path / "grades.csv", scores)
     assert not result.unmapped
     rows = _rows(tmp_path / f"grades-{ASSIGNMENT}.csv")[1:]
     assert [(r[0], r[2]) for r in rows] == [
@@ -171,7 +172,7 @@ def test_a_crafted_moodle_full_name_cannot_take_another_participants_id(course, 
     assert _tag(course, by_id["1102"]) == "attacker 1102"
     assert _ids(course)[by_id["1102"]][2] == crafted
     scores = {ASSIGNMENT: {by_id["1101"]: 10.0, by_id["1102"]: 0.0}}
-    lms.write_moodle(course, tmp_path / "grades.csv", scores)
+    lms_gradebook.write_moodle(course, tmp_path / "grades.csv", scores)
     rows = _rows(tmp_path / f"grades-{ASSIGNMENT}.csv")[1:]
     assert [(r[0], r[2]) for r in rows] == [
         ("Participant 1101", "10.00"),
@@ -304,7 +305,7 @@ def test_one_lms_id_is_never_two_students(course, tmp_path):
     store.write_text(json.dumps({s: ident.to_json() for s in ("smithjohn", "smithjohn_2")}))
     scores = {ASSIGNMENT: {"smithjohn": 1.0, "smithjohn_2": 2.0}}
     with pytest.raises(ValueError, match="smithjohn and smithjohn_2"):
-        lms.write_canvas(course, tmp_path / "canvas.csv", scores, {})
+        lms_gradebook.write_canvas(course, tmp_path / "canvas.csv", scores, {})
 
 
 # Folder names cannot hold a slash; the link needs none to be a formula.
@@ -324,11 +325,11 @@ def test_no_export_cell_is_a_formula(course, tmp_path):
     recorded = lms.recorded(course, ASSIGNMENT)
     assert len(recorded) == len(FORMULAS) + 1
     scores = {ASSIGNMENT: dict.fromkeys(recorded, 1.0)}
-    lms.write_moodle(course, tmp_path / "grades.csv", scores)
+    lms_gradebook.write_moodle(course, tmp_path / "grades.csv", scores)
     names = [row[1] for row in _rows(tmp_path / f"grades-{ASSIGNMENT}.csv")[1:]]
     # a leading carriage return is written as its escape, which starts no formula either
     assert names == [f"'{f}" for f in FORMULAS[:-1]] + ["\\x0d=1"]
-    lms.write_canvas(course, tmp_path / "canvas.csv", scores, {})
+    lms_gradebook.write_canvas(course, tmp_path / "canvas.csv", scores, {})
     rows = _rows(tmp_path / "canvas.csv")
     assert [row[0] for row in rows[1:]] == ["'-9-9"]
     assert rows[1][5] == "1"

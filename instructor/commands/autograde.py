@@ -28,6 +28,7 @@ run at a time per course (a lock); everything a run starts dies with it.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import os
 import shutil
@@ -43,6 +44,7 @@ from instructor.coordinator.job import CONFIG_NAME, Job, Kit, Result, malformed
 from instructor.diagnosis import catalogue
 from instructor.infrastructure import confine
 from instructor.infrastructure.course_folder import assignments, notebook_path
+from instructor.infrastructure.selection import add_selection
 from instructor.output.inert_terminal import inert_line, inert_text
 from instructor.records.problems import Kind, Problem, sentences
 from instructor.records.submission import WORK, Submission
@@ -350,3 +352,48 @@ def _grade(
         bar.close()
         os.close(lock)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+HELP = "autograde submissions in parallel"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    add_selection(sub)
+    sub.add_argument(
+        "-j",
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    sub.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="grade on this dask cluster instead of a local one (its workers need "
+        "the course installed)",
+    )
+    sub.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    sub.add_argument(
+        "--student-timeout",
+        type=float,
+        default=600.0,
+        help="seconds one submission may take in all (default 600)",
+    )
+    sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = autograde(
+        args.root,
+        args.assignment or None,
+        args.student or None,
+        workers=args.workers,
+        force=args.force,
+        student_timeout=args.student_timeout,
+        progress=not args.quiet,
+        scheduler=args.scheduler,
+    )
+    print("\n".join(summary.lines()))  # inert already
+    print(f"logs: {args.root / '.grading' / 'logs'}")
+    return 1 if summary.ungraded else 0

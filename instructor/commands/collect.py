@@ -25,6 +25,7 @@ due date) is reported for each student placed; the marker is recorded with the L
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
@@ -36,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from instructor.infrastructure.course_folder import assignments, notebook_path
+from instructor.infrastructure.selection import check_assignments
+from instructor.output.inert_terminal import inert_line
 from instructor.records import lms
 from instructor.records.lateness import Lateness, deadlines
 from instructor.records.lms import AmbiguousName, LmsId
@@ -627,3 +630,23 @@ def collect(root: Path, source: Path, assignment: str) -> CollectReport:
     if ids:
         lms.record(root, assignment, ids)
     return report
+
+
+HELP = "lay out downloaded student files for grading"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("source", help="a folder of notebooks, zips or folders, or a bulk zip")
+    sub.add_argument(
+        "-a",
+        "--assignment",
+        required=True,
+        help="the one assignment these files are for, e.g. 01_bptt (required)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    check_assignments(args.root, [args.assignment])
+    report = collect(args.root, Path(args.source), args.assignment)
+    print("\n".join(inert_line(line) for line in report.lines()))  # students named the files
+    return 0

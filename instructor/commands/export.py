@@ -11,12 +11,17 @@ with the rest.
 
 from __future__ import annotations
 
+import argparse
 import csv
 from pathlib import Path
 
 from instructor.infrastructure.course_folder import db_url
+from instructor.infrastructure.selection import add_selection, check_assignments
+from instructor.output import lms_gradebook
 from instructor.output.csv_cells import inert_cell
+from instructor.output.inert_terminal import inert_line, print_failures
 from instructor.records.final_score import FinalScore, final_scores
+from instructor.records.lms import Lms
 from instructor.records.problems import ClassRun, StudentFailure
 
 COLUMNS = (
@@ -106,3 +111,48 @@ def export(root: Path, path: Path) -> ClassRun:
                         )
                     )
     return run
+
+
+HELP = "export grades as CSV: nbgrader's, or an LMS's import file"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    add_selection(sub, students=False)
+    sub.add_argument("-o", "--output", default="grades.csv")
+    sub.add_argument(
+        "--format",
+        choices=["nbgrader", "canvas", "moodle"],
+        default="nbgrader",
+        help="nbgrader's CSV (default); Canvas's gradebook import CSV; Moodle's "
+        "grading worksheet, one per assignment (-o's name plus -<ID>)",
+    )
+    sub.add_argument(
+        "--lms-assignment",
+        action="append",
+        metavar="ID=LMS_ID",
+        help="Canvas: the LMS's id of an assignment, so that the import updates "
+        "it instead of creating one (repeatable)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    check_assignments(args.root, args.assignment)
+    if args.format == "nbgrader":
+        if args.assignment or args.lms_assignment:
+            raise ValueError("-a and --lms-assignment go with --format canvas or moodle")
+        done = export(args.root, Path(args.output))
+        print(f"wrote {done.written[0]}")
+        return print_failures(done, "the export")
+    ids = dict(pair.split("=", 1) for pair in args.lms_assignment or [] if "=" in pair)
+    if len(ids) != len(args.lms_assignment or []):
+        raise ValueError("--lms-assignment takes ID=LMS_ID, e.g. 01_bptt=4567")
+    out = Path(args.output)
+    written = lms_gradebook.export(
+        args.root,
+        Lms(args.format),
+        out if out.is_absolute() else args.root / out,
+        args.assignment or None,
+        ids,
+    )
+    print("\n".join(inert_line(line) for line in written.lines()))
+    return 0

@@ -19,12 +19,16 @@ theirs.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from instructor.coordinator.gradebook import FAILED_NOTE, recorded
 from instructor.infrastructure.course_folder import course_api, notebook_path
+from instructor.infrastructure.selection import add_selection, check_assignments, check_students
+from instructor.output.feedback_bundle import CANVAS_REFUSAL, moodle_bundle
 from instructor.output.final_score_note import add_final_scores
 from instructor.output.inert_html import inert_page
+from instructor.output.inert_terminal import inert_line, print_failures
 from instructor.output.ungraded_page import ungraded_page
 from instructor.records.cells import HIDDEN_BEGIN
 from instructor.records.problems import ClassRun, StudentFailure, sentences
@@ -122,3 +126,30 @@ def generate_feedback(
             run.failures.append(StudentFailure(assignment, student, str(error)))
     add_final_scores(root, run.written)  # the grade every export has, with its parts
     return run
+
+
+HELP = "write HTML feedback (hidden tests removed)"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    add_selection(sub)
+    sub.add_argument(
+        "--lms",
+        choices=["moodle", "canvas"],
+        help="also pack the pages for the LMS's bulk feedback upload: moodle writes "
+        "feedback/<ID>-moodle.zip per assignment (Upload multiple feedback files in a zip); "
+        "Canvas has no such upload (the command says why)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    check_assignments(args.root, args.assignment)
+    check_students(args.root, args.student)
+    if args.lms == "canvas":
+        raise ValueError(CANVAS_REFUSAL)
+    done = generate_feedback(args.root, args.assignment or None, args.student or None)
+    print(f"wrote {len(done.written)} feedback file(s) under {args.root / 'feedback'}")
+    if args.lms == "moodle":
+        packed = moodle_bundle(args.root, done.written)
+        print("\n".join(inert_line(line) for line in packed.lines()))
+    return print_failures(done, "feedback")

@@ -9,6 +9,7 @@ anything is written, every file is checked for solution and hidden-test markers.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import shutil
@@ -263,3 +264,41 @@ def to_branch(
         commit = git("commit-tree", tree, "-m", message, *(["-p", parent] if parent else []))
         git("update-ref", f"refs/heads/{branch}", commit)
     return commit
+
+
+HELP = "write a student-only copy of the course"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "dest",
+        nargs="?",
+        help="folder to write: a clone of the student repository, or a new folder (nothing "
+        "publish did not write there is changed or deleted)",
+    )
+    sub.add_argument(
+        "--branch",
+        help="commit the copy to this git branch of the course's repository instead, to push "
+        "to the student repository (never to the course's own remote)",
+    )
+    sub.add_argument(
+        "--github",
+        default=None,
+        help="owner/name[@ref] on GitHub where the copy will live, which its Colab "
+        "badges open and its set-up cells install (default: the student edition in "
+        'pyproject.toml, [project.urls] "Student edition", at the --branch or the configured ref)',
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if bool(args.dest) == bool(args.branch):
+        raise ValueError("publish needs a destination folder or --branch, not both")
+    where = address(args.root, args.github, args.branch)
+    if args.branch:
+        commit = to_branch(args.root, args.branch, where)
+        print(f"published the student edition to branch {args.branch} ({commit[:10]})")
+    else:
+        files = build(args.root, Path(args.dest), where)
+        print(f"published the student edition ({len(files)} files) to {args.dest}")
+    print(f"its Colab badges open and its set-up cells install {where.url()} at {where.ref}")
+    return 0

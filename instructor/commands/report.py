@@ -26,6 +26,7 @@ the page, in the CSV, and to the caller); the report goes on with the rest.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import csv
 import enum
@@ -38,8 +39,10 @@ from pathlib import Path
 from instructor.coordinator.gradebook import recorded
 from instructor.coordinator.job import Result
 from instructor.diagnosis.verdict import Verdict
+from instructor.infrastructure.selection import add_selection, check_assignments
 from instructor.output.csv_cells import inert_cell
 from instructor.output.inert_html import POLICY_TAG
+from instructor.output.inert_terminal import print_failures
 from instructor.records.cells import is_hidden_test, tested_exercise
 from instructor.records.final_score import FinalScore, final_scores
 from instructor.records.phases import DIAGNOSIS
@@ -530,3 +533,28 @@ def write_reports(root: Path, out: Path, assignments: list[str] | None = None) -
 def write(root: Path, out: Path, assignments: list[str] | None = None) -> list[Path]:
     """The files `write_reports` writes."""
     return write_reports(root, out, assignments).written
+
+
+HELP = "write the class report (HTML page and CSV per assignment)"
+
+
+def add_arguments(sub: argparse.ArgumentParser) -> None:
+    add_selection(sub, students=False)
+    sub.add_argument(
+        "-o",
+        "--output",
+        default="reports",
+        help="folder to write, relative to the course folder (default: reports)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    check_assignments(args.root, args.assignment)
+    out = Path(args.output)
+    done = write_reports(
+        args.root, out if out.is_absolute() else args.root / out, args.assignment or None
+    )
+    if not done.written:
+        raise ValueError("nothing graded yet: run `rnn-course autograde` first")
+    print("wrote " + ", ".join(str(p) for p in done.written))
+    return print_failures(done, "the report")

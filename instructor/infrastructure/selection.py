@@ -4,6 +4,7 @@ nothing at all, quietly)."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from instructor.infrastructure.course_folder import assignments
@@ -49,4 +50,18 @@ def check_students(root: Path, wanted: list[str] | None) -> None:
         raise ValueError(
             f"no student {', '.join(unknown)} has handed anything in; the students: "
             f"{_listing(known)}"
+        )
+
+
+def add_selection(sub: argparse.ArgumentParser, students: bool = True) -> None:
+    """-a (and -s): the assignments (and students) a command works on."""
+    sub.add_argument(
+        "-a",
+        "--assignment",
+        action="append",
+        help="assignment id, e.g. 01_bptt (repeatable; default: all)",
+    )
+    if students:
+        sub.add_argument(
+            "-s", "--student", action="append", help="student id (repeatable; default: all)"
         )

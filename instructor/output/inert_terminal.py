@@ -12,6 +12,10 @@ visible escape (`\\x1b`) instead.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from instructor.records.problems import ClassRun
 
 # C0 controls, DEL, C1 controls (0x9b is a one-byte CSI), and the Unicode characters that reorder
 # or hide the text around them (bidirectional overrides and isolates, zero-width characters, line
@@ -36,3 +40,13 @@ def inert_text(text: object) -> str:
     """`text` as lines a terminal shows as they are: newlines and tabs kept, every other control
     character (CR included) written as an escape."""
     return _BUT_LINES.sub(_shown, str(text))
+
+
+def print_failures(run: ClassRun, what: str) -> int:
+    """Print the students a class-wide command failed for (inert lines); its exit status."""
+    if not run.failures:
+        return 0
+    print(f"{what} FAILED for {len(run.failures)} submission(s); every other one was done:")
+    for failure in run.failures:
+        print(inert_line(failure.line()))
+    return 1

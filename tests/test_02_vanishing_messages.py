@@ -1,20 +1,16 @@
-"""Notebook 02's visible checks catch every catalogued mistake and point at its cause.
+"""Notebook 02's visible checks point at the cause of each catalogued mistake.
 
 A self-learner has only the visible check (issue 27): a mistake that passes it and fails only the
-hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points;
-here each must already fail the visible check, with a message that says where to look.
+hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points,
+test_known_mistakes.py that each already fails the visible check; here its message must say
+where to look (the harness: message_harness.py).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import torch
 
-import course_tools
-from helpers import checks
-from instructor import catalogue
-from instructor.cells import nbgrader_meta
+from message_harness import Notebook
 
 ASSIGNMENT = "02_vanishing"
 EXERCISES = (
@@ -48,49 +44,17 @@ EXPECTED = {
     ),
 }
 
-ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}
-
-
-@pytest.fixture(scope="module")
-def cells():
-    nb = course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", ASSIGNMENT))
-    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if nbgrader_meta(c)}
-
-
-def visible_failure(cells, mistake) -> str:
-    """The message the visible check of the mistake's exercise shows ('' when it passes)."""
-    namespace = {"np": np, "torch": torch, "checks": checks}
-    for grade_id in (*EXERCISES, "checking_tools"):
-        exec(cells[grade_id], namespace)
-    exec(mistake.source, namespace)
-    try:
-        exec(cells[f"test_{mistake.exercise}"], namespace)
-    except checks.CheckFailure as failure:
-        return str(failure)
-    return ""
-
-
-@pytest.mark.parametrize("mistake_id", sorted(ENTRIES))
-def test_every_catalogued_mistake_fails_its_visible_check(cells, mistake_id, capsys):
-    assert visible_failure(cells, ENTRIES[mistake_id]), f"{mistake_id} passes the visible check"
+NB = Notebook(ASSIGNMENT, setup=(*EXERCISES, "checking_tools"), exercises=EXERCISES)
 
 
 @pytest.mark.parametrize("mistake_id", sorted(EXPECTED))
-def test_the_visible_check_points_at_the_cause(cells, mistake_id, capsys):
-    message = visible_failure(cells, ENTRIES[mistake_id])
+def test_the_visible_check_points_at_the_cause(mistake_id, capsys):
     problem, phrases = EXPECTED[mistake_id]
-    first, hint = message.split("\n")[0], message.split("hint:")[-1]
-    assert problem in first, message
-    for phrase in phrases:
-        assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"
+    NB.expect_message(mistake_id, problem=problem, hint=phrases)
 
 
-def test_the_model_answers_pass_their_visible_checks(cells, capsys):
-    namespace = {"np": np, "torch": torch, "checks": checks}
-    for grade_id in (*EXERCISES, "checking_tools"):
-        exec(cells[grade_id], namespace)
-    for exercise in EXERCISES:
-        exec(cells[f"test_{exercise}"], namespace)
+def test_the_model_answers_pass_their_visible_checks(capsys):
+    NB.run_visible_checks()
 
 
 # Review 12: correct rewritings that round differently where the value is tiny pass the checks
@@ -114,16 +78,13 @@ CORRECT_REWRITINGS = {
     "exercise, source",
     [(e, s) for e, sources in CORRECT_REWRITINGS.items() for s in sources],
 )
-def test_correct_rewritings_pass_their_visible_and_hidden_checks(cells, exercise, source, capsys):
-    namespace = {"np": np, "torch": torch, "checks": checks}
-    for grade_id in (*EXERCISES, "checking_tools"):
-        exec(cells[grade_id], namespace)
-    exec(source, namespace)
-    exec(cells[f"test_{exercise}"], namespace)
-    exec(cells[f"hidden_{exercise}"], namespace)
+def test_correct_rewritings_pass_their_visible_and_hidden_checks(exercise, source, capsys):
+    namespace = NB.namespace_with(source)
+    exec(NB.cells[f"test_{exercise}"], namespace)
+    exec(NB.cells[f"hidden_{exercise}"], namespace)
 
 
-def test_an_answer_that_iterates_at_w_1_fails_without_hanging(cells, capsys):
+def test_an_answer_that_iterates_at_w_1_fails_without_hanging(capsys):
     """Review 12: `if w < 1: raise`, then `while True`, would iterate some 10^8 times at w = 1;
     the visible check stops it within its budget of Python lines and says why."""
     import time
@@ -137,9 +98,9 @@ def test_an_answer_that_iterates_at_w_1_fails_without_hanging(cells, capsys):
         "        if abs(new - x) < tol:\n            return new\n"
         "        x = new\n"
     )
-    mistake = catalogue.Mistake("latch_fixed_point", "while_true", "d", hint="h", source=source)
+    mistake = NB.mistake("latch_fixed_point", "while_true", source)
     started = time.monotonic()
-    message = visible_failure(cells, mistake)
+    message = NB.visible_failure(mistake)
     assert time.monotonic() - started < 20, "the check took too long"
     assert "kept iterating at a self-weight that stores nothing" in message, message
     assert "w = 1 included" in message.split("hint:")[-1], message

@@ -1,21 +1,17 @@
-"""Notebook 04's visible checks catch every catalogued mistake and point at its cause.
+"""Notebook 04's visible checks point at the cause of each catalogued mistake.
 
 A self-learner has only the visible check (issue 27): a mistake that passes it and fails only the
-hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points;
-here each must already fail the visible check, with a message that says where to look, and the
-mistakes that once gave the same answers on its inputs must stop at different ones.
+hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points,
+test_known_mistakes.py that each already fails the visible check; here its message must say
+where to look (the harness: message_harness.py), and the mistakes that once gave the same
+answers on its inputs must stop at different ones.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import torch
 
-import course_tools
-from helpers import checks
-from instructor import catalogue
-from instructor.cells import nbgrader_meta
+from message_harness import Notebook
 
 ASSIGNMENT = "04_eigenvalues"
 EXERCISES = (
@@ -42,57 +38,21 @@ EXPECTED = {
     "spectral_radius_instead_of_sigma_max_2": ("shear", ["rho = 0.5 < 1 here", "LARGEST SINGULAR"]),
 }
 
-ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}
-
-
-@pytest.fixture(scope="module")
-def cells():
-    nb = course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", ASSIGNMENT))
-    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if nbgrader_meta(c)}
-
-
-def namespace_with(cells, source: str = "") -> dict:
-    """The model answers and the checking tools, then `source` (a mistake) over them."""
-    namespace = {"np": np, "torch": torch, "checks": checks}
-    for grade_id in (*EXERCISES, "checking_tools"):
-        exec(cells[grade_id], namespace)
-    exec(source, namespace)
-    return namespace
-
-
-def visible_failure(cells, mistake) -> str:
-    """The message the visible check of the mistake's exercise shows ('' when it passes)."""
-    namespace = namespace_with(cells, mistake.source)
-    try:
-        exec(cells[f"test_{mistake.exercise}"], namespace)
-    except checks.CheckFailure as failure:
-        return str(failure)
-    return ""
-
-
-@pytest.mark.parametrize("mistake_id", sorted(ENTRIES))
-def test_every_catalogued_mistake_fails_its_visible_check(cells, mistake_id, capsys):
-    assert visible_failure(cells, ENTRIES[mistake_id]), f"{mistake_id} passes the visible check"
+NB = Notebook(ASSIGNMENT, setup=(*EXERCISES, "checking_tools"), exercises=EXERCISES)
 
 
 @pytest.mark.parametrize("mistake_id", sorted(EXPECTED))
-def test_the_visible_check_points_at_the_cause(cells, mistake_id, capsys):
-    message = visible_failure(cells, ENTRIES[mistake_id])
+def test_the_visible_check_points_at_the_cause(mistake_id, capsys):
     where, phrases = EXPECTED[mistake_id]
-    head, hint = message.split("  returned:")[0], message.split("hint:")[-1]
-    assert where in head, message
-    for phrase in phrases:
-        assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"
+    NB.expect_message(mistake_id, head=where, hint=phrases)
 
 
-def test_gamma_1_4_for_tanh_and_rho_for_sigma_max_stop_at_different_inputs(cells, capsys):
+def test_gamma_1_4_for_tanh_and_rho_for_sigma_max_stop_at_different_inputs(capsys):
     """Both answered True on the shear with tanh; now each fails where only it is wrong."""
-    first = visible_failure(cells, ENTRIES["gamma_1_4_for_tanh_too"])
-    second = visible_failure(cells, ENTRIES["spectral_radius_instead_of_sigma_max_2"])
+    first = NB.visible_failure("gamma_1_4_for_tanh_too")
+    second = NB.visible_failure("spectral_radius_instead_of_sigma_max_2")
     assert first.split("  returned:")[0] != second.split("  returned:")[0]
 
 
-def test_the_model_answers_pass_their_visible_checks(cells, capsys):
-    namespace = namespace_with(cells)
-    for exercise in EXERCISES:
-        exec(cells[f"test_{exercise}"], namespace)
+def test_the_model_answers_pass_their_visible_checks(capsys):
+    NB.run_visible_checks()

@@ -1,20 +1,18 @@
-"""Notebook 08's visible checks catch every catalogued mistake and point at its cause.
+"""Notebook 08's visible checks point at the cause of each catalogued mistake.
 
 A self-learner has only the visible check (issue 27): a mistake that passes it and fails only the
-hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points;
-here each must already fail the visible check, with a message that says where to look.
+hidden tests is told "passed". test_exercise_mutants.py checks that every mistake loses points,
+test_known_mistakes.py that each already fails the visible check; here its message must say
+where to look (the harness: message_harness.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-import course_tools
 from helpers import checks
-from instructor import catalogue
-from instructor.cells import nbgrader_meta
+from message_harness import Notebook
 
 ASSIGNMENT = "08_mitigations"
 EXERCISES = (
@@ -109,68 +107,32 @@ EXPECTED = {
     ),
 }
 
-ENTRIES = {e.id: e for e in catalogue.load(course_tools.ROOT / "solutions", ASSIGNMENT)}
-
-
-@pytest.fixture(scope="module")
-def cells():
-    nb = course_tools.read(course_tools.notebook_path(course_tools.ROOT / "solutions", ASSIGNMENT))
-    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if nbgrader_meta(c)}
-
-
-def namespace_with(cells, source: str = "") -> dict:
-    """The model answers and the checking tools, then `source` (a mistake) over them."""
-    namespace = {"np": np, "torch": torch, "checks": checks}
-    for grade_id in (*EXERCISES, *TOOLS):
-        exec(cells[grade_id], namespace)
-    exec(source, namespace)
-    return namespace
-
-
-def visible_failure(cells, mistake) -> str:
-    """The message the visible check of the mistake's exercise shows ('' when it passes)."""
-    namespace = namespace_with(cells, mistake.source)
-    try:
-        exec(cells[f"test_{mistake.exercise}"], namespace)
-    except checks.CheckFailure as failure:
-        return str(failure)
-    return ""
-
-
-@pytest.mark.parametrize("mistake_id", sorted(ENTRIES))
-def test_every_catalogued_mistake_fails_its_visible_check(cells, mistake_id, capsys):
-    assert visible_failure(cells, ENTRIES[mistake_id]), f"{mistake_id} passes the visible check"
+NB = Notebook(ASSIGNMENT, setup=(*EXERCISES, *TOOLS), exercises=EXERCISES)
 
 
 @pytest.mark.parametrize("mistake_id", sorted(EXPECTED))
-def test_the_visible_check_points_at_the_cause(cells, mistake_id, capsys):
-    message = visible_failure(cells, ENTRIES[mistake_id])
+def test_the_visible_check_points_at_the_cause(mistake_id, capsys):
     case, phrases = EXPECTED[mistake_id]
-    hint = message.split("hint:")[-1]
-    assert case in message, message
-    for phrase in phrases:
-        assert phrase in hint, f"{mistake_id}: the hint lacks {phrase!r}:\n{message}"
+    NB.expect_message(mistake_id, case=case, hint=phrases)
 
 
-def test_the_model_answers_pass_their_visible_checks(cells, capsys):
-    namespace = namespace_with(cells)
-    for exercise in EXERCISES:
-        exec(cells[f"test_{exercise}"], namespace)
+def test_the_model_answers_pass_their_visible_checks(capsys):
+    NB.run_visible_checks()
 
 
-def hidden_failure(cells, namespace) -> str:
+def hidden_failure(namespace) -> str:
     """The message the hidden tests of diagnose_run show in `namespace` ('' when they pass)."""
     try:
-        exec(cells["hidden_diagnose_run"], namespace)
+        exec(NB.cells["hidden_diagnose_run"], namespace)
     except checks.CheckFailure as failure:
         return str(failure)
     return ""
 
 
-def test_the_generated_logs_get_the_answer_they_were_built_for(cells):
+def test_the_generated_logs_get_the_answer_they_were_built_for():
     """failing_log's forms, on random seeds (the hidden tests draw theirs at grading time): the
     model answer and the table's own reading (the hints') both name the form's failure."""
-    namespace = namespace_with(cells)
+    namespace = NB.namespace_with()
     forms = [
         (kind, variant)
         for kind, variants in {
@@ -193,13 +155,13 @@ def test_the_generated_logs_get_the_answer_they_were_built_for(cells):
                 assert namespace["diagnose_run"](**log)[0] == kind == first, (kind, variant, seed)
 
 
-def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(cells, capsys):
+def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(capsys):
     """No seed to look up: two gradings see different logs; the model passes every time, each
     catalogued diagnose_run mistake fails every time."""
-    assert "secrets.randbits" in cells["hidden_diagnose_run"]
+    assert "secrets.randbits" in NB.cells["hidden_diagnose_run"]
     labels = []
     for _ in range(2):
-        namespace = namespace_with(cells)
+        namespace = NB.namespace_with()
         calls = []
 
         def recording(fn, log, expected, label, check=namespace["check_diagnosis"], calls=calls):
@@ -207,14 +169,14 @@ def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(cells, capsys)
             check(fn, log, expected, label)
 
         namespace["check_diagnosis"] = recording
-        assert hidden_failure(cells, namespace) == ""
+        assert hidden_failure(namespace) == ""
         labels.append(calls)
     assert labels[0] != labels[1]
-    for entry in ENTRIES.values():
+    for entry in NB.entries.values():
         if entry.exercise != "diagnose_run":
             continue
         for _ in range(3):
-            assert hidden_failure(cells, namespace_with(cells, entry.source)), entry.id
+            assert hidden_failure(NB.namespace_with(entry.source)), entry.id
 
 
 @pytest.mark.parametrize(
@@ -225,20 +187,20 @@ def test_the_hidden_tests_draw_fresh_logs_and_catch_every_mistake(cells, capsys)
     ],
     ids=["IndexError", "StopIteration"],
 )
-def test_an_error_when_never_reached_gets_the_none_hint(cells, body, capsys):
+def test_an_error_when_never_reached_gets_the_none_hint(body, capsys):
     """Indexing the first of no crossings raises IndexError, next() of none StopIteration: the
     same hint as min() of nothing (ValueError)."""
-    namespace = namespace_with(cells, "def steps_to_threshold(losses, threshold):\n" + body)
+    namespace = NB.namespace_with("def steps_to_threshold(losses, threshold):\n" + body)
     with pytest.raises(checks.CheckFailure) as failure:
-        exec(cells["test_steps_to_threshold"], namespace)
+        exec(NB.cells["test_steps_to_threshold"], namespace)
     message = str(failure.value)
     assert "never below" in message and "return None" in message.split("hint:")[-1], message
 
 
-def test_the_cutoff_logs_sit_on_the_side_they_were_built_for(cells):
+def test_the_cutoff_logs_sit_on_the_side_they_were_built_for():
     """cutoff_logs on random seeds: the model answer and the table's own reading agree with the
     side of the cut-off each log was built on, with a margin (no case decided by float noise)."""
-    namespace = namespace_with(cells)
+    namespace = NB.namespace_with()
     rng = np.random.default_rng()
     for _ in range(100):
         for label, log, kind in namespace["cutoff_logs"](int(rng.integers(2**63))):

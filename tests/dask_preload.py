@@ -7,9 +7,9 @@ cluster must survive (a worker lost to the machine's OOM killer, say)."""
 import os
 import signal
 
-import instructor.coordinator.job
+import instructor.coordinator.grade_job
 
-_grade = instructor.coordinator.job.grade
+_grade = instructor.coordinator.grade_job.grade
 
 
 def _grade_or_die(job, kit, limit=None):
@@ -18,4 +18,4 @@ def _grade_or_die(job, kit, limit=None):
     return _grade(job, kit, limit)
 
 
-instructor.coordinator.job.grade = _grade_or_die
+instructor.coordinator.grade_job.grade = _grade_or_die

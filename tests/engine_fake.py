@@ -1,11 +1,11 @@
 """Stand-ins for the grading engine, to test what surrounds it without grading anything.
 
-`grade` replaces `instructor.coordinator.job.grade` on a test cluster's workers (they import it by
-name): it answers within a second, says which kit it was given and which worker process graded, and
-kills its worker on the first try of a student called "dies_once" (the first try leaves a file in
-$ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called "faulty_once"
-it raises on the first try (a fault of the tooling, not of the submission); a job of a student whose
-name starts with "together" waits (10 s at most) until a second such job has started.
+`grade` replaces `instructor.coordinator.grade_job.grade` on a test cluster's workers (they import
+it by name): it answers within a second, says which kit it was given and which worker process
+graded, and kills its worker on the first try of a student called "dies_once" (the first try leaves
+a file in $ENGINE_FAKE_DIR) and on every try of one called "kills_always"; for a student called
+"faulty_once" it raises on the first try (a fault of the tooling, not of the submission); a job of a
+student whose name starts with "together" waits (10 s at most) until a second such job has started.
 
 `run` replaces `instructor.coordinator.engine.run` in a coordinator: it gives every job full marks
 at once, calls on_idle() after the first `idle_after` results, and kills its own process (SIGKILL,

@@ -23,8 +23,9 @@ import pytest
 
 from instructor.commands import report
 from instructor.commands.autograde import Summary, well_formed, write_log
+from instructor.coordinator.grade_job import _inert_handlers
 from instructor.coordinator.gradebook import write_marker
-from instructor.coordinator.job import Grade, Result, _inert_handlers
+from instructor.coordinator.job import Grade, Result
 from instructor.diagnosis.verdict import Diagnosis, Verdict
 from instructor.grading.preprocessors.grade_execute import GradeExecute
 from instructor.grading.preprocessors.rebuild_cells import rebuild

@@ -18,7 +18,7 @@ import engine_fake
 import pytest
 
 import course_tools
-import instructor.coordinator.job
+import instructor.coordinator.grade_job
 from instructor import cli
 from instructor.commands.autograde import autograde, make_job, make_kit
 from instructor.coordinator import engine
@@ -147,8 +147,8 @@ def test_a_fault_of_the_tooling_in_a_job_leaves_it_not_graded_unless_it_took_too
     kit = make_kit(course, ASSIGNMENT, (course / "nbgrader_config.py").read_text(), b"")
     job = make_job(Submission(course, ASSIGNMENT, "student1"))
     full = OSError(28, "No space left on device")
-    with mock.patch.object(instructor.coordinator.job, "_write_course", side_effect=full):
-        result = instructor.coordinator.job.grade(job, kit)
+    with mock.patch.object(instructor.coordinator.grade_job, "_write_course", side_effect=full):
+        result = instructor.coordinator.grade_job.grade(job, kit)
     assert result.failed and result.ungraded, result
     assert [p.kind for p in result.problems] == [Kind.GRADER_FAULT], result
     assert "No space left on device" in result.problems[0].detail
@@ -157,7 +157,7 @@ def test_a_fault_of_the_tooling_in_a_job_leaves_it_not_graded_unless_it_took_too
         time.sleep(1.0)
         raise full
 
-    with mock.patch.object(instructor.coordinator.job, "_write_course", slow_then_broken):
-        result = instructor.coordinator.job.grade(job, kit, limit=0.2)
+    with mock.patch.object(instructor.coordinator.grade_job, "_write_course", slow_then_broken):
+        result = instructor.coordinator.grade_job.grade(job, kit, limit=0.2)
     assert result.failed and not result.ungraded, "a submission past its time limit is failed"
     assert Kind.STUDENT_TIMEOUT in [p.kind for p in result.problems], result

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.coordinator import job
+from instructor.coordinator import grade_job
 from instructor.coordinator.job import Kit
 from instructor.grading.sandbox import zygote
 
@@ -66,13 +66,15 @@ def test_getting_a_kit_starts_the_zygotes_its_tests_use():
     source = ROOT / "solutions" / "05_clipping" / "05_clipping.ipynb"  # numpy and torch ones
     zygote._stop_all()
     try:
-        job.warm_up(Kit("05_clipping", {source.name: source.read_bytes()}, "", b""))
+        grade_job.warm_up(Kit("05_clipping", {source.name: source.read_bytes()}, "", b""))
         assert _alive() == {True, False}, _alive()
     finally:
         zygote._stop_all()
     source = ROOT / "solutions" / "01_bptt" / "01_bptt.ipynb"  # numpy only
     try:
-        job.warm_up(Kit("01_bptt", {source.name: source.read_bytes(), "x.ipynb": b"{no"}, "", b""))
+        grade_job.warm_up(
+            Kit("01_bptt", {source.name: source.read_bytes(), "x.ipynb": b"{no"}, "", b"")
+        )
         assert _alive() == {False}, _alive()  # and a broken source is left to the job
     finally:
         zygote._stop_all()

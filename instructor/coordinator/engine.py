@@ -44,7 +44,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from instructor.coordinator.job import Job, Kit, Result, failure, grade, not_graded, warm_up
+from instructor.coordinator.grade_job import grade, warm_up
+from instructor.coordinator.job import Job, Kit, Result, failure, not_graded
 from instructor.infrastructure import confine
 from instructor.records.problems import Kind, Problem
 
@@ -81,7 +82,7 @@ def _shelf(name: str, kits: Mapping[str, Kit]):
 
     class KitShelf(WorkerPlugin):
         """The kits of one run, by assignment, on every worker of the cluster; each worker
-        gets ready to grade with them as they arrive (`job.warm_up`)."""
+        gets ready to grade with them as they arrive (`grade_job.warm_up`)."""
 
         def __init__(self):
             self.name, self.kits = name, dict(kits)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from instructor.diagnosis.replay import Call, RecordedFunction
 from instructor.grading import source_notebook
+from instructor.grading.recorder import Call, RecordedFunction
 from instructor.grading.sandbox import (
     Limits,
     ModelCalls,
@@ -161,7 +161,7 @@ def run_tests(
     the set-up, its locked code cells the checking tools. submission_nb: the student's notebook;
     only its exercise cells (by nbgrader metadata) are used, in notebook order (a duplicated
     exercise cell: the last definition wins, as in a kernel). record: keep every call the tests
-    make to the student's functions (`instructor.diagnosis.replay.RecordedFunction`), for diagnosis.
+    make to the student's functions (`instructor.grading.recorder.RecordedFunction`), for diagnosis.
     """
     parsed = source_notebook.parse(source_nb)
     owner, with_torch = parsed.owner, parsed.with_torch

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import course_tools  # noqa: E402
 from instructor.diagnosis import catalogue, replay  # noqa: E402
-from instructor.diagnosis.verdict import Verdict  # noqa: E402
 from instructor.grading.trusted_run import run_tests  # noqa: E402
+from instructor.records.diagnosis import Verdict  # noqa: E402
 
 
 def measure(assignment: str, per_exercise: int) -> dict[str, float]:

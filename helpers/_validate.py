@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 
@@ -26,11 +27,11 @@ def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
 def number(
     name: str, value: object, *, positive: bool = False, minimum: float | None = None
 ) -> float:
-    """Return `value` as a float if it is a finite real number (not a bool), > 0 when
-    `positive`, >= `minimum` when given; else raise a clear ValueError."""
+    """Return `value` as a float if it is a finite real number (not a bool; numpy scalars
+    count), > 0 when `positive`, >= `minimum` when given; else raise a clear ValueError."""
     ok = (
         not isinstance(value, bool)
-        and isinstance(value, int | float)
+        and isinstance(value, numbers.Real)
         and math.isfinite(value)
         and (not positive or value > 0)
         and (minimum is None or value >= minimum)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from helpers import known_mistakes
-from helpers._validate import positive_int
+from helpers._validate import number, positive_int
 
 # Name the known mistake a failing visible check's function behaves like (helpers.known_mistakes):
 # None = in a notebook's kernel only (IPython running), True/False = always/never.
@@ -49,7 +49,7 @@ _FAILED: dict[str, known_mistakes.Trace] = {}
 # Say, when a check fails, that the student's function calls another exercise's function that
 # fails its own check (`failing_callees`): None = in a notebook's kernel only, True/False =
 # always/never. (The grader needs no such line: it gives a function the model solutions of the
-# exercises it calls, instructor/grading/sandbox/model_calls.py.)
+# exercises it calls, instructor/infrastructure/sandbox/model_calls.py.)
 NAME_FAILING_CALLEES: bool | None = None
 # Exercise -> the function its last check called (`call` records), and the one that failed it.
 _CHECKED: dict[str, Callable[..., Any]] = {}
@@ -855,8 +855,7 @@ def small_rnn_case(
     H and D differ by default so that a transposed weight matrix fails loudly on shapes too.
     """
     T, B, D, H = (positive_int(n, v) for n, v in (("T", T), ("B", B), ("D", D), ("H", H)))
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    scale = number("scale", scale, positive=True)
     rng = np.random.default_rng(seed)
     xs = rng.normal(size=(T, B, D))
     h0 = rng.normal(scale=scale, size=(B, H))

@@ -210,10 +210,7 @@ def orthogonal_rnn(
     Seeded with course.manual_seed(seed) before the model is built, so runs are reproducible.
     """
     number("scale", scale, positive=True)
-    if cell not in ("tanh", "sigmoid", "relu"):
-        raise ValueError(
-            f"cell must be 'tanh', 'sigmoid' or 'relu' (one W_hh to scale), got {cell!r}"
-        )
+    one_of("cell", cell, ("tanh", "sigmoid", "relu"))  # the cells with one W_hh to scale
     course.manual_seed(seed)
     net = SequenceModel(input_size, hidden_size, output_size, cell=cell)
     with torch.no_grad():

@@ -7,8 +7,8 @@ the diagnosis cannot drift apart: add a mistake there (CONTRIBUTING.md says how)
 Each mutant replaces one solution cell (by grade_id). All are graded by the course's grader in
 tests/test_exercise_mutants.py, where each must lose points on its own exercise ONLY (an
 exercise that calls the mistaken function is graded with the model solution of it:
-instructor/grading/sandbox/model_calls.py); `roundtrip=True` ones are also graded through nbgrader
-as part of a class in tests/test_grading.py, with the same rule.
+instructor/infrastructure/sandbox/model_calls.py); `roundtrip=True` ones are also graded through
+nbgrader as part of a class in tests/test_grading.py, with the same rule.
 """
 
 from __future__ import annotations

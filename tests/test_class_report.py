@@ -20,8 +20,8 @@ from instructor.commands import report
 from instructor.coordinator.gradebook import write_marker
 from instructor.coordinator.job import Grade, Result
 from instructor.diagnosis import catalogue
-from instructor.diagnosis.verdict import Diagnosis, Verdict
 from instructor.records.cells import HIDDEN_BEGIN
+from instructor.records.diagnosis import Diagnosis, Verdict
 from instructor.records.problems import Kind, Problem
 from instructor.records.submission import Submission
 

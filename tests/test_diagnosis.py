@@ -21,9 +21,9 @@ from nbgrader.utils import determine_grade
 import course_tools
 from instructor.diagnosis import catalogue, replay
 from instructor.diagnosis.catalogue import Mistake
-from instructor.diagnosis.verdict import Diagnosis, Verdict, output
 from instructor.grading.preprocessors.diagnose_mistakes import show
 from instructor.grading.trusted_run import run_tests
+from instructor.records.diagnosis import Diagnosis, Verdict, output
 
 SOLUTIONS = course_tools.ROOT / "solutions"
 ASSIGNMENTS = course_tools.assignments()

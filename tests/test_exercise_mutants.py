@@ -1,6 +1,6 @@
 """Every exercise's checks pass the model solution and take points from each plausible mistake,
 on its own exercise only: an exercise that calls the mistaken one is graded with the model
-solution of what it calls (instructor/grading/sandbox/model_calls.py).
+solution of what it calls (instructor/infrastructure/sandbox/model_calls.py).
 
 Grades with the course's trusted grader (instructor.grading.trusted_run.grade_submission: the
 instructor's tests in this process, the student's functions in a sandbox process), without a kernel

@@ -1,4 +1,4 @@
-"""One final score per student and assignment (`instructor.records.final_score`), read alike by the
+"""One final score per student and assignment (`instructor.scores.final_score`), read alike by the
 class report, nbgrader's CSV, Canvas's and Moodle's imports: the automatic score, an instructor's
 `rnn-course adjust` with its reason (kept, and flagged, across a resubmission), and the late penalty
 from the configured due dates; a score set in nbgrader's formgrader never overrides it. Every
@@ -19,10 +19,10 @@ from instructor import cli
 from instructor.coordinator.gradebook import Recorder, ensure_assignments
 from instructor.coordinator.job import Grade, Result
 from instructor.infrastructure.course_folder import db_url
-from instructor.records import adjustments
-from instructor.records.final_score import final_scores
-from instructor.records.lateness import Lateness, LatePolicy, deadlines, parse_time
 from instructor.records.submission import Submission
+from instructor.scores import adjustments
+from instructor.scores.final_score import final_scores
+from instructor.scores.lateness import Lateness, LatePolicy, deadlines, parse_time
 
 A = "01_bptt"
 DUE = """

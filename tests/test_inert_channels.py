@@ -26,12 +26,12 @@ from instructor.commands.autograde import Summary, well_formed, write_log
 from instructor.coordinator.grade_job import _inert_handlers
 from instructor.coordinator.gradebook import write_marker
 from instructor.coordinator.job import Grade, Result
-from instructor.diagnosis.verdict import Diagnosis, Verdict
 from instructor.grading.preprocessors.grade_execute import GradeExecute
 from instructor.grading.preprocessors.rebuild_cells import rebuild
 from instructor.output.inert_html import inert_page
 from instructor.output.inert_terminal import inert_line, inert_text
 from instructor.records import grader_record
+from instructor.records.diagnosis import Diagnosis, Verdict
 from instructor.records.notebook_record import METADATA_KEY
 from instructor.records.problems import Kind, Problem
 from instructor.records.submission import Submission

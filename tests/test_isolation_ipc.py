@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from instructor.grading.sandbox import Limits, Sandbox
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import Limits, Sandbox
 
 pytestmark = pytest.mark.skipif(
     not confine.namespaces_available(), reason="an IPC namespace of its own needs namespaces"

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from instructor.grading.sandbox import Limits, Sandbox
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import Limits, Sandbox
 
 KEYS = """
 import ctypes, platform

@@ -22,8 +22,8 @@ import uuid
 import pytest
 
 import course_tools
-from instructor.grading.sandbox import Limits, Sandbox
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import Limits, Sandbox
 
 needs_namespaces = pytest.mark.skipif(
     not confine.namespaces_available(), reason="a PID namespace of its own needs namespaces"

@@ -1,6 +1,6 @@
 """One mistake costs points once (issue 26): a student's function that calls another exercise is
 graded with that exercise's model solution, which the grader runs in a process of its own and
-never hands to student code (instructor/grading/sandbox/model_calls.py)."""
+never hands to student code (instructor/infrastructure/sandbox/model_calls.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import course_tools
-from instructor.grading.sandbox import Limits, Sandbox
 from instructor.grading.trusted_run import grade_submission, model_calls
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import Limits, Sandbox
 from mutants import exercise_of
 
 ASSIGNMENT = "01_bptt"
@@ -182,8 +182,8 @@ def rnn_forward(xs, h0, W_xh, W_hh, b_h):
     except OSError as error:
         found["memory"] = str(error)
     # Asking the grader directly, on the wire, for models it must not give.
-    from instructor.grading.sandbox import codec
-    from instructor.grading.sandbox.protocol import Message, recv, send
+    from instructor.infrastructure.sandbox import codec
+    from instructor.infrastructure.sandbox.protocol import Message, recv, send
 
     asked = {}
     args = [xs[0], h0, W_xh, W_hh, b_h]

@@ -151,6 +151,21 @@ def test_bad_arguments():
         )
     with pytest.raises(ValueError, match="1-D"):
         diagnostics.gradient_ratio(np.ones(1))
+    with pytest.raises(ValueError, match="cell must be one of 'tanh', 'sigmoid', 'relu'"):
+        models.orthogonal_rnn(1.0, cell="lstm")
+    with pytest.raises(ValueError, match="scale must be a positive finite number"):
+        models.orthogonal_rnn(float("nan"))
+
+
+def test_a_numpy_scalar_is_a_number_and_a_numpy_bool_is_not():
+    """A learner's np.float32(1.3) is accepted wherever a number is (it is a real number); a
+    bool, numpy's included, never is."""
+    net = models.orthogonal_rnn(np.float32(1.3), seed=4)
+    singular = torch.linalg.svdvals(net.cell.weight_hh.detach().double())
+    assert torch.allclose(singular, torch.full_like(singular, 1.3), atol=1e-5)
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(ValueError, match="scale must be a positive finite number"):
+            models.orthogonal_rnn(flag)
 
 
 def test_orthogonal_rnn_has_every_singular_value_equal_to_the_scale():

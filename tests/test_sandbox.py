@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from helpers.checks import InputChanged
-from instructor.grading.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded, codec
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import Limits, ProcessDied, Sandbox, TimeLimitExceeded, codec
 from instructor.records.problems import Kind, Problem
 
 STUDENT = """
@@ -477,7 +477,7 @@ def test_a_kernels_scratch_gets_the_font_list_and_matplotlib_uses_it(tmp_path):
 def test_a_cell_nested_too_deep_is_read_as_unparsable_not_a_grader_fault():
     """Attack (issue 26 review): `-` * 100000 in an answer raised RecursionError in the grader's
     own parse of the cell, recorded as the grader's fault. It is now an unparsable cell."""
-    from instructor.grading.sandbox import static
+    from instructor.infrastructure.sandbox import static
 
     deep = "def f():\n    return " + "-" * 100_000 + "1\n"
     assert static.function_codes(deep) == {} and static.defined_functions(deep) == []

@@ -13,7 +13,7 @@ import pytest
 
 from instructor.coordinator import grade_job
 from instructor.coordinator.job import Kit
-from instructor.grading.sandbox import zygote
+from instructor.infrastructure.sandbox import zygote
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def test_the_sandbox_zygote_and_its_children_never_import_nbformat():
     # nbformat brings jsonschema, a second of imports the zygote has no use for
     _fresh_python(
         "import sys\n"
-        "import instructor.grading.sandbox.child, instructor.grading.sandbox.zygote\n"
+        "import instructor.infrastructure.sandbox.child, instructor.infrastructure.sandbox.zygote\n"
         "found = sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules)\n"
         "assert not found, f'the zygote imports {found}'\n"
     )
@@ -81,7 +81,7 @@ def test_getting_a_kit_starts_the_zygotes_its_tests_use():
 
 
 def _alive_on_worker() -> list[bool]:
-    from instructor.grading.sandbox import zygote
+    from instructor.infrastructure.sandbox import zygote
 
     return sorted(kind for kind, found in zygote._zygotes.items() if found.alive())
 

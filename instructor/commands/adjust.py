@@ -1,6 +1,6 @@
 """`rnn-course adjust -a ID -s STUDENT --points P --reason TEXT`: a grade adjusted by hand, with
-its reason (`instructor.records.adjustments`); `--list` shows the adjustments, `--remove` takes
-one back. The final score every page and export reads is `instructor.records.final_score`."""
+its reason (`instructor.scores.adjustments`); `--list` shows the adjustments, `--remove` takes
+one back. The final score every page and export reads is `instructor.scores.final_score`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import argparse
 
 from instructor.infrastructure.selection import add_selection, check_assignments, check_students
 from instructor.output.inert_terminal import inert_line
-from instructor.records import adjustments
-from instructor.records.final_score import final_scores, graded_digest
+from instructor.scores import adjustments
+from instructor.scores.final_score import final_scores, graded_digest
 
 HELP = "adjust a grade by hand, with a reason (or list, remove)"
 

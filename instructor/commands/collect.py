@@ -19,7 +19,7 @@ their LMS id whatever their name becomes, and a name that reads as two ids, or a
 without an id that would land on an LMS student's, is refused with a line naming both. The time
 recorded is the LMS's (the date of the bulk download's entry) or, without one, the file's time on
 the instructor's disk: never a date the student chose (the entries of a student's own zip).
-Lateness (`instructor.records.lateness`: Canvas's `_late_` marker, that time against the configured
+Lateness (`instructor.scores.lateness`: Canvas's `_late_` marker, that time against the configured
 due date) is reported for each student placed; the marker is recorded with the LMS id.
 """
 
@@ -40,8 +40,8 @@ from instructor.infrastructure.course_folder import assignments, notebook_path
 from instructor.infrastructure.selection import check_assignments
 from instructor.output.inert_terminal import inert_line
 from instructor.records import lms
-from instructor.records.lateness import Lateness, deadlines
 from instructor.records.lms import AmbiguousName, LmsId
+from instructor.scores.lateness import Lateness, deadlines
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download

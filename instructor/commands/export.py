@@ -3,7 +3,7 @@
 nbgrader's own `CsvExportPlugin` joins fields with commas, unquoted: a student id or name with a
 comma, a quote or a line break shifts or splits rows, and one starting with `=` is a formula.
 `export` writes the same columns, in the same order, through the csv module, every text cell
-through `csv_cells.inert_cell`, with the final score (`instructor.records.final_score`: automatic,
+through `csv_cells.inert_cell`, with the final score (`instructor.scores.final_score`: automatic,
 adjustment, late penalty) in nbgrader's score columns and what it is made of after them; a
 student whose row cannot be made is reported (`problems.StudentFailure`) and the export goes on
 with the rest.
@@ -20,9 +20,9 @@ from instructor.infrastructure.selection import add_selection, check_assignments
 from instructor.output import lms_gradebook
 from instructor.output.csv_cells import inert_cell
 from instructor.output.inert_terminal import inert_line, print_failures
-from instructor.records.final_score import FinalScore, final_scores
 from instructor.records.lms import Lms
 from instructor.records.problems import ClassRun, StudentFailure
+from instructor.scores.final_score import FinalScore, final_scores
 
 COLUMNS = (
     "assignment",
@@ -37,7 +37,7 @@ COLUMNS = (
     "score",
     "max_score",
     # after nbgrader's own columns: what the final score is made of
-    # (`instructor.records.final_score`)
+    # (`instructor.scores.final_score`)
     "automatic_score",
     "adjustment",
     "adjustment_reason",

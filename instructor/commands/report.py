@@ -4,14 +4,14 @@
 figures are embedded PNGs, the style is inline, nothing is fetched) and `<ID>.csv` (one row per
 graded submission, the data the page sums up). It reads what grading recorded: each
 submission's done-marker (`instructor.coordinator.gradebook.recorded`: cell scores, problems,
-diagnoses, time), the final scores (`instructor.records.final_score`: one gradebook query, the
+diagnoses, time), the final scores (`instructor.scores.final_score`: one gradebook query, the
 adjustments, the due dates) and each submitted notebook's flags, so it runs in seconds for a class
 of a thousand.
 
 The page shows the score distribution; per exercise, the share of students passing its visible
 check and its hidden tests (a visible check passed far more often than the hidden tests points
 at a weak visible check); the diagnosed mistakes, most frequent first, with the students who
-made them; a table of students, lowest final score first (`instructor.records.final_score`:
+made them; a table of students, lowest final score first (`instructor.scores.final_score`:
 automatic score, adjustment with its reason, late penalty; lateness; problems; flags for an
 untouched notebook and for a submission of the solution notebook,
 `instructor.records.submission_flags`); submissions that timed out, crashed or were unreadable;
@@ -38,17 +38,17 @@ from pathlib import Path
 
 from instructor.coordinator.gradebook import recorded
 from instructor.coordinator.job import Result
-from instructor.diagnosis.verdict import Verdict
 from instructor.infrastructure.selection import add_selection, check_assignments
 from instructor.output.csv_cells import inert_cell
 from instructor.output.inert_html import POLICY_TAG
 from instructor.output.inert_terminal import print_failures
 from instructor.records.cells import is_hidden_test, tested_exercise
-from instructor.records.final_score import FinalScore, final_scores
+from instructor.records.diagnosis import Verdict
 from instructor.records.phases import DIAGNOSIS
 from instructor.records.problems import ClassRun, Kind, StudentFailure, sentences
 from instructor.records.submission import WORK, Submission
 from instructor.records.submission_flags import Flags, flags, release_exercises
+from instructor.scores.final_score import FinalScore, final_scores
 
 WEAK_CHECK_GAP = 0.2  # visible pass rate this far above the hidden one: a weak visible check
 MAX_NAMES = 12  # students listed per mistake on the page (the CSV has them all)
@@ -120,7 +120,7 @@ class ClassReport:
     flags: dict[str, Flags] = field(default_factory=dict)  # student -> flags of the notebook
 
     def score(self, result: Result) -> float:
-        """The student's final score (`instructor.records.final_score`), as every export has it."""
+        """The student's final score (`instructor.scores.final_score`), as every export has it."""
         final = self.finals.get(result.student)
         return final.score if final else result.score
 
@@ -207,7 +207,7 @@ def graded_assignments(root: Path) -> list[str]:
 def csv_rows(report: ClassReport) -> list[dict[str, str]]:
     """One row per graded submission: score, time, troubles, and per exercise its visible and
     hidden verdicts and the diagnosed mistake; then one per student whose record could not be
-    read. `score` is the final score (`instructor.records.final_score`); what it is made of,
+    read. `score` is the final score (`instructor.scores.final_score`); what it is made of,
     lateness and the notebook's flags follow. Text cells are inert for spreadsheets (`inert_cell`);
     numbers are written here."""
     rows = []

@@ -1,3 +1,3 @@
-"""The coordinator: a class's submissions become grading jobs (`job`), run on
-dask.distributed workers (`engine`, `worker`); their results come back as data and only the
-coordinator writes the gradebook (`gradebook`)."""
+"""The coordinator: a class's submissions become grading jobs (`job`), graded on
+dask.distributed workers (`engine`, `worker`, `grade_job`); their results come back as data and
+only the coordinator writes the gradebook (`gradebook`)."""

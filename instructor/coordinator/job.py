@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from instructor.diagnosis.verdict import Diagnosis
+from instructor.records.diagnosis import Diagnosis
 from instructor.records.problems import Problem
 
 CONFIG_NAME = "nbgrader_config.py"

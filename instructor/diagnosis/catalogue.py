@@ -41,7 +41,7 @@ class Mistake:
         into one entry this way);
     roundtrip: also graded through nbgrader as part of a class (tests/test_grading.py). Every
         entry costs points on its own exercise only (an exercise that calls it is graded with
-        the model solution, instructor/grading/sandbox/model_calls.py;
+        the model solution, instructor/infrastructure/sandbox/model_calls.py;
         tests/test_exercise_mutants.py checks each);
     diagnosable: False for a mistake whose results are not reproducible (it draws from the
         global numpy random state) or that the tests refuse before calling it (torch in a

@@ -24,8 +24,7 @@ from pathlib import Path
 import nbformat
 
 from instructor.diagnosis import catalogue
-from instructor.grading import source_notebook
-from instructor.infrastructure import course_folder
+from instructor.infrastructure import course_folder, source_notebook
 from instructor.infrastructure.stamp import INSTALL_MARKER
 from instructor.records import cells
 

@@ -1,7 +1,7 @@
 """Diagnosis by replay: what a failing student function did, compared with the known mistakes.
 
 While the tests run (`instructor.grading.trusted_run`), every call they make to a student's function
-is recorded (`instructor.grading.recorder.RecordedFunction`): a deep copy of its arguments taken
+is recorded (`instructor.diagnosis.recorder.RecordedFunction`): a deep copy of its arguments taken
 before the call, and what came back (the returned value, the exception, the warnings, and the
 arguments as the call left them). When a test of an exercise fails, `diagnose` replays those calls,
 here in the grader, on the model solution and on each catalogue entry of the exercise
@@ -40,13 +40,13 @@ from nbformat.notebooknode import NotebookNode
 from helpers.checks import InputChanged, argument_labels, first_changed
 from instructor.diagnosis import catalogue as catalogue_module
 from instructor.diagnosis.catalogue import Mistake
-from instructor.diagnosis.verdict import Diagnosis, Verdict
-from instructor.grading.recorder import Behaviour, Call, arguments_after, exception_key, plain
+from instructor.diagnosis.recorder import Behaviour, Call, arguments_after, exception_key, plain
 from instructor.infrastructure.confine import NO_TORCH, TORCH_PACKAGES
 from instructor.records.cells import (
     python_source,
     tested_exercise,
 )
+from instructor.records.diagnosis import Diagnosis, Verdict
 
 if TYPE_CHECKING:  # trusted_run imports this module
     from instructor.grading.trusted_run import TrustedRun
@@ -97,7 +97,7 @@ class Namespaces:
     torch importable or not."""
 
     def __init__(self, source_nb: NotebookNode):
-        from instructor.grading import source_notebook
+        from instructor.infrastructure import source_notebook
 
         parsed = source_notebook.parse(source_nb)
         self.setup = parsed.setup

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from instructor.grading import source_notebook
-from instructor.grading.recorder import Call, RecordedFunction
-from instructor.grading.sandbox import (
+from instructor.diagnosis.recorder import Call, RecordedFunction
+from instructor.infrastructure import confine, source_notebook
+from instructor.infrastructure.sandbox import (
     Limits,
     ModelCalls,
     Sandbox,
@@ -31,7 +31,6 @@ from instructor.grading.sandbox import (
     import_aliases,
     start_zygote,
 )
-from instructor.infrastructure import confine
 from instructor.records.cells import (
     grade_id,
     is_solution_cell,
@@ -161,10 +160,10 @@ def run_tests(
     the set-up, its locked code cells the checking tools. submission_nb: the student's notebook;
     only its exercise cells (by nbgrader metadata) are used, in notebook order (a duplicated
     exercise cell: the last definition wins, as in a kernel). record: keep every call the tests
-    make to the student's functions (`instructor.grading.recorder.RecordedFunction`), for diagnosis.
+    make to the student's functions (`instructor.diagnosis.recorder.RecordedFunction`), for
+    diagnosis.
     """
     parsed = source_notebook.parse(source_nb)
-    owner, with_torch = parsed.owner, parsed.with_torch
     answers = [
         (grade_id(c), python_source(c.source))
         for c in submission_nb.cells
@@ -180,52 +179,73 @@ def run_tests(
             allow_torch=allow,
             models=models,
         )
-        for allow in _kinds(owner, with_torch)
+        for allow in _kinds(parsed.owner, parsed.with_torch)
     }
-    run = TrustedRun(owner=dict(owner))
+    run = TrustedRun(owner=dict(parsed.owner))
     try:
-        namespace: dict = {"__name__": "__main__"}
-        exec_quietly(parsed.setup_cell, "set-up", namespace, io.StringIO())
-        for label, source in parsed.tools:
-            exec_quietly(source, label, namespace, io.StringIO())
-        codes: dict = {}
-        aliases: dict = {}
-        for _, source in answers:
-            codes.update(function_codes(source))
-            aliases.update(import_aliases(source))
-        parameters = parsed.parameters
-        for name in owner:
-            sandbox = sandboxes[name in with_torch]
-            namespace[name] = (
-                RecordedFunction(
-                    sandbox, name, codes.get(name), aliases, run.calls.setdefault(name, [])
-                )
-                if record
-                else StudentFunction(sandbox, name, codes.get(name), aliases)
-            )
-            namespace[name].parameters = parameters.get(name, ())
-            run.students[name] = namespace[name]
+        namespace = _test_namespace(parsed, answers, sandboxes, run, record)
         for cell in parsed.tests:
             run.outcomes[grade_id(cell)] = _run_test(cell, namespace)
     finally:
         models.close()
         for allow, sandbox in sandboxes.items():
-            sandbox.close()
-            if sandbox.scratch:
-                confine.remove_scratch(sandbox.scratch)
-            run.problems += sandbox.problems
-            mine = {owner[name] for name in owner if (name in with_torch) == allow}
-            run.problems += [
-                Problem(Kind.EXERCISE_CELL_FAILED, label, message)
-                for label, message in sandbox.cell_errors.items()
-                if label in mine
-            ]
+            _close_sandbox(sandbox, allow, parsed, run)
     run.problems += [
         Problem(Kind.TESTS_NOT_RUN, gid)
         for gid, o in run.outcomes.items()
         if o.error and o.error[0] in ("TimeLimitExceeded", "ProcessDied")
     ]
     return run
+
+
+def _test_namespace(
+    parsed: source_notebook.SourceNotebook,
+    answers: list[tuple[str, str]],
+    sandboxes: dict[bool, Sandbox],
+    run: TrustedRun,
+    record: bool,
+) -> dict:
+    """The namespace the test cells run in: the set-up cell and the checking tools, run here in
+    the grader, and each exercise as the student's function in its sandbox (recorded into `run`
+    when `record`)."""
+    namespace: dict = {"__name__": "__main__"}
+    exec_quietly(parsed.setup_cell, "set-up", namespace, io.StringIO())
+    for label, source in parsed.tools:
+        exec_quietly(source, label, namespace, io.StringIO())
+    codes: dict = {}
+    aliases: dict = {}
+    for _, source in answers:
+        codes.update(function_codes(source))
+        aliases.update(import_aliases(source))
+    for name in parsed.owner:
+        sandbox = sandboxes[name in parsed.with_torch]
+        if record:
+            log = run.calls.setdefault(name, [])
+            function = RecordedFunction(sandbox, name, codes.get(name), aliases, log)
+        else:
+            function = StudentFunction(sandbox, name, codes.get(name), aliases)
+        function.parameters = parsed.parameters.get(name, ())
+        namespace[name] = run.students[name] = function
+    return namespace
+
+
+def _close_sandbox(
+    sandbox: Sandbox, allow_torch: bool, parsed: source_notebook.SourceNotebook, run: TrustedRun
+) -> None:
+    """Close a sandbox and remove its scratch folder; its problems, and the errors of the
+    exercise cells it ran, go into `run`."""
+    sandbox.close()
+    if sandbox.scratch:
+        confine.remove_scratch(sandbox.scratch)
+    run.problems += sandbox.problems
+    mine = {
+        parsed.owner[name] for name in parsed.owner if (name in parsed.with_torch) == allow_torch
+    }
+    run.problems += [
+        Problem(Kind.EXERCISE_CELL_FAILED, label, message)
+        for label, message in sandbox.cell_errors.items()
+        if label in mine
+    ]
 
 
 def grade_submission(

@@ -1,8 +1,8 @@
 """Confinement of student code: a private view of the machine, no network, limits.
 
-Every process that runs student code (the sandbox child of `instructor.grading.sandbox` and the
-Jupyter kernel that executes a notebook for its feedback) confines itself before any student code
-runs. What it then sees is a `View`, built from nothing:
+Every process that runs student code (the sandbox child of `instructor.infrastructure.sandbox` and
+the Jupyter kernel that executes a notebook for its feedback) confines itself before any student
+code runs. What it then sees is a `View`, built from nothing:
 
 - the system's programs and libraries (/usr, /etc, /lib...), the Python environment (its prefix,
   standard library and site-packages) and the `helpers` package, all read-only;

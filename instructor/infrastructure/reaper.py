@@ -123,7 +123,7 @@ def _in_flight() -> int:
 def _known() -> set[int]:
     """Processes here that are no job's leftovers: every job's running launchers, and the
     sandbox zygotes."""
-    from instructor.grading.sandbox.zygote import zygote_pids
+    from instructor.infrastructure.sandbox.zygote import zygote_pids
 
     with _lock:
         launchers = {launch.pid for job in _jobs for launch in job.launches}

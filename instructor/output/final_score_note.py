@@ -1,5 +1,5 @@
 """The final score at the top of each feedback page, so that a student reads the grade the
-instructor exports (`instructor.records.final_score`): nbgrader's own score line shows the automatic
+instructor exports (`instructor.scores.final_score`): nbgrader's own score line shows the automatic
 score only (and any formgrader mark, which the final score ignores)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import html
 import re
 from pathlib import Path
 
-from instructor.records.final_score import FinalScore, final_scores
+from instructor.scores.final_score import FinalScore, final_scores
 
 _BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
 STYLE = "border:2px solid #4c72b0;padding:0.5em 1em;margin:1em;font-size:1.1em"

@@ -1,7 +1,7 @@
 """The gradebook file an LMS's own import accepts, with each student's final score.
 
 `rnn-course export --format canvas|moodle` (`instructor.commands.export`) writes it from the
-final scores (`instructor.records.final_score`) and the LMS ids that `collect` recorded
+final scores (`instructor.scores.final_score`) and the LMS ids that `collect` recorded
 (`instructor.records.lms`), listing every score adjusted or late. Students with a grade but no
 recorded id are returned by `export`, never dropped silently. Every text cell is made inert for
 spreadsheets (`instructor.output.csv_cells.inert_cell`): a name like `=HYPERLINK(...)` stays text.
@@ -50,9 +50,9 @@ class Export:
 
 
 def final_points(root: Path) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """assignment -> student -> final score (`instructor.records.final_score`: automatic,
+    """assignment -> student -> final score (`instructor.scores.final_score`: automatic,
     adjustment, late penalty), and a line for each score with something to know (adjusted, late)."""
-    from instructor.records.final_score import final_scores
+    from instructor.scores.final_score import final_scores
 
     finals = final_scores(root)
     return finals.points(), finals.noted()

@@ -1,4 +1,3 @@
-"""Typed facts that travel between parts, each defined once: problems, phases, cell
-markers, the grader's record in a notebook, a submission's paths, final scores, adjustments,
-lateness and LMS ids. Records import nothing from the other layers except `output` (inert text)
-and `infrastructure` settings."""
+"""The typed facts that travel between parts, each defined once: problems, phases, cell
+markers and their parsing, the grader's record in a notebook, diagnoses, a submission's paths
+and flags, LMS ids. The bottom layer: it imports no other part of `instructor`."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from nbformat.notebooknode import NotebookNode
 
-from instructor.diagnosis.verdict import Diagnosis
+from instructor.records.diagnosis import Diagnosis
 from instructor.records.notebook_record import METADATA_KEY
 from instructor.records.problems import Kind, Problem
 

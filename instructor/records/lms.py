@@ -3,7 +3,7 @@
 `collect` reads the ids an LMS writes into bulk-download names (`instructor.commands.collect`) and
 records them here, per assignment (`record`); `rnn-course export --format canvas|moodle`
 (`instructor.output.lms_gradebook`) writes the file that LMS's own import accepts, with those ids
-and each student's final score (`instructor.records.final_score`):
+and each student's final score (`instructor.scores.final_score`):
 
 - Canvas, Grades > Import: its gradebook CSV, one row per student, columns `Student`, `ID` (the
   Canvas user id from `name_<user id>_<attachment id>_file`), `SIS User ID`, `SIS Login ID`,

@@ -4,7 +4,7 @@ Runs after `TrustedGrading`, which hands over its run (with every call the tests
 student's functions, `RUN_RESOURCE`). For each exercise with a failed test, the calls are
 replayed on the assignment's mistake catalogue (`instructor.diagnosis.catalogue`, beside the source
 notebook) by `instructor.diagnosis.replay`. Every diagnosis is recorded in the notebook
-(`instructor.diagnosis.verdict`); a known mistake is also shown as an output of the exercise's first
+(`instructor.records.diagnosis`); a known mistake is also shown as an output of the exercise's first
 failed test cell, which the feedback HTML renders. Scores are untouched: the output is added
 only to a cell that already failed, and it is display data, never an error or stderr.
 """
@@ -17,11 +17,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 from instructor.diagnosis import catalogue, replay
-from instructor.diagnosis import verdict as diagnosis
-from instructor.diagnosis.verdict import Verdict
 from instructor.infrastructure.course_folder import source_notebook
-from instructor.records import phases
+from instructor.records import diagnosis, phases
 from instructor.records.cells import grade_id, is_test_cell, tested_exercise
+from instructor.records.diagnosis import Verdict
 
 RUN_RESOURCE = "rnn_course_trusted_run"  # where TrustedGrading leaves its TrustedRun
 

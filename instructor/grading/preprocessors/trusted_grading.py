@@ -15,10 +15,10 @@ from traitlets import Bool, Float
 
 from instructor.grading.preprocessors.diagnose_mistakes import RUN_RESOURCE
 from instructor.grading.preprocessors.grade_execute import NOT_GRADED
-from instructor.grading.sandbox import Limits
 from instructor.grading.trusted_run import TrustedRun, error_output, run_tests
 from instructor.infrastructure import confine
 from instructor.infrastructure.course_folder import source_notebook
+from instructor.infrastructure.sandbox import Limits
 from instructor.records import phases, problems
 from instructor.records.cells import grade_id, is_test_cell
 from instructor.records.problems import Kind, Problem

@@ -3,9 +3,9 @@ grading needs: the set-up cell, the checking tools, the test cells and each exer
 solution (the functions it defines, their parameters, whether it works on torch objects).
 
 The trusted test run (`instructor.grading.trusted_run`), the model calls a student's function may
-make (`instructor.grading.sandbox.model_calls`), diagnosis (`instructor.diagnosis.replay`) and the
-table of known mistakes (`instructor.diagnosis.known_mistakes_table`) all read a source notebook
-through `parse`.
+make (`instructor.infrastructure.sandbox.model_calls`), diagnosis (`instructor.diagnosis.replay`)
+and the table of known mistakes (`instructor.diagnosis.known_mistakes_table`) all read a source
+notebook through `parse`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from nbformat.notebooknode import NotebookNode
 
-from instructor.grading.sandbox.static import (
+from instructor.infrastructure.sandbox.static import (
     defined_functions,
     function_codes,
     positional_parameters,

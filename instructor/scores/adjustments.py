@@ -10,7 +10,7 @@ Each adjustment remembers the submission it was made on (the digest grading reco
 `instructor.records.submission.Submission.digest`). The rule for a resubmission: the adjustment
 stays and still counts, but it is flagged "made on an earlier submission" wherever the grade shows
 (report, exports, `adjust --list`) until the instructor confirms it (`adjust` again, on the new
-submission) or removes it. `instructor.records.final_score` applies them.
+submission) or removes it. `instructor.scores.final_score` applies them.
 """
 
 from __future__ import annotations

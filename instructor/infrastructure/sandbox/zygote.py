@@ -3,10 +3,10 @@
 Starting a fresh interpreter for every sandbox costs about a second of imports (numpy,
 matplotlib, torch); forking the grader would be instant but would hand the child everything the
 grader holds in memory (hidden tests, model solutions). The zygote has both virtues: it is
-started with exec (`python -m instructor.grading.sandbox.zygote FD`), imports the modules the
+started with exec (`python -m instructor.infrastructure.sandbox.zygote FD`), imports the modules the
 children need, and then only forks: it never receives anything but sockets, so a child forked from
 it holds nothing the grader read. Each child then confines itself
-(`instructor.grading.sandbox.child`).
+(`instructor.infrastructure.sandbox.child`).
 
 `Zygote` is the grader's handle; `zygote(allow_torch)` gives the one for this process (one with
 torch imported, one without, started when first needed).
@@ -22,8 +22,13 @@ import subprocess
 import sys
 import threading
 
-from instructor.grading.sandbox import codec
-from instructor.grading.sandbox.protocol import Message, ProtocolError, recv_packet, send_packet
+from instructor.infrastructure.sandbox import codec
+from instructor.infrastructure.sandbox.protocol import (
+    Message,
+    ProtocolError,
+    recv_packet,
+    send_packet,
+)
 
 # Imported once in the zygote so that its children start warm: what every notebook's set-up
 # cell imports and the sandbox child needs (torch only in the zygote that allows it).
@@ -32,7 +37,7 @@ WARM_MODULES = ("numpy", "matplotlib.pyplot", "tqdm.auto", "helpers.checks")
 
 def _serve(control: socket.socket) -> None:
     """The zygote's loop: SPAWN -> fork a child on the passed socket; WAIT -> reap a child."""
-    from instructor.grading.sandbox import child
+    from instructor.infrastructure.sandbox import child
 
     while True:
         kind, payload, fds = recv_packet(control)
@@ -68,7 +73,7 @@ def _warm_torch(torch) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m instructor.grading.sandbox.zygote FD [--torch]`."""
+    """`python -m instructor.infrastructure.sandbox.zygote FD [--torch]`."""
     from instructor.infrastructure import confine
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -107,7 +112,7 @@ class Zygote:
                 [
                     sys.executable,
                     "-m",
-                    "instructor.grading.sandbox.zygote",
+                    "instructor.infrastructure.sandbox.zygote",
                     str(child.fileno()),
                     *(["--torch"] if allow_torch else []),
                 ],

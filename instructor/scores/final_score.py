@@ -9,9 +9,9 @@ and the feedback read.
   the newer automatic grade. Where the gradebook holds one, it is shown beside the final score as
   ignored, with the command to use instead (`rnn-course adjust`).
 - adjustment: the instructor's `rnn-course adjust` for this student and assignment
-  (`instructor.records.adjustments`), with its reason. After a resubmission it still counts, flagged
+  (`instructor.scores.adjustments`), with its reason. After a resubmission it still counts, flagged
   `stale` ("made on an earlier submission") until confirmed or removed.
-- late percent: the course's penalty policy (`instructor.records.lateness`, off by default) for the
+- late percent: the course's penalty policy (`instructor.scores.lateness`, off by default) for the
 days
   late by the recorded submission time.
 """
@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from instructor.records import adjustments, lms
-from instructor.records.adjustments import Adjustment
-from instructor.records.lateness import Deadlines, Lateness, deadlines
+from instructor.records import lms
 from instructor.records.submission import WORK
+from instructor.scores import adjustments
+from instructor.scores.adjustments import Adjustment
+from instructor.scores.lateness import Deadlines, Lateness, deadlines
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """A safe wire format for values that come back from student code.
 
-Student code runs in another process (`instructor.grading.sandbox`). What it returns crosses back as
-JSON holding plain values and the raw bytes of numeric arrays, and is rebuilt here from scratch:
-never unpickled, so no student object, method or comparison operator reaches the grader. A value
-that is not plain data (a custom class, say) arrives as an `Opaque` stand-in that only carries
+Student code runs in another process (`instructor.infrastructure.sandbox`). What it returns crosses
+back as JSON holding plain values and the raw bytes of numeric arrays, and is rebuilt here from
+scratch: never unpickled, so no student object, method or comparison operator reaches the grader. A
+value that is not plain data (a custom class, say) arrives as an `Opaque` stand-in that only carries
 its type's name.
 """
 

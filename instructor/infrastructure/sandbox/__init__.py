@@ -1,7 +1,7 @@
 """Run a student's exercise cells in a separate, confined process and call their functions.
 
 protocol  the framed messages between grader and child, and their kinds
-child     the child process (`python -m instructor.grading.sandbox.child FD`)
+child     the child process (`python -m instructor.infrastructure.sandbox.child FD`)
 sandbox   the grader's side: `Sandbox` and its `Limits`
 mirror    arguments' state, mirrored both ways; data arguments are never changed in the grader
 model_calls  the model solutions a student's function gets when it calls another exercise
@@ -9,10 +9,10 @@ errors    what a call can raise in the grader; the student's exception rebuilt
 static    what the grader learns from a student's source without running it
 """
 
-from instructor.grading.sandbox.errors import ProcessDied, SandboxError, TimeLimitExceeded
-from instructor.grading.sandbox.model_calls import ModelCalls
-from instructor.grading.sandbox.sandbox import Limits, Sandbox, start_zygote
-from instructor.grading.sandbox.static import (
+from instructor.infrastructure.sandbox.errors import ProcessDied, SandboxError, TimeLimitExceeded
+from instructor.infrastructure.sandbox.model_calls import ModelCalls
+from instructor.infrastructure.sandbox.sandbox import Limits, Sandbox, start_zygote
+from instructor.infrastructure.sandbox.static import (
     StudentFunction,
     defined_functions,
     function_codes,

@@ -1,15 +1,15 @@
 """The wire between the grader and a sandbox child: framed messages of known kinds.
 
 A frame is a 4-byte length, a 1-byte kind and the payload. What the child sends is always
-`instructor.grading.sandbox.codec` data (plain values, never unpickled); what the grader sends may
-be pickled, since the child trusts the grader.
+`instructor.infrastructure.sandbox.codec` data (plain values, never unpickled); what the grader
+sends may be pickled, since the child trusts the grader.
 
 A child's conversation: CONFIG -> READY, CELLS -> (RUNNING per cell) -> DEFINED, then any number of
 CALL -> (CALLBACK -> ANSWER | ANSWER_FAILED, or MODEL -> ANSWER | DECLINED)* -> RETURNED | RAISED.
 MODEL asks for the model solution of another exercise, one of the names the CALL listed (those
-above the called function's exercise, `instructor.grading.sandbox.model_calls`): the grader answers
-with the model's result, or DECLINED, and the child then runs the student's own function. The
-zygote's: SPAWN (with a socket) -> SPAWNED, and WAIT -> EXITED.
+above the called function's exercise, `instructor.infrastructure.sandbox.model_calls`): the grader
+answers with the model's result, or DECLINED, and the child then runs the student's own function.
+The zygote's: SPAWN (with a socket) -> SPAWNED, and WAIT -> EXITED.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Message(enum.Enum):
     DECLINED = b"D"  # grader -> child: no model answer: run the student's own (empty)
     RETURNED = b"V"  # child -> grader: [result, warnings, argument states] (codec)
     RAISED = b"E"  # child -> grader: [module, class name, message, traceback] (codec)
-    # with the zygote that starts children (instructor.grading.sandbox.zygote)
+    # with the zygote that starts children (instructor.infrastructure.sandbox.zygote)
     SPAWN = b"S"  # grader -> zygote: start a child on the socket passed alongside (empty)
     SPAWNED = b"N"  # zygote -> grader: the child's pid (codec int)
     WAIT = b"W"  # grader -> zygote: reap this (killed) child (codec int)

@@ -1,13 +1,13 @@
 """The grader's side of a sandbox: start the child, send it the cells, call its functions.
 
-`Sandbox` has its child forked by a zygote (`instructor.grading.sandbox.zygote`), a process started
-with exec and a clean environment that never receives anything but sockets, so the child holds
-nothing the grader has read. The child confines itself before it receives any student code. Calls
-send their arguments pickled (the child trusts the grader); results come back as plain data
-(`instructor.grading.sandbox.codec`), never unpickled. A cell that hangs or ends the process is left
-out of a restart, so one broken exercise costs only its own points. A student's function that calls
-another exercise above its own gets that exercise's model solution, answered here from a process of
-its own (`model_calls`), so one wrong function costs only its own points too.
+`Sandbox` has its child forked by a zygote (`instructor.infrastructure.sandbox.zygote`), a process
+started with exec and a clean environment that never receives anything but sockets, so the child
+holds nothing the grader has read. The child confines itself before it receives any student code.
+Calls send their arguments pickled (the child trusts the grader); results come back as plain data
+(`instructor.infrastructure.sandbox.codec`), never unpickled. A cell that hangs or ends the process
+is left out of a restart, so one broken exercise costs only its own points. A student's function
+that calls another exercise above its own gets that exercise's model solution, answered here from a
+process of its own (`model_calls`), so one wrong function costs only its own points too.
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 import instructor
 from helpers.checks import InputChanged
-from instructor.grading.sandbox import codec
-from instructor.grading.sandbox.errors import (
+from instructor.infrastructure import confine, reaper
+from instructor.infrastructure.sandbox import codec
+from instructor.infrastructure.sandbox.errors import (
     ProcessDied,
     SandboxError,
     TimeLimitExceeded,
     student_exception,
     warning_class,
 )
-from instructor.grading.sandbox.mirror import changed_argument, state_of
-from instructor.grading.sandbox.protocol import (
+from instructor.infrastructure.sandbox.mirror import changed_argument, state_of
+from instructor.infrastructure.sandbox.protocol import (
     Callback,
     Message,
     ProtocolError,
@@ -45,12 +46,11 @@ from instructor.grading.sandbox.protocol import (
     recv,
     send,
 )
-from instructor.grading.sandbox.zygote import Zygote, zygote
-from instructor.infrastructure import confine, reaper
+from instructor.infrastructure.sandbox.zygote import Zygote, zygote
 from instructor.records.problems import Kind, Problem
 
 if TYPE_CHECKING:  # model_calls starts sandboxes of its own
-    from instructor.grading.sandbox.model_calls import ModelCalls
+    from instructor.infrastructure.sandbox.model_calls import ModelCalls
 
 # Seconds the child may take to start, import what it needs, confine itself and run the
 # instructor's set-up cell: the grader's own work, not counted against the student's cells.
@@ -249,6 +249,22 @@ class Sandbox:
         states = [state_of(a) for a in (*args, *kwargs.values())]
         models = self.models.above(name) if self.models is not None else ()
         payload = pickle.dumps((name, swap(tuple(args)), swap(dict(kwargs)), states, models))
+        kind, body = self._exchange(name, payload, callbacks, models)
+        if kind is Message.RAISED:
+            raise student_exception(name, body, self.cell_errors)
+        result, warned, states = body
+        for category, message in warned:
+            warnings.warn(str(message), warning_class(str(category)), stacklevel=2)
+        self._refuse_changed_input(name, args, kwargs, states, parameters)
+        return result
+
+    def _exchange(
+        self, name: str, payload: bytes, callbacks: list[Callable], models: Sequence[str]
+    ) -> tuple[Message, Any]:
+        """Send a call and answer the child's callbacks and model calls until it returns or
+        raises: (RETURNED or RAISED, the decoded body). The call's time limit does not count
+        the models' time. Raises TimeLimitExceeded or ProcessDied (the child is then closed, and
+        the problem recorded)."""
         deadline = time.monotonic() + self.limits.call_seconds
         try:
             send(self.sock, Message.CALL, payload)
@@ -264,7 +280,7 @@ class Sandbox:
                     break
             if kind not in (Message.RETURNED, Message.RAISED):
                 raise ProtocolError(f"unexpected {kind.name}")
-            body = codec.decode(data)
+            return kind, codec.decode(data)
         except Timeout:
             self.close()
             self.problems.append(Problem(Kind.CALL_TIMEOUT, name))
@@ -279,23 +295,23 @@ class Sandbox:
                 f"calling {name} ended the Python process running your code "
                 f"({status}{': ' + str(error) if str(error) else ''})"
             ) from None
-        if kind is Message.RAISED:
-            raise student_exception(name, body, self.cell_errors)
-        result, warned, states = body
-        for category, message in warned:
-            warnings.warn(str(message), warning_class(str(category)), stacklevel=2)
+
+    def _refuse_changed_input(
+        self, name: str, args: tuple, kwargs: dict, states: Any, parameters: Sequence[str]
+    ) -> None:
+        """Raise `InputChanged` (and record the problem) when the call changed a data argument
+        in the child, naming it by `parameters`."""
         targets = [*args, *kwargs.values()]
         changed = changed_argument(targets, states if isinstance(states, list) else [])
-        if changed is not None:
-            index, after = changed
-            labels = [
-                parameters[i] if i < len(parameters) else f"argument {i + 1}"
-                for i in range(len(args))
-            ] + [str(k) for k in kwargs]
-            label = labels[index]
-            self.problems.append(Problem(Kind.INPUT_CHANGED, name, label))
-            raise InputChanged(name, label, targets[index], after)
-        return result
+        if changed is None:
+            return
+        index, after = changed
+        labels = [
+            parameters[i] if i < len(parameters) else f"argument {i + 1}" for i in range(len(args))
+        ] + [str(k) for k in kwargs]
+        label = labels[index]
+        self.problems.append(Problem(Kind.INPUT_CHANGED, name, label))
+        raise InputChanged(name, label, targets[index], after)
 
     def _answer_model(self, models: Sequence[str], data: bytes) -> None:
         """Answer the child's call to another exercise with its model solution's result (plain

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from instructor.grading.sandbox import SandboxError, StudentFunction
-from instructor.grading.sandbox.mirror import state_of
+from instructor.infrastructure.sandbox import SandboxError, StudentFunction
+from instructor.infrastructure.sandbox.mirror import state_of
 
 MAX_CALLS = 60  # calls recorded per function: enough evidence, bounded cost
 MAX_DEPTH = 16
@@ -52,8 +52,8 @@ class _Never:
 def plain(value: Any, depth: int = 0) -> Any:
     """`value` as comparable data: numbers and numeric arrays as `_Num`, lists and tuples as
     tuples, dicts as dicts, None and strings as they are, the states of tensors, modules and
-    generators (as `instructor.grading.sandbox.mirror` carries them) as `_Tagged`, anything else as
-    `_Never`. Always a copy."""
+    generators (as `instructor.infrastructure.sandbox.mirror` carries them) as `_Tagged`, anything
+    else as `_Never`. Always a copy."""
     if depth > MAX_DEPTH:
         return _Never("too deep")
     if value is None or type(value) is str:
@@ -110,7 +110,7 @@ def same(a: Any, b: Any) -> bool:
 @dataclass
 class Behaviour:
     """What one call did: its result or exception, its warnings, and its arguments after it
-    (as `instructor.grading.sandbox.mirror` carries in-place changes back)."""
+    (as `instructor.infrastructure.sandbox.mirror` carries in-place changes back)."""
 
     returned: Any = None
     raised: tuple[str, str] | None = None

@@ -1,5 +1,6 @@
 """The sandbox child: a fresh Python process that runs a student's exercise cells and answers
-calls to their functions (`python -m instructor.grading.sandbox.child FD`, started by `Sandbox`).
+calls to their functions (`python -m instructor.infrastructure.sandbox.child FD`, started by
+`Sandbox`).
 
 It is started with exec, never forked from the grader, so it holds nothing the grader read
 (hidden tests, model solutions, other students' results). It imports what it needs, confines
@@ -25,10 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from instructor.grading.sandbox import codec
-from instructor.grading.sandbox.mirror import apply_state, state_of
-from instructor.grading.sandbox.protocol import Callback, Message, ProtocolError, expect, recv, send
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import codec
+from instructor.infrastructure.sandbox.mirror import apply_state, state_of
+from instructor.infrastructure.sandbox.protocol import (
+    Callback,
+    Message,
+    ProtocolError,
+    expect,
+    recv,
+    send,
+)
 
 
 class _IPythonStub:

@@ -26,10 +26,10 @@ import time
 import warnings
 from typing import Any
 
-from instructor.grading.sandbox import codec
-from instructor.grading.sandbox.errors import SandboxError
-from instructor.grading.sandbox.sandbox import Limits, Sandbox
 from instructor.infrastructure import confine
+from instructor.infrastructure.sandbox import codec
+from instructor.infrastructure.sandbox.errors import SandboxError
+from instructor.infrastructure.sandbox.sandbox import Limits, Sandbox
 
 MAX_CALLS = 20_000
 MAX_SECONDS = 120.0

@@ -97,6 +97,27 @@ EXPECTED = {
         "one NaN loss, every gradient norm finite",
         ["the losses hold inf or NaN", "the gradient norms are all finite", "np.isfinite"],
     ),
+    # equality at a cut-off, on the side the table's wording puts it
+    "healthy_strictly_below_the_threshold": (
+        "the last 10 losses exactly at the threshold",
+        ["is 'healthy'", "exactly equal", "<=, not <"],
+    ),
+    "spike_at_exactly_100_times": (
+        "largest gradient norm exactly 100 times the median",
+        ["exactly 100 is not MORE than 100", ">, not >="],
+    ),
+    "too_large_at_exactly_twice": (
+        "one loss after step 10 exactly twice the first",
+        ["exactly twice is not MORE than twice", ">, not >="],
+    ),
+    "vanishing_strictly_above_0_9": (
+        "the last 10 losses exactly 0.9 times the baseline",
+        ["is 'vanishing gradient'", "exactly 0.9 included", ">=, not >"],
+    ),
+    "grad_ratio_at_most_1e_6": (
+        "grad_ratio exactly 1e-6",
+        ["exactly 1e-6 is not BELOW it", "<, not <="],
+    ),
     "vanishing_by_the_last_loss": (
         "the last loss at 0.8 times the baseline",
         ["MEAN of the last 10 losses is 0.944", "the last loss alone is 0.8", "at least 0.9"],
@@ -206,3 +227,29 @@ def test_the_cutoff_logs_sit_on_the_side_they_were_built_for():
         for label, log, kind in namespace["cutoff_logs"](int(rng.integers(2**63))):
             first = next(name for name, held, _ in namespace["table_tests"](log) if held)
             assert namespace["diagnose_run"](**log)[0] == kind == first, (label, kind, first)
+
+
+def test_the_exact_cutoff_logs_sit_exactly_on_the_cutoff():
+    """exact_cutoff_logs on random seeds: each test's two sides are equal however a student
+    computes them, and the model answer and the table's reading give the side the table's
+    wording ("at most", "more than", "below", "at least") puts equality on."""
+    namespace = NB.namespace_with()
+    rng = np.random.default_rng()
+    for _ in range(100):
+        cases = namespace["exact_cutoff_logs"](int(rng.integers(2**63)))
+        assert len(cases) == 5
+        for label, log, kind in cases:
+            first = next(name for name, held, _ in namespace["table_tests"](log) if held)
+            assert namespace["diagnose_run"](**log)[0] == kind == first, (label, kind, first)
+        healthy, spike, climb, ratio, flat = (log for _, log, _ in cases)
+        last = healthy["losses"][-10:]
+        assert np.mean(last) == sum(last) / 10 == healthy["threshold"]
+        norms = spike["grad_norms"]
+        assert np.max(norms) == 100 * np.median(norms) and np.max(norms) / np.median(norms) == 100
+        losses = climb["losses"]
+        assert np.max(losses[10:]) == 2 * losses[0] and np.max(losses[10:]) / losses[0] == 2
+        assert ratio["grad_ratio"] == 1e-6
+        last, baseline = flat["losses"][-10:], flat["baseline"]
+        assert np.mean(last) == sum(last) / 10 == 0.9 * baseline == baseline * 0.9
+        assert np.mean(last) / baseline == 0.9 and np.mean(last) / 0.9 == baseline
+        assert flat["grad_ratio"] < 1e-6

@@ -309,12 +309,17 @@ axes[0].axhline(1.0, color="black", linewidth=1, linestyle="--",
 plots.labelled(axes[0], "σ_max(W_hh) during training", "SGD step n", "σ_max(W_hh)")
 axes[0].legend(fontsize=8)
 largest_entry = max(np.abs(r[1]).max() for runs in penalty_runs.values() for r in runs)
-bins = np.linspace(-largest_entry, largest_entry, 61)
-for name, color in (("L2, λ = 0.03", "tab:blue"), ("L1, λ = 0.01", "tab:red")):
+NEAR_ZERO = 0.01                       # the printed fractions count the entries with |w| < 0.01
+edges = np.arange(NEAR_ZERO, largest_entry + 2 * NEAR_ZERO, 2 * NEAR_ZERO)
+bins = np.concatenate([-edges[::-1], edges])        # the middle bin is exactly (-0.01, 0.01)
+axes[1].axvspan(-NEAR_ZERO, NEAR_ZERO, color="gold", alpha=0.5, label="|w| < 0.01: near 0")
+for (name, _), color, style in zip(PENALTIES_RUN.items(), ("tab:gray", "tab:blue", "tab:red"),
+                                   (":", "--", "-")):
     entries = np.concatenate([r[1] for r in penalty_runs[name]])
-    axes[1].hist(entries, bins=bins, color=color, alpha=0.5, label=name)
-plots.labelled(axes[1], "Entries of W_hh after training (3 seeds)", "entry value",
-               "count", logy=True)
+    axes[1].hist(entries, bins=bins, color=color, histtype="step", linestyle=style,
+                 linewidth=1.5, label=name)
+plots.labelled(axes[1], "Entries of W_hh after training (3 seeds; bins 0.02 wide)",
+               "entry value", "count", logy=True)
 axes[1].legend()
 for (name, runs), color in zip(penalty_runs.items(), ("tab:gray", "tab:blue", "tab:red")):
     for i, run in enumerate(runs):
@@ -578,13 +583,14 @@ first_over = [int(np.argmax(losses > DIVERGED)) for losses in warm]
 print(f"warm-up + cosine: first step with a loss above 1.25 ln V: {first_over} (warm-up: steps "
       f"0 to {WARMUP - 1}); rate at that step: "
       + ", ".join(f"{schedule_rates[i]:.2f}" for i in first_over))
-# rules out: no divergence, or one that comes only after the warm-up or while the rate is
-# still below 1
+# rules out: no divergence, one that comes only after the warm-up (at the peak rate 3), and
+# one that starts while the rate is still near the η = 1 that trains well (at 1.5 or below)
 claims.claim_seeds("the warmed-up runs diverge during the warm-up itself: the first loss above "
-                   "1.25 ln V comes inside the warm-up, once the rate has passed 1",
-                   [bool(np.any(losses > DIVERGED)) and i < WARMUP and schedule_rates[i] > 1
+                   "1.25 ln V comes inside the warm-up, once the rate has passed 1.5",
+                   [bool(np.any(losses > DIVERGED)) and i < WARMUP and schedule_rates[i] > 1.5
                     for losses, i in zip(warm, first_over)],
-                   f"steps {first_over}")
+                   f"steps {first_over}; rates "
+                   + ", ".join(f"{schedule_rates[i]:.2f}" for i in first_over))
 # rules out: the loss staying below the uniform guess once the warm-up is over
 claims.claim_seeds("the warmed-up runs still spike after the warm-up: their loss passes ln V",
                    [max(losses[WARMUP:]) > UNIFORM for losses in warm],
@@ -605,7 +611,9 @@ claims.claim_seeds("late in the run, as the cosine lowers the rate, the schedule
 # high as at $\eta = 1$, median and largest alike (the printed values): updates that overshoot.
 # Where the $\eta = 3$ runs end varies with the seed and the machine, never as low as $\eta = 1$.
 # The warm-up did not prevent the divergence: the runs diverge **during** the warm-up, once its
-# rising rate passes 1, and the loss comes back down only late, as the cosine lowers the rate.
+# rising rate has passed 1.5 (the printed rates), well above the $\eta = 1$ that trains well and
+# still below the peak of 3, and the loss comes back down only late, as the cosine lowers the
+# rate.
 # This one schedule does not rescue a peak rate this large (a lower peak might). **Reading the
 # logs:** a loss that falls slowly with small, calm gradient norms asks for a **larger** rate;
 # a loss that jumps while the gradient norm rises asks for a **smaller** one, or clipping
@@ -1293,6 +1301,11 @@ plt.show()
 
 # %%
 FLOW_FLOOR = 1e-30    # lower end of the axes: the printed ratios give the rest
+# curves that can lie on each other: tanh + decay (dashed) on tanh, attention (dash-dotted) on
+# the LSTM, drawn wide underneath, so that both show where they overlap
+FLOW_STYLES = {"tanh + decay": {"linestyle": "--"},
+               "tanh + attention": {"linestyle": "-.", "linewidth": 1.6, "zorder": 4},
+               "LSTM": {"linewidth": 4, "alpha": 0.6}}
 fig, axes = plt.subplots(2, 2, figsize=(16, 8.4), sharex=True)
 steps_long = np.arange(1, LONGEST + 1)
 for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
@@ -1303,7 +1316,7 @@ for row_axes, (task_name, task) in zip(axes, comparison.TASKS.items()):
             # is exactly zero (dead ReLU units, or an underflow)
             median = np.median(flow, axis=0)
             ax.plot(steps_long, np.where(median > 0, median, np.nan), color=colors[recipe],
-                    label=recipe, linestyle="--" if recipe == "tanh + decay" else "-")
+                    label=recipe, **FLOW_STYLES.get(recipe, {}))
         label = "at initialisation" if when == "flow_init" else "after training"
         ax.set_ylim(FLOW_FLOOR, None)
         plots.labelled(ax, f"{task_name}, T = {LONGEST}: ‖dL/dh_k‖ {label}", "time step k",
@@ -1318,7 +1331,8 @@ zeros = {(t, r): o.flow_after for (t, r, T), o in results.outcomes.items()
          if T == LONGEST and np.any(o.flow_after == 0)}
 dead = {key: f for key, f in zeros.items() if key[1] in RELU_RECIPES}
 underflow = {key: f for key, f in zeros.items() if key[1] not in RELU_RECIPES}
-print("tanh + decay (dashed) starts as the tanh RNN: the decay acts only during training. "
+print("tanh + decay (dashed) starts as the tanh RNN: the decay acts only during training. The "
+      "LSTM is drawn wide, beneath attention (dash-dotted), so that both show where they meet. "
       "Exact zeros of ||dL/dh_k|| after training are not drawn. In the ReLU networks the "
       "gradient is exactly 0 at many steps k (each sequence of the batch met, after step k, a "
       "step where none of its units was active); the (seed, step k) entries that are 0: "
@@ -1776,6 +1790,48 @@ def cutoff_logs(seed):
     return cases
 
 
+def few_bits(values, bits=8):
+    """values rounded to `bits` bits of mantissa: sums, doublings and hundredfolds of a few of
+    them are exact in float64."""
+    mantissa, exponent = np.frexp(np.asarray(values, dtype=np.float64))
+    return np.ldexp(np.round(mantissa * 2 ** bits) / 2 ** bits, exponent)
+
+
+def exact_cutoff_logs(seed):
+    """Logs exactly at each cut-off of the table, built so that every way of computing a test
+    (np.mean or sum / 10, 0.9 * baseline or mean / baseline, 2 * losses[0] or peak / first)
+    lands exactly on it: a list of (label, log, the table's answer). Equality belongs to the
+    row whose test says "at most" or "at least", not to one that says "more than" or "below"."""
+    local = np.random.default_rng(seed)
+    cases = []
+    log = failing_log("healthy", seed, 0)
+    log["threshold"] = float(few_bits(log["threshold"]))
+    log["losses"][-10:] = log["threshold"]
+    cases.append(("the last 10 losses exactly at the threshold", log, "healthy"))
+    log = failing_log("learning rate too small", seed, 1)      # calm norms (< 8 x median)
+    log["grad_norms"] = few_bits(log["grad_norms"])
+    log["grad_norms"][5] = np.inf                  # the largest: the median then stays put
+    log["grad_norms"][5] = 100 * np.median(log["grad_norms"])
+    cases.append(("largest gradient norm exactly 100 times the median", log,
+                  "learning rate too small"))
+    log = failing_log("learning rate too small", seed, 1)      # flat: below 1.1 x losses[0]
+    log["losses"][len(log["losses"]) // 2] = 2 * log["losses"][0]
+    cases.append(("one loss after step 10 exactly twice the first", log,
+                  "learning rate too small"))
+    log = failing_log("vanishing gradient", seed, 0)           # flat at the no-memory level
+    cases.append(("grad_ratio exactly 1e-6, the loss flat", {**log, "grad_ratio": 1e-6},
+                  "learning rate too small"))
+    log = failing_log("vanishing gradient", seed, 1)
+    baseline = 1.25 * 2.0 ** int(local.integers(-3, 2))        # 0.9 times it: 1.125 x 2^k
+    scale = baseline / log["baseline"]
+    log = {**log, "losses": log["losses"] * scale, "threshold": log["threshold"] * scale,
+           "baseline": baseline}
+    log["losses"][-10:] = 0.9 * baseline
+    cases.append(("grad_ratio vanished, the last 10 losses exactly 0.9 times the baseline", log,
+                  "vanishing gradient"))
+    return cases
+
+
 def table_tests(log):
     """For every row of the table, in order: (failure, whether its test holds, what the test
     reads on this log)."""
@@ -1797,26 +1853,33 @@ def table_tests(log):
         spike = times > 100
         exploding = (f"all finite; the largest gradient norm is {times:.3g} times the MEDIAN "
                      f"norm (np.median, not the mean): {'more' if spike else 'not more'} than "
-                     "100")
+                     "100" + (" (exactly 100 is not MORE than 100: >, not >=)" if times == 100
+                              else ""))
     peak, early = float(np.max(losses[10:]) / losses[0]), float(np.max(losses[:10]) / losses[0])
     too_large = (f"the largest loss from step 10 on (losses[10:]) is {peak:.3g} times the FIRST "
                  f"loss losses[0] (not the baseline): {'more' if peak > 2 else 'not more'} "
-                 "than twice" + (f"; the first 10 steps (up to {early:.3g} times) do not count"
-                                 if early > 2 else ""))
+                 "than twice" + (" (exactly twice is not MORE than twice: >, not >=)"
+                                 if peak == 2 else "")
+                 + (f"; the first 10 steps (up to {early:.3g} times) do not count"
+                    if early > 2 else ""))
     level = last / baseline
     alone = float(losses[-1] / baseline)
-    gradient = (f"grad_ratio {ratio:.3g} is {'below' if ratio < 1e-6 else 'not below'} 1e-6, "
+    gradient = (f"grad_ratio {ratio:.3g} is {'below' if ratio < 1e-6 else 'not below'} 1e-6"
+                + (" (exactly 1e-6 is not BELOW it: <, not <=)" if ratio == 1e-6 else "") + ", "
                 f"and the MEAN of the last 10 losses is {level:.3g} times the baseline"
                 + (f" (the last loss alone is {alone:.3g} times it: not the one to compare)"
                    if (alone >= 0.9) != (level >= 0.9) else ""))
     return [
         ("healthy", last <= threshold,
          f"the MEAN of the last 10 losses, {last:.4g}, is {'at most' if last <= threshold else 'above'}"
-         f" the threshold {threshold:.4g} (one low last loss is not enough)"),
+         f" the threshold {threshold:.4g}"
+         + (" (exactly equal: 'at most' includes it, <=, not <)" if last == threshold
+            else " (one low last loss is not enough)")),
         ("exploding gradient", bool(bad) or spike, exploding),
         ("learning rate too large", peak > 2, too_large),
         ("vanishing gradient", ratio < 1e-6 and level >= 0.9,
-         gradient + f" ({'at least' if level >= 0.9 else 'below'} 0.9: "
+         gradient + f" ({'at least' if level >= 0.9 else 'below'} 0.9"
+                    + (", exactly 0.9 included: >=, not >" if level == 0.9 else "") + ": "
                     f"{'flat at the no-memory level' if level >= 0.9 else 'it learned part'})"),
         ("partial learning", ratio < 1e-6 and level < 0.9,
          gradient + f" ({'below' if level < 0.9 else 'at least'} 0.9)"),
@@ -1881,7 +1944,7 @@ def check_diagnosis(fn, log, expected, label):
 
 # %% nbgrader={"grade": true, "grade_id": "test_diagnose_run", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Visible check: every form of every failure (fixed logs), a run whose last loss alone is
-# below the threshold, and logs on both sides of each cut-off.
+# below the threshold, and logs on both sides of each cut-off and exactly on it.
 VISIBLE_LOGS = [("healthy", 0, 1, None), ("healthy", 1, 1, None),
                 ("exploding gradient", 0, 2, None), ("exploding gradient", 2, 2, None),
                 ("exploding gradient", 1, 3, 300), ("exploding gradient", 1, 3, 80),
@@ -1898,6 +1961,8 @@ _log["losses"][-1] = _log["threshold"] / 2
 check_diagnosis(diagnose_run, _log, "learning rate too small",
                 "only the very last loss below the threshold")
 for label, log, kind in cutoff_logs(9):         # both sides of each cut-off of the table
+    check_diagnosis(diagnose_run, log, kind, label)
+for label, log, kind in exact_cutoff_logs(9):   # and exactly on each
     check_diagnosis(diagnose_run, log, kind, label)
 checks.expect_from_scratch("diagnose_run", diagnose_run)
 checks.passed("diagnose_run")
@@ -1935,7 +2000,7 @@ _log["grad_norms"][5] = np.inf                     # above the median, which the
 _log["grad_norms"][5] = 99 * np.median(_log["grad_norms"])
 check_diagnosis(diagnose_run, _log, "learning rate too small",
                 f"largest gradient norm 99 times the median, not more than 100 (seed {_seed})")
-for label, log, kind in cutoff_logs(_seed):
+for label, log, kind in cutoff_logs(_seed) + exact_cutoff_logs(_seed):
     check_diagnosis(diagnose_run, log, kind, f"{label} (seed {_seed})")
 _log = failing_log("vanishing gradient", _seed, 1, steps=11)
 check_diagnosis(diagnose_run, {**_log, "losses": list(_log["losses"]),
@@ -1958,8 +2023,15 @@ for col, kind in enumerate(("exploding gradient", "learning rate too large",
     axes[0, col].legend(fontsize=8)
     plots.labelled(axes[0, col], f"{failure}\n→ {remedy}", "step", "training loss", logy=True)
     axes[1, col].plot(log["grad_norms"], color="tab:red")
-    plots.labelled(axes[1, col], f"grad_ratio at the end: {log['grad_ratio']:.0e}", "step",
-                   "gradient norm", logy=True)
+    plots.labelled(axes[1, col], f"Gradient norm\n(grad_ratio, not drawn: {log['grad_ratio']:.0e})",
+                   "step", "global gradient norm", logy=True)
+for ax in axes.ravel():
+    low, high = ax.get_ylim()
+    if high / low < 100:                 # under two decades: a few plain labels, no 2.15x10^0
+        ticks = np.unique([float(f"{t:.2g}") for t in np.geomspace(low, high, 5)[1:-1]])
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_ylim(low, high)
 fig.tight_layout()
 plt.show()
 

@@ -585,4 +585,42 @@ MISTAKES = [
             vanishing=_VANISHING.replace("np.mean(losses[-10:]) >= 0.9", "losses[-1] >= 0.9")
         ),
     ),
+    # ---- diagnose_run: equality at a cut-off on the wrong side
+    Mistake(
+        "diagnose_run",
+        "healthy_strictly_below_the_threshold",
+        "healthy only when the last 10 losses average strictly below the threshold",
+        hint="The healthy test says AT MOST the threshold: a mean exactly at it is healthy.",
+        source=_diagnose(healthy=_HEALTHY.replace("<= threshold", "< threshold")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "spike_at_exactly_100_times",
+        "a largest gradient norm of exactly 100 times the median counted as a spike",
+        hint="The spike test says MORE than 100 times the median: exactly 100 times is not a "
+        "spike.",
+        source=_diagnose(exploding=_EXPLODING.replace("> 100 * np.median", ">= 100 * np.median")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "too_large_at_exactly_twice",
+        "a loss of exactly twice the first counted as a climb",
+        hint="The too-large test says MORE than twice the first loss: exactly twice is not.",
+        source=_diagnose(too_large=_TOO_LARGE.replace("> 2 * losses[0]", ">= 2 * losses[0]")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "vanishing_strictly_above_0_9",
+        "vanishing only when the last 10 losses average strictly above 0.9 times the baseline",
+        hint="The vanishing test says AT LEAST 0.9 times the baseline: exactly 0.9 times is "
+        "vanishing, not partial learning.",
+        source=_diagnose(vanishing=_VANISHING.replace(">= 0.9 * baseline", "> 0.9 * baseline")),
+    ),
+    Mistake(
+        "diagnose_run",
+        "grad_ratio_at_most_1e_6",
+        "a grad_ratio of exactly 1e-6 counted as vanished",
+        hint="The gradient has vanished when grad_ratio is BELOW 1e-6: exactly 1e-6 is not.",
+        source=_diagnose(vanishing=_VANISHING.replace("grad_ratio < 1e-6", "grad_ratio <= 1e-6")),
+    ),
 ]

@@ -582,7 +582,10 @@ plots.labelled(right, "Gradient norm before each update", "training step (linear
                "global gradient norm", logy=True)
 for ax in (left, right):
     ax.set_xscale("symlog", linthresh=10, linscale=3)   # the first steps, where runs are lost
-    ax.set_xlim(-0.3, len(histories[longest].losses))
+    ax.set_xlim(-0.3, steps)            # the whole budget: a lost run's line ends where it was lost
+    ticks = [t for t in (0, 2, 4, 6, 8, 10, 30, 100) if t <= steps]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.legend()
 fig.suptitle("ReLU RNNs (s = 1.5) trained with SGD; inf and NaN are not drawn", y=1.02)
 plt.show()
@@ -847,11 +850,12 @@ end = start - lr * grad
 clipped = start - lr * grad * min(1.0, 10 / np.linalg.norm(grad))   # a preview of notebook 05
 sig_half = 1 / (1 + np.exp(-0.5))                       # sigma(0.5) and sigma'(0.5)
 slope_half = sig_half * (1 - sig_half)
-w_unstable = 1 / slope_half                            # above it the fixed point 0.5 repels
+sig_valley = 1 / (1 + np.exp(-0.7))
+w_valley = 1 / (sig_valley * (1 - sig_valley))         # above it the fixed point 0.7 repels
 STEEP = 100                      # the dashed cliff is drawn where the gain compounds to >= 100
 w_steep = STEEP ** (1 / T_cliff) / slope_half          # gain^T = STEEP
 cliff_w = np.linspace(w_steep, ws[-1], 100)
-valley = np.ma.masked_where(W > w_unstable, x_T)       # x_T = 0.7 where it is not the cliff
+valley = np.ma.masked_where(W > w_valley, x_T)         # x_T = 0.7 where 0.7 is stable
 direction = end - start                 # the plain step, cut where it leaves the map
 to_edge = min((limit - s0) / d for s0, d, lo_, hi_ in zip(start, direction, (ws[0], bs[0]),
                                                          (ws[-1], bs[-1]))
@@ -861,7 +865,8 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
 image = left.pcolormesh(W, B, np.log10(loss + 1e-12), shading="auto", cmap="magma", vmin=0)
 fig.colorbar(image, ax=left, extend="min", label="$\\log_{10} L(w, b)$ (black: $L < 1$)")
 left.contour(W, B, valley, levels=[0.7], colors="deepskyblue", linewidths=1.5)
-left.plot([], [], color="deepskyblue", label="zero-loss valley ($x_T = 0.7$)")
+left.plot([], [], color="deepskyblue",
+          label="zero-loss valley ($x_T = 0.7$), up to $w = 1/\\sigma'(0.7)$")
 left.plot(cliff_w, 0.5 - cliff_w * sig_half, "--", color="lime", linewidth=1.5,
           label="cliff: $b = 0.5 - w\\,\\sigma(0.5)$ where $(w\\,\\sigma'(0.5))^T \\geq$ "
                 f"{STEEP}")
@@ -931,6 +936,29 @@ print(f"the start lies on the line b = 0.5 - w sigma(0.5) to within "
       f"{abs(start[1] - (0.5 - start[0] * sig_half)):.1e}; its gain w sigma'(0.5) = {gain:.3f}, "
       f"and gain^{T_cliff} = {gain ** T_cliff:.1e}")
 print(f"the dashed cliff is drawn from w = {w_steep:.2f}, where gain^{T_cliff} = {STEEP}")
+
+
+def b_of_the_valley(w):
+    """The b at which x_T = 0.7, for w > 0 (x_T rises with b): bisection with your function."""
+    lo_b, hi_b = bs[0], bs[-1]
+    for _ in range(60):
+        mid = (lo_b + hi_b) / 2
+        lo_b, hi_b = (mid, hi_b) if single_unit_rnn(w, mid, 0.5, T_cliff) < 0.7 else (lo_b, mid)
+    return lo_b
+
+
+off_valley = max(abs(b_of_the_valley(w) - (0.7 - w * sig_valley))
+                 for w in (1, 2, 3, 4, w_valley))
+off_cliff = max(abs(b_of_the_valley(w) - (0.5 - w * sig_half)) for w in (w_steep, 8, 10))
+print(f"x_T = 0.7: within {off_valley:.3f} in b of the line b = 0.7 - w sigma(0.7) up to "
+      f"w = 1/sigma'(0.7) = {w_valley:.2f} (drawn), within {off_cliff:.0e} of the cliff's line "
+      f"from w = {w_steep:.2f} on")
+# rules out: a drawn valley that is not the stable fixed point 0.7 (off its line), and an
+# x_T = 0.7 curve that leaves the cliff's face where the dashed line is drawn
+claims.claim("up to w = 1/sigma'(0.7) the valley follows the fixed point 0.7 (within 0.02 in b "
+             "of its line); where the cliff is drawn, x_T = 0.7 lies on the cliff's face "
+             "(within 0.01 of its line)", off_valley < 0.02 and off_cliff < 0.01,
+             evidence=f"{off_valley:.3f} and {off_cliff:.1e}")
 print(f"0.1 below and above the start in b: x_T = {x_sides[0]:.2f} and {x_sides[1]:.2f}, "
       f"L = {loss_below:.1f} and {loss_above:.1f} (a factor {loss_below / loss_above:.1f}); "
       f"with the final sigmoid, L would be {(sig_sides[0] - 0.7) ** 2:.3f} and "
@@ -1051,9 +1079,10 @@ claims.claim("float64 resolves the rise at w = 7 (neighbouring floats change x_5
 # limit is $L = 1$, all smaller losses are black, so that the two differ in colour), separated by the dashed line, the cliff, where the
 # printed gain compounds over the $T$ steps. The line is drawn where the compounded gain is at
 # least 100; toward $w = 1/\sigma'(0.5)$, where the gain falls to 1, the rise of $x_T$ across
-# it becomes gradual and the cliff fades out. The zero-loss valley
-# runs through the region where the fixed point near 0.7 is stable, and for larger $w$ it
-# meets the cliff: there $x_T = 0.7$ only on the cliff's face. Across the cliff the loss
+# it becomes gradual and the cliff fades out. The zero-loss valley is drawn where the fixed
+# point 0.7 is stable, up to $w = 1/\sigma'(0.7)$ (printed), and there it follows that fixed
+# point's line $b = 0.7 - w\,\sigma(0.7)$; for larger $w$ it bends toward the cliff, and where
+# the dashed line is drawn $x_T = 0.7$ lies on the cliff's face only (the printed distances). Across the cliff the loss
 # changes by the printed factor, less than a decade: what makes it a cliff is the **gradient**,
 # printed beside the plateau's. A learning rate that suits the plateaus throws the parameters
 # far off the map in one step (the arrow follows the step's direction up to the edge of the

@@ -530,7 +530,12 @@ def load(path: str | Path = STORED) -> Results:
         raw = json.loads(str(data["settings"]))
         settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         results = Results(settings)
-        keys = {tuple(k.split("|")[:4]) for k in data.files if k != "settings"}
+        # in one fixed order, the tasks' and recipes' own, then by length or rate (a set's order
+        # would change with each process's hash seed, and with it every list the notebook prints)
+        keys = sorted(
+            {tuple(k.split("|")[:4]) for k in data.files if k != "settings"},
+            key=lambda k: (k[0], list(TASKS).index(k[1]), list(RECIPES).index(k[2]), float(k[3])),
+        )
         for kind, task, recipe, value in keys:
             if kind == "run":
                 values = {n: data[_key(kind, task, recipe, int(value), n)] for n in OUTCOME_FIELDS}

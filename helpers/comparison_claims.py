@@ -51,56 +51,79 @@ def check(results, summary: dict, BLOW_UP: float) -> None:
     """Check and print the claims of Section 6's discussion. summary[(task, recipe, T)]: per
     seed (step at which the running mean first reached the threshold or None, went non-finite,
     blew up), computed in the notebook with the student's steps_to_threshold."""
-    study = results.settings
-    LENGTHS, LONGEST, SHORTEST = study.lengths, max(study.lengths), study.sweep_length
-    chosen = {
-        (t, r): results.chosen_rate(t, r) for t in comparison.TASKS for r in comparison.RECIPES
-    }
-    dead, underflow = exact_zeros(results)
+    stored = _Runs(results, summary, BLOW_UP)
+    # The claims below read the stored runs: each comment names the outcome its check fails for.
+    # Counts of seeds print their 95% interval (claims.fraction): with five seeds, 4/5 is
+    # compatible with a rate below one half and 0/5 with a rate up to 43%.
+    _check_every_run(stored)
+    _check_adding(stored)
+    _check_first_token(stored)
+    _check_both_tasks(stored)
 
-    def solved(task_name, recipe, T):
-        return [run[0] is not None for run in summary[task_name, recipe, T]]
 
-    def count(task_name, recipe, which):
-        return sum(run[which] for T in LENGTHS for run in summary[task_name, recipe, T])
+class _Runs:
+    """The stored runs with the notebook's per-run summary, and the questions the claims ask of
+    them. summary[(task, recipe, T)]: per seed (step at which the running mean first reached the
+    threshold or None, went non-finite, blew up)."""
 
-    def agrees_with_early_stop(row, step):
+    def __init__(self, results, summary: dict, blow_up: float):
+        self.results, self.summary, self.blow_up = results, summary, blow_up
+        self.study = results.settings
+        self.LENGTHS = self.study.lengths
+        self.LONGEST, self.SHORTEST = max(self.study.lengths), self.study.sweep_length
+        self.chosen = {
+            (t, r): results.chosen_rate(t, r) for t in comparison.TASKS for r in comparison.RECIPES
+        }
+        self.dead, self.underflow = exact_zeros(results)
+
+    def solved(self, task_name, recipe, T):
+        return [run[0] is not None for run in self.summary[task_name, recipe, T]]
+
+    def count(self, task_name, recipe, which):
+        return sum(run[which] for T in self.LENGTHS for run in self.summary[task_name, recipe, T])
+
+    def agrees_with_early_stop(self, row, step):
         """Your step is where the trainer stopped (the rest of the row is nan), or the run used its
         whole budget and your function found no step."""
         if step is None:
             return bool(np.all(np.isfinite(row)))
         return bool(np.all(np.isfinite(row[: step + 1])) and np.all(np.isnan(row[step + 1 :])))
 
-    def every_seed(task_name, recipes, lengths):
+    def every_seed(self, task_name, recipes, lengths):
         """One bool per seed: did every one of `recipes` reach the threshold at every one of
         `lengths` with that seed?"""
         return [
-            all(solved(task_name, r, T)[s] for r in recipes for T in lengths)
-            for s in range(len(study.seeds))
+            all(self.solved(task_name, r, T)[s] for r in recipes for T in lengths)
+            for s in range(len(self.study.seeds))
         ]
 
-    def ratio_after(task_name, recipe, T=None):
+    def ratio_after(self, task_name, recipe, T=None):
         """One per seed: ||dL/dh_1|| / ||dL/dh_T|| after training."""
-        o = results.outcomes[task_name, recipe, LONGEST if T is None else T]
+        o = self.results.outcomes[task_name, recipe, self.LONGEST if T is None else T]
         return o.flow_after[:, 0] / o.flow_after[:, -1]
 
-    def median_steps(task_name, recipe, T):
+    def median_steps(self, task_name, recipe, T):
         """The median steps to the threshold over ALL seeds, a seed that never got there counting
         as infinitely many (the sweep's rule): inf when most seeds never got there."""
-        steps = [np.inf if run[0] is None else run[0] for run in summary[task_name, recipe, T]]
+        steps = [np.inf if run[0] is None else run[0] for run in self.summary[task_name, recipe, T]]
         return float(np.median(steps))
 
-    def pooled(task_name, recipes, lengths, label=""):
+    def pooled(self, task_name, recipes, lengths, label=""):
         """'label k/n (95% interval ...)': the runs of `recipes` at `lengths` that reached the
         threshold, pooled over seeds, with the count's Wilson interval."""
         return claims.fraction(
-            np.array([ok for r in recipes for T in lengths for ok in solved(task_name, r, T)]),
+            np.array([ok for r in recipes for T in lengths for ok in self.solved(task_name, r, T)]),
             label,
         )
 
-    # The claims below read the stored runs: each comment names the outcome its check fails for.
-    # Counts of seeds print their 95% interval (claims.fraction): with five seeds, 4/5 is
-    # compatible with a rate below one half and 0/5 with a rate up to 43%.
+
+def _check_every_run(stored: _Runs) -> None:
+    """The sweep's choices and what every stored run did."""
+    study, results, summary = stored.study, stored.results, stored.summary
+    LENGTHS, SHORTEST, chosen = stored.LENGTHS, stored.SHORTEST, stored.chosen
+    solved, count, pooled = stored.solved, stored.count, stored.pooled
+    agrees_with_early_stop = stored.agrees_with_early_stop
+    BLOW_UP = stored.blow_up
     TANH_FAMILY = ("tanh", "orthogonal", "tanh + skip", "tanh + attention", "tanh + decay")
     # rules out: another choice of rate in the stored sweep (the text's reading of the sweep table)
     claims.claim(
@@ -157,7 +180,13 @@ def check(results, summary: dict, BLOW_UP: float) -> None:
         ", ".join(f"{t}, {r}: {n} of {runs_per_recipe} runs" for (t, r), n in blown.items()),
     )
 
-    # the adding problem
+
+def _check_adding(stored: _Runs) -> None:
+    """The adding problem."""
+    study, results, LENGTHS = stored.study, stored.results, stored.LENGTHS
+    LONGEST, SHORTEST, solved = stored.LONGEST, stored.SHORTEST, stored.solved
+    pooled, every_seed, ratio_after = stored.pooled, stored.every_seed, stored.ratio_after
+    median_steps = stored.median_steps
     # rules out: any seed of the three failing at any length
     claims.claim_seeds(
         "adding problem: the GRU, the LSTM and attention reach the threshold at every length",
@@ -254,7 +283,13 @@ def check(results, summary: dict, BLOW_UP: float) -> None:
         claims.spread(ratio_after("adding", "GRU"), ".1e", "ratio after training"),
     )
 
-    # the first-token task
+
+def _check_first_token(stored: _Runs) -> None:
+    """The first-token task."""
+    study, results, LENGTHS = stored.study, stored.results, stored.LENGTHS
+    LONGEST, SHORTEST, chosen = stored.LONGEST, stored.SHORTEST, stored.chosen
+    solved, pooled, every_seed = stored.solved, stored.pooled, stored.every_seed
+    ratio_after = stored.ratio_after
     # rules out: any seed of the two failing at any length
     claims.claim_seeds(
         "first-token task: the GRU and attention reach the threshold at every length",
@@ -352,7 +387,12 @@ def check(results, summary: dict, BLOW_UP: float) -> None:
         + claims.spread(ratio_after("first token", "tanh")[failed_plain], ".1e", "ratio"),
     )
 
-    # both tasks
+
+def _check_both_tasks(stored: _Runs) -> None:
+    """Both tasks: wins, gradients kept, exact zeros, the decay row."""
+    study, results, LENGTHS = stored.study, stored.results, stored.LENGTHS
+    LONGEST, chosen, dead = stored.LONGEST, stored.chosen, stored.dead
+    underflow, solved, ratio_after = stored.underflow, stored.solved, stored.ratio_after
     total_wins = {
         r: sum(sum(solved(t, r, T)) for t in comparison.TASKS for T in LENGTHS)
         for r in comparison.RECIPES

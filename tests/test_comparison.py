@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -263,3 +266,24 @@ def test_lstm_recipe_sets_the_forget_bias_and_is_the_comparisons_at_its_default(
     assert torch.all(net.cell.bias_ih[6:12] == 5.0) and torch.all(net.cell.bias_hh[6:12] == 0.0)
     with pytest.raises(ValueError, match="forget_bias"):
         comparison.lstm_recipe("5")
+
+
+def test_stored_results_load_in_one_order_whatever_the_hash_seed():
+    """Notebook 08 prints lists in the order of the loaded results: the same in every process
+    (a set's order changes with the process's hash seed)."""
+    code = (
+        "from helpers import comparison\n"
+        "r = comparison.load()\n"
+        "print(list(r.outcomes) + list(r.trials))\n"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(orders) == 1, "the stored results load in an order that depends on the hash seed"

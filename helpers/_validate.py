@@ -6,13 +6,28 @@ import math
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
 
-def positive_int(name: str, value: object, minimum: int = 1) -> int:
-    """Return `value` as an int if it is an integer >= minimum, else raise a clear ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+def is_integer(value: object) -> bool:
+    """Whether `value` is an integer: a Python or numpy integer (`numbers.Integral`), or a float
+    with no fractional part; never a bool (numpy's `np.bool_` included)."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def positive_int(
+    name: str, value: object, minimum: int = 1, maximum: int | None = None, why: str = ""
+) -> int:
+    """Return `value` as an int if it is an integer (`is_integer`) >= minimum (and <= maximum
+    when given), else raise a clear ValueError; `why` is added to its message in parentheses."""
+    if not is_integer(value) or value < minimum or (maximum is not None and value > maximum):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{name} must be an integer {bound}{reason}, got {value!r}")
     return int(value)
 
 

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from helpers import course, models
-from helpers._validate import number, one_of, positive_int
+from helpers._validate import is_integer, number, one_of, positive_int
 from helpers.training import OPTIMIZERS, History
 
 BATCHINGS = ("auto", "explicit", "vmap")
@@ -90,8 +90,9 @@ class Ensemble(nn.Module):
     ) -> None:
         super().__init__()
         seeds = list(seeds)
-        if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        if not seeds or any(not is_integer(s) or s < 0 for s in seeds):
             raise ValueError(f"seeds must be non-negative integers, at least one, got {seeds!r}")
+        seeds = [int(s) for s in seeds]
         if len(set(seeds)) != len(seeds):
             raise ValueError(
                 f"seeds must be distinct (the same seed twice trains the same model "

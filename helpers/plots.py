@@ -89,8 +89,7 @@ def draw_unrolled_rnn(steps: int = 4, ax: plt.Axes | None = None) -> plt.Axes:
     Forward edges are black; the backward path of the gradient from l_T to h_0 is drawn in red,
     so the figure shows both the shared weights and where the products of Jacobians come from.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 8:
-        raise ValueError(f"steps must be an integer from 1 to 8 (a readable figure), got {steps!r}")
+    steps = positive_int("steps", steps, maximum=8, why="a readable figure")
     if ax is None:
         _, ax = plt.subplots(figsize=(1.7 * (steps + 1), 3.2))
 

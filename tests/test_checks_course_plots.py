@@ -144,8 +144,10 @@ def test_plots_are_labelled():
         plots.line_plot([1], {"a": [1]}, "", "x", "y")
     with pytest.raises(ValueError, match="shape"):
         plots.line_plot([1, 2], {"a": [1]}, "t", "x", "y")
-    with pytest.raises(ValueError, match="steps"):
-        plots.draw_unrolled_rnn(0)
+    for bad in (0, 9, 2.5, True, np.bool_(True)):
+        with pytest.raises(ValueError, match=r"steps must be an integer from 1 to 8 \(a readable"):
+            plots.draw_unrolled_rnn(bad)
+    assert plots.draw_unrolled_rnn(np.int64(4)).get_title()
     assert plots.draw_unrolled_rnn(3).get_title()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -275,6 +276,14 @@ def test_records_and_model_copies_are_independent():
         (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [1, 1]), "distinct"),
         (lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [-1]), "non-negative"),
         (
+            lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [True]),
+            "non-negative",
+        ),
+        (
+            lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), [np.bool_(False)]),
+            "non-negative",
+        ),
+        (
             lambda: ensembles.Ensemble(lambda s: models.SequenceModel(2, 4 + s, 1), [0, 1]),
             "same architecture",
         ),
@@ -295,6 +304,15 @@ def test_records_and_model_copies_are_independent():
 def test_bad_arguments_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_numpy_integer_seeds_are_seeds():
+    """seeds=np.arange(3) is three seeds, the same models as range(3)."""
+    ens = ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), np.arange(3))
+    again = ensembles.Ensemble(lambda s: models.SequenceModel(2, 4, 1), range(3))
+    assert ens.seeds == [0, 1, 2] and all(type(s) is int for s in ens.seeds)
+    for name, p in ens.params.items():
+        assert torch.equal(p, again.params[name]), name
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,10 @@ def test_bad_arguments():
         models.SequenceModel(2, 4, 1, cell="elman")
     with pytest.raises(ValueError, match="hidden_size"):
         models.SequenceModel(2, 0, 1)
+    assert models.SequenceModel(np.int64(2), np.int32(4), np.int64(1)).hidden_size == 4
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(ValueError, match="hidden_size must be an integer >= 1"):
+            models.SequenceModel(2, flag, 1)
     with pytest.raises(ValueError, match="time-major"):
         models.SequenceModel(2, 4, 1)(torch.zeros(3, 2))
     with pytest.raises(ValueError, match="scalar"):

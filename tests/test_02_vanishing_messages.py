@@ -25,6 +25,8 @@ EXERCISES = (
 
 # mistake id -> (what the message's first line names, phrases its hint must hold)
 EXPECTED = {
+    "sigmoid_in_float32": ("sigmoid(x) has dtype float32", ["float64 in, float64 out"]),
+    "tanh_grad_in_float32": ("tanh_grad(x) has dtype float32", ["float64 in, float64 out"]),
     "relu_derivative_1_at_a_0": ("J is wrong", ["exactly 0, where relu' is 0"]),
     "unknown_activation_treated_as_linear": (
         "accepted an unknown activation",

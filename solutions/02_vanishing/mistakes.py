@@ -59,6 +59,14 @@ MISTAKES = [
             'tanh(x) instead of tanh(x / 2) in the tanh identity',
             hint='The identity is sigmoid(x) = (1 + tanh(x / 2)) / 2: check the argument of tanh.',
             source="def sigmoid(x):\n    return 0.5 * (np.tanh(x) + 1.0)\n"),
+    Mistake('sigmoid', 'sigmoid_in_float32',
+            'computed in float32',
+            hint='float32 keeps about 7 digits, the check asks for 9: keep float64 '
+                 'from input to output.',
+            source="def sigmoid(x):\n"
+                   "    x = np.asarray(x, dtype=np.float32)\n"
+                   "    e = np.exp(-np.abs(x))\n"
+                   "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"),
     # ---- sigmoid_grad
     Mistake('sigmoid_grad', 'x_1_x_the_output_formula_applied_to',
             'x (1 - x): the output formula applied to the input',
@@ -85,6 +93,12 @@ MISTAKES = [
             '1 / cosh(x)**2 overflows at |x| = 1000',
             hint='cosh overflows for large |x|: write the derivative through tanh(x), which stays bounded.',
             source="def tanh_grad(x):\n    return 1.0 / np.cosh(x) ** 2\n"),
+    Mistake('tanh_grad', 'tanh_grad_in_float32',
+            'computed in float32',
+            hint='float32 keeps about 7 digits, the check asks for 9: keep float64 '
+                 'from input to output.',
+            source="def tanh_grad(x):\n"
+                   "    return 1 - np.tanh(np.asarray(x, dtype=np.float32)) ** 2\n"),
     # ---- hidden_jacobian
     Mistake('hidden_jacobian', 'scales_columns_w_hh_diag_phi',
             "scales columns: W_hh @ diag(phi')",

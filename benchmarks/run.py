@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--repeat N] [-a 01_bptt -a 02_vanishing ...]
 
-Prints a table (median of N runs) and the budget verdicts of COURSE_DESIGN.md: <= 45 s per
+Prints a table (median of N runs) and the verdicts against the course's time budgets: <= 45 s per
 notebook on 2 CPU cores, <= 4 min for the series, autograding <= +50% over execution.
 Next to each wall-clock time it prints the CPU time the notebook's kernel used and the load
 average: on a machine shared with other work the wall clock is inflated, and the CPU time

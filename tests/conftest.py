@@ -27,7 +27,7 @@ for _var, _sub in (
     ("MPLCONFIGDIR", "matplotlib"),
 ):
     os.environ[_var] = str(_STATE / _sub)
-# Kernels inherit the environment: an Agg backend there would embed no figures (PITFALLS.md).
+# Kernels inherit the environment: with MPLBACKEND=Agg there, plt.show() embeds no figure.
 os.environ.pop("MPLBACKEND", None)
 os.environ.pop("NBGRADER_EXECUTION", None)
 

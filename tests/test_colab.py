@@ -48,7 +48,8 @@ COLAB = [
     "nbclient",
 ]
 COLAB_PIP = "24.1"
-# Colab's own versions (PITFALLS.md, 2026-08), which the course's requirements must accept.
+# Colab's own versions (a Colab runtime as of 2026-08: Python 3.13), which the course's
+# requirements must accept.
 COLAB_VERSIONS = {
     "torch": "2.11.0",
     "numpy": "2.1.3",

@@ -4,7 +4,8 @@ solution of what it calls (instructor/infrastructure/sandbox/model_calls.py).
 
 Grades with the course's trusted grader (instructor.grading.trusted_run.grade_submission: the
 instructor's tests in this process, the student's functions in a sandbox process), without a kernel
-run; the real nbgrader round trip is in test_nbgrader_roundtrip.py.
+run; the real nbgrader round trip (a class graded through `rnn-course autograde`) is in
+test_grading.py.
 """
 
 from __future__ import annotations

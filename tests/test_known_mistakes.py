@@ -70,7 +70,14 @@ def test_each_entry_is_named_as_itself_and_nothing_else(assignment):
     """Every catalogue entry the visible check fails is named as itself by the shipped table,
     unless it is ambiguous; without its own entries it is named as nothing (never another)."""
     exercises, found = entry_traces(ROOT, assignment)
-    assert SHIPPED["notebooks"][assignment] == exercises, "run `rnn-course release`"
+    assert assignment in SHIPPED["notebooks"], (
+        f"{TABLE} has no entry for {assignment}: run `rnn-course release` (it rewrites the "
+        f"table) and commit {TABLE} with solutions/{assignment}/ and notebooks/{assignment}/"
+    )
+    assert SHIPPED["notebooks"][assignment] == exercises, (
+        f"{TABLE} lists {SHIPPED['notebooks'][assignment]} as the exercises of {assignment}, "
+        f"the notebook has {exercises}: run `rnn-course release` and commit {TABLE}"
+    )
     escaped = [entry.id for entry, trace in found if trace is None]
     assert not escaped, (
         f"{assignment}: these catalogue entries pass their visible check (only the hidden tests "

@@ -12,6 +12,7 @@ average: on a machine shared with other work the wall clock is inflated, and the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
@@ -30,6 +31,27 @@ BUDGET_NOTEBOOK_S, BUDGET_SERIES_S, BUDGET_GRADING_OVERHEAD = 45.0, 240.0, 0.5
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+@contextlib.contextmanager
+def kernels_silenced():
+    """Point this process's stdout (file descriptor 1) at the null device while the block runs.
+
+    A kernel started by nbclient or nbgrader inherits it, and ipykernel prints its console banner
+    there ("NOTE: When using the `ipython kernel` entry point, Ctrl-C will not work. To exit, you
+    will have to explicitly quit this process ..."), which would mix with the table. Nothing in
+    the block prints to stdout itself; errors still reach stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
 
 
 def time_execution(path: Path, workdir: Path) -> tuple[float, float]:
@@ -64,7 +86,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     os.environ.pop("MPLBACKEND", None)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, kernels_silenced():
         root = course_tools.copy_course(Path(tmp) / "course")
         course_tools.generate_release(root)
         rows = []

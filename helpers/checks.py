@@ -140,7 +140,8 @@ def preview(values: Any, max_items: int = 3) -> str:
     """A short, readable rendering of an array's first few entries (or of any other value)."""
     if isinstance(values, np.ndarray):
         flat = values.reshape(-1)[:max_items] if values.ndim else values.reshape(1)
-        return np.array2string(flat, precision=3, suppress_small=False, floatmode="fixed")
+        text = np.array2string(flat, precision=3, suppress_small=False, floatmode="fixed")
+        return text if values.ndim else text[1:-1].strip()  # a 0-d array is one number: no brackets
     text = repr(values)
     return text if len(text) <= 80 else text[:77] + "..."
 

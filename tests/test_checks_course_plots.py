@@ -68,6 +68,17 @@ def test_close_and_relative_error():
     assert checks.max_relative_error([1.0], [3.0]) == pytest.approx(0.5)
 
 
+def test_preview_shows_a_0d_array_as_a_number_and_an_array_in_brackets():
+    assert checks.preview(np.asarray(1.6666667)) == "1.667"
+    assert checks.preview(np.asarray(True)) == "True"
+    assert checks.preview(np.array([1.0])) == "[1.000]"
+    assert checks.preview(np.arange(5.0)) == "[0.000 1.000 2.000]"
+    with pytest.raises(checks.CheckFailure) as failure:
+        checks.expect_close("f", "mse", np.float64(5.0), 5 / 3, inputs="x", hint="h")
+    assert "returned: mse = 5.000\n" in str(failure.value)
+    assert "expected: mse = 1.667 " in str(failure.value)
+
+
 def test_first_bad_step():
     assert checks.first_bad_step(5, lambda t: t < 3) == 3
     assert checks.first_bad_step(5, lambda t: True) is None

@@ -45,14 +45,16 @@ from nbgrader.preprocessors import (  # noqa: E402
 )
 
 from instructor.grading.preprocessors import (  # noqa: E402
-    ContainMarkup,
     DiagnoseMistakes,
-    DrawMaths,
     GradeExecute,
-    HideHiddenTests,
     RebuildCells,
-    ShowExercises,
     TrustedGrading,
+)
+from instructor.output.preprocessors import (  # noqa: E402
+    ContainMarkup,
+    DrawMaths,
+    HideHiddenTests,
+    ShowExercises,
 )
 
 c.Autograde.sanitize_preprocessors = [

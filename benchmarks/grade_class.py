@@ -44,8 +44,8 @@ if __name__ != "__mp_main__":
 
     import course_tools
     from attacks import ATTACKS, BROKEN, broken_answers
-    from instructor.commands.autograde import autograde, find_submissions, make_job, make_kit
     from instructor.coordinator import engine, gradebook
+    from instructor.coordinator.autograde import autograde, find_submissions, make_job, make_kit
     from instructor.coordinator.job import Result
     from mutants import MUTANTS
 

@@ -6,11 +6,12 @@ Students never need this package; `helpers` never imports it.
 Laid out by layer. A submission goes down the layers and its grades come back up as data:
 
     commands/        one module per `rnn-course` command (`cli` lists them)
-    coordinator/     a class's submissions as jobs on dask workers; the gradebook, written here only
-    grading/         one submission: nbgrader's preprocessors and the instructor's tests, run
+    coordinator/     a class's run: jobs on dask workers; the gradebook, written by the coordinator
+    grading/         one submission: nbgrader's grading preprocessors, the instructor's tests run
                      in the grader against the student's functions (`trusted_run`)
     diagnosis/       a failing exercise's recorded calls replayed against the mistake catalogue
-    output/          what reaches a person, made inert: feedback pages, CSV cells, terminal lines
+    output/          what reaches a person, made inert: feedback pages (and nbgrader's feedback
+                     preprocessors), the class report, CSV files, terminal lines
     scores/          the final score: automatic, adjusted by hand, late penalty
     infrastructure/  the course folder and its notebooks, settings, confinement, sandboxes
     records/         the typed facts that travel between all of them (problems, cell markers, ...)

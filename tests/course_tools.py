@@ -24,10 +24,10 @@ from instructor.infrastructure import course_folder
 from instructor.infrastructure.course_folder import (  # noqa: F401  (re-exported for the tests)
     course_api,
     course_config,
-    generate_release,
     notebook_path,
     read,
 )
+from instructor.infrastructure.release import generate_release  # noqa: F401  (re-exported)
 from instructor.records.cells import nbgrader_meta, strip_markers
 
 ROOT = Path(__file__).resolve().parents[1]

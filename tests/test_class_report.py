@@ -20,6 +20,7 @@ from instructor.commands import report
 from instructor.coordinator.gradebook import write_marker
 from instructor.coordinator.job import Grade, Result
 from instructor.diagnosis import catalogue
+from instructor.records import class_report
 from instructor.records.cells import HIDDEN_BEGIN
 from instructor.records.diagnosis import Diagnosis, Verdict
 from instructor.records.problems import Kind, Problem
@@ -191,7 +192,7 @@ def test_a_report_on_a_thousand_students(tmp_path):
     built = report.build(tmp_path, ASSIGNMENT)
     assert len(built.results) == 1000 and [p.suffix for p in written] == [".html", ".csv"]
     assert sum(len(m.students) for m in built.mistakes) == 750
-    assert built.troubles == {"s0007": [report.Trouble.TIMED_OUT]}
+    assert built.troubles == {"s0007": [class_report.Trouble.TIMED_OUT]}
     first = built.exercises[0]
     wrong = [i for i in range(1000) if i % 4 and entries[i % len(entries)].exercise == first.name]
     assert first.graded == 1000 and first.hidden == 1000 - len(wrong)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import nbformat
 from nbconvert import HTMLExporter
 
-from instructor.grading.preprocessors import ContainMarkup
 from instructor.output.inert_html import inert_fragment, inert_page
+from instructor.output.preprocessors import ContainMarkup
 
 HIDE = (
     "<style>body{visibility:hidden}.s{visibility:visible;position:fixed;top:0;left:0;right:0;"

@@ -25,8 +25,8 @@ import pytest
 
 import course_tools
 from instructor.diagnosis import catalogue
-from instructor.grading.preprocessors import DrawMaths, ShowExercises
 from instructor.output.feedback_bundle import moodle_folder
+from instructor.output.preprocessors import DrawMaths, ShowExercises
 from instructor.output.tex_image import with_drawn_maths
 from instructor.output.ungraded_page import ungraded_page
 from instructor.records import lms

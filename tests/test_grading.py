@@ -20,7 +20,7 @@ import pytest
 
 import course_tools
 from attacks import ATTACKS, BROKEN, CANARY, SECRETS, broken_answers
-from instructor.commands.autograde import autograde, find_submissions
+from instructor.coordinator.autograde import autograde, find_submissions
 from instructor.infrastructure import confine
 from instructor.records.submission import Submission
 from mutants import MUTANTS, exercise_of

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from instructor.commands import report
-from instructor.commands.autograde import Summary, well_formed, write_log
+from instructor.coordinator.autograde import Summary, well_formed, write_log
 from instructor.coordinator.grade_job import _inert_handlers
 from instructor.coordinator.gradebook import write_marker
 from instructor.coordinator.job import Grade, Result

@@ -19,25 +19,45 @@ def _layer(path: Path) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def _runtime_imports(path: Path) -> list[tuple[int, str]]:
-    """(line, module) of every `instructor` import in `path` that runs, i.e. not under
-    `if TYPE_CHECKING:`."""
+def _package_of(path: Path) -> list[str]:
+    """The dotted package a module file belongs to, as parts: ["instructor", "records"]."""
+    parts = ["instructor", *path.relative_to(PACKAGE).parts]
+    return parts[:-1] if parts[-1] != "__init__.py" else parts[:-1]
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """`if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`, exactly (not `not TYPE_CHECKING`)."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(path: Path, package: list[str] | None = None) -> list[tuple[int, str]]:
+    """(line, module) of every `instructor` import in `path` that runs: relative imports are
+    resolved (as from `package`, default the file's own), and only the body of an
+    `if TYPE_CHECKING:` is left out (its `else:` runs)."""
     tree = ast.parse(path.read_text())
+    package = package if package is not None else _package_of(path)
     typing_only = {
         id(inner)
         for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for inner in ast.walk(node)
+        if isinstance(node, ast.If) and _is_type_checking(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
     }
     found = []
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("instructor"):
-            if node.module == "instructor":
+        if isinstance(node, ast.ImportFrom):
+            base = (package[: len(package) - node.level + 1] if node.level else []) + (
+                node.module.split(".") if node.module else []
+            )
+            module = ".".join(base)
+            if module == "instructor":  # from instructor import x: x is the module
                 found += [(node.lineno, f"instructor.{a.name}") for a in node.names]
-            else:
-                found.append((node.lineno, node.module))
+            elif module.startswith("instructor."):
+                found.append((node.lineno, module))
         elif isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("instructor")]
     return found
@@ -58,13 +78,17 @@ def test_every_module_lies_in_a_layer():
 
 
 def _upward(imports: list[tuple[int, str]], layer: str) -> list[str]:
-    """The imports of a module in `layer` that reach a layer above it."""
+    """The imports of a module in `layer` that reach a layer above it; the top-level modules
+    (`instructor.cli`) are above every layer."""
     rank = {name: i for i, name in enumerate(instructor.LAYERS)}
-    return [
-        f"line {line}: {module}"
-        for line, module in imports
-        if rank.get(module.split(".")[1] if "." in module else "", rank[layer]) < rank[layer]
-    ]
+    above_all = {Path(name).stem for name in TOP_LEVEL} - {"__init__"}
+    found = []
+    for line, module in imports:
+        first = module.split(".")[1] if "." in module else ""
+        target = -1 if first in above_all else rank.get(first, rank[layer])
+        if target < rank[layer]:
+            found.append(f"line {line}: {module}")
+    return found
 
 
 @pytest.mark.parametrize(
@@ -87,8 +111,23 @@ def test_the_rule_catches_an_upward_import_and_exempts_annotations(tmp_path):
         "import instructor.records.cells\n"
         "if TYPE_CHECKING:\n"
         "    from instructor.cli import main\n"
+        "else:\n"
+        "    from instructor.coordinator import job\n"
+        "if not TYPE_CHECKING:\n"
+        "    from instructor.grading import trusted_run\n"
+        "from ..commands import export\n"
+        "from . import cells\n"
+        "from instructor import cli\n"
     )
-    imports = _runtime_imports(probe)
-    assert imports == [(2, "instructor.commands"), (3, "instructor.records.cells")]
-    assert _upward(imports, "records") == ["line 2: instructor.commands"]
-    assert _upward(imports, "commands") == []
+    imports = _runtime_imports(probe, package=["instructor", "records"])
+    assert sorted(imports) == [
+        (2, "instructor.commands"),
+        (3, "instructor.records.cells"),
+        (7, "instructor.coordinator"),
+        (9, "instructor.grading"),
+        (10, "instructor.commands"),
+        (11, "instructor.records"),
+        (12, "instructor.cli"),
+    ]
+    assert _upward(imports, "records") == [f"line {n}: {m}" for n, m in imports if n not in (3, 11)]
+    assert _upward(imports, "commands") == ["line 12: instructor.cli"]

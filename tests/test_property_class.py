@@ -25,8 +25,8 @@ from test_inert_channels import live_parts
 import course_tools
 from instructor.commands import export as grades_csv
 from instructor.commands import report
-from instructor.commands.autograde import autograde
 from instructor.commands.feedback import generate_feedback
+from instructor.coordinator.autograde import autograde
 from instructor.records.notebook_record import METADATA_KEY
 from instructor.records.submission import Submission
 

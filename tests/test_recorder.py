@@ -20,8 +20,8 @@ import pytest
 import course_tools
 import instructor.coordinator.grade_job
 from instructor import cli
-from instructor.commands.autograde import autograde, make_job, make_kit
 from instructor.coordinator import engine
+from instructor.coordinator.autograde import autograde, make_job, make_kit
 from instructor.coordinator.gradebook import Recorder
 from instructor.records.problems import Kind
 from instructor.records.submission import Submission
@@ -87,7 +87,7 @@ def test_a_batch_not_committed_when_the_coordinator_dies_is_graded_again(course,
         "from unittest import mock\n"
         "import engine_fake\n"
         "from instructor.coordinator import engine\n"
-        "from instructor.commands.autograde import autograde\n"
+        "from instructor.coordinator.autograde import autograde\n"
         "fake = functools.partial(engine_fake.run, idle_after=2, die_after=4)\n"
         "with mock.patch.object(engine, 'run', fake):\n"
         f"    autograde(Path({str(course)!r}), progress=False)\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from instructor.infrastructure.selection import add_selection, check_assignments, check_students
+from instructor.commands.selection import add_selection, check_assignments, check_students
 from instructor.output.inert_terminal import inert_line
 from instructor.scores import adjustments
 from instructor.scores.final_score import final_scores, graded_digest

@@ -36,14 +36,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from instructor.commands.selection import check_assignments
 from instructor.infrastructure.course_folder import assignments, notebook_path
-from instructor.infrastructure.selection import check_assignments
 from instructor.output.inert_terminal import inert_line
 from instructor.records import lms
 from instructor.records.lms import AmbiguousName, LmsId
+from instructor.records.submission import MAX_NOTEBOOK_BYTES
 from instructor.scores.lateness import Lateness, deadlines
 
-MAX_NOTEBOOK_BYTES = 50 * 2**20
 MAX_ARCHIVE_BYTES = 4 * MAX_NOTEBOOK_BYTES  # a student's zip inside a bulk download
 
 
@@ -202,6 +202,20 @@ def _from_zip(
     except zipfile.BadZipFile:
         report.problems.append(f"{origin}: not a readable zip file")
         return None
+    with archive:
+        return _notebook_in(archive, origin, student, notebook, report, modified, ident)
+
+
+def _notebook_in(
+    archive: zipfile.ZipFile,
+    origin: str,
+    student: str,
+    notebook: str,
+    report: CollectReport,
+    modified: datetime,
+    ident: LmsId | None,
+) -> Found | None:
+    """The notebook chosen among an open zip's members (see `_from_zip`)."""
     infos = {i.filename: i for i in _safe_members(archive, origin, report)}
     chosen, why = _pick_notebook(list(infos), notebook)
     if chosen is None:

@@ -15,8 +15,8 @@ import argparse
 import csv
 from pathlib import Path
 
+from instructor.commands.selection import add_selection, check_assignments
 from instructor.infrastructure.course_folder import db_url
-from instructor.infrastructure.selection import add_selection, check_assignments
 from instructor.output import lms_gradebook
 from instructor.output.csv_cells import inert_cell
 from instructor.output.inert_terminal import inert_line, print_failures

@@ -2,13 +2,12 @@
 another's, and every page is made inert before anyone opens it.
 
 For each autograded submission, nbgrader renders the HTML page (its hidden tests replaced by a
-note, `instructor.grading.preprocessors.HideHiddenTests`); then the page is checked and rebuilt:
+note, `instructor.output.preprocessors.HideHiddenTests`); then the page is checked and rebuilt:
 
 - a page that still holds the hidden tests' marker is removed, never shown (the student's own
   output may have printed it: that student gets no page, and a line says why);
-- every page is rebuilt by `instructor.output.inert_html.inert_page`: no script, no event handler,
-no
-  `javascript:` URL, whatever the student's markdown or outputs held.
+- every page is rebuilt by `instructor.output.inert_html.inert_page`: no script, no event
+  handler, no `javascript:` URL, whatever the student's markdown or outputs held.
 
 A submission that could not be graded (a broken notebook, a grading failure) gets a page too,
 saying why and what to do (`instructor.output.ungraded_page`), with the reasons grading recorded;
@@ -22,9 +21,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from instructor.commands.selection import add_selection, check_assignments, check_students
 from instructor.coordinator.gradebook import FAILED_NOTE, recorded
 from instructor.infrastructure.course_folder import course_api, notebook_path
-from instructor.infrastructure.selection import add_selection, check_assignments, check_students
 from instructor.output.feedback_bundle import CANVAS_REFUSAL, moodle_bundle
 from instructor.output.final_score_note import add_final_scores
 from instructor.output.inert_html import inert_page

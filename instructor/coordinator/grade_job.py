@@ -23,7 +23,6 @@ import nbformat
 from instructor.coordinator.job import (
     CONFIG_NAME,
     GRADEBOOK_NAME,
-    MAX_NOTEBOOK_BYTES,
     Grade,
     Job,
     Kit,
@@ -34,6 +33,7 @@ from instructor.infrastructure import reaper
 from instructor.output.inert_terminal import inert_text
 from instructor.records import grader_record, notebook_record
 from instructor.records.problems import Kind, Problem
+from instructor.records.submission import MAX_NOTEBOOK_BYTES
 
 
 def warm_up(kit: Kit) -> None:

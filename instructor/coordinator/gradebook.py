@@ -30,7 +30,8 @@ from datetime import datetime
 from pathlib import Path
 
 from instructor.coordinator.job import Grade, Result
-from instructor.infrastructure.course_folder import db_url, generate_release
+from instructor.infrastructure.course_folder import db_url
+from instructor.infrastructure.release import generate_release
 from instructor.output.inert_terminal import inert_line
 from instructor.records.diagnosis import Diagnosis
 from instructor.records.problems import Problem, sentences

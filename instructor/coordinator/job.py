@@ -20,9 +20,6 @@ from instructor.records.problems import Problem
 
 CONFIG_NAME = "nbgrader_config.py"
 GRADEBOOK_NAME = "gradebook.db"
-# A submitted notebook larger than this is not graded: reading and checking it (JSON, schema)
-# happens in the grader's own process, before any of the student's limits apply.
-MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ How, by who grades:
 - **no namespaces** (some containers): a root grader switches student code to `nobody`, which
   then sees what `nobody` may read (with PID and IPC namespaces and the same init where the
   machine allows those alone); without root either, student code runs as the grader's user
-  and `instructor.commands.autograde` restores and reports any change to the course's own files.
+  and `instructor.coordinator.autograde` restores and reports any change to the course's own files.
   There, IPC is the machine's, and a process that leaves its session is stopped only by the check
   after the job (`instructor.infrastructure.reaper`). `mode()` says which applies; grading reports
   anything short of a private view.

@@ -61,28 +61,7 @@ def db_url(root: Path) -> str:
     return course_config(root).CourseDirectory.db_url
 
 
-def generate_release(root: Path, only: list[str] | None = None) -> list[str]:
-    """`nbgrader generate_assignment --force` for every (or each named) assignment; this also
-    records the assignment's cells in the gradebook. Then the course's address (pyproject.toml)
-    goes into each released notebook's Colab badge and set-up cell
-    (`instructor.infrastructure.stamp`). Returns the ids generated."""
-    from instructor.infrastructure import stamp
-
-    address = stamp.configured(root)  # a bad address fails before anything is written
-    api = course_api(root)
-    ids = only or assignments(root)
-    for assignment in ids:
-        result = api.generate_assignment(assignment, force=True)
-        if not result["success"]:
-            raise RuntimeError(
-                f"generate_assignment {assignment} failed:\n{result['log']}\n"
-                f"{result.get('error', '')}"
-            )
-    stamp.stamp_release(root, ids, address)
-    return ids
-
-
-def source_notebook(config, resources: dict) -> Path:
+def source_notebook_path(config, resources: dict) -> Path:
     """The instructor's version (in solutions/) of the notebook nbgrader is working on;
     `resources` is the dict nbgrader passes its preprocessors."""
     from nbgrader.coursedir import CourseDirectory

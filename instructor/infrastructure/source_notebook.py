@@ -2,10 +2,10 @@
 grading needs: the set-up cell, the checking tools, the test cells and each exercise's model
 solution (the functions it defines, their parameters, whether it works on torch objects).
 
-The trusted test run (`instructor.grading.trusted_run`), the model calls a student's function may
-make (`instructor.infrastructure.sandbox.model_calls`), diagnosis (`instructor.diagnosis.replay`)
-and the table of known mistakes (`instructor.diagnosis.known_mistakes_table`) all read a source
-notebook through `parse`.
+The trusted test run and the model solutions it answers a student's calls with
+(`instructor.grading.trusted_run`), diagnosis (`instructor.diagnosis.replay`) and the table of
+known mistakes (`instructor.diagnosis.known_mistakes_table`) all read a source notebook through
+`parse`.
 """
 
 from __future__ import annotations

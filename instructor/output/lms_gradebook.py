@@ -5,6 +5,16 @@ final scores (`instructor.scores.final_score`) and the LMS ids that `collect` re
 (`instructor.records.lms`), listing every score adjusted or late. Students with a grade but no
 recorded id are returned by `export`, never dropped silently. Every text cell is made inert for
 spreadsheets (`instructor.output.csv_cells.inert_cell`): a name like `=HYPERLINK(...)` stays text.
+
+- Canvas, Grades > Import: its gradebook CSV, one row per student, columns `Student`, `ID` (the
+  Canvas user id from `name_<user id>_<attachment id>_file`), `SIS User ID`, `SIS Login ID`,
+  `Section`, then one column per assignment, titled `<name> (<Canvas assignment id>)` when the
+  id is given (`--lms-assignment 01_bptt=4567`), else `<name>` (Canvas then creates an
+  assignment of that name).
+- Moodle, Assignment > Grading action > Upload grading worksheet: its offline grading worksheet,
+  one file per assignment (Moodle's participant ids are per assignment), columns `Identifier`
+  (`Participant <id>`, the id in `Full Name_<id>_assignsubmission_file_`), `Full name`, `Grade`
+  and `Last modified (grade)` (the three the importer requires, spelled as Moodle spells them).
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """Who a student is in the learning management system their work came from (Canvas or Moodle).
 
-`collect` reads the ids an LMS writes into bulk-download names (`instructor.commands.collect`) and
-records them here, per assignment (`record`); `rnn-course export --format canvas|moodle`
-(`instructor.output.lms_gradebook`) writes the file that LMS's own import accepts, with those ids
-and each student's final score (`instructor.scores.final_score`):
-
-- Canvas, Grades > Import: its gradebook CSV, one row per student, columns `Student`, `ID` (the
-  Canvas user id from `name_<user id>_<attachment id>_file`), `SIS User ID`, `SIS Login ID`,
-  `Section`, then one column per assignment, titled `<name> (<Canvas assignment id>)` when the
-  id is given (`--lms-assignment 01_bptt=4567`), else `<name>` (Canvas then creates an
-  assignment of that name).
-- Moodle, Assignment > Grading action > Upload grading worksheet: its offline grading worksheet,
-  one file per assignment (Moodle's participant ids are per assignment), columns `Identifier`
-  (`Participant <id>`, the id in `Full Name_<id>_assignsubmission_file_`), `Full name`, `Grade`
-  and `Last modified (grade)` (the three the importer requires, spelled as Moodle spells them).
+`collect` reads the ids an LMS writes into bulk-download names (`identify`; Canvas:
+`name_<user id>_<attachment id>_file`, Moodle: `Full Name_<id>_assignsubmission_file_`) and
+records them here, per assignment (`record`, `recorded`); `rnn-course export --format
+canvas|moodle` writes the LMS's own gradebook file with them (`instructor.output.lms_gradebook`).
 
 Who a student is comes from the LMS's own id, never from a name: the record maps each nbgrader
 student to one LMS id and each id to one student (`record` refuses anything else, naming both),

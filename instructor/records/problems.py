@@ -64,7 +64,7 @@ class Kind(enum.Enum):
     TESTS_NOT_RUN = "test {where} could not run"
     GRADER_FAULT = "the grader failed on this submission: {detail}"
     UNCONFINED = "student code ran confined by {detail}"
-    # the coordinator (instructor/commands/autograde.py)
+    # a job and its recording (instructor/coordinator/, infrastructure/reaper.py, the grader record)
     NBGRADER_FAILED = "nbgrader could not grade it: {detail}"
     FILES_RESTORED = "course files changed while grading it (restored: {detail})"
     WORKER_DIED = "the grading process died{detail}"

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORK = ".grading"  # the coordinator's own files: logs, done-markers, the run lock
+# A submitted notebook larger than this is neither collected nor graded: reading and checking it
+# (JSON, schema) happens in the grader's own process, before any of the student's limits apply.
+MAX_NOTEBOOK_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ and the feedback read.
 - adjustment: the instructor's `rnn-course adjust` for this student and assignment
   (`instructor.scores.adjustments`), with its reason. After a resubmission it still counts, flagged
   `stale` ("made on an earlier submission") until confirmed or removed.
-- late percent: the course's penalty policy (`instructor.scores.lateness`, off by default) for the
-days
-  late by the recorded submission time.
+- late percent: the course's penalty policy (`instructor.scores.lateness`, off by default) for
+  the days late by the recorded submission time.
 """
 
 from __future__ import annotations

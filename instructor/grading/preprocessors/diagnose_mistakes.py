@@ -17,7 +17,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 from instructor.diagnosis import catalogue, replay
-from instructor.infrastructure.course_folder import source_notebook
+from instructor.infrastructure.course_folder import source_notebook_path
 from instructor.records import diagnosis, phases
 from instructor.records.cells import grade_id, is_test_cell, tested_exercise
 from instructor.records.diagnosis import Verdict
@@ -37,7 +37,7 @@ class DiagnoseMistakes(NbGraderPreprocessor):
         run = resources.pop(RUN_RESOURCE, None)
         if run is None or not run.calls:
             return nb, resources
-        source_path = source_notebook(self.config, resources)
+        source_path = source_notebook_path(self.config, resources)
         started = time.monotonic()
         try:
             entries = catalogue.load(source_path.parent.parent, source_path.parent.name)

@@ -27,7 +27,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from instructor.infrastructure.course_folder import source_notebook
+from instructor.infrastructure.course_folder import source_notebook_path
 from instructor.records import grader_record, notebook_record, problems
 from instructor.records.cells import CODE_STUB, grade_id, nbgrader_meta, released_source, too_large
 from instructor.records.problems import Kind, Problem
@@ -146,7 +146,7 @@ class RebuildCells(NbGraderPreprocessor):
     enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
-        source = nbformat.read(source_notebook(self.config, resources), as_version=4)
+        source = nbformat.read(source_notebook_path(self.config, resources), as_version=4)
         forged = grader_record.remove(nb)  # before anything records: the key is the grader's
         nb.cells, found = rebuild(source, nb)
         if forged:

@@ -17,7 +17,7 @@ from instructor.grading.preprocessors.diagnose_mistakes import RUN_RESOURCE
 from instructor.grading.preprocessors.grade_execute import NOT_GRADED
 from instructor.grading.trusted_run import TrustedRun, error_output, run_tests
 from instructor.infrastructure import confine
-from instructor.infrastructure.course_folder import source_notebook
+from instructor.infrastructure.course_folder import source_notebook_path
 from instructor.infrastructure.sandbox import Limits
 from instructor.records import phases, problems
 from instructor.records.cells import grade_id, is_test_cell
@@ -43,7 +43,7 @@ class TrustedGrading(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        source = nbformat.read(source_notebook(self.config, resources), as_version=4)
+        source = nbformat.read(source_notebook_path(self.config, resources), as_version=4)
         limits = Limits(setup_seconds=self.setup_timeout, call_seconds=self.call_timeout)
         started = time.monotonic()
         try:

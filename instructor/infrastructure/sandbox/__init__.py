@@ -1,6 +1,8 @@
 """Run a student's exercise cells in a separate, confined process and call their functions.
 
 protocol  the framed messages between grader and child, and their kinds
+codec     the safe wire format of what comes back from student code (never unpickled)
+zygote    the clean process that forks each child, so it holds nothing the grader read
 child     the child process (`python -m instructor.infrastructure.sandbox.child FD`)
 sandbox   the grader's side: `Sandbox` and its `Limits`
 mirror    arguments' state, mirrored both ways; data arguments are never changed in the grader

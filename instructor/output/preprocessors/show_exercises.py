@@ -7,7 +7,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
-from instructor.infrastructure.course_folder import source_notebook
+from instructor.infrastructure.course_folder import source_notebook_path
 from instructor.records.cells import grade_id, is_hidden_test, nbgrader_meta, tested_exercise
 
 # The key of the page's own cell metadata: {"exercise": name, "role": one of ROLES}.
@@ -49,7 +49,7 @@ class ShowExercises(NbGraderPreprocessor):
 
     def _headings(self, resources: dict) -> dict[str, str]:
         try:
-            path = source_notebook(self.config, resources)
+            path = source_notebook_path(self.config, resources)
             return exercise_headings(nbformat.read(path, as_version=4))
         except Exception:  # noqa: BLE001 (no source to read: exercises are named by id alone)
             return {}

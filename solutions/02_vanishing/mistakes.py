@@ -66,7 +66,10 @@ MISTAKES = [
             source="def sigmoid(x):\n"
                    "    x = np.asarray(x, dtype=np.float32)\n"
                    "    e = np.exp(-np.abs(x))\n"
-                   "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"),
+                   "    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n",
+            # the grader's replay compares a float32 result at float32's tolerance, where it
+            # agrees with the right answer: its visible check names it (the dtype), replay cannot
+            diagnosable=False),
     # ---- sigmoid_grad
     Mistake('sigmoid_grad', 'x_1_x_the_output_formula_applied_to',
             'x (1 - x): the output formula applied to the input',

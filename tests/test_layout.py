@@ -21,8 +21,7 @@ def _layer(path: Path) -> str | None:
 
 def _package_of(path: Path) -> list[str]:
     """The dotted package a module file belongs to, as parts: ["instructor", "records"]."""
-    parts = ["instructor", *path.relative_to(PACKAGE).parts]
-    return parts[:-1] if parts[-1] != "__init__.py" else parts[:-1]
+    return ["instructor", *path.relative_to(PACKAGE).parts[:-1]]
 
 
 def _is_type_checking(test: ast.expr) -> bool:
